@@ -1,0 +1,60 @@
+//! The `wbxprov` command line. Each command parses its arguments, calls the
+//! library and prints; none holds logic of its own.
+
+mod attrs;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit statuses, distinct so that scripts can tell "could not run" from "ran and found problems".
+pub mod exit {
+    /// Everything succeeded.
+    pub const OK: u8 = 0;
+    /// The command could not run (bad arguments, unreadable input, no connection).
+    pub const COULD_NOT_RUN: u8 = 1;
+    /// The command ran but some users failed or were invalid.
+    pub const SOME_FAILED: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wbxprov",
+    version,
+    about = "Provision Webex Meetings site users through the XML API, checked against the site's features first."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the attribute catalogue: every user attribute, its XML path, type, operations and gating feature.
+    Attrs(attrs::Args),
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::COULD_NOT_RUN } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Attrs(args) => attrs::run(&args, &mut stdout),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        // `wbxprov attrs | head`: the reader has gone, which is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::COULD_NOT_RUN)
+        }
+    }
+}

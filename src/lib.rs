@@ -1,0 +1,11 @@
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+
+pub mod schema;
+pub mod secret;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use schema::{Attribute, AttributeInfo, Feature, FlatKey, FlatUser, User, Value};
+pub use secret::Secret;

@@ -1,0 +1,467 @@
+//! The attribute catalogue at run time.
+//!
+//! `schema/user-attributes.tsv` is the single source of truth for every user
+//! attribute; `generated.rs` is derived from it (see `codegen/`). This module holds
+//! the hand-written types the generated code is made of: the metadata
+//! ([`AttributeInfo`], [`ValueType`], [`Ops`], [`FeatureInfo`]) and the flat view of
+//! a user ([`FlatKey`], [`Value`], [`FlatUser`]).
+//!
+//! ```
+//! use wbxprov::schema::{Attribute, FlatKey, User, Value};
+//!
+//! let info = Attribute::PrivilegeHQvideo.info();
+//! assert_eq!(info.path, "privilege/HQvideo");
+//! assert_eq!(info.gate[0].as_ref(), "hqVideo");
+//!
+//! let mut user = User::default();
+//! user.set("privilegeHQvideo".parse().unwrap(), Some(Value::Bool(true))).unwrap();
+//! assert_eq!(user.privilege.hq_video, Some(true));
+//! assert_eq!(user.get(FlatKey::new(Attribute::PrivilegeHQvideo)), Some(Value::Bool(true)));
+//! ```
+
+mod access;
+#[rustfmt::skip]
+mod generated;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+pub use generated::*;
+
+use crate::secret::Secret;
+
+/// The XML namespace an element belongs to in the namespace-qualified form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ns {
+    /// `http://www.webex.com/schemas/2002/06/service/user` (prefix `use:`).
+    User,
+    /// `http://www.webex.com/schemas/2002/06/common` (prefix `com:`).
+    Common,
+}
+
+/// One element of an attribute's path under `bodyContent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Segment {
+    pub ns: Ns,
+    pub name: &'static str,
+}
+
+/// Marks an attribute that sits inside a repeated group such as `tspAccount/tspAccount`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Repeat {
+    /// Index in [`AttributeInfo::segments`] of the element that repeats.
+    pub depth: usize,
+    /// How many times it may appear.
+    pub max: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntKind {
+    /// `xsd:int` / `xsd:integer`: 32-bit.
+    Int32,
+    /// `xsd:long`: 64-bit.
+    Int64,
+}
+
+/// A named text format the validator checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextFormat {
+    Email,
+    /// `country,area,local` digits, e.g. `1,408,5551212`.
+    Phone,
+    /// Letters, digits, `_`, `-` and `.` (seed 003).
+    PersonalUrl,
+}
+
+/// The type of one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScalarType {
+    Bool,
+    Int {
+        kind: IntKind,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Text {
+        max_len: Option<u32>,
+        format: Option<TextFormat>,
+    },
+    Enum {
+        values: &'static [&'static str],
+    },
+    /// `MM/DD/YYYY HH:MM:SS`.
+    Date,
+}
+
+/// The type of an attribute: one value, or a list of values (one element each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    Scalar(ScalarType),
+    List(ScalarType),
+}
+
+impl ValueType {
+    pub fn scalar(&self) -> &ScalarType {
+        match self {
+            ValueType::Scalar(s) | ValueType::List(s) => s,
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        matches!(self, ValueType::List(_))
+    }
+}
+
+impl fmt::Display for ScalarType {
+    /// The catalogue's spelling, without enum values: `string(64,phone)`, `int(1..3)`, `enum`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScalarType::Bool => f.write_str("bool"),
+            ScalarType::Date => f.write_str("date"),
+            ScalarType::Enum { .. } => f.write_str("enum"),
+            ScalarType::Int { kind, min, max } => {
+                f.write_str(match kind {
+                    IntKind::Int32 => "int",
+                    IntKind::Int64 => "long",
+                })?;
+                match (min, max) {
+                    (Some(a), Some(b)) => write!(f, "({a}..{b})"),
+                    _ => Ok(()),
+                }
+            }
+            ScalarType::Text { max_len, format } => {
+                f.write_str("string")?;
+                let format = format.map(|fm| match fm {
+                    TextFormat::Email => "email",
+                    TextFormat::Phone => "phone",
+                    TextFormat::PersonalUrl => "personal-url",
+                });
+                match (max_len, format) {
+                    (None, None) => Ok(()),
+                    (Some(n), None) => write!(f, "({n})"),
+                    (None, Some(fm)) => write!(f, "(,{fm})"),
+                    (Some(n), Some(fm)) => write!(f, "({n},{fm})"),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueType::Scalar(s) => s.fmt(f),
+            ValueType::List(s) => write!(f, "list({s})"),
+        }
+    }
+}
+
+/// The operations an attribute may appear in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ops {
+    /// CreateUser.
+    pub create: bool,
+    /// SetUser (update).
+    pub set: bool,
+    /// GetUser (read): false for write-only attributes such as `password`.
+    pub get: bool,
+}
+
+impl Ops {
+    /// `["create", "set", "get"]`, the allowed ones only.
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.create, "create"), (self.set, "set"), (self.get, "get")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect()
+    }
+}
+
+/// Everything the catalogue says about one attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttributeInfo {
+    pub attribute: Attribute,
+    /// The flat name (seed 003's spelling where it has one).
+    pub name: &'static str,
+    /// The XML path under `bodyContent`, e.g. `tspAccount/tspAccount/accountIndex`.
+    pub path: &'static str,
+    pub segments: &'static [Segment],
+    pub repeat: Option<Repeat>,
+    pub value_type: ValueType,
+    pub ops: Ops,
+    /// The site features that must all be on for a non-default value.
+    pub gate: &'static [Feature],
+    /// Never shown: masked in `Debug`, reports and messages.
+    pub secret: bool,
+    /// Needed in every request that names a user (`webExId`).
+    pub required: bool,
+    /// Owned by the Webex identity on Control-Hub-managed sites: the XML API cannot change it there.
+    pub identity: bool,
+    pub description: &'static str,
+    /// Where the row's decisions came from.
+    pub source: &'static str,
+}
+
+impl Attribute {
+    /// The catalogue entry of this attribute.
+    pub fn info(self) -> &'static AttributeInfo {
+        &ATTRIBUTES[self as usize]
+    }
+
+    /// The flat name, e.g. `privilegeHQvideo`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Whether a feature comes from documented behaviour or from a reading of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeatureBasis {
+    /// Cisco's own admin UI reads this GetSite flag for this purpose.
+    Documented,
+    /// A best reading of the site settings; a site profile may override it by hand.
+    Inferred,
+}
+
+/// A site feature: its name, where GetSite reports it, and how sure we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeatureInfo {
+    pub feature: Feature,
+    pub name: &'static str,
+    /// Relative to `siteInstance` in a GetSite response.
+    pub getsite_path: &'static str,
+    pub basis: FeatureBasis,
+    pub description: &'static str,
+}
+
+impl Feature {
+    pub fn info(self) -> &'static FeatureInfo {
+        &FEATURES[self as usize]
+    }
+
+    /// The attributes this feature gates, in catalogue order.
+    pub fn gated_attributes(self) -> impl Iterator<Item = &'static AttributeInfo> {
+        ATTRIBUTES.iter().filter(move |a| a.gate.contains(&self))
+    }
+}
+
+/// Addresses one value of a user: an attribute and, inside a repeated group
+/// (`tspAccount`, `personalTeleconf/account`, `thirdPartyTeleconf/account`), which
+/// occurrence. Written `tspAccountTollCallInNumber` for the first occurrence and
+/// `tspAccountTollCallInNumber[2]` for the second.
+///
+/// The slot is the position in the list on the wire, not the `accountIndex`
+/// element, which is an attribute of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlatKey {
+    pub attribute: Attribute,
+    /// Zero-based occurrence; always 0 outside repeated groups.
+    pub slot: u8,
+}
+
+impl FlatKey {
+    pub fn new(attribute: Attribute) -> Self {
+        FlatKey { attribute, slot: 0 }
+    }
+
+    pub fn with_slot(attribute: Attribute, slot: u8) -> Self {
+        FlatKey { attribute, slot }
+    }
+
+    fn group_depth(&self) -> Option<usize> {
+        self.attribute.info().repeat.map(|r| r.depth)
+    }
+}
+
+/// Flat keys sort in wire order: catalogue order, except that the attributes of a
+/// repeated group sort by occurrence first, so each occurrence stays together.
+impl Ord for FlatKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let group = |k: &FlatKey| {
+            k.group_depth().map(|d| {
+                let info = k.attribute.info();
+                &info.segments[..=d]
+            })
+        };
+        match (group(self), group(other)) {
+            (Some(a), Some(b)) if a == b => (self.slot, self.attribute).cmp(&(other.slot, other.attribute)),
+            _ => (self.attribute, self.slot).cmp(&(other.attribute, other.slot)),
+        }
+    }
+}
+
+impl PartialOrd for FlatKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for FlatKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.attribute.name())?;
+        if self.slot > 0 {
+            write!(f, "[{}]", u16::from(self.slot) + 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for FlatKey {
+    type Err = ValueError;
+
+    /// `name` or `name[n]` with n counted from 1.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || ValueError::UnknownAttribute(s.to_owned());
+        let (name, slot) = match s.strip_suffix(']').and_then(|r| r.split_once('[')) {
+            Some((name, n)) => {
+                let n: u8 = n.parse().map_err(|_| unknown())?;
+                (name, n.checked_sub(1).ok_or_else(unknown)?)
+            }
+            None => (s, 0),
+        };
+        let attribute = Attribute::from_str(name).map_err(|_| unknown())?;
+        let key = FlatKey { attribute, slot };
+        check_slot(key)?;
+        Ok(key)
+    }
+}
+
+fn check_slot(key: FlatKey) -> Result<(), ValueError> {
+    match key.attribute.info().repeat {
+        Some(r) if key.slot >= r.max => Err(ValueError::SlotOutOfRange { key, max: r.max }),
+        None if key.slot > 0 => Err(ValueError::SlotOutOfRange { key, max: 1 }),
+        _ => Ok(()),
+    }
+}
+
+/// One typed value of an attribute. Enumerations and dates are [`Value::Text`];
+/// the catalogue type says which values are valid.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+    /// A text value of a secret attribute (`password`, PINs, access codes).
+    Secret(Secret),
+    IntList(Vec<i64>),
+    TextList(Vec<String>),
+}
+
+impl Value {
+    /// What kind of value this is, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "integer",
+            Value::Text(_) => "text",
+            Value::Secret(_) => "secret text",
+            Value::IntList(_) => "list of integers",
+            Value::TextList(_) => "list of text",
+        }
+    }
+}
+
+/// Why a value could not be stored under a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("`{0}` is not a catalogue attribute (see `wbxprov attrs`)")]
+    UnknownAttribute(String),
+    #[error("{key}: expected {expected}, got {found}")]
+    TypeMismatch {
+        key: FlatKey,
+        expected: String,
+        found: &'static str,
+    },
+    #[error("{key}: at most {max} occurrence(s) allowed")]
+    SlotOutOfRange { key: FlatKey, max: u8 },
+}
+
+impl User {
+    /// The value under `key`, if set.
+    pub fn get(&self, key: FlatKey) -> Option<Value> {
+        check_slot(key).ok()?;
+        self.get_field(key)
+    }
+
+    /// Stores a value under `key`, or clears it with `None`.
+    pub fn set(&mut self, key: FlatKey, value: Option<Value>) -> Result<(), ValueError> {
+        check_slot(key)?;
+        self.set_field(key, value)
+    }
+
+    /// Every value that is set, keyed by flat key, in wire order.
+    pub fn to_flat(&self) -> FlatUser {
+        let mut flat = FlatUser::default();
+        for info in ATTRIBUTES.iter() {
+            let slots = info.repeat.map_or(1, |r| r.max);
+            for slot in 0..slots {
+                let key = FlatKey::with_slot(info.attribute, slot);
+                if let Some(v) = self.get_field(key) {
+                    flat.0.insert(key, v);
+                }
+            }
+        }
+        flat
+    }
+
+    /// Builds a user from flat values; fails on the first value of the wrong type.
+    pub fn from_flat(flat: &FlatUser) -> Result<User, ValueError> {
+        let mut user = User::default();
+        for (key, value) in flat.iter() {
+            user.set(*key, Some(value.clone()))?;
+        }
+        Ok(user)
+    }
+}
+
+/// A user as a flat map from [`FlatKey`] to [`Value`], ordered as on the wire.
+/// This is the shape provisioning platforms and sources speak (one column or
+/// JSON key per attribute).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlatUser(BTreeMap<FlatKey, Value>);
+
+impl FlatUser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, key: FlatKey, value: Value) -> Option<Value> {
+        self.0.insert(key, value)
+    }
+
+    pub fn get(&self, key: &FlatKey) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn remove(&mut self, key: &FlatKey) -> Option<Value> {
+        self.0.remove(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&FlatKey, &Value)> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(FlatKey, Value)> for FlatUser {
+    fn from_iter<I: IntoIterator<Item = (FlatKey, Value)>>(iter: I) -> Self {
+        FlatUser(iter.into_iter().collect())
+    }
+}
+
+impl IntoIterator for FlatUser {
+    type Item = (FlatKey, Value);
+    type IntoIter = std::collections::btree_map::IntoIter<FlatKey, Value>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
