@@ -15,7 +15,10 @@ pub struct SchemaError {
 
 impl fmt::Display for SchemaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "schema/{}:{}: {}", self.file, self.line, self.message)
+        match self.line {
+            0 => write!(f, "schema/{}: {}", self.file, self.message),
+            line => write!(f, "schema/{}:{line}: {}", self.file, self.message),
+        }
     }
 }
 
@@ -168,14 +171,21 @@ fn rows<'a>(
             return Err(SchemaError {
                 file,
                 line: line_no,
-                message: format!("expected {} tab-separated cells, found {}", header.len(), cells.len()),
+                message: format!(
+                    "expected {} tab-separated cells, found {}",
+                    header.len(),
+                    cells.len()
+                ),
             });
         }
         if let Some(c) = cells.iter().position(|c| c.trim() != *c || c.is_empty()) {
             return Err(SchemaError {
                 file,
                 line: line_no,
-                message: format!("cell `{}` is empty or has surrounding spaces (write `-` for none)", header[c]),
+                message: format!(
+                    "cell `{}` is empty or has surrounding spaces (write `-` for none)",
+                    header[c]
+                ),
             });
         }
         out.push((line_no, cells));
@@ -200,7 +210,11 @@ impl Catalogue {
 
 fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
     let mut out: Vec<FeatureRow> = Vec::new();
-    for (line, c) in rows(FEATURES_FILE, text, &["name", "getsite_path", "basis", "description"])? {
+    for (line, c) in rows(
+        FEATURES_FILE,
+        text,
+        &["name", "getsite_path", "basis", "description"],
+    )? {
         let err = |message: String| SchemaError {
             file: FEATURES_FILE,
             line,
@@ -215,7 +229,11 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
         let inferred = match c[2] {
             "documented" => false,
             "inferred" => true,
-            other => return Err(err(format!("basis must be `documented` or `inferred`, not `{other}`"))),
+            other => {
+                return Err(err(format!(
+                    "basis must be `documented` or `inferred`, not `{other}`"
+                )));
+            }
         };
         out.push(FeatureRow {
             name: c[0].to_owned(),
@@ -242,9 +260,21 @@ fn parse_time_zones(text: &str) -> Result<Vec<String>, SchemaError> {
     Ok(out)
 }
 
-const ATTRIBUTE_HEADER: [&str; 8] = ["name", "path", "type", "ops", "feature", "flags", "description", "source"];
+const ATTRIBUTE_HEADER: [&str; 8] = [
+    "name",
+    "path",
+    "type",
+    "ops",
+    "feature",
+    "flags",
+    "description",
+    "source",
+];
 
-fn parse_attributes(text: &str, features: &BTreeSet<&str>) -> Result<Vec<AttributeRow>, SchemaError> {
+fn parse_attributes(
+    text: &str,
+    features: &BTreeSet<&str>,
+) -> Result<Vec<AttributeRow>, SchemaError> {
     let mut out = Vec::new();
     for (line, c) in rows(ATTRIBUTES_FILE, text, &ATTRIBUTE_HEADER)? {
         let err = |message: String| SchemaError {
@@ -254,7 +284,9 @@ fn parse_attributes(text: &str, features: &BTreeSet<&str>) -> Result<Vec<Attribu
         };
         let name = c[0];
         if !is_identifier(name) || !name.starts_with(|ch: char| ch.is_ascii_lowercase()) {
-            return Err(err(format!("flat name `{name}` must be a lowerCamel identifier")));
+            return Err(err(format!(
+                "flat name `{name}` must be a lowerCamel identifier"
+            )));
         }
         let segments = parse_path(c[1]).map_err(err)?;
         let value_type = parse_type(c[2]).map_err(err)?;
@@ -269,7 +301,8 @@ fn parse_attributes(text: &str, features: &BTreeSet<&str>) -> Result<Vec<Attribu
                 return Err(err(format!("feature `{f}` is not in {FEATURES_FILE}")));
             }
         }
-        let (mut secret, mut required, mut identity, mut field_override) = (false, false, false, None);
+        let (mut secret, mut required, mut identity, mut field_override) =
+            (false, false, false, None);
         if c[5] != "-" {
             for flag in c[5].split(' ') {
                 match flag {
@@ -348,7 +381,11 @@ fn parse_ops(text: &str) -> Result<Ops, String> {
             'c' => &mut ops.create,
             's' => &mut ops.set,
             'g' => &mut ops.get,
-            _ => return Err(format!("ops `{text}`: use the letters c (create), s (set), g (get)")),
+            _ => {
+                return Err(format!(
+                    "ops `{text}`: use the letters c (create), s (set), g (get)"
+                ));
+            }
         };
         if *slot {
             return Err(format!("ops `{text}` repeats `{ch}`"));
@@ -373,7 +410,10 @@ fn parse_scalar(text: &str) -> Result<Scalar, String> {
     let (head, args) = match text.split_once('(') {
         Some((head, rest)) => (
             head,
-            Some(rest.strip_suffix(')').ok_or_else(|| format!("type `{text}`: missing `)`"))?),
+            Some(
+                rest.strip_suffix(')')
+                    .ok_or_else(|| format!("type `{text}`: missing `)`"))?,
+            ),
         ),
         None => (text, None),
     };
@@ -381,14 +421,21 @@ fn parse_scalar(text: &str) -> Result<Scalar, String> {
         ("bool", None) => Ok(Scalar::Bool),
         ("date", None) => Ok(Scalar::Date),
         ("int" | "long", args) => {
-            let kind = if head == "int" { IntKind::Int32 } else { IntKind::Int64 };
+            let kind = if head == "int" {
+                IntKind::Int32
+            } else {
+                IntKind::Int64
+            };
             let (min, max) = match args {
                 None => (None, None),
                 Some(range) => {
                     let (a, b) = range
                         .split_once("..")
                         .ok_or_else(|| format!("type `{text}`: range must be `min..max`"))?;
-                    let num = |s: &str| s.parse::<i64>().map_err(|_| format!("type `{text}`: bad bound `{s}`"));
+                    let num = |s: &str| {
+                        s.parse::<i64>()
+                            .map_err(|_| format!("type `{text}`: bad bound `{s}`"))
+                    };
                     let (a, b) = (num(a)?, num(b)?);
                     if a > b {
                         return Err(format!("type `{text}`: empty range"));
@@ -429,9 +476,13 @@ fn parse_scalar(text: &str) -> Result<Scalar, String> {
             let values: Vec<String> = values.split('|').map(str::to_owned).collect();
             let unique: BTreeSet<&String> = values.iter().collect();
             if values.iter().any(String::is_empty) || unique.len() != values.len() {
-                return Err(format!("type `{text}`: enum values must be distinct and non-empty"));
+                return Err(format!(
+                    "type `{text}`: enum values must be distinct and non-empty"
+                ));
             }
-            Ok(Scalar::Enum { values: Some(values) })
+            Ok(Scalar::Enum {
+                values: Some(values),
+            })
         }
         _ => Err(format!(
             "unknown type `{text}` (bool, int, long, string, enum(..), date, list(..))"
@@ -451,16 +502,31 @@ fn check_structure(rows: &[AttributeRow]) -> Result<(), SchemaError> {
     let mut paths = BTreeMap::new();
     for r in rows {
         if let Some(prev) = names.insert(r.name.to_ascii_lowercase(), r.line) {
-            return Err(err(r.line, format!("flat name `{}` repeats line {prev} (names are case-insensitive)", r.name)));
+            return Err(err(
+                r.line,
+                format!(
+                    "flat name `{}` repeats line {prev} (names are case-insensitive)",
+                    r.name
+                ),
+            ));
         }
         if let Some(prev) = paths.insert(r.plain_path(), r.line) {
-            return Err(err(r.line, format!("path `{}` repeats line {prev}", r.plain_path())));
+            return Err(err(
+                r.line,
+                format!("path `{}` repeats line {prev}", r.plain_path()),
+            ));
         }
         if r.is_list() && r.segments.len() < 2 {
-            return Err(err(r.line, "a list path names its wrapper and item elements (`wrapper/item`)".into()));
+            return Err(err(
+                r.line,
+                "a list path names its wrapper and item elements (`wrapper/item`)".into(),
+            ));
         }
         if r.required && !(r.ops.create && r.ops.set) {
-            return Err(err(r.line, "a required attribute must be allowed in create and set".into()));
+            return Err(err(
+                r.line,
+                "a required attribute must be allowed in create and set".into(),
+            ));
         }
     }
     // Every group prefix must occupy one contiguous run of rows, and each element
@@ -476,7 +542,10 @@ fn check_structure(rows: &[AttributeRow]) -> Result<(), SchemaError> {
                 Some(&(ns, rep, line)) if (ns, rep) != (seg.ns, seg.repeat) => {
                     return Err(err(
                         r.line,
-                        format!("element `{}` is declared differently on line {line}", prefix.join("/")),
+                        format!(
+                            "element `{}` is declared differently on line {line}",
+                            prefix.join("/")
+                        ),
                     ));
                 }
                 Some(_) => {}
@@ -497,7 +566,10 @@ fn check_structure(rows: &[AttributeRow]) -> Result<(), SchemaError> {
             if closed.contains(&g) {
                 return Err(err(
                     r.line,
-                    format!("group `{}` is split: keep its rows together, in element order", g.join("/")),
+                    format!(
+                        "group `{}` is split: keep its rows together, in element order",
+                        g.join("/")
+                    ),
                 ));
             }
             if !open.contains(&g) {
@@ -507,11 +579,23 @@ fn check_structure(rows: &[AttributeRow]) -> Result<(), SchemaError> {
     }
     for r in rows {
         let names: Vec<String> = r.segments.iter().map(|s| s.name.clone()).collect();
-        let leaf_len = if r.is_list() { names.len() - 1 } else { names.len() };
+        let leaf_len = if r.is_list() {
+            names.len() - 1
+        } else {
+            names.len()
+        };
         if rows.iter().any(|o| {
-            o.line != r.line && o.segments.len() > leaf_len && o.segments[..leaf_len].iter().map(|s| &s.name).eq(names[..leaf_len].iter())
+            o.line != r.line
+                && o.segments.len() > leaf_len
+                && o.segments[..leaf_len]
+                    .iter()
+                    .map(|s| &s.name)
+                    .eq(names[..leaf_len].iter())
         }) {
-            return Err(err(r.line, format!("`{}` is both a leaf and a group", r.plain_path())));
+            return Err(err(
+                r.line,
+                format!("`{}` is both a leaf and a group", r.plain_path()),
+            ));
         }
     }
     Ok(())
@@ -519,10 +603,12 @@ fn check_structure(rows: &[AttributeRow]) -> Result<(), SchemaError> {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric())
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
 fn is_snake(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

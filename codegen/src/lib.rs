@@ -18,15 +18,24 @@ pub use catalogue::{Catalogue, SchemaError};
 pub const GENERATED_PATH: &str = "src/schema/generated.rs";
 
 /// Generates the module from the three catalogue tables given as text.
-pub fn generate_from(attributes: &str, features: &str, time_zones: &str) -> Result<String, SchemaError> {
+pub fn generate_from(
+    attributes: &str,
+    features: &str,
+    time_zones: &str,
+) -> Result<String, SchemaError> {
     let catalogue = Catalogue::parse(attributes, features, time_zones)?;
-    Ok(render::render(&catalogue))
+    render::render(&catalogue).map_err(|message| SchemaError {
+        file: catalogue::ATTRIBUTES_FILE,
+        line: 0,
+        message,
+    })
 }
 
 /// Generates the module from the tables in `schema_dir`.
 pub fn generate(schema_dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
     let read = |name: &str| {
-        std::fs::read_to_string(schema_dir.join(name)).map_err(|e| format!("{}: {e}", schema_dir.join(name).display()))
+        std::fs::read_to_string(schema_dir.join(name))
+            .map_err(|e| format!("{}: {e}", schema_dir.join(name).display()))
     };
     Ok(generate_from(
         &read(catalogue::ATTRIBUTES_FILE)?,

@@ -50,7 +50,7 @@ struct Access {
     repeat_max: Option<u8>,
 }
 
-pub fn render(cat: &Catalogue) -> String {
+pub fn render(cat: &Catalogue) -> Result<String, String> {
     let mut out = String::from(HEADER);
     out.push_str(
         "\nuse super::access::{slot_mut, take_bool, take_int, take_int_list, take_secret, take_text, take_text_list};\n\
@@ -64,10 +64,27 @@ pub fn render(cat: &Catalogue) -> String {
     let root = build_tree(cat);
     let mut access = vec![Access::default(); cat.attributes.len()];
     let mut structs = String::new();
-    render_struct(cat, &root, &[], "User", &Access::default(), &mut access, &mut structs);
+    let mut type_names = Vec::new();
+    render_struct(
+        cat,
+        &root,
+        &[],
+        "User",
+        &Access::default(),
+        &mut access,
+        &mut structs,
+        &mut type_names,
+    );
+    type_names.sort();
+    if let Some(w) = type_names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "two groups would both be generated as `struct {}`: a repeated element named like its wrapper needs its count, e.g. `tspAccount/tspAccount[3]`",
+            w[0]
+        ));
+    }
     out.push_str(&structs);
     render_accessors(cat, &access, &mut out);
-    out
+    Ok(out)
 }
 
 fn render_attribute_enum(cat: &Catalogue, out: &mut String) {
@@ -185,7 +202,11 @@ fn render_attribute_table(cat: &Catalogue, out: &mut String) {
             ValueType::Scalar(s) => format!("ValueType::Scalar({})", scalar_expr(s)),
             ValueType::List(s) => format!("ValueType::List({})", scalar_expr(s)),
         };
-        let gate: Vec<String> = a.gate.iter().map(|g| format!("Feature::{}", variant(g))).collect();
+        let gate: Vec<String> = a
+            .gate
+            .iter()
+            .map(|g| format!("Feature::{}", variant(g)))
+            .collect();
         let _ = writeln!(out, "    AttributeInfo {{");
         let _ = writeln!(out, "        attribute: Attribute::{},", variant(&a.name));
         let _ = writeln!(out, "        name: {:?},", a.name);
@@ -215,7 +236,11 @@ fn build_tree(cat: &Catalogue) -> Node {
     let mut root = Node::group("", None);
     for (idx, a) in cat.attributes.iter().enumerate() {
         // A list's item element belongs to its value; the wrapper is the field.
-        let depth = if a.is_list() { a.segments.len() - 1 } else { a.segments.len() };
+        let depth = if a.is_list() {
+            a.segments.len() - 1
+        } else {
+            a.segments.len()
+        };
         let mut node = &mut root;
         for (i, seg) in a.segments[..depth].iter().enumerate() {
             let pos = match node.children.iter().position(|c| c.name == seg.name) {
@@ -236,6 +261,7 @@ fn build_tree(cat: &Catalogue) -> Node {
 
 /// Emits the struct for `node` (and, first, nothing else: children follow it) and
 /// records how each attribute below it is reached.
+#[allow(clippy::too_many_arguments)]
 fn render_struct(
     cat: &Catalogue,
     node: &Node,
@@ -244,7 +270,9 @@ fn render_struct(
     here: &Access,
     access: &mut [Access],
     out: &mut String,
+    type_names: &mut Vec<String>,
 ) {
+    type_names.push(type_name.to_owned());
     let mut nested: Vec<(String, Vec<String>, &Node, Access)> = Vec::new();
     let mut fields = String::new();
     for child in &node.children {
@@ -259,7 +287,10 @@ fn render_struct(
         };
         if let Some(idx) = child.leaf {
             let a = &cat.attributes[idx];
-            let field = a.field_override.clone().unwrap_or_else(|| field_name(&child.name));
+            let field = a
+                .field_override
+                .clone()
+                .unwrap_or_else(|| field_name(&child.name));
             let _ = writeln!(fields, "    /// `{}`: {}", a.name, a.description);
             let _ = writeln!(fields, "    pub {field}: Option<{}>,", rust_type(a));
             access[idx] = extend(here, &field);
@@ -268,9 +299,12 @@ fn render_struct(
         let field = field_name(&child.name);
         let (item, item_names) = if child.collapses() {
             let item = &child.children[0];
-            (item, [names, &[child.name.clone(), item.name.clone()]].concat())
+            (
+                item,
+                [names, &[child.name.clone(), item.name.clone()]].concat(),
+            )
         } else {
-            (child, [names, &[child.name.clone()]].concat())
+            (child, [names, std::slice::from_ref(&child.name)].concat())
         };
         let item_type = struct_name(&item_names);
         let mut acc = extend(here, &field);
@@ -298,11 +332,23 @@ fn render_struct(
     } else {
         let _ = writeln!(out, "\n/// The `{}` group of a [`User`].", names.join("/"));
     }
-    let _ = writeln!(out, "#[derive(Debug, Clone, Default, PartialEq)]\npub struct {type_name} {{");
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone, Default, PartialEq)]\npub struct {type_name} {{"
+    );
     out.push_str(&fields);
     out.push_str("}\n");
     for (item_type, item_names, item, acc) in nested {
-        render_struct(cat, item, &item_names, &item_type, &acc, access, out);
+        render_struct(
+            cat,
+            item,
+            &item_names,
+            &item_type,
+            &acc,
+            access,
+            out,
+            type_names,
+        );
     }
 }
 
@@ -343,8 +389,14 @@ fn render_accessors(cat: &Catalogue, access: &[Access], out: &mut String) {
                 } else {
                     format!("self.{outer}.clone()")
                 };
-                let _ = writeln!(get, "            Attribute::{v} => {read}.map(Value::{value}),");
-                let _ = writeln!(set, "            Attribute::{v} => self.{outer} = {take}(key, value)?,");
+                let _ = writeln!(
+                    get,
+                    "            Attribute::{v} => {read}.map(Value::{value}),"
+                );
+                let _ = writeln!(
+                    set,
+                    "            Attribute::{v} => self.{outer} = {take}(key, value)?,"
+                );
             }
             Some(max) => {
                 let inner = acc.inner.join(".");
@@ -415,7 +467,8 @@ fn words(name: &str) -> Vec<String> {
 fn field_name(element: &str) -> String {
     let snake = words(element).join("_");
     match snake.as_str() {
-        "type" | "match" | "mod" | "ref" | "use" | "move" | "loop" | "impl" | "fn" | "struct" | "enum" => {
+        "type" | "match" | "mod" | "ref" | "use" | "move" | "loop" | "impl" | "fn" | "struct"
+        | "enum" => {
             format!("r#{snake}")
         }
         _ => snake,
@@ -449,13 +502,19 @@ mod tests {
 
     #[test]
     fn words_split_acronyms_and_digits() {
-        assert_eq!(words("teleCLIAuthEnabled"), ["tele", "cli", "auth", "enabled"]);
+        assert_eq!(
+            words("teleCLIAuthEnabled"),
+            ["tele", "cli", "auth", "enabled"]
+        );
         assert_eq!(words("webACDPrefs"), ["web", "acd", "prefs"]);
         assert_eq!(words("isEnablePMR"), ["is", "enable", "pmr"]);
         assert_eq!(words("trackingCode10"), ["tracking", "code10"]);
         assert_eq!(words("PIN"), ["pin"]);
         assert_eq!(field_name("type"), "r#type");
-        assert_eq!(struct_name(&["tspAccount".into(), "tspAccount".into()]), "TspAccount");
+        assert_eq!(
+            struct_name(&["tspAccount".into(), "tspAccount".into()]),
+            "TspAccount"
+        );
         assert_eq!(
             struct_name(&["personalMeetingRoom".into(), "PRNotifications".into()]),
             "PersonalMeetingRoomPrNotifications"

@@ -79,7 +79,11 @@ fn write_table(out: &mut impl Write) -> io::Result<()> {
                 a.path.to_owned(),
                 type_cell(a),
                 a.ops.names().join(","),
-                if gate.is_empty() { "-".into() } else { gate.join("+") },
+                if gate.is_empty() {
+                    "-".into()
+                } else {
+                    gate.join("+")
+                },
                 a.description.to_owned(),
             ]
         })

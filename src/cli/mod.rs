@@ -39,7 +39,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::COULD_NOT_RUN } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::COULD_NOT_RUN
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

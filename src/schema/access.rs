@@ -37,7 +37,10 @@ pub(super) fn take_text(key: FlatKey, value: Option<Value>) -> Result<Option<Str
 }
 
 /// Plain text is accepted for a secret attribute and wrapped at once.
-pub(super) fn take_secret(key: FlatKey, value: Option<Value>) -> Result<Option<Secret>, ValueError> {
+pub(super) fn take_secret(
+    key: FlatKey,
+    value: Option<Value>,
+) -> Result<Option<Secret>, ValueError> {
     match value {
         None => Ok(None),
         Some(Value::Secret(s)) => Ok(Some(s)),
@@ -46,7 +49,10 @@ pub(super) fn take_secret(key: FlatKey, value: Option<Value>) -> Result<Option<S
     }
 }
 
-pub(super) fn take_int_list(key: FlatKey, value: Option<Value>) -> Result<Option<Vec<i64>>, ValueError> {
+pub(super) fn take_int_list(
+    key: FlatKey,
+    value: Option<Value>,
+) -> Result<Option<Vec<i64>>, ValueError> {
     match value {
         None => Ok(None),
         Some(Value::IntList(v)) => Ok(Some(v)),
@@ -54,7 +60,10 @@ pub(super) fn take_int_list(key: FlatKey, value: Option<Value>) -> Result<Option
     }
 }
 
-pub(super) fn take_text_list(key: FlatKey, value: Option<Value>) -> Result<Option<Vec<String>>, ValueError> {
+pub(super) fn take_text_list(
+    key: FlatKey,
+    value: Option<Value>,
+) -> Result<Option<Vec<String>>, ValueError> {
     match value {
         None => Ok(None),
         Some(Value::TextList(v)) => Ok(Some(v)),

@@ -171,10 +171,14 @@ pub struct Ops {
 impl Ops {
     /// `["create", "set", "get"]`, the allowed ones only.
     pub fn names(&self) -> Vec<&'static str> {
-        [(self.create, "create"), (self.set, "set"), (self.get, "get")]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect()
+        [
+            (self.create, "create"),
+            (self.set, "set"),
+            (self.get, "get"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
     }
 }
 
@@ -285,7 +289,9 @@ impl Ord for FlatKey {
             })
         };
         match (group(self), group(other)) {
-            (Some(a), Some(b)) if a == b => (self.slot, self.attribute).cmp(&(other.slot, other.attribute)),
+            (Some(a), Some(b)) if a == b => {
+                (self.slot, self.attribute).cmp(&(other.slot, other.attribute))
+            }
             _ => (self.attribute, self.slot).cmp(&(other.attribute, other.slot)),
         }
     }

@@ -1,0 +1,106 @@
+//! `src/schema/generated.rs` must be what the generator makes of `schema/` today.
+
+mod common;
+
+use std::fs;
+
+fn schema(file: &str) -> String {
+    fs::read_to_string(common::repo_root().join("schema").join(file)).unwrap()
+}
+
+fn tables() -> (String, String, String) {
+    (
+        schema("user-attributes.tsv"),
+        schema("site-features.tsv"),
+        schema("time-zones.tsv"),
+    )
+}
+
+#[test]
+fn generated_module_is_up_to_date() {
+    let (attrs, features, zones) = tables();
+    let fresh =
+        wbxprov_codegen::generate_from(&attrs, &features, &zones).expect("the catalogue is valid");
+    let checked_in =
+        fs::read_to_string(common::repo_root().join(wbxprov_codegen::GENERATED_PATH)).unwrap();
+    if fresh != checked_in {
+        let line = fresh
+            .lines()
+            .zip(checked_in.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(|| "the end".to_owned(), |l| format!("line {}", l + 1));
+        panic!(
+            "{} is stale (first difference at {line}): run `cargo run -p wbxprov-codegen` and commit the result",
+            wbxprov_codegen::GENERATED_PATH
+        );
+    }
+}
+
+/// The check above can fail: any edit of a row changes the generated text.
+#[test]
+fn editing_a_row_changes_the_generated_module() {
+    let (attrs, features, zones) = tables();
+    let base = wbxprov_codegen::generate_from(&attrs, &features, &zones).unwrap();
+    let edits = [
+        (
+            "privilege/HQvideo\tbool\tcsg\thqVideo",
+            "privilege/HQvideo\tbool\tsg\thqVideo",
+        ),
+        (
+            "\tstring(128)\tcsg\t-\t-\tThe user’s company name",
+            "\tstring(100)\tcsg\t-\t-\tThe user’s company name",
+        ),
+        (
+            "personalMeetingRoom/hostPIN\tstring\tcsg\tpersonalMeetingRoom\tsecret",
+            "personalMeetingRoom/hostPIN\tstring\tcsg\tpersonalMeetingRoom\t-",
+        ),
+    ];
+    for (from, to) in edits {
+        assert!(
+            attrs.contains(from),
+            "fixture edit `{from}` no longer matches the catalogue"
+        );
+        let edited =
+            wbxprov_codegen::generate_from(&attrs.replacen(from, to, 1), &features, &zones)
+                .unwrap();
+        assert_ne!(edited, base, "editing `{from}` did not change the output");
+    }
+}
+
+/// A bad row stops generation with its file and line, instead of emitting code.
+#[test]
+fn invalid_rows_are_rejected_with_their_line() {
+    let (attrs, features, zones) = tables();
+    let cases = [
+        (
+            "\thqVideo\t",
+            "\thqVideoo\t",
+            "feature `hqVideoo` is not in site-features.tsv",
+        ),
+        (
+            "privilege/HQvideo\tbool",
+            "privilege/host\tbool",
+            "path `privilege/host` repeats",
+        ),
+        (
+            "privilege/HQvideo\tbool",
+            "privilege/HQvideo\tboolean",
+            "unknown type `boolean`",
+        ),
+        (
+            "tspAccount/tspAccount[3]/",
+            "tspAccount/tspAccount/",
+            "struct TspAccount",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let err = wbxprov_codegen::generate_from(&attrs.replace(from, to), &features, &zones)
+            .expect_err(expected)
+            .to_string();
+        assert!(
+            err.contains(expected),
+            "`{err}` should mention `{expected}`"
+        );
+        assert!(err.starts_with("schema/user-attributes.tsv:"), "{err}");
+    }
+}
