@@ -13,8 +13,13 @@ pub fn shared_dir() -> Option<PathBuf> {
     if dir.join("spec").is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipped: {} not found (set WBXPROV_SHARED_DIR to run this test)",
+        // Straight to the stderr handle: libtest captures `eprintln!` of passing tests,
+        // and a skip must be visible.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped {}: {} not found (set WBXPROV_SHARED_DIR to run it)",
+            std::thread::current().name().unwrap_or("test"),
             dir.display()
         );
         None
