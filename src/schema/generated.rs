@@ -4300,7 +4300,7 @@ pub struct Privilege {
     /// `privilegeTeleCLIAuthEnabled`: Tele CLI Auth Enabled
     pub tele_cli_auth_enabled: Option<bool>,
     /// `privilegeTeleCLIPINEnabled`: Tele CLI PIN Enabled
-    pub tele_clipin_enabled: Option<bool>,
+    pub tele_cli_pin_enabled: Option<bool>,
 }
 
 /// The `tspAccount/tspAccount` group of a [`User`].
@@ -4759,7 +4759,7 @@ impl User {
             Attribute::PrivilegeIsEnableCET => self.privilege.is_enable_cet.map(Value::Bool),
             Attribute::PrivilegeIsEnablePMR => self.privilege.is_enable_pmr.map(Value::Bool),
             Attribute::PrivilegeTeleCLIAuthEnabled => self.privilege.tele_cli_auth_enabled.map(Value::Bool),
-            Attribute::PrivilegeTeleCLIPINEnabled => self.privilege.tele_clipin_enabled.map(Value::Bool),
+            Attribute::PrivilegeTeleCLIPINEnabled => self.privilege.tele_cli_pin_enabled.map(Value::Bool),
             Attribute::Language => self.language.clone().map(Value::Text),
             Attribute::Locale => self.locale.clone().map(Value::Text),
             Attribute::SchedulingPermission => self.scheduling_permission.clone().map(Value::Text),
@@ -5000,7 +5000,7 @@ impl User {
             Attribute::PrivilegeIsEnableCET => self.privilege.is_enable_cet = take_bool(key, value)?,
             Attribute::PrivilegeIsEnablePMR => self.privilege.is_enable_pmr = take_bool(key, value)?,
             Attribute::PrivilegeTeleCLIAuthEnabled => self.privilege.tele_cli_auth_enabled = take_bool(key, value)?,
-            Attribute::PrivilegeTeleCLIPINEnabled => self.privilege.tele_clipin_enabled = take_bool(key, value)?,
+            Attribute::PrivilegeTeleCLIPINEnabled => self.privilege.tele_cli_pin_enabled = take_bool(key, value)?,
             Attribute::Language => self.language = take_text(key, value)?,
             Attribute::Locale => self.locale = take_text(key, value)?,
             Attribute::SchedulingPermission => self.scheduling_permission = take_text(key, value)?,
