@@ -1,8 +1,10 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
+pub mod ops;
 pub mod schema;
 pub mod secret;
+pub mod xml;
 
 #[cfg(feature = "cli")]
 pub mod cli;

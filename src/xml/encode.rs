@@ -1,0 +1,387 @@
+//! Request documents: the `serv:message` envelope, the security context, and
+//! user payloads written in catalogue (element) order straight from the catalogue.
+
+use super::ns;
+use super::writer::XmlWriter;
+use crate::schema::{FlatUser, Ns, Value};
+use crate::secret::{MASK, Secret};
+
+/// Which spelling of a request to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Form {
+    /// What production clients send: a prefixed root, unprefixed children and
+    /// `java:com.webex.service.binding…` body types (xml-api.md §2.2–2.3).
+    #[default]
+    Plain,
+    /// Every element in its namespace (`serv:`, `com:`, `use:` …) and XSD type names
+    /// in `xsi:type`: the form the 2011 XSDs validate. The live service accepts it too.
+    Qualified,
+}
+
+/// Whether secrets go on the wire as they are, or masked (for display and recordings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    Reveal,
+    Mask,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// Every attribute of the payload that the operation cannot carry, e.g.
+    /// `personalUrl (allowed in: set, get)` for CreateUser.
+    #[error("{operation} cannot carry {}", attributes.join("; "))]
+    NotAllowed {
+        operation: &'static str,
+        attributes: Vec<String>,
+    },
+    #[error("{operation} needs {attribute}")]
+    Missing {
+        attribute: &'static str,
+        operation: &'static str,
+    },
+    #[error("{operation}: {message}")]
+    Invalid {
+        operation: &'static str,
+        message: String,
+    },
+}
+
+/// A namespace of the envelope or payload, with the prefix the qualified form uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XmlNs {
+    Service,
+    User,
+    Common,
+    Site,
+    MeetingType,
+}
+
+impl XmlNs {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            XmlNs::Service => "serv",
+            XmlNs::User => "use",
+            XmlNs::Common => "com",
+            XmlNs::Site => "site",
+            XmlNs::MeetingType => "mtgtype",
+        }
+    }
+
+    pub fn uri(self) -> &'static str {
+        match self {
+            XmlNs::Service => ns::SERVICE,
+            XmlNs::User => ns::USER,
+            XmlNs::Common => ns::COMMON,
+            XmlNs::Site => ns::SITE,
+            XmlNs::MeetingType => ns::MEETING_TYPE,
+        }
+    }
+}
+
+impl From<Ns> for XmlNs {
+    fn from(ns: Ns) -> Self {
+        match ns {
+            Ns::User => XmlNs::User,
+            Ns::Common => XmlNs::Common,
+        }
+    }
+}
+
+/// Writes the body of one request; hides the difference between the two forms.
+pub struct BodyWriter {
+    w: XmlWriter,
+    form: Form,
+    secrets: Secrets,
+}
+
+impl BodyWriter {
+    fn name(&self, ns: XmlNs, local: &str) -> String {
+        match self.form {
+            Form::Qualified => format!("{}:{local}", ns.prefix()),
+            Form::Plain => local.to_owned(),
+        }
+    }
+
+    /// List controls are written `serv:`-prefixed in both forms, as Cisco's own samples do.
+    fn always_prefixed(ns: XmlNs, local: &str) -> String {
+        format!("{}:{local}", ns.prefix())
+    }
+
+    pub fn open(&mut self, ns: XmlNs, local: &str) {
+        let name = self.name(ns, local);
+        self.w.open(&name);
+    }
+
+    pub fn close(&mut self) {
+        self.w.close();
+    }
+
+    pub fn text(&mut self, ns: XmlNs, local: &str, text: &str) {
+        let name = self.name(ns, local);
+        self.w.leaf(&name, text);
+    }
+
+    pub fn secret(&mut self, ns: XmlNs, local: &str, secret: &Secret) {
+        let text = match self.secrets {
+            Secrets::Reveal => secret.expose(),
+            Secrets::Mask => MASK,
+        };
+        self.text(ns, local, text);
+    }
+
+    /// `listControl` (startFrom, maximumNum, listMethod), the `serv:` list-control type.
+    pub fn list_control(
+        &mut self,
+        parent: XmlNs,
+        start_from: Option<u32>,
+        maximum_num: Option<u32>,
+        method: Option<&str>,
+    ) {
+        self.open(parent, "listControl");
+        if let Some(n) = start_from {
+            self.w.leaf(
+                &Self::always_prefixed(XmlNs::Service, "startFrom"),
+                &n.to_string(),
+            );
+        }
+        if let Some(n) = maximum_num {
+            self.w.leaf(
+                &Self::always_prefixed(XmlNs::Service, "maximumNum"),
+                &n.to_string(),
+            );
+        }
+        if let Some(m) = method {
+            self.w
+                .leaf(&Self::always_prefixed(XmlNs::Service, "listMethod"), m);
+        }
+        self.close();
+    }
+
+    /// Writes a user payload: the given values only, nested and ordered as the
+    /// catalogue says, repeated groups one occurrence at a time. Attributes not
+    /// allowed in `operation` are refused, all of them named at once.
+    pub fn user(&mut self, user: &FlatUser, operation: UserOperation) -> Result<(), EncodeError> {
+        let refused: Vec<String> = user
+            .iter()
+            .filter(|(k, _)| !operation.allows(k.attribute.info().ops))
+            .map(|(k, _)| {
+                format!(
+                    "{k} (allowed in: {})",
+                    k.attribute.info().ops.names().join(", ")
+                )
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(EncodeError::NotAllowed {
+                operation: operation.name(),
+                attributes: refused,
+            });
+        }
+        // The elements currently open below bodyContent: (segment name, slot if repeated).
+        let base = self.w.depth();
+        let mut open: Vec<(&'static str, Option<u8>)> = Vec::new();
+        for (key, value) in user.iter() {
+            let info = key.attribute.info();
+            let container_len = info.segments.len() - 1;
+            let target: Vec<(&'static str, Option<u8>)> = info.segments[..container_len]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    (
+                        s.name,
+                        info.repeat.filter(|r| r.depth == i).map(|_| key.slot),
+                    )
+                })
+                .collect();
+            let common = open.iter().zip(&target).take_while(|(a, b)| a == b).count();
+            while open.len() > common {
+                self.close();
+                open.pop();
+            }
+            for (i, seg) in info.segments[..container_len]
+                .iter()
+                .enumerate()
+                .skip(common)
+            {
+                self.open(seg.ns.into(), seg.name);
+                open.push(target[i]);
+            }
+            let leaf = info.segments[container_len];
+            let ns = XmlNs::from(leaf.ns);
+            match value {
+                Value::Bool(b) => self.text(ns, leaf.name, if *b { "true" } else { "false" }),
+                Value::Int(i) => self.text(ns, leaf.name, &i.to_string()),
+                Value::Text(t) => self.text(ns, leaf.name, t),
+                Value::Secret(s) => self.secret(ns, leaf.name, s),
+                Value::IntList(items) => {
+                    for i in items {
+                        self.text(ns, leaf.name, &i.to_string());
+                    }
+                }
+                Value::TextList(items) => {
+                    for t in items {
+                        self.text(ns, leaf.name, t);
+                    }
+                }
+            }
+        }
+        while self.w.depth() > base {
+            self.close();
+        }
+        Ok(())
+    }
+}
+
+/// The operations that carry a user payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOperation {
+    Create,
+    Set,
+}
+
+impl UserOperation {
+    pub fn name(self) -> &'static str {
+        match self {
+            UserOperation::Create => "CreateUser",
+            UserOperation::Set => "SetUser",
+        }
+    }
+
+    fn allows(self, ops: crate::schema::Ops) -> bool {
+        match self {
+            UserOperation::Create => ops.create,
+            UserOperation::Set => ops.set,
+        }
+    }
+}
+
+/// Which site a request is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteRef {
+    /// `siteName`: the `example` of `example.webex.com`.
+    Name(String),
+    /// `siteID` (and `partnerID` where the site needs it).
+    Id {
+        site_id: i64,
+        partner_id: Option<String>,
+    },
+}
+
+/// How the caller proves who it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credentials {
+    /// An admin's Webex ID and password.
+    Password { web_ex_id: String, password: Secret },
+    /// A session ticket from AuthenticateUser.
+    SessionTicket { web_ex_id: String, ticket: Secret },
+    /// An OAuth access token (`webExAccessToken`; newer than the 2011 XSD).
+    AccessToken {
+        web_ex_id: Option<String>,
+        token: Secret,
+    },
+}
+
+/// The `securityContext` of every request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityContext {
+    pub site: SiteRef,
+    pub credentials: Credentials,
+}
+
+/// One request of the XML API: its body type and how its body is written.
+pub trait Request {
+    /// The Java binding name after `java:com.webex.service.binding.`, e.g. `user.CreateUser`.
+    const BINDING: &'static str;
+    /// The namespace and XSD type name used in the qualified form, e.g. `use:createUser`.
+    const XSD_TYPE: (XmlNs, &'static str);
+    /// Writes the children of `bodyContent`.
+    fn write_body(&self, body: &mut BodyWriter) -> Result<(), EncodeError>;
+}
+
+/// Writes a whole request document.
+pub fn encode<R: Request>(
+    request: &R,
+    security: &SecurityContext,
+    form: Form,
+    secrets: Secrets,
+) -> Result<String, EncodeError> {
+    let mut body = BodyWriter {
+        w: XmlWriter::new(),
+        form,
+        secrets,
+    };
+    let body_ns = R::XSD_TYPE.0;
+    match form {
+        Form::Plain => body.w.open_with(
+            "serv:message",
+            &[("xmlns:xsi", ns::XSI), ("xmlns:serv", ns::SERVICE)],
+        ),
+        Form::Qualified => {
+            let mut attrs = vec![
+                ("xmlns:xsi", ns::XSI),
+                ("xmlns:serv", ns::SERVICE),
+                ("xmlns:com", ns::COMMON),
+            ];
+            let decl = format!("xmlns:{}", body_ns.prefix());
+            if body_ns != XmlNs::Service && body_ns != XmlNs::Common {
+                attrs.push((decl.as_str(), body_ns.uri()));
+            }
+            if body_ns != XmlNs::User {
+                // User payload groups may appear in other bodies' filters; declare `use` always.
+                attrs.push(("xmlns:use", ns::USER));
+            }
+            body.w.open_with("serv:message", &attrs);
+        }
+    }
+    body.open(XmlNs::Service, "header");
+    write_security(&mut body, security);
+    body.close();
+    body.open(XmlNs::Service, "body");
+    let xsi_type = match form {
+        Form::Plain => format!("java:com.webex.service.binding.{}", R::BINDING),
+        Form::Qualified => format!("{}:{}", body_ns.prefix(), R::XSD_TYPE.1),
+    };
+    let name = body.name(XmlNs::Service, "bodyContent");
+    body.w.open_with(&name, &[("xsi:type", &xsi_type)]);
+    request.write_body(&mut body)?;
+    body.close();
+    body.close();
+    Ok(body.w.finish())
+}
+
+/// securityContext children in the order of common.xsd `securityType`
+/// (webExID, password, siteID, siteName, partnerID, email, sessionTicket), then the newer token.
+fn write_security(body: &mut BodyWriter, security: &SecurityContext) {
+    body.open(XmlNs::Service, "securityContext");
+    let c = XmlNs::Common;
+    let web_ex_id = match &security.credentials {
+        Credentials::Password { web_ex_id, .. } | Credentials::SessionTicket { web_ex_id, .. } => {
+            Some(web_ex_id)
+        }
+        Credentials::AccessToken { web_ex_id, .. } => web_ex_id.as_ref(),
+    };
+    if let Some(id) = web_ex_id {
+        body.text(c, "webExID", id);
+    }
+    if let Credentials::Password { password, .. } = &security.credentials {
+        body.secret(c, "password", password);
+    }
+    match &security.site {
+        SiteRef::Name(name) => body.text(c, "siteName", name),
+        SiteRef::Id {
+            site_id,
+            partner_id,
+        } => {
+            body.text(c, "siteID", &site_id.to_string());
+            if let Some(p) = partner_id {
+                body.text(c, "partnerID", p);
+            }
+        }
+    }
+    match &security.credentials {
+        Credentials::SessionTicket { ticket, .. } => body.secret(c, "sessionTicket", ticket),
+        Credentials::AccessToken { token, .. } => body.secret(c, "webExAccessToken", token),
+        Credentials::Password { .. } => {}
+    }
+    body.close();
+}

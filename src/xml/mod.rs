@@ -1,0 +1,17 @@
+//! The wire format: requests written from the catalogue, responses read back.
+//! Nothing here knows about HTTP.
+
+pub mod encode;
+mod writer;
+
+pub use encode::{EncodeError, Form, Secrets};
+
+/// The namespaces of the XML API.
+pub mod ns {
+    pub const SERVICE: &str = "http://www.webex.com/schemas/2002/06/service";
+    pub const USER: &str = "http://www.webex.com/schemas/2002/06/service/user";
+    pub const COMMON: &str = "http://www.webex.com/schemas/2002/06/common";
+    pub const SITE: &str = "http://www.webex.com/schemas/2002/06/service/site";
+    pub const MEETING_TYPE: &str = "http://www.webex.com/schemas/2002/06/service/meetingtype";
+    pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+}
