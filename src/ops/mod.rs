@@ -49,8 +49,7 @@ pub struct SetUser {
 
 impl SetUser {
     /// A change of `web_ex_id`'s attributes to the values in `change`.
-    pub fn new(web_ex_id: &str, change: FlatUser) -> Self {
-        let mut change = change;
+    pub fn new(web_ex_id: &str, mut change: FlatUser) -> Self {
         change.insert(
             FlatKey::new(Attribute::WebExId),
             Value::Text(web_ex_id.to_owned()),

@@ -178,7 +178,6 @@ impl BodyWriter {
             });
         }
         // The elements currently open below bodyContent: (segment name, slot if repeated).
-        let base = self.w.depth();
         let mut open: Vec<(&'static str, Option<u8>)> = Vec::new();
         for (key, value) in user.iter() {
             let info = key.attribute.info();
@@ -225,7 +224,7 @@ impl BodyWriter {
                 }
             }
         }
-        while self.w.depth() > base {
+        for _ in open.drain(..) {
             self.close();
         }
         Ok(())

@@ -43,10 +43,6 @@ impl XmlWriter {
         self.out.push('>');
     }
 
-    pub(crate) fn depth(&self) -> usize {
-        self.open.len()
-    }
-
     /// `<name>text</name>` with the text escaped.
     pub(crate) fn leaf(&mut self, name: &str, text: &str) {
         self.out.push('<');
