@@ -2,6 +2,10 @@
 //! through [`BodyWriter`]. User payloads come from the catalogue, never from a
 //! list kept here.
 
+mod responses;
+
+pub use responses::*;
+
 use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
 use crate::secret::Secret;
 use crate::xml::encode::{BodyWriter, EncodeError, Request, UserOperation, XmlNs};
@@ -31,6 +35,7 @@ impl CreateUser {
 }
 
 impl Request for CreateUser {
+    type Response = CreatedUser;
     const BINDING: &'static str = "user.CreateUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "createUser");
 
@@ -59,6 +64,7 @@ impl SetUser {
 }
 
 impl Request for SetUser {
+    type Response = Updated;
     const BINDING: &'static str = "user.SetUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "setUser");
 
@@ -75,6 +81,7 @@ pub struct GetUser {
 }
 
 impl Request for GetUser {
+    type Response = User;
     const BINDING: &'static str = "user.GetUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "getUser");
 
@@ -95,6 +102,7 @@ pub struct DelUser {
 pub const DEL_USER_MAX: usize = 50;
 
 impl Request for DelUser {
+    type Response = Deleted;
     const BINDING: &'static str = "user.DelUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "delUser");
 
@@ -159,6 +167,7 @@ pub struct LstsummaryUser {
 }
 
 impl Request for LstsummaryUser {
+    type Response = UserPage;
     const BINDING: &'static str = "user.LstsummaryUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "lstsummaryUser");
 
@@ -209,6 +218,7 @@ pub enum AuthenticateUser {
 }
 
 impl Request for AuthenticateUser {
+    type Response = SessionTicket;
     const BINDING: &'static str = "user.AuthenticateUser";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::User, "authenticateUser");
 
@@ -227,6 +237,7 @@ impl Request for AuthenticateUser {
 pub struct GetSite;
 
 impl Request for GetSite {
+    type Response = SiteInstance;
     const BINDING: &'static str = "site.GetSite";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::Site, "getSite");
 
@@ -243,6 +254,7 @@ pub struct LstMeetingType {
 }
 
 impl Request for LstMeetingType {
+    type Response = MeetingTypeList;
     const BINDING: &'static str = "meetingtype.LstMeetingType";
     const XSD_TYPE: (XmlNs, &'static str) = (XmlNs::MeetingType, "lstMeetingType");
 

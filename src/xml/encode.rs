@@ -236,6 +236,8 @@ impl BodyWriter {
 pub enum UserOperation {
     Create,
     Set,
+    /// A GetUser response (written by the simulator and by tests).
+    Get,
 }
 
 impl UserOperation {
@@ -243,6 +245,7 @@ impl UserOperation {
         match self {
             UserOperation::Create => "CreateUser",
             UserOperation::Set => "SetUser",
+            UserOperation::Get => "GetUser",
         }
     }
 
@@ -250,6 +253,7 @@ impl UserOperation {
         match self {
             UserOperation::Create => ops.create,
             UserOperation::Set => ops.set,
+            UserOperation::Get => ops.get,
         }
     }
 }
@@ -293,6 +297,8 @@ pub trait Request {
     const BINDING: &'static str;
     /// The namespace and XSD type name used in the qualified form, e.g. `use:createUser`.
     const XSD_TYPE: (XmlNs, &'static str);
+    /// What the operation answers on SUCCESS.
+    type Response: super::decode::Decode;
     /// Writes the children of `bodyContent`.
     fn write_body(&self, body: &mut BodyWriter) -> Result<(), EncodeError>;
 }
@@ -383,4 +389,93 @@ fn write_security(body: &mut BodyWriter, security: &SecurityContext) {
         Credentials::Password { .. } => {}
     }
     body.close();
+}
+
+/// Writes a SUCCESS response document, all elements qualified as the live service
+/// writes them (`serv:`, `use:`, `com:` …), e.g. for the simulator or for tests.
+/// `xsd_type` names the body type, e.g. `(XmlNs::User, "getUserResponse")`.
+pub fn encode_response(
+    xsd_type: (XmlNs, &str),
+    secrets: Secrets,
+    write_body: impl FnOnce(&mut BodyWriter) -> Result<(), EncodeError>,
+) -> Result<String, EncodeError> {
+    let mut body = response_head(xsd_type.0);
+    body.secrets = secrets;
+    let s = XmlNs::Service;
+    body.open(s, "response");
+    body.text(s, "result", "SUCCESS");
+    body.text(s, "gsbStatus", "PRIMARY");
+    body.close();
+    body.close();
+    body.open(s, "body");
+    let xsi_type = format!("{}:{}", xsd_type.0.prefix(), xsd_type.1);
+    let name = body.name(s, "bodyContent");
+    body.w.open_with(&name, &[("xsi:type", &xsi_type)]);
+    write_body(&mut body)?;
+    Ok(body.w.finish())
+}
+
+/// Writes a FAILURE response document for `error` (service.xsd `responseType` order).
+pub fn encode_failure(error: &super::decode::ServiceError) -> String {
+    let error = error.failure();
+    let mut body = response_head(XmlNs::Service);
+    let s = XmlNs::Service;
+    body.open(s, "response");
+    body.text(s, "result", &error.result);
+    if let Some(r) = &error.reason {
+        body.text(s, "reason", r);
+    }
+    if let Some(g) = &error.gsb_status {
+        body.text(s, "gsbStatus", g);
+    }
+    if let Some(id) = &error.exception_id {
+        body.text(s, "exceptionID", id);
+    }
+    if !error.sub_errors.is_empty() {
+        body.open(s, "subErrors");
+        for sub in &error.sub_errors {
+            body.open(s, "subError");
+            for (name, v) in [
+                ("exceptionID", &sub.exception_id),
+                ("reason", &sub.reason),
+                ("value", &sub.value),
+            ] {
+                if let Some(v) = v {
+                    body.text(s, name, v);
+                }
+            }
+            body.close();
+        }
+        body.close();
+    }
+    if let Some(v) = &error.value {
+        body.text(s, "value", v);
+    }
+    body.close();
+    body.close();
+    body.open(s, "body");
+    body.open(s, "bodyContent");
+    body.w.finish()
+}
+
+/// The envelope of a response up to an open `serv:header`.
+fn response_head(body_ns: XmlNs) -> BodyWriter {
+    let mut body = BodyWriter {
+        w: XmlWriter::new(),
+        form: Form::Qualified,
+        secrets: Secrets::Mask,
+    };
+    let mut attrs = vec![
+        ("xmlns:serv", ns::SERVICE),
+        ("xmlns:com", ns::COMMON),
+        ("xmlns:use", ns::USER),
+        ("xmlns:xsi", ns::XSI),
+    ];
+    let decl = format!("xmlns:{}", body_ns.prefix());
+    if !matches!(body_ns, XmlNs::Service | XmlNs::Common | XmlNs::User) {
+        attrs.push((decl.as_str(), body_ns.uri()));
+    }
+    body.w.open_with("serv:message", &attrs);
+    body.open(XmlNs::Service, "header");
+    body
 }

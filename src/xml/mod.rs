@@ -1,10 +1,18 @@
 //! The wire format: requests written from the catalogue, responses read back.
 //! Nothing here knows about HTTP.
 
+pub mod decode;
 pub mod encode;
+pub(crate) mod reader;
+pub mod tree;
 mod writer;
 
+pub use decode::{
+    Decode, Response, ServiceError, ServiceErrorKind, ServiceFailure, decode, decode_with,
+};
 pub use encode::{EncodeError, Form, Secrets};
+pub use reader::{DecodeError, Limits};
+pub use tree::Element;
 
 /// The namespaces of the XML API.
 pub mod ns {

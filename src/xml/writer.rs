@@ -43,12 +43,18 @@ impl XmlWriter {
         self.out.push('>');
     }
 
-    /// `<name>text</name>` with the text escaped.
+    /// `<name>text</name>` with the text escaped. A carriage return becomes a
+    /// character reference, since parsers turn a literal one into a line feed.
     pub(crate) fn leaf(&mut self, name: &str, text: &str) {
         self.out.push('<');
         self.out.push_str(name);
         self.out.push('>');
-        self.out.push_str(&partial_escape(text));
+        let escaped = partial_escape(text);
+        if escaped.contains('\r') {
+            self.out.push_str(&escaped.replace('\r', "&#xD;"));
+        } else {
+            self.out.push_str(&escaped);
+        }
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');

@@ -1,0 +1,451 @@
+//! What each operation answers, decoded from its `bodyContent`. GetUser answers
+//! a [`User`](crate::User), read through the catalogue (see `xml/decode.rs`).
+
+use serde::Serialize;
+
+use crate::schema::{FEATURES, Feature};
+use crate::secret::Secret;
+use crate::xml::decode::{BodyReader, Decode, ServiceError, ServiceErrorKind};
+use crate::xml::encode::XmlNs;
+use crate::xml::reader::DecodeError;
+use crate::xml::tree::Element;
+
+/// CreateUser's answer: the new user's numeric ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedUser {
+    pub user_id: i64,
+}
+
+impl Decode for CreatedUser {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let mut user_id = None;
+        while let Some(tag) = body.next()? {
+            if tag.is(XmlNs::User, "userId") {
+                user_id = Some(body.int("userId")?);
+            } else {
+                body.skip_unknown(&tag)?;
+            }
+        }
+        Ok(CreatedUser {
+            user_id: user_id.ok_or_else(|| {
+                DecodeError::Structure("createUserResponse without userId".into())
+            })?,
+        })
+    }
+}
+
+/// SetUser answers nothing but SUCCESS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Updated;
+
+impl Decode for Updated {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        while let Some(tag) = body.next()? {
+            body.skip_unknown(&tag)?;
+        }
+        Ok(Updated)
+    }
+}
+
+/// What DelUser did to one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelUserStatus {
+    pub web_ex_id: String,
+    /// `SUCCESS` or `FAILURE`, as sent.
+    pub status: String,
+}
+
+impl DelUserStatus {
+    pub fn is_success(&self) -> bool {
+        self.status == "SUCCESS"
+    }
+}
+
+/// DelUser's answer: one status per user, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    pub users: Vec<DelUserStatus>,
+}
+
+impl Decode for Deleted {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let mut users = Vec::new();
+        while let Some(tag) = body.next()? {
+            if !tag.is(XmlNs::User, "user") {
+                body.skip_unknown(&tag)?;
+                continue;
+            }
+            let (mut web_ex_id, mut status) = (None, None);
+            while let Some(tag) = body.next()? {
+                if tag.is(XmlNs::User, "webExId") {
+                    web_ex_id = Some(body.text()?);
+                } else if tag.is(XmlNs::User, "status") {
+                    status = Some(body.text()?.trim().to_owned());
+                } else {
+                    body.skip_unknown(&tag)?;
+                }
+            }
+            match (web_ex_id, status) {
+                (Some(web_ex_id), Some(status)) => users.push(DelUserStatus { web_ex_id, status }),
+                _ => {
+                    return Err(DecodeError::Structure(
+                        "delUserResponse user without webExId or status".into(),
+                    ));
+                }
+            }
+        }
+        Ok(Deleted { users })
+    }
+}
+
+/// `matchingRecords` of a list: how many matched, how many came back, from where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchingRecords {
+    pub total: i64,
+    pub returned: i64,
+    pub start_from: i64,
+}
+
+fn matching_records(body: &mut BodyReader<'_, '_>) -> Result<MatchingRecords, DecodeError> {
+    let mut m = MatchingRecords::default();
+    while let Some(tag) = body.next()? {
+        if tag.is(XmlNs::Service, "total") {
+            m.total = body.int("matchingRecords/total")?;
+        } else if tag.is(XmlNs::Service, "returned") {
+            m.returned = body.int("matchingRecords/returned")?;
+        } else if tag.is(XmlNs::Service, "startFrom") {
+            m.start_from = body.int("matchingRecords/startFrom")?;
+        } else {
+            body.skip_unknown(&tag)?;
+        }
+    }
+    Ok(m)
+}
+
+/// One user of a LstsummaryUser page.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub web_ex_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub registration_date: Option<String>,
+    /// `ACTIVATED`, `DEACTIVATED` …
+    pub active: Option<String>,
+    #[serde(rename = "timeZoneID")]
+    pub time_zone_id: Option<i64>,
+}
+
+/// LstsummaryUser's answer: one page and where it sits in the whole list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    pub matching_records: MatchingRecords,
+}
+
+impl Decode for UserPage {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let mut page = UserPage::default();
+        let u = XmlNs::User;
+        while let Some(tag) = body.next()? {
+            if tag.is(u, "matchingRecords") {
+                page.matching_records = matching_records(body)?;
+            } else if tag.is(u, "user") {
+                let mut s = UserSummary::default();
+                let mut has_id = false;
+                while let Some(tag) = body.next()? {
+                    if tag.is(u, "webExId") {
+                        s.web_ex_id = body.text()?;
+                        has_id = true;
+                    } else if tag.is(u, "firstName") {
+                        s.first_name = Some(body.text()?);
+                    } else if tag.is(u, "lastName") {
+                        s.last_name = Some(body.text()?);
+                    } else if tag.is(u, "email") {
+                        s.email = Some(body.text()?);
+                    } else if tag.is(u, "registrationDate") {
+                        s.registration_date = Some(body.text()?);
+                    } else if tag.is(u, "active") {
+                        s.active = Some(body.text()?.trim().to_owned());
+                    } else if tag.is(u, "timeZoneID") {
+                        s.time_zone_id = Some(body.int("user/timeZoneID")?);
+                    } else {
+                        body.skip_unknown(&tag)?;
+                    }
+                }
+                if !has_id {
+                    return Err(DecodeError::Structure(
+                        "lstsummaryUserResponse user without webExId".into(),
+                    ));
+                }
+                page.users.push(s);
+            } else {
+                body.skip_unknown(&tag)?;
+            }
+        }
+        Ok(page)
+    }
+
+    /// 000015 "no record found" is an empty page.
+    fn from_failure(error: &ServiceError) -> Option<Self> {
+        (error.kind() == ServiceErrorKind::NoRecords).then(UserPage::default)
+    }
+}
+
+/// AuthenticateUser's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTicket {
+    pub session_ticket: Secret,
+    /// Milliseconds since the Unix epoch (OAuth variant only).
+    pub create_time: Option<i64>,
+    /// Seconds the ticket lives (OAuth variant only).
+    pub time_to_live: Option<i64>,
+}
+
+impl Decode for SessionTicket {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let (mut ticket, mut create_time, mut time_to_live) = (None, None, None);
+        while let Some(tag) = body.next()? {
+            if tag.is(XmlNs::User, "sessionTicket") {
+                ticket = Some(Secret::new(body.text()?.trim()));
+            } else if tag.is(XmlNs::User, "createTime") {
+                create_time = Some(body.int("createTime")?);
+            } else if tag.is(XmlNs::User, "timeToLive") {
+                time_to_live = Some(body.int("timeToLive")?);
+            } else {
+                body.skip_unknown(&tag)?;
+            }
+        }
+        Ok(SessionTicket {
+            session_ticket: ticket.ok_or_else(|| {
+                DecodeError::Structure("authenticateUserResponse without sessionTicket".into())
+            })?,
+            create_time,
+            time_to_live,
+        })
+    }
+}
+
+/// A session type as GetSite's `metaData/meetingTypes` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteMeetingType {
+    pub id: i64,
+    pub name: Option<String>,
+}
+
+/// `accountPasswordCriteria`: the rules a user password must meet on the site.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordCriteria {
+    pub mixed_case: Option<bool>,
+    pub min_length: Option<i64>,
+    pub min_numeric: Option<i64>,
+    pub min_alpha: Option<i64>,
+    pub min_special: Option<i64>,
+    #[serde(rename = "disallow3XRepeatedChar")]
+    pub disallow_3x_repeated_char: Option<bool>,
+    pub disallow_web_text_accounts: Option<bool>,
+    pub disallow_list: Option<bool>,
+    pub disallow_values: Vec<String>,
+}
+
+/// GetSite's answer: the typed facts wbxprov reads, and the whole `siteInstance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteInstance {
+    pub site_name: Option<String>,
+    /// Every catalogue feature whose GetSite element is present, by feature name.
+    pub features: std::collections::BTreeMap<&'static str, bool>,
+    /// `metaData/serviceType`, e.g. `Meeting Center`.
+    pub service_types: Vec<String>,
+    pub meeting_types: Vec<SiteMeetingType>,
+    pub account_password_criteria: Option<PasswordCriteria>,
+    /// The whole `siteInstance` element, for anything not typed here.
+    #[serde(skip)]
+    pub raw: Element,
+}
+
+impl SiteInstance {
+    /// Builds the typed view from a raw `siteInstance` element.
+    pub fn from_element(raw: Element) -> Result<Self, DecodeError> {
+        let bool_at = |path: &str| -> Result<Option<bool>, DecodeError> {
+            raw.text_at(path)
+                .map(|t| {
+                    crate::xml::decode::parse_bool(t).ok_or_else(|| DecodeError::InvalidValue {
+                        attribute: format!("siteInstance/{path}"),
+                        expected: "boolean".into(),
+                        value: t.to_owned(),
+                    })
+                })
+                .transpose()
+        };
+        let int_at = |e: &Element, path: &str| -> Result<Option<i64>, DecodeError> {
+            e.text_at(path)
+                .map(|t| {
+                    t.parse().map_err(|_| DecodeError::InvalidValue {
+                        attribute: format!("siteInstance/…/{path}"),
+                        expected: "integer".into(),
+                        value: t.to_owned(),
+                    })
+                })
+                .transpose()
+        };
+        let mut features = std::collections::BTreeMap::new();
+        for info in FEATURES.iter() {
+            if let Some(on) = bool_at(info.getsite_path)? {
+                features.insert(info.name, on);
+            }
+        }
+        let meta = raw.child("metaData");
+        let mut meeting_types = Vec::new();
+        let mut service_types = Vec::new();
+        if let Some(meta) = meta {
+            for mt in meta.children_named("meetingTypes") {
+                if let Some(id) = int_at(mt, "meetingTypeID")? {
+                    meeting_types.push(SiteMeetingType {
+                        id,
+                        name: mt.text_at("meetingTypeName").map(str::to_owned),
+                    });
+                }
+            }
+            service_types = meta
+                .children_named("serviceType")
+                .map(|e| e.text.trim().to_owned())
+                .collect();
+        }
+        let account_password_criteria = match raw.child("accountPasswordCriteria") {
+            None => None,
+            Some(c) => {
+                let b = |name: &str| -> Result<Option<bool>, DecodeError> {
+                    bool_at(&format!("accountPasswordCriteria/{name}"))
+                };
+                Some(PasswordCriteria {
+                    mixed_case: b("mixedCase")?,
+                    min_length: int_at(c, "minLength")?,
+                    min_numeric: int_at(c, "minNumeric")?,
+                    min_alpha: int_at(c, "minAlpha")?,
+                    min_special: int_at(c, "minSpecial")?,
+                    disallow_3x_repeated_char: b("disallow3XRepeatedChar")?,
+                    disallow_web_text_accounts: b("disallowWebTextAccounts")?,
+                    disallow_list: b("disallowList")?,
+                    disallow_values: c
+                        .children_named("disallowValue")
+                        .map(|e| e.text.trim().to_owned())
+                        .collect(),
+                })
+            }
+        };
+        Ok(SiteInstance {
+            site_name: raw.text_at("metaData/siteName").map(str::to_owned),
+            features,
+            service_types,
+            meeting_types,
+            account_password_criteria,
+            raw,
+        })
+    }
+
+    /// Whether GetSite reports `feature` on; `None` when the element is absent.
+    pub fn feature(&self, feature: Feature) -> Option<bool> {
+        self.features.get(feature.info().name).copied()
+    }
+}
+
+impl Decode for SiteInstance {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let children = body.tree_children()?;
+        let raw = children
+            .into_iter()
+            .find(|e| e.name == "siteInstance" && e.ns.is_none_or(|n| n == XmlNs::Site))
+            .ok_or_else(|| DecodeError::Structure("getSiteResponse without siteInstance".into()))?;
+        SiteInstance::from_element(raw)
+    }
+}
+
+/// One session type of LstMeetingType.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingTypeInfo {
+    #[serde(rename = "meetingTypeID")]
+    pub id: i64,
+    pub product_code_prefix: Option<String>,
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub active: Option<String>,
+    /// e.g. `MeetingCenter`, `EventCenter`.
+    pub service_types: Vec<String>,
+}
+
+/// LstMeetingType's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingTypeList {
+    pub meeting_types: Vec<MeetingTypeInfo>,
+    pub matching_records: MatchingRecords,
+}
+
+impl Decode for MeetingTypeList {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let m = XmlNs::MeetingType;
+        let mut list = MeetingTypeList::default();
+        while let Some(tag) = body.next()? {
+            if tag.is(m, "matchingRecords") {
+                list.matching_records = matching_records(body)?;
+            } else if tag.is(m, "meetingType") {
+                let mut t = MeetingTypeInfo::default();
+                let mut has_id = false;
+                while let Some(tag) = body.next()? {
+                    if tag.is(m, "meetingTypeID") {
+                        t.id = body.int("meetingType/meetingTypeID")?;
+                        has_id = true;
+                    } else if tag.is(m, "productCodePrefix") {
+                        t.product_code_prefix = Some(body.text()?);
+                    } else if tag.is(m, "name") {
+                        t.name = Some(body.text()?);
+                    } else if tag.is(m, "displayName") {
+                        t.display_name = Some(body.text()?);
+                    } else if tag.is(m, "active") {
+                        t.active = Some(body.text()?.trim().to_owned());
+                    } else if tag.is(m, "serviceTypes") {
+                        while let Some(tag) = body.next()? {
+                            if tag.is(m, "serviceType") {
+                                t.service_types.push(body.text()?.trim().to_owned());
+                            } else {
+                                body.skip_unknown(&tag)?;
+                            }
+                        }
+                    } else if tag.is(m, "limits")
+                        || tag.is(m, "options")
+                        || tag.is(m, "phoneNumbers")
+                    {
+                        // Known, but not needed for provisioning.
+                        body.skip()?;
+                    } else {
+                        body.skip_unknown(&tag)?;
+                    }
+                }
+                if !has_id {
+                    return Err(DecodeError::Structure(
+                        "lstMeetingTypeResponse meetingType without meetingTypeID".into(),
+                    ));
+                }
+                list.meeting_types.push(t);
+            } else {
+                body.skip_unknown(&tag)?;
+            }
+        }
+        Ok(list)
+    }
+
+    fn from_failure(error: &ServiceError) -> Option<Self> {
+        (error.kind() == ServiceErrorKind::NoRecords).then(MeetingTypeList::default)
+    }
+}

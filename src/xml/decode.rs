@@ -1,0 +1,598 @@
+//! Response documents: the envelope, the service's verdict, and the decoding of
+//! each operation's `bodyContent`. The user payload of GetUser is read through a
+//! path tree built from the catalogue, so every catalogue attribute with `get`
+//! in its operations is read, and nothing else.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::encode::XmlNs;
+use super::reader::{DecodeError, Limits, Tag, XmlReader};
+use crate::schema::{ATTRIBUTES, Attribute, FlatKey, ScalarType, User, Value};
+use crate::secret::{MASK, Secret};
+
+/// A decoded response: the service's verdict kept apart from transport and
+/// decoding errors (as ldap3 keeps `LdapResult`), plus what the decoder skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response<T> {
+    /// The body on SUCCESS, the service's error on FAILURE.
+    pub result: Result<T, ServiceError>,
+    /// `PRIMARY` or `BACKUP`: which data centre answered.
+    pub gsb_status: Option<String>,
+    /// Elements no decoder knew (newer than the catalogue, or foreign), skipped.
+    pub unknown_elements: u32,
+}
+
+impl<T> Response<T> {
+    /// The body, or the service's error.
+    pub fn success(self) -> Result<T, ServiceError> {
+        self.result
+    }
+}
+
+/// One `subError` of a FAILURE.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubError {
+    #[serde(rename = "exceptionID")]
+    pub exception_id: Option<String>,
+    pub reason: Option<String>,
+    pub value: Option<String>,
+}
+
+/// What a FAILURE means, for automation. The reason text is "subject to change"
+/// (Cisco); the classification keys on `exceptionID` first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::AsRefStr, strum::Display, serde::Serialize,
+)]
+#[strum(serialize_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub enum ServiceErrorKind {
+    /// 030001: the user does not exist.
+    UserNotFound,
+    /// 030002: the caller's Webex ID or password is wrong.
+    WrongCredentials,
+    /// 030004: the webExId is taken.
+    WebExIdExists,
+    /// 030005: the email address is taken.
+    EmailExists,
+    /// 000001: the caller is not a (full) site admin.
+    AccessDenied,
+    /// 000045: the API rate limit was reached; retry after a minute.
+    RateLimited,
+    /// `exceededSiteHostLimit`, "User limit exceeded …": no licence left.
+    LicenceLimit,
+    /// "Attribute X needs to be Y", "Can't set field": the site does not allow the value.
+    FeatureNotEnabled,
+    /// 000015: a list matched nothing (an empty page for list operations).
+    NoRecords,
+    /// Anything else; the reason text says what.
+    Other,
+}
+
+/// The content of a FAILURE answer (service.xsd `responseType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFailure {
+    pub kind: ServiceErrorKind,
+    /// Always `FAILURE` today; kept as sent.
+    pub result: String,
+    pub reason: Option<String>,
+    pub exception_id: Option<String>,
+    pub gsb_status: Option<String>,
+    pub sub_errors: Vec<SubError>,
+    pub value: Option<String>,
+}
+
+impl ServiceFailure {
+    /// A failure classified from its exceptionID and reason.
+    pub fn new(exception_id: &str, reason: &str) -> Self {
+        ServiceFailure {
+            kind: classify(Some(exception_id), Some(reason)),
+            result: "FAILURE".into(),
+            reason: Some(reason.into()),
+            exception_id: Some(exception_id.into()),
+            gsb_status: Some("PRIMARY".into()),
+            sub_errors: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+/// A FAILURE answer of the service: what it said and what that means.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct ServiceError(Box<ServiceFailure>);
+
+/// How long the service asks callers to wait after 000045.
+pub const RATE_LIMIT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+impl From<ServiceFailure> for ServiceError {
+    fn from(failure: ServiceFailure) -> Self {
+        ServiceError(Box::new(failure))
+    }
+}
+
+impl ServiceError {
+    fn describe(&self) -> String {
+        let f = &self.0;
+        let mut s = format!(
+            "Webex service error {} ({})",
+            f.exception_id.as_deref().unwrap_or("without exceptionID"),
+            f.kind
+        );
+        if let Some(r) = &f.reason {
+            s.push_str(": ");
+            s.push_str(r);
+        }
+        for sub in &f.sub_errors {
+            s.push_str(&format!(
+                "; {} {}{}",
+                sub.exception_id.as_deref().unwrap_or("-"),
+                sub.reason.as_deref().unwrap_or(""),
+                sub.value
+                    .as_deref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default()
+            ));
+        }
+        s
+    }
+
+    /// Everything the service said.
+    pub fn failure(&self) -> &ServiceFailure {
+        &self.0
+    }
+
+    pub fn kind(&self) -> ServiceErrorKind {
+        self.0.kind
+    }
+
+    pub fn exception_id(&self) -> Option<&str> {
+        self.0.exception_id.as_deref()
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+
+    /// Whether the same call may succeed later without any change.
+    pub fn is_transient(&self) -> bool {
+        self.kind() == ServiceErrorKind::RateLimited
+    }
+
+    /// How long to wait before retrying, when the service says so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        (self.kind() == ServiceErrorKind::RateLimited).then_some(RATE_LIMIT_RETRY_AFTER)
+    }
+
+    /// The attribute a "Attribute X needs to be Y" failure names.
+    pub fn attribute(&self) -> Option<&str> {
+        let rest = self.reason()?.strip_prefix("Attribute ")?;
+        let (name, tail) = rest.split_once(' ')?;
+        tail.starts_with("needs to be").then_some(name)
+    }
+}
+
+/// Classifies a FAILURE: exceptionID first, then the reason texts the spec knows.
+pub fn classify(exception_id: Option<&str>, reason: Option<&str>) -> ServiceErrorKind {
+    use ServiceErrorKind::*;
+    match exception_id.map(str::trim) {
+        Some("030001") => return UserNotFound,
+        Some("030002") => return WrongCredentials,
+        Some("030004") => return WebExIdExists,
+        Some("030005") => return EmailExists,
+        Some("000001") => return AccessDenied,
+        Some("000045") => return RateLimited,
+        Some("000015") => return NoRecords,
+        _ => {}
+    }
+    let reason = reason.unwrap_or("").trim();
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("exceededsitehostlimit") || lower.contains("user limit exceeded") {
+        LicenceLimit
+    } else if (reason.starts_with("Attribute ") && lower.contains(" needs to be "))
+        || lower.starts_with("can't set field")
+    {
+        FeatureNotEnabled
+    } else if lower.contains("rate limit") {
+        RateLimited
+    } else {
+        Other
+    }
+}
+
+/// Read access to `bodyContent` for [`Decode`] implementations.
+pub struct BodyReader<'a, 'i> {
+    pub(crate) r: &'a mut XmlReader<'i>,
+}
+
+/// The body of one operation's successful response.
+pub trait Decode: Sized {
+    /// Reads the children of `bodyContent`.
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError>;
+
+    /// A FAILURE that is, for this operation, an answer: 000015 on a list is an empty page.
+    fn from_failure(_error: &ServiceError) -> Option<Self> {
+        None
+    }
+}
+
+/// Decodes a whole response with the default [`Limits`].
+pub fn decode<T: Decode>(bytes: &[u8]) -> Result<Response<T>, DecodeError> {
+    decode_with(bytes, Limits::default())
+}
+
+/// Decodes a whole response with the given limits.
+pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T>, DecodeError> {
+    let mut r = XmlReader::new(bytes, limits)?;
+    let root = r
+        .next_child()?
+        .ok_or_else(|| DecodeError::Structure("empty document".into()))?;
+    if !root.is(XmlNs::Service, "message") {
+        return Err(DecodeError::Structure(format!(
+            "root element is <{}>, not serv:message",
+            root.local_str()
+        )));
+    }
+    let mut verdict: Option<Verdict> = None;
+    let mut body: Option<T> = None;
+    while let Some(tag) = r.next_child()? {
+        if tag.is(XmlNs::Service, "header") {
+            while let Some(tag) = r.next_child()? {
+                if tag.is(XmlNs::Service, "response") && verdict.is_none() {
+                    verdict = Some(read_verdict(&mut r)?);
+                } else {
+                    r.unknown(&tag)?;
+                }
+            }
+        } else if tag.is(XmlNs::Service, "body") {
+            let verdict = verdict.as_ref().ok_or_else(|| {
+                DecodeError::Structure("body comes before the header's response".into())
+            })?;
+            while let Some(tag) = r.next_child()? {
+                if tag.is(XmlNs::Service, "bodyContent") && verdict.success && body.is_none() {
+                    body = Some(T::decode_body(&mut BodyReader { r: &mut r })?);
+                } else if tag.is(XmlNs::Service, "bodyContent") {
+                    // A FAILURE's bodyContent is empty; a second one is ignored.
+                    r.skip()?;
+                } else {
+                    r.unknown(&tag)?;
+                }
+            }
+        } else {
+            r.unknown(&tag)?;
+        }
+    }
+    r.finish()?;
+    let verdict =
+        verdict.ok_or_else(|| DecodeError::Structure("no serv:header/serv:response".into()))?;
+    let result = if verdict.success {
+        Ok(body.ok_or_else(|| DecodeError::Structure("SUCCESS without bodyContent".into()))?)
+    } else {
+        let error = ServiceError::from(verdict.error);
+        match T::from_failure(&error) {
+            Some(answer) => Ok(answer),
+            None => Err(error),
+        }
+    };
+    Ok(Response {
+        result,
+        gsb_status: verdict.gsb_status,
+        unknown_elements: r.unknown,
+    })
+}
+
+struct Verdict {
+    success: bool,
+    gsb_status: Option<String>,
+    error: ServiceFailure,
+}
+
+fn read_verdict(r: &mut XmlReader<'_>) -> Result<Verdict, DecodeError> {
+    let mut result = None;
+    let mut reason = None;
+    let mut gsb_status = None;
+    let mut exception_id = None;
+    let mut value = None;
+    let mut sub_errors = Vec::new();
+    while let Some(tag) = r.next_child()? {
+        let s = XmlNs::Service;
+        if tag.is(s, "result") {
+            result = Some(r.text()?.trim().to_owned());
+        } else if tag.is(s, "reason") {
+            reason = Some(r.text()?.into_owned());
+        } else if tag.is(s, "gsbStatus") {
+            gsb_status = Some(r.text()?.trim().to_owned());
+        } else if tag.is(s, "exceptionID") {
+            exception_id = Some(r.text()?.trim().to_owned());
+        } else if tag.is(s, "value") {
+            value = Some(r.text()?.into_owned());
+        } else if tag.is(s, "subErrors") {
+            while let Some(tag) = r.next_child()? {
+                if !tag.is(s, "subError") {
+                    r.unknown(&tag)?;
+                    continue;
+                }
+                let mut sub = SubError::default();
+                while let Some(tag) = r.next_child()? {
+                    if tag.is(s, "exceptionID") {
+                        sub.exception_id = Some(r.text()?.trim().to_owned());
+                    } else if tag.is(s, "reason") {
+                        sub.reason = Some(r.text()?.into_owned());
+                    } else if tag.is(s, "value") {
+                        sub.value = Some(r.text()?.into_owned());
+                    } else {
+                        r.unknown(&tag)?;
+                    }
+                }
+                sub_errors.push(sub);
+            }
+        } else {
+            r.unknown(&tag)?;
+        }
+    }
+    let result = result.ok_or_else(|| DecodeError::Structure("response without result".into()))?;
+    let success = match result.as_str() {
+        "SUCCESS" => true,
+        "FAILURE" => false,
+        other => {
+            return Err(DecodeError::Structure(format!(
+                "result is {other:?}, not SUCCESS or FAILURE"
+            )));
+        }
+    };
+    let kind = classify(exception_id.as_deref(), reason.as_deref());
+    Ok(Verdict {
+        success,
+        gsb_status: gsb_status.clone(),
+        error: ServiceFailure {
+            kind,
+            result,
+            reason,
+            exception_id,
+            gsb_status,
+            sub_errors,
+            value,
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Typed leaf values.
+
+impl<'i> BodyReader<'_, 'i> {
+    /// The next child of the current element, or `None` at its end.
+    pub(crate) fn next(&mut self) -> Result<Option<Tag<'i>>, DecodeError> {
+        self.r.next_child()
+    }
+
+    pub(crate) fn text(&mut self) -> Result<String, DecodeError> {
+        Ok(self.r.text()?.into_owned())
+    }
+
+    /// An integer leaf; `what` names it in the error.
+    pub(crate) fn int(&mut self, what: &str) -> Result<i64, DecodeError> {
+        let text = self.r.text()?;
+        text.trim().parse().map_err(|_| DecodeError::InvalidValue {
+            attribute: what.to_owned(),
+            expected: "integer".into(),
+            value: text.into_owned(),
+        })
+    }
+
+    /// Skips a known element the caller does not need.
+    pub(crate) fn skip(&mut self) -> Result<(), DecodeError> {
+        self.r.skip()
+    }
+
+    pub(crate) fn skip_unknown(&mut self, tag: &Tag<'_>) -> Result<(), DecodeError> {
+        self.r.unknown(tag)
+    }
+
+    /// Everything below the current element as a raw tree.
+    pub(crate) fn tree_children(&mut self) -> Result<Vec<super::tree::Element>, DecodeError> {
+        super::tree::read_children(self.r)
+    }
+}
+
+/// `true`/`false` as the service writes them; also `1`/`0` (xsd:boolean).
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        t if t.eq_ignore_ascii_case("true") || t == "1" => Some(true),
+        t if t.eq_ignore_ascii_case("false") || t == "0" => Some(false),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// GetUser: the catalogue's path tree.
+
+/// One element of the catalogue's path tree below `bodyContent`.
+struct Node {
+    ns: XmlNs,
+    name: &'static str,
+    kind: NodeKind,
+    children: Vec<usize>,
+}
+
+enum NodeKind {
+    Group,
+    /// A group that may occur up to `max` times; each occurrence is a slot.
+    Repeated {
+        max: u8,
+    },
+    Leaf(Attribute),
+}
+
+/// Every path of an attribute readable by GetUser, as a tree. Node 0 is `bodyContent`.
+struct UserTree {
+    nodes: Vec<Node>,
+}
+
+fn user_tree() -> &'static UserTree {
+    static TREE: OnceLock<UserTree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut nodes = vec![Node {
+            ns: XmlNs::Service,
+            name: "bodyContent",
+            kind: NodeKind::Group,
+            children: Vec::new(),
+        }];
+        for info in ATTRIBUTES.iter().filter(|a| a.ops.get) {
+            let mut at = 0;
+            let last = info.segments.len() - 1;
+            for (depth, seg) in info.segments.iter().enumerate() {
+                let found = nodes[at]
+                    .children
+                    .iter()
+                    .copied()
+                    .find(|&c| nodes[c].name == seg.name);
+                at = match found {
+                    Some(c) => c,
+                    None => {
+                        let kind = if depth == last {
+                            NodeKind::Leaf(info.attribute)
+                        } else {
+                            match info.repeat {
+                                Some(r) if r.depth == depth => NodeKind::Repeated { max: r.max },
+                                _ => NodeKind::Group,
+                            }
+                        };
+                        nodes.push(Node {
+                            ns: seg.ns.into(),
+                            name: seg.name,
+                            kind,
+                            children: Vec::new(),
+                        });
+                        let c = nodes.len() - 1;
+                        nodes[at].children.push(c);
+                        c
+                    }
+                };
+            }
+        }
+        UserTree { nodes }
+    })
+}
+
+impl Decode for User {
+    fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
+        let mut user = User::default();
+        let mut lists: Vec<(FlatKey, Value)> = Vec::new();
+        decode_group(body.r, user_tree(), 0, 0, &mut user, &mut lists)?;
+        for (key, value) in lists {
+            user.set(key, Some(value))
+                .map_err(|e| DecodeError::InvalidValue {
+                    attribute: key.to_string(),
+                    expected: key.attribute.info().value_type.to_string(),
+                    value: e.to_string(),
+                })?;
+        }
+        Ok(user)
+    }
+}
+
+fn decode_group(
+    r: &mut XmlReader<'_>,
+    tree: &UserTree,
+    node: usize,
+    slot: u8,
+    user: &mut User,
+    lists: &mut Vec<(FlatKey, Value)>,
+) -> Result<(), DecodeError> {
+    let children = &tree.nodes[node].children;
+    // Responses come in catalogue order, so the next match is usually the next child.
+    let mut hint = 0;
+    let mut occurrences: Vec<(usize, u8)> = Vec::new();
+    while let Some(tag) = r.next_child()? {
+        let n = children.len();
+        let found = (0..n).map(|i| (hint + i) % n).find(|&i| {
+            let c = &tree.nodes[children[i]];
+            tag.is(c.ns, c.name)
+        });
+        let Some(i) = found else {
+            r.unknown(&tag)?;
+            continue;
+        };
+        hint = i;
+        let child = children[i];
+        match tree.nodes[child].kind {
+            NodeKind::Leaf(attribute) => {
+                let text = r.text()?;
+                store(attribute, slot, &text, user, lists)?;
+            }
+            NodeKind::Group => decode_group(r, tree, child, slot, user, lists)?,
+            NodeKind::Repeated { max } => {
+                let seen = match occurrences.iter_mut().find(|(c, _)| *c == child) {
+                    Some((_, n)) => n,
+                    None => {
+                        occurrences.push((child, 0));
+                        &mut occurrences.last_mut().expect("just pushed").1
+                    }
+                };
+                let this = *seen;
+                *seen = seen.saturating_add(1);
+                if this < max {
+                    decode_group(r, tree, child, this, user, lists)?;
+                } else {
+                    r.unknown(&tag)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn store(
+    attribute: Attribute,
+    slot: u8,
+    text: &str,
+    user: &mut User,
+    lists: &mut Vec<(FlatKey, Value)>,
+) -> Result<(), DecodeError> {
+    let info = attribute.info();
+    let key = FlatKey::with_slot(attribute, slot);
+    let invalid = || DecodeError::InvalidValue {
+        attribute: key.to_string(),
+        expected: info.value_type.to_string(),
+        value: if info.secret {
+            MASK.to_owned()
+        } else {
+            text.to_owned()
+        },
+    };
+    let scalar = info.value_type.scalar();
+    let value = match scalar {
+        ScalarType::Bool | ScalarType::Int { .. } if text.trim().is_empty() => return Ok(()),
+        ScalarType::Bool => Value::Bool(parse_bool(text).ok_or_else(invalid)?),
+        ScalarType::Int { .. } => Value::Int(text.trim().parse().map_err(|_| invalid())?),
+        ScalarType::Text { .. } | ScalarType::Enum { .. } | ScalarType::Date => {
+            if info.secret {
+                Value::Secret(Secret::new(text))
+            } else {
+                Value::Text(text.to_owned())
+            }
+        }
+    };
+    if info.value_type.is_list() {
+        let entry = match lists.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v,
+            None => {
+                let empty = match value {
+                    Value::Int(_) => Value::IntList(Vec::new()),
+                    _ => Value::TextList(Vec::new()),
+                };
+                lists.push((key, empty));
+                &mut lists.last_mut().expect("just pushed").1
+            }
+        };
+        match (entry, value) {
+            (Value::IntList(items), Value::Int(i)) => items.push(i),
+            (Value::TextList(items), Value::Text(t)) => items.push(t),
+            (Value::TextList(items), Value::Secret(s)) => items.push(s.expose().to_owned()),
+            _ => return Err(invalid()),
+        }
+        return Ok(());
+    }
+    user.set(key, Some(value)).map_err(|_| invalid())
+}

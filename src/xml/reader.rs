@@ -1,0 +1,331 @@
+//! A small scoped pull decoder over quick-xml's `NsReader`, in the manner of
+//! aws-smithy-xml: the caller walks children of the current element and either
+//! reads an element's text, descends into it, or skips it.
+//!
+//! Elements are matched by resolved namespace and local name, never by prefix.
+//! Hostile input is bounded: a size limit, a depth limit, no DTD (so no entity
+//! expansion beyond the five predefined entities and character references).
+
+use std::borrow::Cow;
+
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use super::encode::XmlNs;
+
+/// Bounds applied to every response before and while it is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest element nesting accepted (the envelope itself takes 4 levels).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    /// 64 MiB (a 500-user list page is well under 1 MiB) and 48 levels (the
+    /// deepest catalogue path is 6 below `bodyContent`).
+    fn default() -> Self {
+        Limits {
+            max_bytes: 64 << 20,
+            max_depth: 48,
+        }
+    }
+}
+
+/// Why a response could not be read. The service's own FAILURE answers are not
+/// decode errors: they are [`ServiceError`](super::decode::ServiceError)s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("response of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("response nests elements deeper than {limit} levels (at byte {position})")]
+    TooDeep { limit: usize, position: u64 },
+    #[error("response carries a DTD, which is never accepted (at byte {position})")]
+    Dtd { position: u64 },
+    #[error("response is not well-formed XML at byte {position}: {message}")]
+    Syntax { position: u64, message: String },
+    #[error("response has an unexpected shape: {0}")]
+    Structure(String),
+    /// A value the catalogue types could not be read, e.g. `yes` for a boolean.
+    #[error("response value of {attribute} is not a valid {expected}: {value:?}")]
+    InvalidValue {
+        attribute: String,
+        expected: String,
+        /// Masked for secret attributes.
+        value: String,
+    },
+}
+
+/// Which namespace a start tag resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagNs {
+    /// A prefixed element bound to one of the XML API's namespaces.
+    Webex(XmlNs),
+    /// An unprefixed element, in no namespace or in an XML API default
+    /// namespace: accepted wherever the local name fits, since clients and the
+    /// service itself mix qualified and unqualified children.
+    Unqualified,
+    /// Any other namespace, or a prefix that is not declared.
+    Foreign,
+}
+
+fn webex_ns(uri: &[u8]) -> Option<XmlNs> {
+    [
+        XmlNs::Service,
+        XmlNs::User,
+        XmlNs::Common,
+        XmlNs::Site,
+        XmlNs::MeetingType,
+    ]
+    .into_iter()
+    .find(|n| n.uri().as_bytes() == uri)
+}
+
+/// One piece of element content.
+pub(crate) enum Content<'i> {
+    Start(Tag<'i>),
+    Text(Cow<'i, str>),
+    /// The end of the current element, or of the document.
+    End,
+}
+
+/// A start tag the decoder is now inside of.
+pub(crate) struct Tag<'i> {
+    start: BytesStart<'i>,
+    pub(crate) ns: TagNs,
+}
+
+impl Tag<'_> {
+    pub(crate) fn local(&self) -> &[u8] {
+        self.start.local_name().into_inner()
+    }
+
+    /// Local name `local` in namespace `ns` (or unqualified).
+    pub(crate) fn is(&self, ns: XmlNs, local: &str) -> bool {
+        self.local() == local.as_bytes()
+            && match self.ns {
+                TagNs::Webex(n) => n == ns,
+                TagNs::Unqualified => true,
+                TagNs::Foreign => false,
+            }
+    }
+
+    /// The local name for messages and raw trees.
+    pub(crate) fn local_str(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.local())
+    }
+}
+
+pub(crate) struct XmlReader<'i> {
+    inner: NsReader<&'i [u8]>,
+    depth: usize,
+    max_depth: usize,
+    /// Elements skipped because no decoder knows them.
+    pub(crate) unknown: u32,
+}
+
+impl<'i> XmlReader<'i> {
+    pub(crate) fn new(bytes: &'i [u8], limits: Limits) -> Result<Self, DecodeError> {
+        if bytes.len() > limits.max_bytes {
+            return Err(DecodeError::TooLarge {
+                size: bytes.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        let mut inner = NsReader::from_reader(bytes);
+        let config = inner.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        Ok(XmlReader {
+            inner,
+            depth: 0,
+            max_depth: limits.max_depth,
+            unknown: 0,
+        })
+    }
+
+    fn enter(&mut self) -> Result<(), DecodeError> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(DecodeError::TooDeep {
+                limit: self.max_depth,
+                position: self.position(),
+            });
+        }
+        Ok(())
+    }
+
+    fn position(&self) -> u64 {
+        self.inner.buffer_position()
+    }
+
+    fn syntax(&self, e: impl std::fmt::Display) -> DecodeError {
+        DecodeError::Syntax {
+            position: self.inner.error_position(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The next piece of content: a start tag (entered), text, or the end of
+    /// the current element (left).
+    pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
+        loop {
+            let (resolved, event) = match self.inner.read_resolved_event() {
+                Ok((r, e)) => (classify(&r), e),
+                Err(e) => return Err(self.syntax(e)),
+            };
+            match event {
+                Event::Start(start) => {
+                    self.enter()?;
+                    let ns = match resolved {
+                        Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
+                        Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
+                        Resolved::Foreign => TagNs::Foreign,
+                    };
+                    return Ok(Content::Start(Tag { start, ns }));
+                }
+                Event::End(_) => {
+                    if self.depth == 0 {
+                        return Err(self.syntax("unexpected end tag"));
+                    }
+                    self.depth -= 1;
+                    return Ok(Content::End);
+                }
+                Event::Eof => {
+                    if self.depth != 0 {
+                        return Err(self.syntax("document ends inside an element"));
+                    }
+                    return Ok(Content::End);
+                }
+                Event::DocType(_) => {
+                    return Err(DecodeError::Dtd {
+                        position: self.position(),
+                    });
+                }
+                Event::Text(t) => {
+                    if self.depth == 0 {
+                        if !t.iter().all(u8::is_ascii_whitespace) {
+                            return Err(self.syntax("text outside the root element"));
+                        }
+                        continue;
+                    }
+                    return Ok(Content::Text(t.xml_content().map_err(|e| self.syntax(e))?));
+                }
+                Event::CData(c) => {
+                    if self.depth == 0 {
+                        return Err(self.syntax("CDATA outside the root element"));
+                    }
+                    return Ok(Content::Text(c.decode().map_err(|e| self.syntax(e))?));
+                }
+                Event::GeneralRef(r) => {
+                    if self.depth == 0 {
+                        return Err(self.syntax("reference outside the root element"));
+                    }
+                    if let Some(c) = r.resolve_char_ref().map_err(|e| self.syntax(e))? {
+                        return Ok(Content::Text(Cow::Owned(c.to_string())));
+                    }
+                    let name = r.decode().map_err(|e| self.syntax(e))?;
+                    return match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(s) => Ok(Content::Text(Cow::Borrowed(s))),
+                        None => Err(self.syntax(format!("undeclared entity &{name};"))),
+                    };
+                }
+                Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            }
+        }
+    }
+
+    /// The next start tag at the current level, entering it; `None` once the
+    /// current element (or, at the top, the document) ends. Text between
+    /// elements is ignored.
+    pub(crate) fn next_child(&mut self) -> Result<Option<Tag<'i>>, DecodeError> {
+        loop {
+            match self.next_content()? {
+                Content::Start(tag) => return Ok(Some(tag)),
+                Content::End => return Ok(None),
+                Content::Text(_) => {}
+            }
+        }
+    }
+
+    /// The text of the element just entered, up to its end tag. Nested elements
+    /// are skipped and counted as unknown.
+    pub(crate) fn text(&mut self) -> Result<Cow<'i, str>, DecodeError> {
+        let mut out: Option<Cow<'i, str>> = None;
+        loop {
+            match self.next_content()? {
+                Content::Text(piece) => match &mut out {
+                    None => out = Some(piece),
+                    Some(acc) => acc.to_mut().push_str(&piece),
+                },
+                Content::Start(tag) => self.unknown(&tag)?,
+                Content::End => return Ok(out.unwrap_or(Cow::Borrowed(""))),
+            }
+        }
+    }
+
+    /// Skips the rest of the element just entered.
+    pub(crate) fn skip(&mut self) -> Result<(), DecodeError> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            let event = match self.inner.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(self.syntax(e)),
+            };
+            match event {
+                Event::Start(_) => self.enter()?,
+                Event::End(_) => self.depth -= 1,
+                Event::Eof => return Err(self.syntax("document ends inside an element")),
+                Event::DocType(_) => {
+                    return Err(DecodeError::Dtd {
+                        position: self.position(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips an element no decoder knows, counting it.
+    pub(crate) fn unknown(&mut self, tag: &Tag<'_>) -> Result<(), DecodeError> {
+        self.unknown += 1;
+        tracing::debug!(element = %tag.local_str(), "skipping unknown response element");
+        self.skip()
+    }
+
+    /// Reads to the end of the document, so that trailing garbage is an error too.
+    pub(crate) fn finish(&mut self) -> Result<(), DecodeError> {
+        while let Some(tag) = self.next_child()? {
+            if self.depth == 1 {
+                return Err(DecodeError::Structure(format!(
+                    "a second root element <{}>",
+                    tag.local_str()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A resolved namespace, reduced to what matching needs.
+#[derive(Clone, Copy)]
+enum Resolved {
+    Webex(XmlNs),
+    /// No prefix and no default namespace in scope.
+    Unbound,
+    /// A namespace other than the XML API's, or an undeclared prefix.
+    Foreign,
+}
+
+fn classify(r: &ResolveResult<'_>) -> Resolved {
+    match r {
+        ResolveResult::Bound(n) => {
+            webex_ns(n.into_inner()).map_or(Resolved::Foreign, Resolved::Webex)
+        }
+        ResolveResult::Unbound => Resolved::Unbound,
+        ResolveResult::Unknown(_) => Resolved::Foreign,
+    }
+}
