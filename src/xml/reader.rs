@@ -211,7 +211,10 @@ impl<'i> XmlReader<'i> {
                         }
                         continue;
                     }
-                    return Ok(Content::Text(t.xml_content().map_err(|e| self.syntax(e))?));
+                    // XML 1.0 line-end handling only: XML 1.1's would turn U+2028 and U+0085 into \n.
+                    return Ok(Content::Text(
+                        t.xml10_content().map_err(|e| self.syntax(e))?,
+                    ));
                 }
                 Event::CData(c) => {
                     if self.depth == 0 {
