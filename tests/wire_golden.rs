@@ -9,9 +9,13 @@ mod common;
 
 use std::process::Command;
 
+use std::collections::BTreeSet;
 use wbxprov::Secret;
 use wbxprov::ops::*;
-use wbxprov::schema::{FlatKey, FlatUser, User, Value};
+
+use wbxprov::schema::{
+    ATTRIBUTES, AttributeInfo, FlatKey, FlatUser, ScalarType, TextFormat, User, Value,
+};
 use wbxprov::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
 use wbxprov::xml::{EncodeError, Form, Secrets};
 
@@ -168,6 +172,142 @@ fn set_user_golden_writes_only_the_change_and_new_web_ex_id_last() {
         order.windows(2).all(|w| w[0] < w[1]),
         "element order {order:?}"
     );
+}
+
+/// A plausible value for one attribute, derived from its catalogue type alone.
+fn sample(info: &AttributeInfo, slot: u8) -> Value {
+    let scalar = |info: &AttributeInfo| -> Value {
+        match *info.value_type.scalar() {
+            ScalarType::Bool => Value::Bool(info.name.len() % 2 == 0),
+            ScalarType::Int { min, max, .. } => {
+                let v = min.unwrap_or(1).max(i64::from(slot) + 1);
+                Value::Int(max.map_or(v, |m| v.min(m)))
+            }
+            ScalarType::Enum { values } => {
+                Value::Text(values[usize::from(slot) % values.len()].to_owned())
+            }
+            ScalarType::Date => Value::Text("12/31/2030 23:59:59".into()),
+            ScalarType::Text { max_len, format } => {
+                let text = match format {
+                    Some(TextFormat::Email) => "jdoe@example.com".to_owned(),
+                    Some(TextFormat::Phone) => "1,408,5551212".to_owned(),
+                    Some(TextFormat::PersonalUrl) => "jdoe".to_owned(),
+                    None => format!("{} & <{}>", info.name, slot + 1),
+                };
+                let limit = max_len.map_or(usize::MAX, |n| n as usize);
+                let text: String = text.chars().take(limit).collect();
+                if info.secret {
+                    Value::Secret(Secret::new(text))
+                } else {
+                    Value::Text(text)
+                }
+            }
+        }
+    };
+    match (info.value_type.is_list(), scalar(info)) {
+        (false, v) => v,
+        // A list of an enumeration lists every value (orderTabs takes exactly its four tabs).
+        (true, _) if matches!(info.value_type.scalar(), ScalarType::Enum { .. }) => {
+            let ScalarType::Enum { values } = *info.value_type.scalar() else {
+                unreachable!()
+            };
+            Value::TextList(values.iter().map(|v| (*v).to_owned()).collect())
+        }
+        (true, Value::Int(_)) => Value::IntList(vec![214, 216]),
+        (true, Value::Text(t)) => Value::TextList(vec![t]),
+        (true, other) => panic!("{}: no list sample for {other:?}", info.name),
+    }
+}
+
+/// Every attribute `keep` selects, repeated groups in every occurrence.
+fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> FlatUser {
+    let mut user = FlatUser::new();
+    for info in ATTRIBUTES.iter().filter(|a| keep(a)) {
+        for slot in 0..info.repeat.map_or(1, |r| r.max) {
+            user.insert(FlatKey::with_slot(info.attribute, slot), sample(info, slot));
+        }
+    }
+    user
+}
+
+/// The catalogue's paths present in a request document.
+fn paths_in(xml: &str) -> BTreeSet<(String, u8)> {
+    let doc = wbxprov::xml::tree::parse(xml.as_bytes()).unwrap();
+    let body = doc.at("body/bodyContent").expect("bodyContent");
+    let mut found = BTreeSet::new();
+    for info in ATTRIBUTES.iter() {
+        let occurrences = info.repeat.map_or(1, |r| r.max);
+        for slot in 0..occurrences {
+            let mut at = vec![body];
+            for (depth, seg) in info.segments.iter().enumerate() {
+                let index = match info.repeat {
+                    Some(r) if r.depth == depth => usize::from(slot),
+                    _ => 0,
+                };
+                at = at
+                    .iter()
+                    .filter_map(|e| e.children_named(seg.name).nth(index))
+                    .collect();
+            }
+            if !at.is_empty() {
+                found.insert((info.name.to_owned(), slot));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_writable_attribute_is_in_an_all_attributes_golden() {
+    let create = CreateUser {
+        user: all_attributes(|a| a.ops.create),
+    };
+    let set = SetUser::new("jdoe", all_attributes(|a| a.ops.set && a.name != "webExId"));
+    both_forms("createuser-all-attributes", &create, &admin(), false);
+    both_forms("setuser-all-attributes", &set, &ticket(), false);
+    let mut on_the_wire = paths_in(&encode(&create, &admin(), Form::Plain, Secrets::Mask).unwrap());
+    on_the_wire.extend(paths_in(
+        &encode(&set, &ticket(), Form::Plain, Secrets::Mask).unwrap(),
+    ));
+    for info in ATTRIBUTES.iter() {
+        let writable = info.ops.create || info.ops.set;
+        for slot in 0..info.repeat.map_or(1, |r| r.max) {
+            assert_eq!(
+                on_the_wire.contains(&(info.name.to_owned(), slot)),
+                writable,
+                "{}[{}]: writable={writable}",
+                info.name,
+                slot + 1
+            );
+        }
+    }
+    // Read-only attributes are covered by fixtures/responses/getuser-all-attributes.xml
+    // (tests/wire_decode.rs): no request may carry them.
+}
+
+#[test]
+fn every_2011_attribute_in_one_create_user_validates_against_the_xsd() {
+    // `source` says where each row comes from; rows from the 2011 XSD start with `XSD`.
+    let user = all_attributes(|a| a.ops.create && a.source.starts_with("XSD"));
+    assert!(user.len() > 150, "only {} values", user.len());
+    let qualified = encode(
+        &CreateUser { user },
+        &admin(),
+        Form::Qualified,
+        Secrets::Mask,
+    )
+    .unwrap();
+    xsd_valid("createuser-2011-all", &qualified);
+    let change =
+        all_attributes(|a| a.ops.set && a.name != "webExId" && a.source.starts_with("XSD"));
+    let qualified = encode(
+        &SetUser::new("jdoe", change),
+        &ticket(),
+        Form::Qualified,
+        Secrets::Mask,
+    )
+    .unwrap();
+    xsd_valid("setuser-2011-all", &qualified);
 }
 
 #[test]

@@ -38,6 +38,18 @@ impl Element {
     }
 }
 
+/// Parses a whole document (within the default [`Limits`](super::Limits)) into
+/// its root element, e.g. to inspect a request or an unusual response.
+pub fn parse(bytes: &[u8]) -> Result<Element, DecodeError> {
+    let mut r = XmlReader::new(bytes, super::Limits::default())?;
+    let mut roots = read_children(&mut r)?;
+    match roots.len() {
+        1 => Ok(roots.remove(0)),
+        0 => Err(DecodeError::Structure("empty document".into())),
+        _ => Err(DecodeError::Structure("more than one root element".into())),
+    }
+}
+
 /// Reads the children of the element the reader is inside of, up to its end.
 pub(crate) fn read_children(r: &mut XmlReader<'_>) -> Result<Vec<Element>, DecodeError> {
     Ok(read_content(r)?.children)
