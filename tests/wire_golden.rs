@@ -178,7 +178,7 @@ fn set_user_golden_writes_only_the_change_and_new_web_ex_id_last() {
 fn sample(info: &AttributeInfo, slot: u8) -> Value {
     let scalar = |info: &AttributeInfo| -> Value {
         match *info.value_type.scalar() {
-            ScalarType::Bool => Value::Bool(info.name.len() % 2 == 0),
+            ScalarType::Bool => Value::Bool(info.name.len().is_multiple_of(2)),
             ScalarType::Int { min, max, .. } => {
                 let v = min.unwrap_or(1).max(i64::from(slot) + 1);
                 Value::Int(max.map_or(v, |m| v.min(m)))
