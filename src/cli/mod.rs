@@ -2,6 +2,10 @@
 //! library and prints; none holds logic of its own.
 
 mod attrs;
+mod decode;
+mod render;
+
+pub use render::env;
 
 use std::process::ExitCode;
 
@@ -15,6 +19,8 @@ pub mod exit {
     pub const COULD_NOT_RUN: u8 = 1;
     /// The command ran but some users failed or were invalid.
     pub const SOME_FAILED: u8 = 2;
+    /// `decode`: the response is a FAILURE of the service.
+    pub const SERVICE_FAILURE: u8 = 3;
 }
 
 #[derive(Debug, Parser)]
@@ -32,6 +38,27 @@ struct Cli {
 enum Command {
     /// Print the attribute catalogue: every user attribute, its XML path, type, operations and gating feature.
     Attrs(attrs::Args),
+    /// Decode a saved XML API response of any operation, success or FAILURE.
+    Decode(decode::Args),
+    /// Print the request document for an operation and a user given as flat JSON.
+    Render(render::Args),
+}
+
+/// Operation names as `--operation` and `render` take them (with `ignore_case`).
+fn operation_parser() -> clap::builder::PossibleValuesParser {
+    use strum::VariantNames;
+    clap::builder::PossibleValuesParser::new(crate::ops::Operation::VARIANTS)
+}
+
+/// A file's bytes, or standard input's for `-`.
+fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
 }
 
 /// Runs the command line and returns the process exit status.
@@ -51,6 +78,8 @@ pub fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Attrs(args) => attrs::run(&args, &mut stdout),
+        Command::Decode(args) => decode::run(&args, &mut stdout),
+        Command::Render(args) => render::run(&args, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

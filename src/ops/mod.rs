@@ -2,8 +2,10 @@
 //! through [`BodyWriter`]. User payloads come from the catalogue, never from a
 //! list kept here.
 
+mod any;
 mod responses;
 
+pub use any::{Answer, Operation};
 pub use responses::*;
 
 use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};

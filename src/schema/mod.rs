@@ -22,6 +22,7 @@
 mod access;
 #[rustfmt::skip]
 mod generated;
+mod json;
 
 use std::collections::BTreeMap;
 use std::fmt;

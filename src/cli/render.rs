@@ -1,0 +1,230 @@
+//! `wbxprov render OPERATION --user USER.json`: the request document wbxprov
+//! would send, for review. Credentials come from the environment only.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde_json::{Map, Value as Json};
+
+use super::exit;
+use crate::ops::*;
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::secret::Secret;
+use crate::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
+use crate::xml::{EncodeError, Form, Secrets};
+
+/// Environment variables the command line reads; secrets never come from argv.
+pub mod env {
+    /// The site name, e.g. `example` for `example.webex.com` (or `--site`).
+    pub const SITE: &str = "WBXPROV_SITE";
+    /// The admin's Webex ID (or `--admin`).
+    pub const ADMIN: &str = "WBXPROV_ADMIN";
+    /// One of these three carries the admin's credential, tried in this order.
+    pub const ACCESS_TOKEN: &str = "WBXPROV_ACCESS_TOKEN";
+    pub const SESSION_TICKET: &str = "WBXPROV_SESSION_TICKET";
+    pub const PASSWORD: &str = "WBXPROV_PASSWORD";
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The operation to write a request for.
+    #[arg(value_parser = super::operation_parser(), ignore_case = true)]
+    operation: String,
+    /// The user as a flat JSON object (`wbxprov attrs` lists the keys). A value
+    /// `{"env": "NAME"}` is read from environment variable NAME, for secrets.
+    /// GetUser and DelUser read only `webExId`; LstsummaryUser reads `webExId`,
+    /// `email` and `active` as filters.
+    #[arg(long)]
+    user: Option<PathBuf>,
+    /// Write the namespace-qualified form the 2011 XSDs validate.
+    #[arg(long)]
+    qualified: bool,
+    /// Print passwords, PINs and tokens as they would be sent instead of `***`.
+    #[arg(long)]
+    show_secrets: bool,
+    /// The site name (default: $WBXPROV_SITE).
+    #[arg(long)]
+    site: Option<String>,
+    /// The admin's Webex ID (default: $WBXPROV_ADMIN).
+    #[arg(long)]
+    admin: Option<String>,
+}
+
+/// A failure to prepare the request: says what to fix.
+struct Unusable(String);
+
+pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    match render(args) {
+        Ok(xml) => {
+            out.write_all(xml.as_bytes())?;
+            Ok(exit::OK)
+        }
+        Err(Unusable(message)) => {
+            eprintln!("error: {message}");
+            Ok(exit::COULD_NOT_RUN)
+        }
+    }
+}
+
+fn render(args: &Args) -> Result<String, Unusable> {
+    let operation: Operation = args.operation.parse().expect("clap checked the name");
+    let security = security_context(args)?;
+    let user = match &args.user {
+        Some(path) => read_user(path)?,
+        None => FlatUser::new(),
+    };
+    let form = if args.qualified {
+        Form::Qualified
+    } else {
+        Form::Plain
+    };
+    let secrets = if args.show_secrets {
+        Secrets::Reveal
+    } else {
+        Secrets::Mask
+    };
+    let text = |a: Attribute| match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let need_id = || {
+        text(Attribute::WebExId).ok_or_else(|| {
+            Unusable(format!(
+                "{operation} needs `webExId` in the user JSON (--user FILE)"
+            ))
+        })
+    };
+    fn go<R: Request>(
+        r: &R,
+        s: &SecurityContext,
+        form: Form,
+        secrets: Secrets,
+    ) -> Result<String, Unusable> {
+        encode(r, s, form, secrets).map_err(|e: EncodeError| Unusable(e.to_string()))
+    }
+    match operation {
+        Operation::CreateUser => go(&CreateUser { user }, &security, form, secrets),
+        Operation::SetUser => {
+            let id = need_id()?;
+            let mut change = user;
+            change.remove(&FlatKey::new(Attribute::WebExId));
+            go(&SetUser::new(&id, change), &security, form, secrets)
+        }
+        Operation::GetUser => go(
+            &GetUser {
+                web_ex_id: need_id()?,
+            },
+            &security,
+            form,
+            secrets,
+        ),
+        Operation::DelUser => go(
+            &DelUser {
+                web_ex_ids: vec![need_id()?],
+                sync_web_office: None,
+            },
+            &security,
+            form,
+            secrets,
+        ),
+        Operation::LstsummaryUser => go(
+            &LstsummaryUser {
+                web_ex_id: text(Attribute::WebExId),
+                email: text(Attribute::Email),
+                active: text(Attribute::Active),
+                ..Default::default()
+            },
+            &security,
+            form,
+            secrets,
+        ),
+        Operation::AuthenticateUser => {
+            let request = match std::env::var(env::ACCESS_TOKEN) {
+                Ok(token) => AuthenticateUser::AccessToken(Secret::from(token)),
+                Err(_) => AuthenticateUser::Password,
+            };
+            go(&request, &security, form, secrets)
+        }
+        Operation::GetSite => go(&GetSite, &security, form, secrets),
+        Operation::LstMeetingType => go(&LstMeetingType::default(), &security, form, secrets),
+    }
+}
+
+fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let site = args
+        .site
+        .clone()
+        .or_else(|| from_env(env::SITE))
+        .ok_or_else(|| Unusable(format!("no site: pass --site NAME or set {}", env::SITE)))?;
+    let admin = args.admin.clone().or_else(|| from_env(env::ADMIN));
+    let need_admin = || {
+        admin.clone().ok_or_else(|| {
+            Unusable(format!(
+                "no admin Webex ID: pass --admin ID or set {}",
+                env::ADMIN
+            ))
+        })
+    };
+    let credentials = if let Some(token) = from_env(env::ACCESS_TOKEN) {
+        Credentials::AccessToken {
+            web_ex_id: admin.clone(),
+            token: Secret::from(token),
+        }
+    } else if let Some(ticket) = from_env(env::SESSION_TICKET) {
+        Credentials::SessionTicket {
+            web_ex_id: need_admin()?,
+            ticket: Secret::from(ticket),
+        }
+    } else if let Some(password) = from_env(env::PASSWORD) {
+        Credentials::Password {
+            web_ex_id: need_admin()?,
+            password: Secret::from(password),
+        }
+    } else {
+        return Err(Unusable(format!(
+            "no credential: set {}, {} or {} (never on the command line)",
+            env::ACCESS_TOKEN,
+            env::SESSION_TICKET,
+            env::PASSWORD
+        )));
+    };
+    Ok(SecurityContext {
+        site: SiteRef::Name(site),
+        credentials,
+    })
+}
+
+fn read_user(path: &std::path::Path) -> Result<FlatUser, Unusable> {
+    let bytes =
+        super::read_input(path).map_err(|e| Unusable(format!("{}: {e}", path.display())))?;
+    let json: Json = serde_json::from_slice(&bytes)
+        .map_err(|e| Unusable(format!("{}: not JSON: {e}", path.display())))?;
+    let Json::Object(mut object) = json else {
+        return Err(Unusable(format!(
+            "{}: expected a flat JSON object of attributes",
+            path.display()
+        )));
+    };
+    resolve_env_references(&mut object)?;
+    FlatUser::from_json(&object).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        Unusable(format!("{}:\n{}", path.display(), lines.join("\n")))
+    })
+}
+
+/// Replaces `{"env": "NAME"}` values with the variable's text.
+fn resolve_env_references(object: &mut Map<String, Json>) -> Result<(), Unusable> {
+    for (key, value) in object.iter_mut() {
+        let Json::Object(reference) = value else {
+            continue;
+        };
+        let Some(Json::String(name)) = reference.get("env") else {
+            continue;
+        };
+        let text = std::env::var(name)
+            .map_err(|_| Unusable(format!("{key}: environment variable {name} is not set")))?;
+        *value = Json::String(text);
+    }
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! `wbxprov decode` and `wbxprov render`, run as an admin runs them.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value as Json;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+    cmd.args(args)
+        .current_dir(common::repo_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "WBXPROV_SITE",
+        "WBXPROV_ADMIN",
+        "WBXPROV_PASSWORD",
+        "WBXPROV_SESSION_TICKET",
+        "WBXPROV_ACCESS_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn decode_json(fixture: &str, extra: &[&str]) -> (i32, Json) {
+    let path = format!("fixtures/responses/{fixture}");
+    let mut args = vec!["decode", "--json", path.as_str()];
+    args.extend_from_slice(extra);
+    let run = wbxprov(&args, &[], None);
+    let json = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{fixture}: {e}\n{}{}", run.stdout, run.stderr));
+    (run.code, json)
+}
+
+#[test]
+fn decode_get_user_prints_typed_flat_attributes() {
+    let (code, json) = decode_json("getuser-live-2016.xml", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["operation"], "GetUser");
+    let user = &json["user"];
+    assert_eq!(user["webExId"], "jdoe");
+    assert_eq!(user["privilegeHQvideo"], true);
+    assert_eq!(user["userId"], 962_225_390);
+    assert_eq!(user["meetingTypes"], serde_json::json!([214, 216]));
+    // Secrets are masked; the write-only password never appears.
+    assert_eq!(user["personalMeetingRoomHostPIN"], "***");
+    assert!(user.get("password").is_none());
+    // Every key is a catalogue flat name.
+    for key in user.as_object().unwrap().keys() {
+        assert!(key.parse::<wbxprov::FlatKey>().is_ok(), "{key}");
+    }
+}
+
+#[test]
+fn decode_names_each_operation_by_what_its_body_holds() {
+    let cases = [
+        ("createuser-success.xml", "CreateUser", "created"),
+        ("setuser-success.xml", "SetUser", "updated"),
+        ("deluser-success.xml", "DelUser", "deleted"),
+        ("lstsummaryuser-page.xml", "LstsummaryUser", "page"),
+        (
+            "authenticateuser-password.xml",
+            "AuthenticateUser",
+            "session",
+        ),
+        ("getsite.xml", "GetSite", "site"),
+        ("lstmeetingtype.xml", "LstMeetingType", "meetingTypeList"),
+        ("getuser-unprefixed.xml", "GetUser", "user"),
+    ];
+    for (fixture, operation, key) in cases {
+        let (code, json) = decode_json(fixture, &[]);
+        assert_eq!(
+            (code, json["operation"].as_str()),
+            (0, Some(operation)),
+            "{fixture}"
+        );
+        assert!(json.get(key).is_some(), "{fixture}: no `{key}` in {json}");
+    }
+    let (_, created) = decode_json("createuser-success.xml", &[]);
+    assert_eq!(created["created"]["userId"], 962_225_391);
+    let (_, session) = decode_json("authenticateuser-password.xml", &[]);
+    assert_eq!(session["session"]["sessionTicket"], "***");
+    let (_, site) = decode_json("getsite.xml", &[]);
+    assert_eq!(site["site"]["features"]["hqVideo"], true);
+}
+
+#[test]
+fn decode_failure_prints_the_error_and_exits_3() {
+    let (code, json) = decode_json(
+        "failure-030001-user-not-found.xml",
+        &["--operation", "getuser"],
+    );
+    assert_eq!(code, 3);
+    assert_eq!(json["operation"], "GetUser");
+    assert_eq!(json["error"]["exceptionID"], "030001");
+    assert_eq!(json["error"]["kind"], "userNotFound");
+    assert_eq!(json["error"]["reason"], "Corresponding User not found");
+    let (code, json) = decode_json("failure-000045-rate-limit.xml", &[]);
+    assert_eq!((code, json["operation"].clone()), (3, Json::Null));
+    assert_eq!(json["error"]["retryAfterSeconds"], 60);
+    // 000015 is an empty page when the operation is a list.
+    let (code, json) = decode_json(
+        "lstsummaryuser-empty-000015.xml",
+        &["--operation", "LstsummaryUser"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(json["page"]["users"], serde_json::json!([]));
+}
+
+#[test]
+fn decode_reads_stdin_and_refuses_what_is_not_a_response() {
+    let bytes =
+        std::fs::read(common::repo_root().join("fixtures/responses/deluser-success.xml")).unwrap();
+    let run = wbxprov(&["decode", "-"], &[], Some(&bytes));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("deleted.users[2].status: FAILURE"),
+        "{}",
+        run.stdout
+    );
+    let run = wbxprov(&["decode", "-"], &[], Some(b"<html>502 Bad Gateway</html>"));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("not serv:message"), "{}", run.stderr);
+    let run = wbxprov(&["decode", "no/such/file.xml"], &[], None);
+    assert_eq!(run.code, 1);
+}
+
+const ADMIN_PASSWORD: &str = "Adm1n-s3cret";
+const USER_PASSWORD: &str = "Us3r-s3cret";
+
+fn render(args: &[&str], user_json: &str) -> Run {
+    // Tests run in parallel: one file per call.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("wbxprov-render-{}-{n}.json", std::process::id()));
+    std::fs::write(&file, user_json).unwrap();
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    let file_arg = file.to_str().unwrap().to_owned();
+    all.extend([
+        "--user",
+        file_arg.as_str(),
+        "--site",
+        "example",
+        "--admin",
+        "admin",
+    ]);
+    let run = wbxprov(
+        &all,
+        &[
+            ("WBXPROV_PASSWORD", ADMIN_PASSWORD),
+            ("NEW_USER_PASSWORD", USER_PASSWORD),
+        ],
+        None,
+    );
+    let _ = std::fs::remove_file(&file);
+    run
+}
+
+#[test]
+fn render_masks_secrets_from_the_environment_unless_asked() {
+    let user = r#"{"webExId": "jdoe", "lastName": "O'Doe & <Sons>", "password": {"env": "NEW_USER_PASSWORD"},
+                   "meetingTypes": [214, 216], "privilegeHost": true}"#;
+    let masked = render(&["CreateUser"], user);
+    assert_eq!(masked.code, 0, "{}", masked.stderr);
+    assert!(!masked.stdout.contains(ADMIN_PASSWORD) && !masked.stdout.contains(USER_PASSWORD));
+    assert!(masked.stdout.contains("<password>***</password>"));
+    assert!(
+        masked
+            .stdout
+            .contains("<lastName>O'Doe &amp; &lt;Sons&gt;</lastName>")
+    );
+    assert!(masked.stdout.contains(
+        "<meetingTypes><meetingType>214</meetingType><meetingType>216</meetingType></meetingTypes>"
+    ));
+    let shown = render(&["createuser", "--show-secrets"], user);
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("<password>{USER_PASSWORD}</password>"))
+    );
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("<password>{ADMIN_PASSWORD}</password>"))
+    );
+}
+
+#[test]
+fn render_set_user_and_the_qualified_form() {
+    let run = render(
+        &["SetUser", "--qualified"],
+        r#"{"webExId": "jdoe", "newWebExId": "jane", "privilegeHost": false}"#,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body = run.stdout.split("bodyContent").nth(1).unwrap();
+    assert!(body.contains("xsi:type=\"use:setUser\""));
+    let id = body.find("<use:webExId>jdoe").unwrap();
+    let host = body.find("<use:host>false").unwrap();
+    let new_id = body.find("<use:newWebExId>jane").unwrap();
+    assert!(id < host && host < new_id, "{body}");
+}
+
+#[test]
+fn render_lists_every_problem_and_needs_a_credential() {
+    let run = render(
+        &["CreateUser"],
+        r#"{"webExId": "j", "privilegeHost": "yes", "nope": 1, "personalUrl": "x"}"#,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("privilegeHost: expected bool"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`nope` is not a catalogue attribute"),
+        "{}",
+        run.stderr
+    );
+    // Well-typed but not allowed in CreateUser: named with where it is allowed.
+    let run = render(
+        &["CreateUser"],
+        r#"{"webExId": "j", "personalUrl": "x", "userId": 3}"#,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("personalUrl (allowed in: set, get); userId (allowed in: get)"),
+        "{}",
+        run.stderr
+    );
+    let run = wbxprov(
+        &["render", "GetSite", "--site", "example", "--admin", "a"],
+        &[],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no credential"), "{}", run.stderr);
+    let run = render(&["GetUser"], r#"{"firstName": "x"}"#);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("needs `webExId`"), "{}", run.stderr);
+}
