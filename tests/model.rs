@@ -167,4 +167,50 @@ proptest! {
         prop_assert_eq!(user.to_flat(), flat.clone());
         prop_assert_eq!(User::from_flat(&user.to_flat()).unwrap(), user);
     }
+
+    #[test]
+    fn flat_json_round_trips_and_masks_secrets(flat in flat_user()) {
+        let revealed = flat.to_json(true);
+        prop_assert_eq!(FlatUser::from_json(&revealed).unwrap(), flat.clone());
+        let masked = serde_json::Value::Object(flat.to_json(false));
+        for (key, value) in flat.iter() {
+            if matches!(value, Value::Secret(_)) {
+                prop_assert_eq!(&masked[key.to_string()], "***");
+            }
+        }
+    }
+}
+
+#[test]
+fn flat_json_accepts_text_forms_and_reports_every_problem() {
+    let json = serde_json::json!({
+        "privilegeHost": "TRUE",
+        "categoryId": "36",
+        "addressZipCode": 94105,
+        "meetingTypes": 214,
+        "firstName": null,
+    });
+    let flat = FlatUser::from_json(json.as_object().unwrap()).unwrap();
+    assert_eq!(flat.get(&key("privilegeHost")), Some(&Value::Bool(true)));
+    assert_eq!(flat.get(&key("categoryId")), Some(&Value::Int(36)));
+    assert_eq!(
+        flat.get(&key("addressZipCode")),
+        Some(&Value::Text("94105".into()))
+    );
+    assert_eq!(
+        flat.get(&key("meetingTypes")),
+        Some(&Value::IntList(vec![214]))
+    );
+    assert_eq!(flat.get(&key("firstName")), None);
+
+    let bad = serde_json::json!({"privilegeHost": 1, "nope": true, "tspAccountAccountIndex[4]": 4});
+    let errors = FlatUser::from_json(bad.as_object().unwrap()).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m == "privilegeHost: expected bool, got JSON number"),
+        "{messages:?}"
+    );
 }
