@@ -300,6 +300,14 @@ fn depth_and_size_are_bounded() {
 }
 
 #[test]
+fn a_byte_order_mark_is_accepted() {
+    let doc = get_user_response(&User::default());
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(doc.as_bytes());
+    assert!(decode::<User>(&with_bom).unwrap().success().is_ok());
+}
+
+#[test]
 fn malformed_envelopes_are_errors_not_guesses() {
     let ok = get_user_response(&User::default());
     let cases = [

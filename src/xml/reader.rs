@@ -134,6 +134,8 @@ impl<'i> XmlReader<'i> {
                 limit: limits.max_bytes,
             });
         }
+        // A UTF-8 byte-order mark is legal before the declaration.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut inner = NsReader::from_reader(bytes);
         let config = inner.config_mut();
         config.expand_empty_elements = true;
@@ -163,7 +165,7 @@ impl<'i> XmlReader<'i> {
 
     fn syntax(&self, e: impl std::fmt::Display) -> DecodeError {
         DecodeError::Syntax {
-            position: self.inner.error_position(),
+            position: self.position(),
             message: e.to_string(),
         }
     }
