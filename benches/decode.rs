@@ -1,0 +1,412 @@
+//! Response decoding throughput, against a bare quick-xml pass over the same bytes.
+//!
+//! What is measured, on documents generated in memory:
+//! - `list_10000_users`: one LstsummaryUser SUCCESS response with 10,000 users,
+//!   pretty-printed like `fixtures/responses/lstsummaryuser-page.xml` (a few names
+//!   carry escaped characters), decoded with `wbxprov::xml::decode::<UserPage>`;
+//! - `getuser_10000_docs`: 10,000 separate GetUser SUCCESS responses carrying every
+//!   catalogue attribute (the user of `fixtures/responses/getuser-all-attributes.xml`
+//!   with a distinct `webExId` each, written by `encode_response`), each decoded with
+//!   `wbxprov::xml::decode::<User>`.
+//!
+//! Why the baseline: wbxprov reads through quick-xml's `NsReader`, so the fastest it
+//! could ever be is one `read_resolved_event()` loop over the document with the same
+//! reader configuration and no work per event. The raw side does exactly that
+//! (counting events into `black_box`); the ratio wbxprov / raw is therefore the
+//! share of the parser's speed that survives wbxprov's own work (namespace matching,
+//! unescaping, allocating the typed result, catalogue lookups, limit checks).
+//! A ratio close to 1 means decoding is parser-bound.
+//!
+//! Method: one warm-up round, then at least 11 rounds that alternate the two sides
+//! (wbxprov, raw, wbxprov, raw …) over the same bytes, so drift (frequency scaling,
+//! other load) hits both alike; each side reports its median. MB/s is 10^6 bytes of
+//! XML per second. The last line, `decode_vs_raw_ratio=<x>`, is the smaller of the
+//! two ratios, for scripts.
+//!
+//! Run: `cargo bench --bench decode` (about a minute). Without `--bench` (as under
+//! `cargo test --all-targets`) it runs a quick smoke pass on small inputs instead.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use wbxprov::ops::UserPage;
+use wbxprov::xml::Secrets;
+use wbxprov::xml::decode;
+use wbxprov::xml::encode::{UserOperation, XmlNs, encode_response};
+use wbxprov::{User, Value};
+
+const ROUNDS: usize = 11;
+
+/// Deterministic xorshift, so every run benchmarks the same bytes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Alice",
+    "Bob",
+    "Carol",
+    "David",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiroshi",
+    "Ingrid",
+    "Jamal",
+    "Katarzyna",
+    "Luis",
+    "Mei",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tomás",
+    "Ursula",
+    "Valentina",
+    "Wei",
+    "Xavier",
+    "Yara",
+    "Zoë",
+    "Aisha",
+    "Bjørn",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "François",
+    "Giulia",
+    "Hamza",
+    "Isabel",
+    "Jürgen",
+    "Kenji",
+    "Leila",
+    "Mateo",
+    "Nadia",
+];
+
+/// A few carry an apostrophe, escaped as `&apos;` on the wire.
+const LAST_NAMES: &[&str] = &[
+    "Smith",
+    "Jones",
+    "Doe",
+    "Müller",
+    "García",
+    "Nguyen",
+    "O'Brien",
+    "Rossi",
+    "Kowalski",
+    "Tanaka",
+    "Johansson",
+    "Dubois",
+    "Okafor",
+    "Patel",
+    "Silva",
+    "Schneider",
+    "D'Angelo",
+    "Kim",
+    "Novák",
+    "Hernández",
+    "Larsen",
+    "Fischer",
+    "Ivanova",
+    "Cohen",
+    "Yilmaz",
+    "Andersson",
+    "Chen",
+    "Moreau",
+    "Costa",
+    "Nakamura",
+    "Walsh",
+    "Van der Berg",
+    "Haddad",
+    "Lindqvist",
+    "Petrov",
+    "Singh",
+    "Wright",
+    "Zhang",
+    "Bauer",
+    "Murphy",
+];
+
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "corp.example.com",
+    "example.org",
+    "eu.example.net",
+];
+
+/// `&`, `<`, `>`, `'`, `"` as the service escapes them.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An e-mail local part: lower-case ASCII letters only.
+fn mail_part(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            'a'..='z' | 'A'..='Z' => Some(c.to_ascii_lowercase()),
+            'ü' => Some('u'),
+            'ö' | 'ø' => Some('o'),
+            'é' | 'ë' => Some('e'),
+            'á' => Some('a'),
+            'í' => Some('i'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One LstsummaryUser SUCCESS response with `n` users, laid out like the fixture.
+fn list_response(n: usize) -> Vec<u8> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut x = String::with_capacity(n * 420 + 1024);
+    x.push_str(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+        "\n",
+        r#"<serv:message xmlns:serv="http://www.webex.com/schemas/2002/06/service" xmlns:com="http://www.webex.com/schemas/2002/06/common" xmlns:use="http://www.webex.com/schemas/2002/06/service/user">"#,
+        "\n  <serv:header>\n    <serv:response>\n",
+        "      <serv:result>SUCCESS</serv:result>\n",
+        "      <serv:gsbStatus>PRIMARY</serv:gsbStatus>\n",
+        "    </serv:response>\n  </serv:header>\n  <serv:body>\n",
+        r#"    <serv:bodyContent xsi:type="use:LstsummaryUserResponse" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
+        "\n",
+    ));
+    for i in 0..n {
+        let (first, last) = if i % 997 == 50 {
+            // A shared service account, as sites have a few of.
+            ("Support & Ops", "<Tier 2>")
+        } else {
+            (rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
+        };
+        let id = format!("{}{}{}", &mail_part(first)[..1], mail_part(last), i);
+        let email = format!(
+            "{}.{}{}@{}",
+            mail_part(first),
+            mail_part(last),
+            i,
+            rng.pick(DOMAINS)
+        );
+        let active = if rng.below(10) == 0 {
+            "DEACTIVATED"
+        } else {
+            "ACTIVATED"
+        };
+        let _ = write!(
+            x,
+            "      <use:user>\n\
+             \x20       <use:webExId>{id}</use:webExId>\n\
+             \x20       <use:firstName>{first}</use:firstName>\n\
+             \x20       <use:lastName>{last}</use:lastName>\n\
+             \x20       <use:email>{email}</use:email>\n\
+             \x20       <use:registrationDate>{mo:02}/{d:02}/{y} {h:02}:{mi:02}:{s:02}</use:registrationDate>\n\
+             \x20       <use:active>{active}</use:active>\n\
+             \x20       <use:timeZoneID>{tz}</use:timeZoneID>\n\
+             \x20     </use:user>\n",
+            first = escape(first),
+            last = escape(last),
+            mo = 1 + rng.below(12),
+            d = 1 + rng.below(28),
+            y = 2008 + rng.below(17),
+            h = rng.below(24),
+            mi = rng.below(60),
+            s = rng.below(60),
+            tz = 1 + rng.below(61),
+        );
+    }
+    let _ = write!(
+        x,
+        "      <use:matchingRecords>\n\
+         \x20       <serv:total>{total}</serv:total>\n\
+         \x20       <serv:returned>{n}</serv:returned>\n\
+         \x20       <serv:startFrom>1</serv:startFrom>\n\
+         \x20     </use:matchingRecords>\n\
+         \x20   </serv:bodyContent>\n\
+         \x20 </serv:body>\n\
+         </serv:message>\n",
+        total = n + 1234,
+    );
+    x.into_bytes()
+}
+
+/// `n` GetUser SUCCESS responses, every attribute set, a distinct `webExId` each.
+fn getuser_responses(n: usize) -> Vec<Vec<u8>> {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/responses/getuser-all-attributes.xml"
+    );
+    let bytes = std::fs::read(fixture).expect("read getuser-all-attributes.xml");
+    let mut user: User = decode::<User>(&bytes)
+        .expect("fixture decodes")
+        .success()
+        .expect("fixture is a SUCCESS");
+    let key = "webExId".parse().expect("webExId is a catalogue key");
+    (0..n)
+        .map(|i| {
+            user.set(key, Some(Value::Text(format!("user{i:05}"))))
+                .expect("set webExId");
+            let flat = user.to_flat();
+            encode_response((XmlNs::User, "getUserResponse"), Secrets::Reveal, |body| {
+                body.user(&flat, UserOperation::Get)
+            })
+            .expect("encode GetUser response")
+            .into_bytes()
+        })
+        .collect()
+}
+
+/// The baseline: every event of the document, namespaces resolved, nothing else.
+fn raw_events(bytes: &[u8]) -> u64 {
+    let mut reader = NsReader::from_reader(bytes);
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.check_end_names = true;
+    let mut events = 0u64;
+    loop {
+        match reader.read_resolved_event() {
+            Ok((_, Event::Eof)) => break,
+            Ok(event) => {
+                black_box(&event);
+                events += 1;
+            }
+            Err(e) => panic!("raw quick-xml failed: {e}"),
+        }
+    }
+    black_box(events)
+}
+
+fn decode_list(doc: &[u8]) {
+    let page = decode::<UserPage>(doc).expect("list decodes");
+    black_box(page);
+}
+
+fn decode_getusers(docs: &[Vec<u8>]) {
+    for doc in docs {
+        black_box(decode::<User>(doc).expect("GetUser decodes"));
+    }
+}
+
+fn raw_getusers(docs: &[Vec<u8>]) {
+    for doc in docs {
+        black_box(raw_events(doc));
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Warm-up, then `rounds` alternating rounds; returns (wbxprov, raw) medians.
+fn interleaved(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
+    a();
+    b();
+    let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        let t = Instant::now();
+        a();
+        ta.push(t.elapsed());
+        let t = Instant::now();
+        b();
+        tb.push(t.elapsed());
+    }
+    (median(ta), median(tb))
+}
+
+/// Prints one measurement line and returns its ratio.
+fn report(name: &str, bytes: usize, (wbx, raw): (Duration, Duration)) -> f64 {
+    let mbps = |t: Duration| bytes as f64 / 1e6 / t.as_secs_f64();
+    let ratio = mbps(wbx) / mbps(raw);
+    println!(
+        "{name}: wbxprov {:.1} MB/s, raw quick-xml {:.1} MB/s, ratio {ratio:.2}",
+        mbps(wbx),
+        mbps(raw),
+    );
+    ratio
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (n, rounds) = if bench { (10_000, ROUNDS) } else { (100, 1) };
+
+    let list = list_response(n);
+    let page = decode::<UserPage>(&list)
+        .expect("generated list decodes")
+        .success()
+        .expect("generated list is a SUCCESS");
+    assert_eq!(page.users.len(), n, "every generated user is decoded");
+    assert_eq!(page.matching_records.returned, n as i64);
+    assert!(
+        page.users
+            .iter()
+            .any(|u| u.last_name.as_deref().is_some_and(|l| l.contains('\''))),
+        "escaped apostrophes come back unescaped"
+    );
+    assert!(
+        page.users
+            .iter()
+            .any(|u| u.first_name.as_deref() == Some("Support & Ops")
+                && u.last_name.as_deref() == Some("<Tier 2>")),
+        "escaped markup characters come back unescaped"
+    );
+
+    let docs = getuser_responses(n);
+    for (i, doc) in docs.iter().enumerate().step_by(n / 10) {
+        let user = decode::<User>(doc)
+            .expect("generated GetUser decodes")
+            .success()
+            .expect("generated GetUser is a SUCCESS");
+        assert_eq!(
+            user.get("webExId".parse().unwrap()),
+            Some(Value::Text(format!("user{i:05}")))
+        );
+    }
+    let docs_bytes: usize = docs.iter().map(Vec::len).sum();
+
+    let list_ratio = report(
+        &format!("list_{n}_users"),
+        list.len(),
+        interleaved(
+            rounds,
+            || decode_list(&list),
+            || {
+                raw_events(&list);
+            },
+        ),
+    );
+    let getuser_ratio = report(
+        &format!("getuser_{n}_docs"),
+        docs_bytes,
+        interleaved(rounds, || decode_getusers(&docs), || raw_getusers(&docs)),
+    );
+    println!("decode_vs_raw_ratio={:.2}", list_ratio.min(getuser_ratio));
+}
