@@ -450,3 +450,23 @@ fn check_type(name: &str, ours: &ValueType, leaf: &Leaf) {
         );
     }
 }
+
+#[test]
+fn the_service_features_name_exactly_the_default_service_types() {
+    let ScalarType::Enum { values } = *wbxprov::schema::Attribute::SessionOptionsDefaultServiceType
+        .info()
+        .value_type
+        .scalar()
+    else {
+        panic!("sessionOptionsDefaultServiceType is an enumeration");
+    };
+    let services: Vec<&str> = wbxprov::schema::FEATURES
+        .iter()
+        .filter_map(|f| f.service)
+        .collect();
+    let mut expected = values.to_vec();
+    let mut got = services.clone();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+}

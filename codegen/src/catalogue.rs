@@ -132,6 +132,8 @@ pub struct FeatureRow {
     pub name: String,
     pub getsite_path: String,
     pub inferred: bool,
+    /// The service type name, for the features that are services.
+    pub service: Option<String>,
     pub description: String,
 }
 
@@ -213,7 +215,7 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
     for (line, c) in rows(
         FEATURES_FILE,
         text,
-        &["name", "getsite_path", "basis", "description"],
+        &["name", "getsite_path", "basis", "service", "description"],
     )? {
         let err = |message: String| SchemaError {
             file: FEATURES_FILE,
@@ -235,11 +237,17 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
                 )));
             }
         };
+        let service = match c[3] {
+            "-" => None,
+            s if is_identifier(s) => Some(s.to_owned()),
+            other => return Err(err(format!("service `{other}` is not an identifier"))),
+        };
         out.push(FeatureRow {
             name: c[0].to_owned(),
             getsite_path: c[1].to_owned(),
             inferred,
-            description: c[3].to_owned(),
+            service,
+            description: c[4].to_owned(),
         });
     }
     Ok(out)

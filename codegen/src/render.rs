@@ -125,10 +125,11 @@ fn render_feature_enum(cat: &Catalogue, out: &mut String) {
         let basis = if f.inferred { "Inferred" } else { "Documented" };
         let _ = writeln!(
             out,
-            "    FeatureInfo {{ feature: Feature::{}, name: {:?}, getsite_path: {:?}, basis: FeatureBasis::{basis}, description: {:?} }},",
+            "    FeatureInfo {{ feature: Feature::{}, name: {:?}, getsite_path: {:?}, basis: FeatureBasis::{basis}, service: {:?}, description: {:?} }},",
             variant(&f.name),
             f.name,
             f.getsite_path,
+            f.service.as_deref(),
             f.description
         );
     }

@@ -237,6 +237,9 @@ pub struct FeatureInfo {
     /// Relative to `siteInstance` in a GetSite response.
     pub getsite_path: &'static str,
     pub basis: FeatureBasis,
+    /// For the five services (Meeting Center …): the service type name used by
+    /// `sessionOptionsDefaultServiceType` and LstMeetingType, e.g. `MeetingCenter`.
+    pub service: Option<&'static str>,
     pub description: &'static str,
 }
 
