@@ -4,6 +4,10 @@
 pub mod ops;
 pub mod schema;
 pub mod secret;
+#[cfg(feature = "validate")]
+pub mod site;
+#[cfg(feature = "validate")]
+pub mod validate;
 pub mod xml;
 
 #[cfg(feature = "cli")]

@@ -6,21 +6,46 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use crate::schema::{ATTRIBUTES, AttributeInfo, ScalarType};
+use crate::site::SiteProfile;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print a JSON array of objects (name, path, type, ops, feature, description, …) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Mark each attribute allowed or not on this site (a saved GetSite response or a profile TOML).
+    #[arg(long, value_name = "PROFILE")]
+    site: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    let profile = match &args.site {
+        None => None,
+        Some(path) => match SiteProfile::load(path) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(super::exit::COULD_NOT_RUN);
+            }
+        },
+    };
     if args.json {
-        let all: Vec<_> = ATTRIBUTES.iter().map(to_json).collect();
+        let all: Vec<_> = ATTRIBUTES
+            .iter()
+            .map(|a| {
+                let mut row = to_json(a);
+                if let Some(p) = &profile {
+                    let off: Vec<&str> = p.features_off(a).iter().map(|f| f.info().name).collect();
+                    row["allowed"] = json!(off.is_empty());
+                    row["featuresOff"] = json!(off);
+                }
+                row
+            })
+            .collect();
         serde_json::to_writer_pretty(&mut *out, &all)?;
         writeln!(out)?;
     } else {
-        write_table(out)?;
+        write_table(out, profile.as_ref())?;
     }
     Ok(super::exit::OK)
 }
@@ -64,11 +89,19 @@ fn type_cell(a: &AttributeInfo) -> String {
     }
 }
 
-fn write_table(out: &mut impl Write) -> io::Result<()> {
+fn write_table(out: &mut impl Write, profile: Option<&SiteProfile>) -> io::Result<()> {
     let header = ["NAME", "PATH", "TYPE", "OPS", "FEATURE", "DESCRIPTION"];
     let rows: Vec<[String; 6]> = ATTRIBUTES
         .iter()
         .map(|a| {
+            let site_cell = |gate: String| match profile.map(|p| p.features_off(a)) {
+                None => gate,
+                Some(off) if off.is_empty() => format!("{gate} (on)"),
+                Some(off) => {
+                    let names: Vec<&str> = off.iter().map(|f| f.info().name).collect();
+                    format!("{gate} (OFF: {})", names.join("+"))
+                }
+            };
             let gate: Vec<&str> = a.gate.iter().map(|f| f.as_ref()).collect();
             let mut name = a.name.to_owned();
             if let Some(r) = a.repeat {
@@ -82,7 +115,7 @@ fn write_table(out: &mut impl Write) -> io::Result<()> {
                 if gate.is_empty() {
                     "-".into()
                 } else {
-                    gate.join("+")
+                    site_cell(gate.join("+"))
                 },
                 a.description.to_owned(),
             ]
@@ -108,5 +141,16 @@ fn write_table(out: &mut impl Write) -> io::Result<()> {
         out,
         "\n{} attributes. [1-N]: a repeated group; address later occurrences as name[2], name[3].",
         rows.len()
-    )
+    )?;
+    if let Some(p) = profile {
+        let blocked = ATTRIBUTES
+            .iter()
+            .filter(|a| !p.features_off(a).is_empty())
+            .count();
+        writeln!(
+            out,
+            "On this site {blocked} attributes take only their default value (a feature is OFF)."
+        )?;
+    }
+    Ok(())
 }

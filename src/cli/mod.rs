@@ -4,6 +4,8 @@
 mod attrs;
 mod decode;
 mod render;
+mod site;
+mod validate;
 
 pub use render::env;
 
@@ -21,6 +23,8 @@ pub mod exit {
     pub const SOME_FAILED: u8 = 2;
     /// `decode`: the response is a FAILURE of the service.
     pub const SERVICE_FAILURE: u8 = 3;
+    /// `validate`: the change breaks rules; nothing was sent.
+    pub const INVALID: u8 = 4;
 }
 
 #[derive(Debug, Parser)]
@@ -42,6 +46,11 @@ enum Command {
     Decode(decode::Args),
     /// Print the request document for an operation and a user given as flat JSON.
     Render(render::Args),
+    /// Inspect or export a site profile (from a saved GetSite response or a profile TOML).
+    #[command(subcommand)]
+    Site(site::Command),
+    /// Check a change against the catalogue and a site profile, listing every violation.
+    Validate(validate::Args),
 }
 
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
@@ -80,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Attrs(args) => attrs::run(&args, &mut stdout),
         Command::Decode(args) => decode::run(&args, &mut stdout),
         Command::Render(args) => render::run(&args, &mut stdout),
+        Command::Site(command) => site::run(&command, &mut stdout),
+        Command::Validate(args) => validate::run(&args, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

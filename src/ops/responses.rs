@@ -242,17 +242,25 @@ pub struct SiteMeetingType {
 }
 
 /// `accountPasswordCriteria`: the rules a user password must meet on the site.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PasswordCriteria {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mixed_case: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_numeric: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_alpha: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_special: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(rename = "disallow3XRepeatedChar")]
     pub disallow_3x_repeated_char: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disallow_web_text_accounts: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disallow_list: Option<bool>,
     pub disallow_values: Vec<String>,
 }

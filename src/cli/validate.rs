@@ -1,0 +1,85 @@
+//! `wbxprov validate --site PROFILE --user USER.json`: every problem of a change
+//! on a site, before any call.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::exit;
+use crate::schema::FlatUser;
+use crate::site::SiteProfile;
+use crate::validate::{Operation, validate};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The site: a saved GetSite response or a profile TOML.
+    #[arg(long, value_name = "PROFILE")]
+    site: PathBuf,
+    /// The change as a flat JSON object of catalogue names (`wbxprov attrs`).
+    #[arg(long)]
+    user: PathBuf,
+    /// Whether the change creates the user or updates it.
+    #[arg(long, default_value = "create", value_parser = ["create", "update"])]
+    op: String,
+    /// Print a JSON array of {"attribute", "rule", "message", "fix"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    let profile = match SiteProfile::load(&args.site) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let change = match read_change(&args.user) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let operation: Operation = args.op.parse().expect("clap checked the value");
+    let violations = validate(&change, operation, &profile);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &violations)?;
+        writeln!(out)?;
+    } else if violations.is_empty() {
+        writeln!(out, "valid: {} attribute(s) checked", change.len())?;
+    } else {
+        let width = violations
+            .iter()
+            .map(|v| v.attribute.to_string().len())
+            .max()
+            .unwrap_or(0);
+        for v in &violations {
+            writeln!(
+                out,
+                "{:<width$}  {:<18}{}",
+                v.attribute.to_string(),
+                v.rule.as_ref(),
+                v.message
+            )?;
+        }
+        writeln!(out, "\n{} violation(s)", violations.len())?;
+    }
+    Ok(if violations.is_empty() {
+        exit::OK
+    } else {
+        exit::INVALID
+    })
+}
+
+fn read_change(path: &std::path::Path) -> Result<FlatUser, String> {
+    let bytes = super::read_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let object = json
+        .as_object()
+        .ok_or_else(|| format!("{}: expected a flat JSON object", path.display()))?;
+    FlatUser::from_json(object).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        format!("{}:\n{}", path.display(), lines.join("\n"))
+    })
+}

@@ -1,0 +1,360 @@
+//! A site profile: what the validator needs to know about a site. Built from a
+//! GetSite response (optionally with LstMeetingType), or from a TOML file a
+//! person writes and edits, where any feature can be overridden by hand.
+//!
+//! ```toml
+//! siteName = "example"
+//! # Optional: start from a saved GetSite response (relative to this file);
+//! # everything below overrides what it says.
+//! getSite = "getsite.xml"
+//!
+//! [features]          # any feature of `wbxprov attrs`' `feature` column; omitted = off
+//! tspAccounts = true
+//!
+//! [[meetingTypes]]
+//! id = 214
+//! name = "PRO"
+//! service = "MeetingCenter"
+//!
+//! [passwordCriteria]
+//! minLength = 8
+//!
+//! [limits]            # licence counts, checked only when given
+//! siteHosts = 500
+//! currentSiteHosts = 498
+//! [[limits.sessionTypes]]
+//! id = 214
+//! hosts = 100
+//! currentHosts = 99
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ops::{MeetingTypeList, PasswordCriteria, SiteInstance};
+use crate::schema::{FEATURES, Feature};
+use crate::xml::{DecodeError, ServiceError, decode};
+
+/// A session (meeting) type the site offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionType {
+    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The service it belongs to (`MeetingCenter` …), when LstMeetingType or the profile says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+/// Host licences of one session type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionTypeLimit {
+    pub id: i64,
+    /// Hosts the licence allows for this session type.
+    pub hosts: u32,
+    /// Hosts holding it now, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_hosts: Option<u32>,
+}
+
+/// Licence counts. The service keeps them; wbxprov knows them only from here.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LicenceLimits {
+    /// Active hosts the site may have (`exceededSiteHostLimit` beyond it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_hosts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_site_hosts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_types: Vec<SessionTypeLimit>,
+}
+
+/// What the validator knows about one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteProfile {
+    pub site_name: Option<String>,
+    /// On Control-Hub-managed sites the Webex identity owns names, email, phones,
+    /// password and webExId: SetUser cannot change them.
+    pub control_hub_managed: bool,
+    /// Indexed by `Feature as usize`.
+    features: Vec<bool>,
+    pub meeting_types: Vec<SessionType>,
+    pub password_criteria: Option<PasswordCriteria>,
+    pub limits: Option<LicenceLimits>,
+}
+
+/// Why a profile could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a GetSite response: {source}")]
+    Decode { path: PathBuf, source: DecodeError },
+    #[error("{path}: the saved GetSite response is a FAILURE: {source}")]
+    Failure { path: PathBuf, source: ServiceError },
+    #[error("{path}: {message}")]
+    Toml { path: PathBuf, message: String },
+}
+
+impl Default for SiteProfile {
+    /// Every feature off, no session types: a site that allows nothing gated.
+    fn default() -> Self {
+        SiteProfile {
+            site_name: None,
+            control_hub_managed: false,
+            features: vec![false; FEATURES.len()],
+            meeting_types: Vec::new(),
+            password_criteria: None,
+            limits: None,
+        }
+    }
+}
+
+impl SiteProfile {
+    /// Every feature off, no session types: a site that allows nothing gated.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a feature is on. Features GetSite did not report are off.
+    pub fn feature(&self, feature: Feature) -> bool {
+        self.features[feature as usize]
+    }
+
+    pub fn set_feature(&mut self, feature: Feature, on: bool) {
+        self.features[feature as usize] = on;
+    }
+
+    /// Every feature with its value, in catalogue order.
+    pub fn features(&self) -> impl Iterator<Item = (Feature, bool)> + '_ {
+        FEATURES
+            .iter()
+            .map(|f| (f.feature, self.feature(f.feature)))
+    }
+
+    /// The service types (`MeetingCenter` …) and whether each is enabled.
+    pub fn services(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        FEATURES
+            .iter()
+            .filter_map(|f| f.service.map(|s| (s, self.feature(f.feature))))
+    }
+
+    pub fn service_enabled(&self, service: &str) -> bool {
+        self.services().any(|(s, on)| s == service && on)
+    }
+
+    /// The features gating `attribute` that are off here: empty when the site
+    /// allows any value, else why it allows only the default.
+    pub fn features_off(&self, attribute: &crate::schema::AttributeInfo) -> Vec<Feature> {
+        attribute
+            .gate
+            .iter()
+            .copied()
+            .filter(|f| !self.feature(*f))
+            .collect()
+    }
+
+    pub fn session_type(&self, id: i64) -> Option<&SessionType> {
+        self.meeting_types.iter().find(|m| m.id == id)
+    }
+
+    /// The profile a GetSite answer describes.
+    pub fn from_site(site: &SiteInstance) -> Self {
+        let mut profile = SiteProfile {
+            site_name: site.site_name.clone(),
+            meeting_types: site
+                .meeting_types
+                .iter()
+                .map(|m| SessionType {
+                    id: m.id,
+                    name: m.name.clone(),
+                    service: None,
+                })
+                .collect(),
+            password_criteria: site.account_password_criteria.clone(),
+            ..SiteProfile::default()
+        };
+        for f in FEATURES.iter() {
+            profile.set_feature(f.feature, site.feature(f.feature).unwrap_or(false));
+        }
+        profile
+    }
+
+    /// Adds what LstMeetingType says: each session type's service, and the types
+    /// GetSite did not list.
+    pub fn add_meeting_types(&mut self, list: &MeetingTypeList) {
+        for m in &list.meeting_types {
+            let service = m.service_types.first().cloned();
+            match self.meeting_types.iter_mut().find(|t| t.id == m.id) {
+                Some(t) => {
+                    t.service = t.service.take().or(service);
+                    if t.name.is_none() {
+                        t.name = m.product_code_prefix.clone().or_else(|| m.name.clone());
+                    }
+                }
+                None => self.meeting_types.push(SessionType {
+                    id: m.id,
+                    name: m.product_code_prefix.clone().or_else(|| m.name.clone()),
+                    service,
+                }),
+            }
+        }
+    }
+
+    /// A profile from a file: a saved GetSite response (XML) or a profile TOML,
+    /// told apart by their content.
+    pub fn load(path: &Path) -> Result<Self, ProfileError> {
+        let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let text_start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|i| &bytes[i..])
+            .unwrap_or_default();
+        if text_start.starts_with(b"<") || text_start.starts_with(b"\xEF\xBB\xBF") {
+            Self::from_getsite_bytes(path, &bytes)
+        } else {
+            let text = String::from_utf8(bytes).map_err(|e| ProfileError::Toml {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+            Self::from_toml(&text, path.parent().unwrap_or(Path::new("."))).map_err(|message| {
+                ProfileError::Toml {
+                    path: path.to_owned(),
+                    message,
+                }
+            })
+        }
+    }
+
+    fn from_getsite_bytes(path: &Path, bytes: &[u8]) -> Result<Self, ProfileError> {
+        let site = decode::<SiteInstance>(bytes)
+            .map_err(|source| ProfileError::Decode {
+                path: path.to_owned(),
+                source,
+            })?
+            .success()
+            .map_err(|source| ProfileError::Failure {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self::from_site(&site))
+    }
+
+    /// A profile from TOML text; a `getSite` reference is read relative to `base_dir`.
+    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, String> {
+        let file: ProfileFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut profile = match &file.get_site {
+            Some(rel) => {
+                let path = base_dir.join(rel);
+                let bytes = std::fs::read(&path).map_err(|e| format!("getSite {rel}: {e}"))?;
+                Self::from_getsite_bytes(&path, &bytes).map_err(|e| e.to_string())?
+            }
+            None => SiteProfile::new(),
+        };
+        if file.site_name.is_some() {
+            profile.site_name = file.site_name;
+        }
+        if let Some(managed) = file.control_hub_managed {
+            profile.control_hub_managed = managed;
+        }
+        let mut unknown = Vec::new();
+        for (name, on) in file.features {
+            match (name.parse::<Feature>(), on.as_bool()) {
+                (Ok(f), Some(on)) => profile.set_feature(f, on),
+                (Ok(_), None) => return Err(format!("features.{name}: expected true or false")),
+                (Err(_), _) => unknown.push(name),
+            }
+        }
+        if !unknown.is_empty() {
+            let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+            return Err(format!(
+                "unknown feature(s) {} (known: {})",
+                unknown.join(", "),
+                known.join(", ")
+            ));
+        }
+        if let Some(types) = file.meeting_types {
+            profile.meeting_types = types;
+        }
+        if file.password_criteria.is_some() {
+            profile.password_criteria = file.password_criteria;
+        }
+        if file.limits.is_some() {
+            profile.limits = file.limits;
+        }
+        Ok(profile)
+    }
+
+    /// The profile as TOML a person can edit, every feature written out.
+    pub fn to_toml(&self) -> String {
+        let file = ProfileFile {
+            site_name: self.site_name.clone(),
+            get_site: None,
+            control_hub_managed: Some(self.control_hub_managed),
+            features: self
+                .features()
+                .map(|(f, on)| (f.info().name.to_owned(), toml::Value::Boolean(on)))
+                .collect(),
+            meeting_types: Some(self.meeting_types.clone()),
+            password_criteria: self.password_criteria.clone(),
+            limits: self.limits.clone(),
+        };
+        let body = toml::to_string_pretty(&file).expect("a profile serializes");
+        format!(
+            "# wbxprov site profile. Edit freely: a feature set here overrides what GetSite said.\n\
+             # Features marked `inferred` in `wbxprov attrs` are a best reading of GetSite.\n{body}"
+        )
+    }
+
+    /// The profile as JSON: every feature, the services, session types, criteria, limits.
+    pub fn to_json(&self) -> serde_json::Value {
+        let features: serde_json::Map<String, serde_json::Value> = self
+            .features()
+            .map(|(f, on)| (f.info().name.to_owned(), on.into()))
+            .collect();
+        let services: serde_json::Map<String, serde_json::Value> = self
+            .services()
+            .map(|(s, on)| (s.to_owned(), on.into()))
+            .collect();
+        serde_json::json!({
+            "siteName": self.site_name,
+            "controlHubManaged": self.control_hub_managed,
+            "features": features,
+            "meetingTypes": self.meeting_types,
+            "services": services,
+            "passwordCriteria": self.password_criteria,
+            "limits": self.limits,
+        })
+    }
+}
+
+/// The TOML file's shape: everything optional, so it can override a GetSite.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProfileFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    get_site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    control_hub_managed: Option<bool>,
+    /// Ordered as written (and as the catalogue lists features, when exported).
+    #[serde(default)]
+    features: toml::Table,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    meeting_types: Option<Vec<SessionType>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_criteria: Option<PasswordCriteria>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<LicenceLimits>,
+}
