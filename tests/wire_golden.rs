@@ -13,9 +13,7 @@ use std::collections::BTreeSet;
 use wbxprov::Secret;
 use wbxprov::ops::*;
 
-use wbxprov::schema::{
-    ATTRIBUTES, AttributeInfo, FlatKey, FlatUser, ScalarType, TextFormat, User, Value,
-};
+use wbxprov::schema::{ATTRIBUTES, AttributeInfo, FlatKey, FlatUser, User, Value};
 use wbxprov::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
 use wbxprov::xml::{EncodeError, Form, Secrets};
 
@@ -174,57 +172,15 @@ fn set_user_golden_writes_only_the_change_and_new_web_ex_id_last() {
     );
 }
 
-/// A plausible value for one attribute, derived from its catalogue type alone.
-fn sample(info: &AttributeInfo, slot: u8) -> Value {
-    let scalar = |info: &AttributeInfo| -> Value {
-        match *info.value_type.scalar() {
-            ScalarType::Bool => Value::Bool(info.name.len().is_multiple_of(2)),
-            ScalarType::Int { min, max, .. } => {
-                let v = min.unwrap_or(1).max(i64::from(slot) + 1);
-                Value::Int(max.map_or(v, |m| v.min(m)))
-            }
-            ScalarType::Enum { values } => {
-                Value::Text(values[usize::from(slot) % values.len()].to_owned())
-            }
-            ScalarType::Date => Value::Text("12/31/2030 23:59:59".into()),
-            ScalarType::Text { max_len, format } => {
-                let text = match format {
-                    Some(TextFormat::Email) => "jdoe@example.com".to_owned(),
-                    Some(TextFormat::Phone) => "1,408,5551212".to_owned(),
-                    Some(TextFormat::PersonalUrl) => "jdoe".to_owned(),
-                    None => format!("{} & <{}>", info.name, slot + 1),
-                };
-                let limit = max_len.map_or(usize::MAX, |n| n as usize);
-                let text: String = text.chars().take(limit).collect();
-                if info.secret {
-                    Value::Secret(Secret::new(text))
-                } else {
-                    Value::Text(text)
-                }
-            }
-        }
-    };
-    match (info.value_type.is_list(), scalar(info)) {
-        (false, v) => v,
-        // A list of an enumeration lists every value (orderTabs takes exactly its four tabs).
-        (true, _) if matches!(info.value_type.scalar(), ScalarType::Enum { .. }) => {
-            let ScalarType::Enum { values } = *info.value_type.scalar() else {
-                unreachable!()
-            };
-            Value::TextList(values.iter().map(|v| (*v).to_owned()).collect())
-        }
-        (true, Value::Int(_)) => Value::IntList(vec![214, 216]),
-        (true, Value::Text(t)) => Value::TextList(vec![t]),
-        (true, other) => panic!("{}: no list sample for {other:?}", info.name),
-    }
-}
-
 /// Every attribute `keep` selects, repeated groups in every occurrence.
 fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> FlatUser {
     let mut user = FlatUser::new();
     for info in ATTRIBUTES.iter().filter(|a| keep(a)) {
         for slot in 0..info.repeat.map_or(1, |r| r.max) {
-            user.insert(FlatKey::with_slot(info.attribute, slot), sample(info, slot));
+            user.insert(
+                FlatKey::with_slot(info.attribute, slot),
+                common::sample_value(info, slot),
+            );
         }
     }
     user

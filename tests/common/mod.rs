@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use wbxprov::Secret;
+use wbxprov::schema::{AttributeInfo, ScalarType, TextFormat, Value};
+
 /// The project's reference material (`../shared` beside the checkout, or
 /// `$WBXPROV_SHARED_DIR`). CI always has it; a user's clone may not, and then the
 /// tests that read it skip themselves, saying so.
@@ -35,4 +38,50 @@ pub fn read_shared(relative: &str) -> Option<String> {
 /// Root of this repository.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A plausible, valid and non-default value for one attribute, derived from its
+/// catalogue type alone.
+pub fn sample_value(info: &AttributeInfo, slot: u8) -> Value {
+    let scalar = |info: &AttributeInfo| -> Value {
+        match *info.value_type.scalar() {
+            ScalarType::Bool => Value::Bool(true),
+            ScalarType::Int { min, max, .. } => {
+                let v = min.unwrap_or(1).max(i64::from(slot) + 1);
+                Value::Int(max.map_or(v, |m| v.min(m)))
+            }
+            ScalarType::Enum { values } => {
+                Value::Text(values[usize::from(slot) % values.len()].to_owned())
+            }
+            ScalarType::Date => Value::Text("12/31/2030 23:59:59".into()),
+            ScalarType::Text { max_len, format } => {
+                let text = match format {
+                    Some(TextFormat::Email) => "jdoe@example.com".to_owned(),
+                    Some(TextFormat::Phone) => "1,408,5551212".to_owned(),
+                    Some(TextFormat::PersonalUrl) => "jdoe".to_owned(),
+                    None => format!("{} & <{}>", info.name, slot + 1),
+                };
+                let limit = max_len.map_or(usize::MAX, |n| n as usize);
+                let text: String = text.chars().take(limit).collect();
+                if info.secret {
+                    Value::Secret(Secret::new(text))
+                } else {
+                    Value::Text(text)
+                }
+            }
+        }
+    };
+    match (info.value_type.is_list(), scalar(info)) {
+        (false, v) => v,
+        // A list of an enumeration lists every value (orderTabs takes exactly its four tabs).
+        (true, _) if matches!(info.value_type.scalar(), ScalarType::Enum { .. }) => {
+            let ScalarType::Enum { values } = *info.value_type.scalar() else {
+                unreachable!()
+            };
+            Value::TextList(values.iter().map(|v| (*v).to_owned()).collect())
+        }
+        (true, Value::Int(_)) => Value::IntList(vec![214, 216]),
+        (true, Value::Text(t)) => Value::TextList(vec![t]),
+        (true, other) => panic!("{}: no list sample for {other:?}", info.name),
+    }
 }
