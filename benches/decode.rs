@@ -23,6 +23,12 @@
 //! XML per second. The last line, `decode_vs_raw_ratio=<x>`, is the smaller of the
 //! two ratios, for scripts.
 //!
+//! - validation of the same 10,000 users as updates, on the fixture site (23
+//!   violations each) and on a site with every feature on (valid users): each
+//!   user is decoded, mapped to an update and validated in turn, as a sync does,
+//!   and the decode and validate steps are timed apart;
+//!   `validate_vs_decode_ratio=<x>` is the worse of the two sites.
+//!
 //! Run: `cargo bench --bench decode` (about a minute). Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a quick smoke pass on small inputs instead.
 
@@ -32,11 +38,13 @@ use std::time::{Duration, Instant};
 
 use quick_xml::NsReader;
 use quick_xml::events::Event;
-use wbxprov::ops::UserPage;
+use wbxprov::ops::{SiteInstance, UserPage};
+use wbxprov::site::SiteProfile;
+use wbxprov::validate::{Operation, validate};
 use wbxprov::xml::Secrets;
 use wbxprov::xml::decode;
 use wbxprov::xml::encode::{UserOperation, XmlNs, encode_response};
-use wbxprov::{User, Value};
+use wbxprov::{FlatUser, User, Value};
 
 const ROUNDS: usize = 11;
 
@@ -320,6 +328,43 @@ fn raw_getusers(docs: &[Vec<u8>]) {
     }
 }
 
+/// A decoded user as the update a sync would send: its settable attributes.
+fn update_of(doc: &[u8]) -> FlatUser {
+    let user = decode::<User>(doc)
+        .expect("decodes")
+        .success()
+        .expect("SUCCESS");
+    user.to_flat()
+        .into_iter()
+        .filter(|(k, _)| k.attribute.info().ops.set)
+        .collect()
+}
+
+/// A sync's pipeline per user: decode the GetUser response, map it to an update
+/// (not timed), validate it. Returns the total decode and validate times; each
+/// user is validated right after it is decoded, as a sync does, so both see the
+/// same (warm) caches.
+fn pipeline(docs: &[Vec<u8>], site: &SiteProfile) -> (Duration, Duration) {
+    let (mut decoding, mut validating) = (Duration::ZERO, Duration::ZERO);
+    for doc in docs {
+        let t = Instant::now();
+        let user = decode::<User>(doc)
+            .expect("decodes")
+            .success()
+            .expect("SUCCESS");
+        decoding += t.elapsed();
+        let change: FlatUser = user
+            .to_flat()
+            .into_iter()
+            .filter(|(k, _)| k.attribute.info().ops.set)
+            .collect();
+        let t = Instant::now();
+        black_box(validate(&change, Operation::Update, site));
+        validating += t.elapsed();
+    }
+    (decoding, validating)
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -408,5 +453,50 @@ fn main() {
         docs_bytes,
         interleaved(rounds, || decode_getusers(&docs), || raw_getusers(&docs)),
     );
+
+    // Validation of the same users as updates against the fixture site, timed
+    // against decoding them: the validator must not be what a sync waits on.
+    let site_xml = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/responses/getsite.xml"
+    ))
+    .expect("read getsite.xml");
+    let profile = SiteProfile::from_site(
+        &decode::<SiteInstance>(&site_xml)
+            .expect("getsite decodes")
+            .success()
+            .expect("getsite is a SUCCESS"),
+    );
+    // Two sites: the fixture's, on which every user breaks 23 rules (the worst
+    // case: each violation builds its message), and the same with every feature
+    // on, where users are valid (a sync's steady state).
+    let mut open_site = profile.clone();
+    for f in wbxprov::schema::FEATURES.iter() {
+        open_site.set_feature(f.feature, true);
+    }
+    let per_user = |t: Duration| t.as_secs_f64() * 1e6 / n as f64;
+    let mut worst = 0.0f64;
+    for (name, site) in [("open_site", &open_site), ("fixture_site", &profile)] {
+        let first = update_of(&docs[0]);
+        let violations = validate(&first, Operation::Update, site).len();
+        let mut decode_times = Vec::with_capacity(rounds);
+        let mut validate_times = Vec::with_capacity(rounds);
+        pipeline(&docs, site);
+        for _ in 0..rounds {
+            let (d, v) = pipeline(&docs, site);
+            decode_times.push(d);
+            validate_times.push(v);
+        }
+        let (decode_time, validate_time) = (median(decode_times), median(validate_times));
+        let ratio = validate_time.as_secs_f64() / decode_time.as_secs_f64();
+        worst = worst.max(ratio);
+        println!(
+            "validate_{n}_users_{name}: {:.2} µs/user ({} values, {violations} violations each), decode {:.2} µs/user, ratio {ratio:.3}",
+            per_user(validate_time),
+            first.len(),
+            per_user(decode_time),
+        );
+    }
+    println!("validate_vs_decode_ratio={worst:.3}");
     println!("decode_vs_raw_ratio={:.2}", list_ratio.min(getuser_ratio));
 }

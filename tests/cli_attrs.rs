@@ -1,4 +1,5 @@
 //! `wbxprov attrs`, run as a user runs it.
+#![cfg(feature = "cli")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `wbxprov site`, `wbxprov validate` and `wbxprov attrs --site`, run as an admin runs them.
+#![cfg(feature = "cli")]
 
 mod common;
 

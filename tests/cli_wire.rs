@@ -1,4 +1,5 @@
 //! `wbxprov decode` and `wbxprov render`, run as an admin runs them.
+#![cfg(feature = "cli")]
 
 mod common;
 

@@ -613,3 +613,33 @@ fn no_attribute_escapes_the_catalogue_rules() {
         );
     }
 }
+
+#[test]
+fn check_names_the_user_and_lists_every_violation() {
+    let mut site = open_site();
+    site.set_feature(Feature::HqVideo, false);
+    let change = flat(&[
+        ("webExId", text("jdoe")),
+        ("privilegeHQvideo", Value::Bool(true)),
+        ("email", text("x")),
+    ]);
+    let err = wbxprov::validate::check(&change, Operation::Update, &site).unwrap_err();
+    assert_eq!(err.violations.len(), 2);
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("jdoe: 2 violation(s), nothing sent (update)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("privilegeHQvideo=true: site feature hqVideo is off"),
+        "{shown}"
+    );
+    assert!(
+        wbxprov::validate::check(
+            &flat(&[("webExId", text("jdoe"))]),
+            Operation::Update,
+            &site
+        )
+        .is_ok()
+    );
+}

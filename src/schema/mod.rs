@@ -276,29 +276,60 @@ impl FlatKey {
     pub fn with_slot(attribute: Attribute, slot: u8) -> Self {
         FlatKey { attribute, slot }
     }
-
-    fn group_depth(&self) -> Option<usize> {
-        self.attribute.info().repeat.map(|r| r.depth)
-    }
 }
 
 /// Flat keys sort in wire order: catalogue order, except that the attributes of a
 /// repeated group sort by occurrence first, so each occurrence stays together.
 impl Ord for FlatKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let group = |k: &FlatKey| {
-            k.group_depth().map(|d| {
-                let info = k.attribute.info();
-                &info.segments[..=d]
-            })
-        };
-        match (group(self), group(other)) {
-            (Some(a), Some(b)) if a == b => {
-                (self.slot, self.attribute).cmp(&(other.slot, other.attribute))
-            }
-            _ => (self.attribute, self.slot).cmp(&(other.attribute, other.slot)),
-        }
+        self.sort_key().cmp(&other.sort_key())
     }
+}
+
+impl FlatKey {
+    /// (first attribute of the repeated group or the attribute itself, slot,
+    /// attribute): groups are contiguous in the catalogue, so this is wire order.
+    /// Cheap, because `FlatUser` lookups compare keys many times.
+    fn sort_key(&self) -> (u16, u8, u16) {
+        (
+            group_start(self.attribute),
+            self.slot,
+            self.attribute as u16,
+        )
+    }
+}
+
+impl Attribute {
+    /// For an attribute inside a repeated group, the group's first attribute:
+    /// the same for every attribute of the group.
+    pub fn repeated_group(self) -> Option<Attribute> {
+        self.info()
+            .repeat
+            .map(|_| ATTRIBUTES[usize::from(group_start(self))].attribute)
+    }
+}
+
+/// The first attribute of `attribute`'s repeated group (itself outside groups).
+fn group_start(attribute: Attribute) -> u16 {
+    static STARTS: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    let starts = STARTS.get_or_init(|| {
+        let group = |a: &AttributeInfo| a.repeat.map(|r| &a.segments[..=r.depth]);
+        ATTRIBUTES
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let start = match group(a) {
+                    None => i,
+                    Some(g) => ATTRIBUTES
+                        .iter()
+                        .position(|b| group(b) == Some(g))
+                        .expect("an attribute is in its own group"),
+                };
+                u16::try_from(start).expect("fewer than 65536 attributes")
+            })
+            .collect()
+    });
+    starts[attribute as usize]
 }
 
 impl PartialOrd for FlatKey {

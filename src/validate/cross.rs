@@ -4,7 +4,7 @@
 //! paired phones, WebACD coherence and licence counts.
 
 use super::value::is_set;
-use super::{Operation, Rule, Violation, violation};
+use super::{Change, Operation, Rule, Violation, violation};
 use crate::ops::PasswordCriteria;
 use crate::schema::{ATTRIBUTES, Attribute, FlatKey, FlatUser, TIME_ZONES, Value};
 use crate::site::SiteProfile;
@@ -13,12 +13,12 @@ use crate::site::SiteProfile;
 const GETUSER_PASSWORD_MASK: &str = "******";
 
 pub(super) fn rules(
-    change: &FlatUser,
+    change: &Change<'_>,
     operation: Operation,
     profile: &SiteProfile,
     out: &mut Vec<Violation>,
 ) {
-    let get = |a: Attribute| change.get(&FlatKey::new(a));
+    let get = |a: Attribute| change.get(a);
     let key = FlatKey::new;
 
     // HD video needs HQ video: on create HQ must be on; on update it must not be switched off.
@@ -112,11 +112,8 @@ pub(super) fn rules(
 
     // supportedServices* must be explicit booleans whenever meetingTypes are set (seed 003).
     if user_types.is_some() {
-        for info in ATTRIBUTES
-            .iter()
-            .filter(|a| a.segments[0].name == "supportedServices" && a.ops.create)
-        {
-            if change.get(&FlatKey::new(info.attribute)).is_none() {
+        for info in catalogue_sets().supported_services.iter().map(|a| a.info()) {
+            if change.get(info.attribute).is_none() {
                 out.push(violation(
                     FlatKey::new(info.attribute),
                     None,
@@ -144,7 +141,7 @@ pub(super) fn rules(
         }
     }
 
-    repeated_groups(change, out);
+    repeated_groups(change.flat, out);
     password(change, operation, profile, out);
     phones(change, out);
     web_acd(change, out);
@@ -154,43 +151,40 @@ pub(super) fn rules(
 /// Occurrences of a repeated group are positions on the wire: they must be
 /// contiguous from the first, and an `accountIndex` may appear only once.
 fn repeated_groups(change: &FlatUser, out: &mut Vec<Violation>) {
-    let mut groups: Vec<(&'static [crate::schema::Segment], u8, u8)> = Vec::new();
+    // (group, occupied slots as bits); at most a handful of groups.
+    let mut groups: Vec<(Attribute, u32)> = Vec::new();
     for (key, _) in change.iter() {
-        let info = key.attribute.info();
-        let Some(r) = info.repeat else { continue };
-        let group = &info.segments[..=r.depth];
-        match groups.iter_mut().find(|(g, _, _)| *g == group) {
-            Some((_, used, _)) => *used |= 1 << key.slot,
-            None => groups.push((group, 1 << key.slot, r.max)),
+        let Some(group) = key.attribute.repeated_group() else {
+            continue;
+        };
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, used)) => *used |= 1 << key.slot,
+            None => groups.push((group, 1 << key.slot)),
         }
     }
-    for (group, used, _) in &groups {
+    for (group, used) in groups {
         let first_gap = used.trailing_ones();
-        if u32::from(*used) >> first_gap != 0 {
-            // Report the first attribute in an occurrence beyond the gap.
-            if let Some((key, value)) = change.iter().find(|(k, _)| {
-                let info = k.attribute.info();
-                info.repeat
-                    .is_some_and(|r| &info.segments[..=r.depth] == *group)
-                    && u32::from(k.slot) > first_gap
-            }) {
-                out.push(violation(
-                    *key,
-                    Some(value),
-                    Rule::RepeatedGroup,
-                    format!(
-                        "occurrence {} is empty, so this one would be sent as {}",
-                        first_gap + 1,
-                        first_gap + 1
-                    ),
-                    "number the occurrences from 1 without gaps",
-                ));
-            }
+        if used >> first_gap == 0 {
+            continue;
+        }
+        // Report the first attribute in an occurrence beyond the gap.
+        if let Some((key, value)) = change.iter().find(|(k, _)| {
+            k.attribute.repeated_group() == Some(group) && u32::from(k.slot) > first_gap
+        }) {
+            out.push(violation(
+                *key,
+                Some(value),
+                Rule::RepeatedGroup,
+                format!(
+                    "occurrence {} is empty, so this one would be sent as {}",
+                    first_gap + 1,
+                    first_gap + 1
+                ),
+                "number the occurrences from 1 without gaps",
+            ));
         }
     }
-    for info in ATTRIBUTES.iter().filter(|a| {
-        a.repeat.is_some() && a.segments.last().is_some_and(|s| s.name == "accountIndex")
-    }) {
+    for info in catalogue_sets().account_indexes.iter().map(|a| a.info()) {
         let max = info.repeat.map_or(1, |r| r.max);
         let mut seen: Vec<i64> = Vec::new();
         for slot in 0..max {
@@ -212,13 +206,13 @@ fn repeated_groups(change: &FlatUser, out: &mut Vec<Violation>) {
 }
 
 fn password(
-    change: &FlatUser,
+    change: &Change<'_>,
     operation: Operation,
     profile: &SiteProfile,
     out: &mut Vec<Violation>,
 ) {
     let key = FlatKey::new(Attribute::Password);
-    let Some(value @ Value::Secret(secret)) = change.get(&key) else {
+    let Some(value @ Value::Secret(secret)) = change.get(Attribute::Password) else {
         return;
     };
     let pw = secret.expose();
@@ -251,7 +245,11 @@ fn password(
 }
 
 /// The account password criteria a password breaks (never quoting the password).
-pub(crate) fn criteria_failures(pw: &str, c: &PasswordCriteria, change: &FlatUser) -> Vec<String> {
+pub(crate) fn criteria_failures(
+    pw: &str,
+    c: &PasswordCriteria,
+    change: &Change<'_>,
+) -> Vec<String> {
     let mut failed = Vec::new();
     let count = |f: fn(&char) -> bool| pw.chars().filter(f).count() as i64;
     if let Some(n) = c.min_length.filter(|n| (pw.chars().count() as i64) < *n) {
@@ -294,12 +292,10 @@ pub(crate) fn criteria_failures(pw: &str, c: &PasswordCriteria, change: &FlatUse
             Attribute::LastName,
             Attribute::Email,
         ];
-        let used = account_texts
-            .iter()
-            .any(|a| match change.get(&FlatKey::new(*a)) {
-                Some(Value::Text(t)) if t.chars().count() >= 3 => lower.contains(&t.to_lowercase()),
-                _ => false,
-            });
+        let used = account_texts.iter().any(|a| match change.get(*a) {
+            Some(Value::Text(t)) if t.chars().count() >= 3 => lower.contains(&t.to_lowercase()),
+            _ => false,
+        });
         if used {
             failed.push("not containing the user's Webex ID, name or email".into());
         }
@@ -309,13 +305,12 @@ pub(crate) fn criteria_failures(pw: &str, c: &PasswordCriteria, change: &FlatUse
 
 /// Okta pushes phonesPhone and phonesMobilePhone together (seed 003): a change
 /// that sets one must not blank the other.
-fn phones(change: &FlatUser, out: &mut Vec<Violation>) {
+fn phones(change: &Change<'_>, out: &mut Vec<Violation>) {
     let pair = [Attribute::PhonesPhone, Attribute::PhonesMobilePhone];
     for (this, other) in [(pair[0], pair[1]), (pair[1], pair[0])] {
-        let (Some(Value::Text(set)), Some(v @ Value::Text(blank))) = (
-            change.get(&FlatKey::new(this)),
-            change.get(&FlatKey::new(other)),
-        ) else {
+        let (Some(Value::Text(set)), Some(v @ Value::Text(blank))) =
+            (change.get(this), change.get(other))
+        else {
             continue;
         };
         if !set.is_empty() && blank.is_empty() {
@@ -334,8 +329,8 @@ fn phones(change: &FlatUser, out: &mut Vec<Violation>) {
 }
 
 /// WebACD: agent settings need isAgent, manager settings need isMgr.
-fn web_acd(change: &FlatUser, out: &mut Vec<Violation>) {
-    let get = |a: Attribute| change.get(&FlatKey::new(a));
+fn web_acd(change: &Change<'_>, out: &mut Vec<Violation>) {
+    let get = |a: Attribute| change.get(a);
     let off = |a: Attribute| get(a) == Some(&Value::Bool(false));
     let needs = [
         (
@@ -376,7 +371,7 @@ fn web_acd(change: &FlatUser, out: &mut Vec<Violation>) {
 
 /// Licence counts, when the profile has them: a pure function of the counts.
 fn licences(
-    change: &FlatUser,
+    change: &Change<'_>,
     operation: Operation,
     profile: &SiteProfile,
     out: &mut Vec<Violation>,
@@ -384,7 +379,7 @@ fn licences(
     let Some(limits) = &profile.limits else {
         return;
     };
-    let active = change.get(&FlatKey::new(Attribute::Active));
+    let active = change.get(Attribute::Active);
     let activates = match operation {
         Operation::Create => !matches!(active, Some(Value::Text(a)) if a == "DEACTIVATED"),
         Operation::Update => matches!(active, Some(Value::Text(a)) if a == "ACTIVATED"),
@@ -404,7 +399,7 @@ fn licences(
         ));
     }
     if operation == Operation::Create
-        && let Some(v @ Value::IntList(ids)) = change.get(&FlatKey::new(Attribute::MeetingTypes))
+        && let Some(v @ Value::IntList(ids)) = change.get(Attribute::MeetingTypes)
     {
         for id in ids {
             let Some(l) = limits.session_types.iter().find(|l| l.id == *id) else {
@@ -425,4 +420,30 @@ fn licences(
             }
         }
     }
+}
+
+/// Attribute sets the rules need, read from the catalogue once.
+struct CatalogueSets {
+    /// `supportedServices/*`: explicit when meetingTypes are set.
+    supported_services: Vec<Attribute>,
+    /// `…/accountIndex` of every repeated group.
+    account_indexes: Vec<Attribute>,
+}
+
+fn catalogue_sets() -> &'static CatalogueSets {
+    static SETS: std::sync::OnceLock<CatalogueSets> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| CatalogueSets {
+        supported_services: ATTRIBUTES
+            .iter()
+            .filter(|a| a.segments[0].name == "supportedServices" && a.ops.create)
+            .map(|a| a.attribute)
+            .collect(),
+        account_indexes: ATTRIBUTES
+            .iter()
+            .filter(|a| {
+                a.repeat.is_some() && a.segments.last().is_some_and(|s| s.name == "accountIndex")
+            })
+            .map(|a| a.attribute)
+            .collect(),
+    })
 }

@@ -10,11 +10,12 @@
 mod cross;
 mod value;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::schema::{AttributeInfo, FlatKey, FlatUser, Value};
+use crate::schema::{ATTRIBUTES, Attribute, AttributeInfo, FlatKey, FlatUser, Value};
 use crate::secret::MASK;
 use crate::site::SiteProfile;
 
@@ -82,7 +83,7 @@ pub struct Violation {
     /// otherTeleconferencing is off — remove the mapping or enable the feature on the site`.
     pub message: String,
     /// The fix alone.
-    pub fix: String,
+    pub fix: Cow<'static, str>,
 }
 
 fn serialize_key<S: serde::Serializer>(key: &FlatKey, s: S) -> Result<S::Ok, S::Error> {
@@ -99,7 +100,11 @@ impl fmt::Display for Violation {
 /// in wire order of the attributes. Empty when the change is valid.
 pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) -> Vec<Violation> {
     let mut out = Vec::new();
+    let mut first = vec![None; ATTRIBUTES.len()];
     for (key, value) in change.iter() {
+        if key.slot == 0 {
+            first[key.attribute as usize] = Some(value);
+        }
         let info = key.attribute.info();
         if let Some(v) = value::operation_rule(*key, info, value, operation, profile) {
             out.push(v);
@@ -113,35 +118,133 @@ pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) 
             out.push(v);
         }
     }
-    cross::rules(change, operation, profile, &mut out);
+    let change = Change {
+        flat: change,
+        first,
+    };
+    cross::rules(&change, operation, profile, &mut out);
     out.sort_by_key(|v| v.attribute);
     out
 }
 
+/// A change with its first occurrences indexed by attribute: the cross-field
+/// rules look values up often, and a `FlatUser` lookup compares keys.
+pub(crate) struct Change<'a> {
+    pub(crate) flat: &'a FlatUser,
+    first: Vec<Option<&'a Value>>,
+}
+
+impl<'a> Change<'a> {
+    /// The value of `attribute` (its first occurrence in repeated groups).
+    pub(crate) fn get(&self, attribute: Attribute) -> Option<&'a Value> {
+        self.first[attribute as usize]
+    }
+}
+
+/// A change the validator refused: every violation, and the user they belong to.
+/// The client returns this (before any call) when validation is on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct Invalid {
+    /// The user's webExId, when the change names it.
+    pub web_ex_id: Option<String>,
+    pub operation: Operation,
+    pub violations: Vec<Violation>,
+}
+
+impl Invalid {
+    fn describe(&self) -> String {
+        let who = self
+            .web_ex_id
+            .as_deref()
+            .unwrap_or("(user without webExId)");
+        let mut s = format!(
+            "{who}: {} violation(s), nothing sent ({})",
+            self.violations.len(),
+            self.operation.as_ref()
+        );
+        for v in &self.violations {
+            s.push_str("\n  ");
+            s.push_str(&v.message);
+        }
+        s
+    }
+}
+
+/// [`validate`] as a gate: `Ok` when the change may be sent, else every violation.
+pub fn check(
+    change: &FlatUser,
+    operation: Operation,
+    profile: &SiteProfile,
+) -> Result<(), Invalid> {
+    let violations = validate(change, operation, profile);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let web_ex_id = match change.get(&FlatKey::new(Attribute::WebExId)) {
+        Some(Value::Text(id)) => Some(id.clone()),
+        _ => None,
+    };
+    Err(Invalid {
+        web_ex_id,
+        operation,
+        violations,
+    })
+}
+
 /// `name=value` as messages show it: secrets masked, long text cut.
 pub(crate) fn shown(key: FlatKey, info: &AttributeInfo, value: &Value) -> String {
-    fn cut(t: &str) -> String {
+    use fmt::Write;
+    /// Quoted; escaped only when it needs to be (quotes, backslashes, controls).
+    fn quoted(out: &mut String, t: &str) {
         const MAX: usize = 40;
-        if t.chars().count() > MAX {
-            let head: String = t.chars().take(MAX).collect();
-            format!("{head:?}…")
+        let (head, more) = match t.char_indices().nth(MAX) {
+            Some((i, _)) => (&t[..i], true),
+            None => (t, false),
+        };
+        if head
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            let _ = write!(out, "{head:?}");
         } else {
-            format!("{t:?}")
+            out.push('"');
+            out.push_str(head);
+            out.push('"');
+        }
+        if more {
+            out.push('…');
         }
     }
-    let v = match value {
-        _ if info.secret => MASK.to_owned(),
-        Value::Secret(_) => MASK.to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Text(t) => cut(t),
-        Value::IntList(items) => format!("{items:?}"),
-        Value::TextList(items) => {
-            let items: Vec<String> = items.iter().map(|t| cut(t)).collect();
-            format!("[{}]", items.join(", "))
+    let mut out = String::with_capacity(160);
+    out.push_str(key.attribute.name());
+    if key.slot > 0 {
+        let _ = write!(out, "[{}]", u16::from(key.slot) + 1);
+    }
+    out.push('=');
+    match value {
+        _ if info.secret => out.push_str(MASK),
+        Value::Secret(_) => out.push_str(MASK),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
         }
-    };
-    format!("{key}={v}")
+        Value::Text(t) => quoted(&mut out, t),
+        Value::IntList(items) => {
+            let _ = write!(out, "{items:?}");
+        }
+        Value::TextList(items) => {
+            out.push('[');
+            for (i, t) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                quoted(&mut out, t);
+            }
+            out.push(']');
+        }
+    }
+    out
 }
 
 pub(crate) fn violation(
@@ -149,18 +252,22 @@ pub(crate) fn violation(
     value: Option<&Value>,
     rule: Rule,
     why: impl fmt::Display,
-    fix: impl Into<String>,
+    fix: impl Into<Cow<'static, str>>,
 ) -> Violation {
+    use fmt::Write;
     let info = key.attribute.info();
-    let subject = match value {
+    let mut message = match value {
         Some(v) => shown(key, info, v),
         None => key.to_string(),
     };
     let fix = fix.into();
+    let _ = write!(message, ": {why}");
+    message.push_str(" — ");
+    message.push_str(&fix);
     Violation {
         attribute: key,
         rule,
-        message: format!("{subject}: {why} — {fix}"),
+        message,
         fix,
     }
 }
