@@ -6,7 +6,7 @@
 use super::value::is_set;
 use super::{Change, Operation, Rule, Violation, violation};
 use crate::ops::PasswordCriteria;
-use crate::schema::{ATTRIBUTES, Attribute, FlatKey, FlatUser, TIME_ZONES, Value};
+use crate::schema::{ATTRIBUTES, Attribute, FlatKey, TIME_ZONES, Value};
 use crate::site::SiteProfile;
 
 /// GetUser answers `******` for the password; pushing it back would set that as the password.
@@ -141,7 +141,7 @@ pub(super) fn rules(
         }
     }
 
-    repeated_groups(change.flat, out);
+    repeated_groups(change, out);
     password(change, operation, profile, out);
     phones(change, out);
     web_acd(change, out);
@@ -150,25 +150,14 @@ pub(super) fn rules(
 
 /// Occurrences of a repeated group are positions on the wire: they must be
 /// contiguous from the first, and an `accountIndex` may appear only once.
-fn repeated_groups(change: &FlatUser, out: &mut Vec<Violation>) {
-    // (group, occupied slots as bits); at most a handful of groups.
-    let mut groups: Vec<(Attribute, u32)> = Vec::new();
-    for (key, _) in change.iter() {
-        let Some(group) = key.attribute.repeated_group() else {
-            continue;
-        };
-        match groups.iter_mut().find(|(g, _)| *g == group) {
-            Some((_, used)) => *used |= 1 << key.slot,
-            None => groups.push((group, 1 << key.slot)),
-        }
-    }
-    for (group, used) in groups {
+fn repeated_groups(change: &Change<'_>, out: &mut Vec<Violation>) {
+    for &(group, used) in &change.groups {
         let first_gap = used.trailing_ones();
         if used >> first_gap == 0 {
             continue;
         }
         // Report the first attribute in an occurrence beyond the gap.
-        if let Some((key, value)) = change.iter().find(|(k, _)| {
+        if let Some((key, value)) = change.flat.iter().find(|(k, _)| {
             k.attribute.repeated_group() == Some(group) && u32::from(k.slot) > first_gap
         }) {
             out.push(violation(
@@ -189,7 +178,7 @@ fn repeated_groups(change: &FlatUser, out: &mut Vec<Violation>) {
         let mut seen: Vec<i64> = Vec::new();
         for slot in 0..max {
             let k = FlatKey::with_slot(info.attribute, slot);
-            if let Some(v @ Value::Int(i)) = change.get(&k) {
+            if let Some(v @ Value::Int(i)) = change.get_key(k) {
                 if seen.contains(i) {
                     out.push(violation(
                         k,

@@ -100,12 +100,25 @@ impl fmt::Display for Violation {
 /// in wire order of the attributes. Empty when the change is valid.
 pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) -> Vec<Violation> {
     let mut out = Vec::new();
+    out.reserve(change.len() / 8);
     let mut first = vec![None; ATTRIBUTES.len()];
+    let mut later = Vec::with_capacity(32);
+    let mut groups: Vec<(Attribute, u32)> = Vec::with_capacity(4);
     for (key, value) in change.iter() {
         if key.slot == 0 {
             first[key.attribute as usize] = Some(value);
+        } else {
+            later.push((*key, value));
         }
         let info = key.attribute.info();
+        if info.repeat.is_some() {
+            // Which occurrences of each repeated group hold a value, as bits.
+            let group = key.attribute.repeated_group().expect("repeated");
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, used)) => *used |= 1 << key.slot,
+                None => groups.push((group, 1 << key.slot)),
+            }
+        }
         if let Some(v) = value::operation_rule(*key, info, value, operation, profile) {
             out.push(v);
             // The rest would only repeat the point: this attribute cannot be sent.
@@ -121,9 +134,16 @@ pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) 
     let change = Change {
         flat: change,
         first,
+        later,
+        groups,
     };
-    cross::rules(&change, operation, profile, &mut out);
-    out.sort_by_key(|v| v.attribute);
+    // The loop above went in wire order; the few cross-field violations are merged in.
+    let mut cross = Vec::new();
+    cross::rules(&change, operation, profile, &mut cross);
+    for v in cross {
+        let at = out.partition_point(|o| o.attribute <= v.attribute);
+        out.insert(at, v);
+    }
     out
 }
 
@@ -132,12 +152,24 @@ pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) 
 pub(crate) struct Change<'a> {
     pub(crate) flat: &'a FlatUser,
     first: Vec<Option<&'a Value>>,
+    /// Values of later occurrences of repeated groups, in wire order.
+    later: Vec<(FlatKey, &'a Value)>,
+    /// Each repeated group present, with its occupied occurrences as bits.
+    pub(crate) groups: Vec<(Attribute, u32)>,
 }
 
 impl<'a> Change<'a> {
     /// The value of `attribute` (its first occurrence in repeated groups).
     pub(crate) fn get(&self, attribute: Attribute) -> Option<&'a Value> {
         self.first[attribute as usize]
+    }
+
+    /// The value under `key`, any occurrence.
+    pub(crate) fn get_key(&self, key: FlatKey) -> Option<&'a Value> {
+        if key.slot == 0 {
+            return self.get(key.attribute);
+        }
+        self.later.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 }
 
