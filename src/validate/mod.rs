@@ -99,8 +99,7 @@ impl fmt::Display for Violation {
 /// Every violation of `change` for `operation` on the site `profile` describes,
 /// in wire order of the attributes. Empty when the change is valid.
 pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) -> Vec<Violation> {
-    let mut out = Vec::new();
-    out.reserve(change.len() / 8);
+    let mut out = Vec::with_capacity(change.len() / 8);
     let mut first = vec![None; ATTRIBUTES.len()];
     let mut later = Vec::with_capacity(32);
     let mut groups: Vec<(Attribute, u32)> = Vec::with_capacity(4);
