@@ -82,6 +82,8 @@ pub struct SiteProfile {
     pub control_hub_managed: bool,
     /// Indexed by `Feature as usize`.
     features: Vec<bool>,
+    /// The session types users may hold. Empty means "not known" (a hand-written
+    /// profile without them): the validator then does not check session types.
     pub meeting_types: Vec<SessionType>,
     pub password_criteria: Option<PasswordCriteria>,
     pub limits: Option<LicenceLimits>,
