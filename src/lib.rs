@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
+pub mod client;
 pub mod ops;
 pub mod schema;
 pub mod secret;

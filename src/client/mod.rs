@@ -1,0 +1,692 @@
+//! The async client: one typed method per operation, over any [`Transport`].
+//!
+//! It authenticates once (password or OAuth access token → session ticket),
+//! reuses the ticket and renews it before it expires or when the service
+//! rejects it; retries what is worth retrying (rate limit after 60 s, HTTP 5xx
+//! and 429, timeouts and resets with exponential backoff and jitter) and nothing
+//! else; never resends a CreateUser whose outcome is unknown without first
+//! asking whether the user exists; and, with a site profile, validates every
+//! CreateUser/SetUser before sending it.
+
+pub mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+pub use transport::{Incoming, Outgoing, Recorder, Replay, Transport, TransportError};
+
+use crate::ops::*;
+use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
+use crate::secret::Secret;
+use crate::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
+use crate::xml::{DecodeError, EncodeError, Form, Secrets, ServiceError, ServiceErrorKind, decode};
+
+/// How the admin proves who it is.
+#[derive(Clone, PartialEq)]
+pub enum AdminAuth {
+    Password {
+        web_ex_id: String,
+        password: Secret,
+    },
+    AccessToken {
+        web_ex_id: Option<String>,
+        token: Secret,
+    },
+}
+
+impl std::fmt::Debug for AdminAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminAuth::Password { web_ex_id, .. } => {
+                write!(f, "Password {{ web_ex_id: {web_ex_id:?}, password: *** }}")
+            }
+            AdminAuth::AccessToken { web_ex_id, .. } => {
+                write!(f, "AccessToken {{ web_ex_id: {web_ex_id:?}, token: *** }}")
+            }
+        }
+    }
+}
+
+/// When to try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First backoff after a transient failure; doubles each time, with jitter.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Wait after 000045 "API Rate Limit Reached" (the service asks for 60 s).
+    pub rate_limit_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            rate_limit_wait: crate::xml::decode::RATE_LIMIT_RETRY_AFTER,
+        }
+    }
+}
+
+/// Client settings beyond site, credentials and transport.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub retry: RetryPolicy,
+    /// Calls in flight at once.
+    pub max_concurrency: usize,
+    /// Client-side limit, requests per minute (`None`: no limit).
+    pub requests_per_minute: Option<u32>,
+    /// How long a session ticket is trusted when the service does not say (it
+    /// lives 90 minutes by default; renew well before).
+    pub ticket_lifetime: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            retry: RetryPolicy::default(),
+            max_concurrency: 4,
+            requests_per_minute: None,
+            ticket_lifetime: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// What went wrong with a call: the operation, the user it was about, the cause.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
+pub struct Error {
+    pub operation: Operation,
+    /// The webExId (or other key) the call was about.
+    pub key: Option<String>,
+    pub kind: ErrorKind,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// The classified cause of an [`Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorKind {
+    /// The service answered FAILURE.
+    #[error(transparent)]
+    Service(ServiceError),
+    /// The service answered an HTTP status other than 200.
+    #[error("HTTP status {0}")]
+    Http(u16),
+    #[error(transparent)]
+    Transport(TransportError),
+    /// The answer was not a response wbxprov can read.
+    #[error("malformed response: {0}")]
+    Malformed(DecodeError),
+    #[error(transparent)]
+    Encode(EncodeError),
+    /// The change broke the site's rules; nothing was sent.
+    #[cfg(feature = "validate")]
+    #[error(transparent)]
+    Invalid(crate::validate::Invalid),
+}
+
+impl Error {
+    /// The service's own error, if it answered FAILURE.
+    pub fn service(&self) -> Option<&ServiceError> {
+        match &self.kind {
+            ErrorKind::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether a later attempt may succeed without any change.
+    pub fn is_transient(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Service(e) => e.is_transient(),
+            ErrorKind::Http(s) => *s == 429 || *s >= 500,
+            ErrorKind::Transport(t) => t.is_transient(),
+            _ => false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.service()
+            .is_some_and(|e| e.kind() == ServiceErrorKind::UserNotFound)
+    }
+}
+
+#[derive(Clone)]
+struct Ticket {
+    secret: Secret,
+    web_ex_id: Option<String>,
+    renew_at: Instant,
+}
+
+/// The client. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Client {
+    endpoint: String,
+    site: SiteRef,
+    auth: AdminAuth,
+    transport: Arc<dyn Transport>,
+    options: Options,
+    ticket: Mutex<Option<Ticket>>,
+    in_flight: Semaphore,
+    next_slot: Mutex<Instant>,
+    #[cfg(feature = "validate")]
+    profile: Option<crate::site::SiteProfile>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint)
+            .field("site", &self.site)
+            .field("auth", &self.auth)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The XML API endpoint of a site name.
+pub fn endpoint_of(site_name: &str) -> String {
+    format!("https://{site_name}.webex.com/WBXService/XMLService")
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    endpoint: String,
+    site: SiteRef,
+    auth: AdminAuth,
+    transport: Option<Arc<dyn Transport>>,
+    options: Options,
+    #[cfg(feature = "validate")]
+    profile: Option<crate::site::SiteProfile>,
+}
+
+impl Client {
+    /// A client for `site_name` (`example` for `example.webex.com`).
+    pub fn builder(site_name: &str, auth: AdminAuth) -> ClientBuilder {
+        ClientBuilder {
+            endpoint: endpoint_of(site_name),
+            site: SiteRef::Name(site_name.to_owned()),
+            auth,
+            transport: None,
+            options: Options::default(),
+            #[cfg(feature = "validate")]
+            profile: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Another endpoint URL (a proxy, the simulator).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = url.into();
+        self
+    }
+
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Validate every CreateUser/SetUser against this site before sending it.
+    #[cfg(feature = "validate")]
+    pub fn validate_with(mut self, profile: crate::site::SiteProfile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    pub fn build(self) -> Result<Client, TransportError> {
+        let transport = match self.transport {
+            Some(t) => t,
+            #[cfg(feature = "https")]
+            None => Arc::new(transport::Https::new(
+                Duration::from_secs(10),
+                Duration::from_secs(60),
+            )?),
+            #[cfg(not(feature = "https"))]
+            None => {
+                return Err(TransportError::Other(
+                    "no transport: build with feature `https` or pass one".into(),
+                ));
+            }
+        };
+        Ok(Client {
+            endpoint: self.endpoint,
+            site: self.site,
+            auth: self.auth,
+            transport,
+            in_flight: Semaphore::new(self.options.max_concurrency.max(1)),
+            options: self.options,
+            ticket: Mutex::new(None),
+            next_slot: Mutex::new(Instant::now()),
+            #[cfg(feature = "validate")]
+            profile: self.profile,
+        })
+    }
+}
+
+/// Whether a failed attempt may be tried again, and after how long.
+enum Verdict<T> {
+    Done(Result<T, ErrorKind>),
+    Retry(Wait, ErrorKind),
+    /// The session ticket was refused: authenticate again, then retry at once.
+    Reauthenticate(ErrorKind),
+}
+
+/// How long to wait before the next attempt.
+enum Wait {
+    /// Exponential backoff by attempt number, with jitter.
+    Backoff,
+    /// What the service asked for (000045: a minute).
+    Fixed(Duration),
+}
+
+impl Client {
+    // -- one method per operation ------------------------------------------
+
+    pub async fn get_user(&self, web_ex_id: &str) -> Result<User, Error> {
+        let req = GetUser {
+            web_ex_id: web_ex_id.to_owned(),
+        };
+        self.call(&req, Some(web_ex_id)).await
+    }
+
+    /// Creates a user. A request whose outcome is unknown (sent, then the
+    /// connection failed) is not sent again before GetUser says the user does
+    /// not exist.
+    pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
+        let id = web_ex_id_of(&user);
+        #[cfg(feature = "validate")]
+        self.check(&user, crate::validate::Operation::Create, id.as_deref())?;
+        let req = CreateUser { user };
+        self.call(&req, id.as_deref()).await
+    }
+
+    /// Changes the given attributes of `web_ex_id`.
+    pub async fn set_user(&self, web_ex_id: &str, change: FlatUser) -> Result<Updated, Error> {
+        let req = SetUser::new(web_ex_id, change);
+        #[cfg(feature = "validate")]
+        self.check(
+            &req.change,
+            crate::validate::Operation::Update,
+            Some(web_ex_id),
+        )?;
+        self.call(&req, Some(web_ex_id)).await
+    }
+
+    /// Deactivates up to 50 users per call.
+    pub async fn deactivate(&self, web_ex_ids: &[String]) -> Result<Deleted, Error> {
+        let req = DelUser {
+            web_ex_ids: web_ex_ids.to_vec(),
+            sync_web_office: None,
+        };
+        let key = web_ex_ids.join(",");
+        self.call(&req, Some(&key)).await
+    }
+
+    /// Reactivates a user (SetUser `active=ACTIVATED`).
+    pub async fn reactivate(&self, web_ex_id: &str) -> Result<Updated, Error> {
+        let change: FlatUser = [(
+            FlatKey::new(Attribute::Active),
+            Value::Text("ACTIVATED".into()),
+        )]
+        .into_iter()
+        .collect();
+        self.set_user(web_ex_id, change).await
+    }
+
+    pub async fn list_users(&self, query: &LstsummaryUser) -> Result<UserPage, Error> {
+        self.call(query, None).await
+    }
+
+    pub async fn get_site(&self) -> Result<SiteInstance, Error> {
+        self.call(&GetSite, None).await
+    }
+
+    pub async fn meeting_types(&self) -> Result<MeetingTypeList, Error> {
+        self.call(&LstMeetingType::default(), None).await
+    }
+
+    // -- machinery ------------------------------------------------------------
+
+    #[cfg(feature = "validate")]
+    fn check(
+        &self,
+        change: &FlatUser,
+        operation: crate::validate::Operation,
+        key: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(profile) = &self.profile else {
+            return Ok(());
+        };
+        crate::validate::check(change, operation, profile).map_err(|invalid| Error {
+            operation: match operation {
+                crate::validate::Operation::Create => Operation::CreateUser,
+                crate::validate::Operation::Update => Operation::SetUser,
+            },
+            key: key.map(str::to_owned),
+            kind: ErrorKind::Invalid(invalid),
+            attempts: 0,
+        })
+    }
+
+    /// One operation with retries, authentication and the unknown-outcome rule.
+    async fn call<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+    ) -> Result<R::Response, Error> {
+        let operation = R::OPERATION;
+        let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
+        let _entered = span.enter();
+        let started = Instant::now();
+        let fail = |kind: ErrorKind, attempts: u32| Error {
+            operation,
+            key: key.map(str::to_owned),
+            kind,
+            attempts,
+        };
+        let mut reauthenticated = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let security = self.security(false).await.map_err(|e| Error {
+                attempts: attempt,
+                ..e
+            })?;
+            let verdict = self.attempt(request, key, &security).await;
+            let verdict = match verdict {
+                // Sent, then lost: for CreateUser, ask before sending again.
+                Verdict::Retry(_, ErrorKind::Transport(t))
+                    if operation == Operation::CreateUser && t.maybe_sent() =>
+                {
+                    match key {
+                        Some(id) => match Box::pin(self.get_user(id)).await {
+                            Ok(user) => {
+                                tracing::info!("CreateUser outcome was unknown; the user exists");
+                                return R::from_existing(&user)
+                                    .ok_or_else(|| fail(ErrorKind::Transport(t), attempt));
+                            }
+                            Err(e) if e.is_not_found() => {
+                                Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t))
+                            }
+                            Err(_) => Verdict::Done(Err(ErrorKind::Transport(t))),
+                        },
+                        None => Verdict::Done(Err(ErrorKind::Transport(t))),
+                    }
+                }
+                other => other,
+            };
+            match verdict {
+                Verdict::Done(result) => {
+                    let outcome = if result.is_ok() { "ok" } else { "error" };
+                    tracing::debug!(attempt, elapsed = ?started.elapsed(), outcome, "call finished");
+                    return result.map_err(|k| fail(k, attempt));
+                }
+                Verdict::Reauthenticate(kind) if !reauthenticated => {
+                    tracing::info!(attempt, "session ticket refused; authenticating again");
+                    reauthenticated = true;
+                    *self.ticket.lock().await = None;
+                    if let Err(e) = self.security(true).await {
+                        return Err(Error {
+                            attempts: attempt,
+                            ..e
+                        });
+                    }
+                    let _ = kind;
+                }
+                Verdict::Reauthenticate(kind) => return Err(fail(kind, attempt)),
+                Verdict::Retry(wait, kind) => {
+                    if attempt >= self.options.retry.max_attempts {
+                        return Err(fail(kind, attempt));
+                    }
+                    let wait = self.wait(wait, attempt);
+                    tracing::info!(attempt, ?wait, cause = %kind, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt: encode, send, classify.
+    async fn attempt<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        security: &SecurityContext,
+    ) -> Verdict<R::Response> {
+        let body = match encode(request, security, Form::Plain, Secrets::Reveal) {
+            Ok(b) => b,
+            Err(e) => return Verdict::Done(Err(ErrorKind::Encode(e))),
+        };
+        let masked_body =
+            encode(request, security, Form::Plain, Secrets::Mask).unwrap_or_else(|_| String::new());
+        let outgoing = Outgoing {
+            url: self.endpoint.clone(),
+            operation: R::OPERATION,
+            key: key.map(str::to_owned),
+            body,
+            masked_body,
+        };
+        self.pace().await;
+        let sent = {
+            let _permit = self.in_flight.acquire().await.expect("semaphore open");
+            self.transport.send(&outgoing).await
+        };
+        let incoming = match sent {
+            Ok(i) => i,
+            Err(t) if t.is_transient() => {
+                return Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t));
+            }
+            Err(t) => return Verdict::Done(Err(ErrorKind::Transport(t))),
+        };
+        if incoming.status == 429 || incoming.status >= 500 {
+            return Verdict::Retry(Wait::Backoff, ErrorKind::Http(incoming.status));
+        }
+        if incoming.status != 200 {
+            return Verdict::Done(Err(ErrorKind::Http(incoming.status)));
+        }
+        match decode::<R::Response>(&incoming.body) {
+            Err(e) => Verdict::Done(Err(ErrorKind::Malformed(e))),
+            Ok(r) => match r.success() {
+                Ok(body) => Verdict::Done(Ok(body)),
+                Err(e) if e.kind() == ServiceErrorKind::RateLimited => Verdict::Retry(
+                    Wait::Fixed(self.options.retry.rate_limit_wait),
+                    ErrorKind::Service(e),
+                ),
+                Err(e)
+                    if e.kind() == ServiceErrorKind::WrongCredentials
+                        && matches!(security.credentials, Credentials::SessionTicket { .. }) =>
+                {
+                    Verdict::Reauthenticate(ErrorKind::Service(e))
+                }
+                Err(e) => Verdict::Done(Err(ErrorKind::Service(e))),
+            },
+        }
+    }
+
+    fn wait(&self, wait: Wait, attempt: u32) -> Duration {
+        match wait {
+            Wait::Backoff => self.backoff(attempt),
+            Wait::Fixed(d) => d,
+        }
+    }
+
+    /// Exponential backoff with jitter: a random wait between half and all of
+    /// base·2^(n-1), capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let p = &self.options.retry;
+        let ceiling = p
+            .base_delay
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(p.max_delay);
+        let fraction = (random_u64() % 1000) as u32;
+        // At least half the ceiling, so waits still grow.
+        ceiling / 2 + ceiling / 2 * fraction / 1000
+    }
+
+    /// Waits for this request's slot under the client-side rate limit.
+    async fn pace(&self) {
+        let Some(rpm) = self.options.requests_per_minute.filter(|r| *r > 0) else {
+            return;
+        };
+        let gap = Duration::from_secs(60) / rpm;
+        let at = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let at = (*next).max(now);
+            *next = at + gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// The security context for the next call: a valid session ticket, fetched
+    /// with the admin's credentials when there is none or it is due for renewal.
+    async fn security(&self, force: bool) -> Result<SecurityContext, Error> {
+        let mut guard = self.ticket.lock().await;
+        let fresh = guard
+            .as_ref()
+            .filter(|t| !force && Instant::now() < t.renew_at)
+            .cloned();
+        let ticket = match fresh {
+            Some(t) => t,
+            None => {
+                let t = self.authenticate().await?;
+                *guard = Some(t.clone());
+                t
+            }
+        };
+        Ok(SecurityContext {
+            site: self.site.clone(),
+            credentials: Credentials::SessionTicket {
+                web_ex_id: ticket.web_ex_id.unwrap_or_default(),
+                ticket: ticket.secret,
+            },
+        })
+    }
+
+    /// AuthenticateUser with the admin's credentials.
+    async fn authenticate(&self) -> Result<Ticket, Error> {
+        let (request, credentials, web_ex_id) = match &self.auth {
+            AdminAuth::Password {
+                web_ex_id,
+                password,
+            } => (
+                AuthenticateUser::Password,
+                Credentials::Password {
+                    web_ex_id: web_ex_id.clone(),
+                    password: password.clone(),
+                },
+                Some(web_ex_id.clone()),
+            ),
+            AdminAuth::AccessToken { web_ex_id, token } => (
+                AuthenticateUser::AccessToken(token.clone()),
+                Credentials::AccessToken {
+                    web_ex_id: web_ex_id.clone(),
+                    token: token.clone(),
+                },
+                web_ex_id.clone(),
+            ),
+        };
+        let security = SecurityContext {
+            site: self.site.clone(),
+            credentials,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .attempt(&request, web_ex_id.as_deref(), &security)
+                .await
+            {
+                Verdict::Done(Ok(t)) => {
+                    let lifetime = t
+                        .time_to_live
+                        .and_then(|s| u64::try_from(s).ok())
+                        .map(Duration::from_secs)
+                        .unwrap_or(self.options.ticket_lifetime);
+                    // Renew at 80% of the lifetime, before the service refuses it.
+                    return Ok(Ticket {
+                        secret: t.session_ticket,
+                        web_ex_id: web_ex_id.clone(),
+                        renew_at: Instant::now() + lifetime.mul_f64(0.8),
+                    });
+                }
+                Verdict::Retry(wait, kind) if attempt < self.options.retry.max_attempts => {
+                    let wait = self.wait(wait, attempt);
+                    tracing::info!(attempt, ?wait, cause = %kind, "retrying AuthenticateUser");
+                    tokio::time::sleep(wait).await;
+                }
+                Verdict::Done(Err(kind))
+                | Verdict::Retry(_, kind)
+                | Verdict::Reauthenticate(kind) => {
+                    return Err(Error {
+                        operation: Operation::AuthenticateUser,
+                        key: web_ex_id.clone(),
+                        kind,
+                        attempts: attempt,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn web_ex_id_of(user: &FlatUser) -> Option<String> {
+    match user.get(&FlatKey::new(Attribute::WebExId)) {
+        Some(Value::Text(id)) => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// A random number without a dependency: std's per-instance hasher keys.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
+/// What the client needs to know about each request type.
+pub trait Operational: Request {
+    const OPERATION: Operation;
+    /// For CreateUser: the answer, given that the user turned out to exist.
+    fn from_existing(_user: &User) -> Option<Self::Response> {
+        None
+    }
+}
+
+macro_rules! operational {
+    ($($ty:ty => $op:ident),* $(,)?) => {
+        $(impl Operational for $ty { const OPERATION: Operation = Operation::$op; })*
+    };
+}
+
+operational!(
+    SetUser => SetUser,
+    GetUser => GetUser,
+    DelUser => DelUser,
+    LstsummaryUser => LstsummaryUser,
+    AuthenticateUser => AuthenticateUser,
+    GetSite => GetSite,
+    LstMeetingType => LstMeetingType,
+);
+
+impl Operational for CreateUser {
+    const OPERATION: Operation = Operation::CreateUser;
+
+    fn from_existing(user: &User) -> Option<CreatedUser> {
+        Some(CreatedUser {
+            user_id: user.user_id?,
+        })
+    }
+}

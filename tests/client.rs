@@ -1,0 +1,443 @@
+//! The client over a scripted in-process transport, on tokio's paused clock:
+//! retries and their waits, session tickets, the unknown-outcome CreateUser,
+//! validation before any call, record and replay, and secrets kept out of
+//! logs, recordings and `Debug` output.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use wbxprov::Secret;
+use wbxprov::client::{
+    AdminAuth, Client, ErrorKind, Incoming, Outgoing, Recorder, Replay, Transport, TransportError,
+};
+use wbxprov::ops::Operation;
+use wbxprov::schema::{FlatKey, FlatUser, User, Value};
+use wbxprov::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
+use wbxprov::xml::{Secrets, ServiceError, ServiceFailure};
+
+type Reply = Result<Incoming, TransportError>;
+
+/// Answers each request with the next scripted reply, checking its operation,
+/// and remembers what was sent and when.
+struct Script {
+    replies: Mutex<VecDeque<(Operation, Reply)>>,
+    sent: Mutex<Vec<(Operation, String, Instant)>>,
+}
+
+impl Script {
+    fn new(replies: Vec<(Operation, Reply)>) -> Arc<Self> {
+        Arc::new(Script {
+            replies: Mutex::new(replies.into()),
+            sent: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn sent(&self) -> Vec<Operation> {
+        self.sent.lock().unwrap().iter().map(|s| s.0).collect()
+    }
+
+    fn times(&self) -> Vec<Instant> {
+        self.sent.lock().unwrap().iter().map(|s| s.2).collect()
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|s| s.1.clone())
+            .collect()
+    }
+}
+
+impl Transport for Script {
+    fn send<'a>(&'a self, request: &'a Outgoing) -> wbxprov::client::transport::Sending<'a> {
+        Box::pin(async move {
+            self.sent.lock().unwrap().push((
+                request.operation,
+                request.body.clone(),
+                Instant::now(),
+            ));
+            let (expected, reply) = self
+                .replies
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| panic!("unscripted {:?}", request.operation));
+            assert_eq!(request.operation, expected, "request order");
+            reply
+        })
+    }
+}
+
+fn ok(xml: String) -> Reply {
+    Ok(Incoming {
+        status: 200,
+        body: xml.into_bytes(),
+    })
+}
+
+fn status(code: u16) -> Reply {
+    Ok(Incoming {
+        status: code,
+        body: b"<html>busy</html>".to_vec(),
+    })
+}
+
+fn failure(id: &str, reason: &str) -> Reply {
+    ok(encode_failure(&ServiceError::from(ServiceFailure::new(
+        id, reason,
+    ))))
+}
+
+const TICKET: &str = "TICKET-0123456789";
+const PASSWORD: &str = "Adm1n-Pa55word!";
+const TOKEN: &str = "OAUTH-TOKEN-abcdef";
+
+fn ticket(ttl: Option<i64>) -> Reply {
+    ok(encode_response(
+        (XmlNs::User, "authenticateUserResponse"),
+        Secrets::Reveal,
+        |b| {
+            b.text(XmlNs::User, "sessionTicket", TICKET);
+            if let Some(ttl) = ttl {
+                b.text(XmlNs::User, "createTime", "1700000000000");
+                b.text(XmlNs::User, "timeToLive", &ttl.to_string());
+            }
+            Ok(())
+        },
+    )
+    .unwrap())
+}
+
+fn user_reply(id: &str, user_id: i64) -> Reply {
+    let flat: FlatUser = [
+        (key("webExId"), Value::Text(id.into())),
+        (key("userId"), Value::Int(user_id)),
+    ]
+    .into_iter()
+    .collect();
+    ok(
+        encode_response((XmlNs::User, "getUserResponse"), Secrets::Reveal, |b| {
+            b.user(&flat, UserOperation::Get)
+        })
+        .unwrap(),
+    )
+}
+
+fn created(user_id: i64) -> Reply {
+    ok(
+        encode_response((XmlNs::User, "createUserResponse"), Secrets::Reveal, |b| {
+            b.text(XmlNs::User, "userId", &user_id.to_string());
+            Ok(())
+        })
+        .unwrap(),
+    )
+}
+
+fn key(s: &str) -> FlatKey {
+    s.parse().unwrap()
+}
+
+fn password_auth() -> AdminAuth {
+    AdminAuth::Password {
+        web_ex_id: "admin".into(),
+        password: Secret::new(PASSWORD),
+    }
+}
+
+fn client(transport: Arc<dyn Transport>, auth: AdminAuth) -> Client {
+    Client::builder("example", auth)
+        .transport(transport)
+        .build()
+        .unwrap()
+}
+
+fn new_user() -> FlatUser {
+    [
+        (key("webExId"), Value::Text("jdoe".into())),
+        (key("email"), Value::Text("jdoe@example.com".into())),
+        (
+            key("password"),
+            Value::Secret(Secret::new("Us3r-Pa55word!")),
+        ),
+    ]
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_limit_waits_sixty_seconds_then_succeeds() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, failure("000045", "API Rate Limit Reached")),
+        (GetUser, user_reply("jdoe", 7)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let user = c.get_user("jdoe").await.unwrap();
+    assert_eq!(user.user_id, Some(7));
+    let t = script.times();
+    assert!(t[2] - t[1] >= Duration::from_secs(60), "{:?}", t[2] - t[1]);
+    assert!(t[2] - t[1] < Duration::from_secs(61));
+}
+
+#[tokio::test(start_paused = true)]
+async fn server_errors_back_off_exponentially_and_permanent_errors_are_not_retried() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, status(503)),
+        (GetUser, status(429)),
+        (
+            GetUser,
+            Err(TransportError::Connection {
+                message: "reset".into(),
+                sent: true,
+            }),
+        ),
+        (GetUser, user_reply("jdoe", 7)),
+        (GetUser, failure("030001", "Corresponding User not found")),
+    ]);
+    let c = client(script.clone(), password_auth());
+    c.get_user("jdoe").await.unwrap();
+    let t = script.times();
+    // Backoff: between half and all of 0.5 s, 1 s, 2 s.
+    let waits: Vec<Duration> = t.windows(2).skip(1).map(|w| w[1] - w[0]).collect();
+    for (wait, ceiling) in waits.iter().zip([500u64, 1000, 2000]) {
+        let ceiling = Duration::from_millis(ceiling);
+        assert!(*wait >= ceiling / 2 && *wait <= ceiling, "{waits:?}");
+    }
+    let err = c.get_user("jdoe").await.unwrap_err();
+    assert!(err.is_not_found() && !err.is_transient());
+    assert_eq!(err.attempts, 1);
+    assert_eq!(script.sent().len(), 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_response_is_lost_is_not_sent_twice() {
+    use Operation::*;
+    let lost = || {
+        Err(TransportError::Timeout {
+            after: Duration::from_secs(60),
+            sent: true,
+        })
+    };
+    // The user exists after all: the answer comes from GetUser.
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (CreateUser, lost()),
+        (GetUser, user_reply("jdoe", 42)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let made = c.create_user(new_user()).await.unwrap();
+    assert_eq!(made.user_id, 42);
+    assert_eq!(script.sent(), [AuthenticateUser, CreateUser, GetUser]);
+    // It does not: then, and only then, CreateUser is sent again.
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (CreateUser, lost()),
+        (GetUser, failure("030001", "Corresponding User not found")),
+        (CreateUser, created(43)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    assert_eq!(c.create_user(new_user()).await.unwrap().user_id, 43);
+    assert_eq!(
+        script.sent(),
+        [AuthenticateUser, CreateUser, GetUser, CreateUser]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn session_tickets_are_reused_renewed_before_expiry_and_after_refusal() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(Some(100))),
+        (GetUser, user_reply("a", 1)),
+        (GetUser, user_reply("b", 2)),
+        // 90 s later: past 80% of the 100 s lifetime.
+        (AuthenticateUser, ticket(Some(100))),
+        (GetUser, user_reply("c", 3)),
+        // The service refuses the ticket: authenticate again, once, and retry.
+        (GetUser, failure("030002", "Incorrect user or password")),
+        (AuthenticateUser, ticket(Some(100))),
+        (GetUser, user_reply("d", 4)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    c.get_user("a").await.unwrap();
+    c.get_user("b").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(90)).await;
+    c.get_user("c").await.unwrap();
+    c.get_user("d").await.unwrap();
+    assert!(script.replies.lock().unwrap().is_empty());
+    // Calls after authentication carry the ticket, never the password.
+    let bodies = script.bodies();
+    assert!(bodies[0].contains(&format!("<password>{PASSWORD}</password>")));
+    assert!(bodies[1].contains(&format!("<sessionTicket>{TICKET}</sessionTicket>")));
+    assert!(!bodies[1].contains(PASSWORD));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wrong_admin_credentials_fail_once_without_retrying() {
+    let script = Script::new(vec![(
+        Operation::AuthenticateUser,
+        failure("030002", "Incorrect user or password"),
+    )]);
+    let c = client(script.clone(), password_auth());
+    let err = c.get_user("jdoe").await.unwrap_err();
+    assert_eq!(err.operation, Operation::AuthenticateUser);
+    assert!(matches!(&err.kind, ErrorKind::Service(e) if e.exception_id() == Some("030002")));
+    assert_eq!(script.sent().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_access_token_is_exchanged_for_a_ticket() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(Some(5400))),
+        (
+            GetSite,
+            ok(String::from_utf8(
+                std::fs::read(common::repo_root().join("fixtures/responses/getsite.xml")).unwrap(),
+            )
+            .unwrap()),
+        ),
+    ]);
+    let auth = AdminAuth::AccessToken {
+        web_ex_id: None,
+        token: Secret::new(TOKEN),
+    };
+    let c = client(script.clone(), auth);
+    let site = c.get_site().await.unwrap();
+    assert_eq!(site.site_name.as_deref(), Some("example"));
+    let bodies = script.bodies();
+    assert!(bodies[0].contains(&format!("<webExAccessToken>{TOKEN}</webExAccessToken>")));
+    assert!(bodies[0].contains(&format!("<accessToken>{TOKEN}</accessToken>")));
+    assert!(bodies[1].contains(&format!("<sessionTicket>{TICKET}</sessionTicket>")));
+}
+
+#[cfg(feature = "validate")]
+#[tokio::test(start_paused = true)]
+async fn an_invalid_change_is_refused_before_any_call() {
+    let script = Script::new(vec![]);
+    let mut profile = wbxprov::site::SiteProfile::new();
+    profile.set_feature(wbxprov::Feature::HqVideo, false);
+    let c = Client::builder("example", password_auth())
+        .transport(script.clone())
+        .validate_with(profile)
+        .build()
+        .unwrap();
+    let mut change = FlatUser::new();
+    change.insert(key("privilegeHQvideo"), Value::Bool(true));
+    let err = c.set_user("jdoe", change).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Invalid(_)));
+    assert!(err.to_string().contains("jdoe"), "{err}");
+    assert!(
+        err.to_string().contains("site feature hqVideo is off"),
+        "{err}"
+    );
+    assert!(script.sent().is_empty());
+}
+
+/// Everything the tracing subscriber writes, at TRACE.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn secrets_appear_in_no_log_recording_or_debug_output() {
+    use Operation::*;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = std::env::temp_dir().join(format!("wbxprov-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let user_password = "Us3r-Pa55word!";
+    let mut debug = String::new();
+    for auth in [
+        password_auth(),
+        AdminAuth::AccessToken {
+            web_ex_id: Some("admin".into()),
+            token: Secret::new(TOKEN),
+        },
+    ] {
+        let script = Script::new(vec![
+            (AuthenticateUser, ticket(Some(5400))),
+            (CreateUser, status(503)),
+            (CreateUser, failure("030004", "User name already exists")),
+        ]);
+        let recorder = Arc::new(Recorder::new(script.clone(), &dir).unwrap());
+        let c = client(recorder, auth);
+        let err = c.create_user(new_user()).await.unwrap_err();
+        debug.push_str(&format!("{c:?}\n{err:?}\n{err}\n"));
+        // The secrets did go on the wire.
+        assert!(script.bodies()[1].contains(user_password));
+    }
+    let mut recorded = String::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        recorded.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying"), "tracing was captured: {logs}");
+    assert!(
+        recorded.contains("CreateUser")
+            || recorded.contains("createUser")
+            || recorded.contains("bodyContent")
+    );
+    for secret in [PASSWORD, TOKEN, TICKET, user_password] {
+        assert!(!logs.contains(secret), "{secret} in logs");
+        assert!(!recorded.contains(secret), "{secret} in the recording");
+        assert!(!debug.contains(secret), "{secret} in Debug output");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recording_replays_without_the_network_and_unmatched_requests_say_why() {
+    use Operation::*;
+    let dir = std::env::temp_dir().join(format!("wbxprov-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(Some(5400))),
+        (GetUser, user_reply("jdoe", 7)),
+        (CreateUser, created(8)),
+    ]);
+    let c = client(
+        Arc::new(Recorder::new(script, &dir).unwrap()),
+        password_auth(),
+    );
+    c.get_user("jdoe").await.unwrap();
+    c.create_user(new_user()).await.unwrap();
+
+    let replay = Arc::new(Replay::from_dir(&dir).unwrap());
+    let c = client(replay, password_auth());
+    let user: User = c.get_user("jdoe").await.unwrap();
+    assert_eq!(user.user_id, Some(7));
+    assert_eq!(c.create_user(new_user()).await.unwrap().user_id, 8);
+    let err = c.get_user("nobody").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("no recorded exchange for GetUser nobody"),
+        "{text}"
+    );
+    assert!(text.contains("GetUser jdoe (used)"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
