@@ -22,9 +22,9 @@ fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for var in [
-        "WBXPROV_SITE",
-        "WBXPROV_ADMIN",
-        "WBXPROV_PASSWORD",
+        "WBXPROV_SITE_URL",
+        "WBXPROV_ADMIN_ID",
+        "WBXPROV_ADMIN_PASSWORD",
         "WBXPROV_SESSION_TICKET",
         "WBXPROV_ACCESS_TOKEN",
     ] {
@@ -172,7 +172,7 @@ fn render(args: &[&str], user_json: &str) -> Run {
     let run = wbxprov(
         &all,
         &[
-            ("WBXPROV_PASSWORD", ADMIN_PASSWORD),
+            ("WBXPROV_ADMIN_PASSWORD", ADMIN_PASSWORD),
             ("NEW_USER_PASSWORD", USER_PASSWORD),
         ],
         None,

@@ -2,12 +2,14 @@
 //! library and prints; none holds logic of its own.
 
 mod attrs;
+pub mod config;
 mod decode;
 mod render;
 mod site;
+mod user;
 mod validate;
 
-pub use render::env;
+pub use config::env;
 
 use std::process::ExitCode;
 
@@ -51,6 +53,8 @@ enum Command {
     Site(site::Command),
     /// Check a change against the catalogue and a site profile, listing every violation.
     Validate(validate::Args),
+    /// Get, create, update, deactivate, reactivate, list users; set a password.
+    User(user::Args),
 }
 
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(&args, &mut stdout),
         Command::Site(command) => site::run(&command, &mut stdout),
         Command::Validate(args) => validate::run(&args, &mut stdout),
+        Command::User(args) => user::run(&args, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -6,24 +6,13 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value as Json};
 
+use super::config::env;
 use super::exit;
 use crate::ops::*;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::secret::Secret;
 use crate::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
 use crate::xml::{EncodeError, Form, Secrets};
-
-/// Environment variables the command line reads; secrets never come from argv.
-pub mod env {
-    /// The site name, e.g. `example` for `example.webex.com` (or `--site`).
-    pub const SITE: &str = "WBXPROV_SITE";
-    /// The admin's Webex ID (or `--admin`).
-    pub const ADMIN: &str = "WBXPROV_ADMIN";
-    /// One of these three carries the admin's credential, tried in this order.
-    pub const ACCESS_TOKEN: &str = "WBXPROV_ACCESS_TOKEN";
-    pub const SESSION_TICKET: &str = "WBXPROV_SESSION_TICKET";
-    pub const PASSWORD: &str = "WBXPROV_PASSWORD";
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,10 +31,10 @@ pub struct Args {
     /// Print passwords, PINs and tokens as they would be sent instead of `***`.
     #[arg(long)]
     show_secrets: bool,
-    /// The site name (default: $WBXPROV_SITE).
+    /// The site name (default: from $WBXPROV_SITE_URL).
     #[arg(long)]
     site: Option<String>,
-    /// The admin's Webex ID (default: $WBXPROV_ADMIN).
+    /// The admin's Webex ID (default: $WBXPROV_ADMIN_ID).
     #[arg(long)]
     admin: Option<String>,
 }
@@ -152,17 +141,24 @@ fn render(args: &Args) -> Result<String, Unusable> {
 
 fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let site = args
-        .site
-        .clone()
-        .or_else(|| from_env(env::SITE))
-        .ok_or_else(|| Unusable(format!("no site: pass --site NAME or set {}", env::SITE)))?;
-    let admin = args.admin.clone().or_else(|| from_env(env::ADMIN));
+    let site = match &args.site {
+        Some(s) => s.clone(),
+        None => {
+            let url = from_env(env::SITE_URL).ok_or_else(|| {
+                Unusable(format!(
+                    "no site: pass --site NAME or set {}",
+                    env::SITE_URL
+                ))
+            })?;
+            super::config::site_of(&url).map_err(Unusable)?.0
+        }
+    };
+    let admin = args.admin.clone().or_else(|| from_env(env::ADMIN_ID));
     let need_admin = || {
         admin.clone().ok_or_else(|| {
             Unusable(format!(
                 "no admin Webex ID: pass --admin ID or set {}",
-                env::ADMIN
+                env::ADMIN_ID
             ))
         })
     };
@@ -176,7 +172,7 @@ fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
             web_ex_id: need_admin()?,
             ticket: Secret::from(ticket),
         }
-    } else if let Some(password) = from_env(env::PASSWORD) {
+    } else if let Some(password) = from_env(env::ADMIN_PASSWORD) {
         Credentials::Password {
             web_ex_id: need_admin()?,
             password: Secret::from(password),
@@ -186,7 +182,7 @@ fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
             "no credential: set {}, {} or {} (never on the command line)",
             env::ACCESS_TOKEN,
             env::SESSION_TICKET,
-            env::PASSWORD
+            env::ADMIN_PASSWORD
         )));
     };
     Ok(SecurityContext {

@@ -290,6 +290,12 @@ enum Wait {
 }
 
 impl Client {
+    /// From now on, validate every CreateUser/SetUser against this site.
+    #[cfg(feature = "validate")]
+    pub fn validate_with(&mut self, profile: crate::site::SiteProfile) {
+        self.profile = Some(profile);
+    }
+
     // -- one method per operation ------------------------------------------
 
     pub async fn get_user(&self, web_ex_id: &str) -> Result<User, Error> {

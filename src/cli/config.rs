@@ -1,0 +1,207 @@
+//! Where the command line finds its site and admin: `wbxprov.toml`, overridden
+//! by environment variables. Secrets come from the environment or a file,
+//! never from the command line.
+//!
+//! ```toml
+//! siteUrl = "https://example.webex.com/WBXService/XMLService"  # or a site name: "example"
+//! adminId = "admin"
+//! passwordEnv = "WEBEX_ADMIN_PASSWORD"   # or passwordFile, accessTokenEnv, accessTokenFile
+//! concurrency = 4
+//! requestsPerMinute = 300
+//! timeoutSeconds = 60
+//! connectTimeoutSeconds = 10
+//! ```
+//!
+//! With no file, `WBXPROV_SITE_URL`, `WBXPROV_ADMIN_ID` and `WBXPROV_ADMIN_PASSWORD`
+//! or `WBXPROV_ACCESS_TOKEN` are enough; they also override the file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::client::{AdminAuth, Options, endpoint_of};
+use crate::secret::Secret;
+
+/// Environment variables of the command line.
+pub mod env {
+    /// A config file other than `./wbxprov.toml`.
+    pub const CONFIG: &str = "WBXPROV_CONFIG";
+    /// The XML API URL, or just the site name (`example`).
+    pub const SITE_URL: &str = "WBXPROV_SITE_URL";
+    pub const ADMIN_ID: &str = "WBXPROV_ADMIN_ID";
+    pub const ADMIN_PASSWORD: &str = "WBXPROV_ADMIN_PASSWORD";
+    pub const ACCESS_TOKEN: &str = "WBXPROV_ACCESS_TOKEN";
+    /// An existing session ticket (for `render`).
+    pub const SESSION_TICKET: &str = "WBXPROV_SESSION_TICKET";
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct File {
+    site_url: Option<String>,
+    admin_id: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    access_token_env: Option<String>,
+    access_token_file: Option<PathBuf>,
+    concurrency: Option<usize>,
+    requests_per_minute: Option<u32>,
+    timeout_seconds: Option<u64>,
+    connect_timeout_seconds: Option<u64>,
+}
+
+/// Everything needed to build a client.
+#[derive(Debug)]
+pub struct Config {
+    /// The XML API endpoint.
+    pub endpoint: String,
+    /// The site name for the security context.
+    pub site_name: String,
+    pub auth: AdminAuth,
+    pub options: Options,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+/// The site name and endpoint of `WBXPROV_SITE_URL`'s value: a URL or a site name.
+pub fn site_of(value: &str) -> Result<(String, String), String> {
+    let value = value.trim();
+    if let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    {
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        let name = host.split('.').next().unwrap_or_default();
+        if name.is_empty() {
+            return Err(format!("no site name in {value:?}"));
+        }
+        let endpoint = if rest.contains('/') {
+            value.to_owned()
+        } else {
+            format!("{value}/WBXService/XMLService")
+        };
+        Ok((name.to_owned(), endpoint))
+    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok((value.to_owned(), endpoint_of(value)))
+    } else {
+        Err(format!("{value:?} is neither a URL nor a site name"))
+    }
+}
+
+impl Config {
+    /// Reads `$WBXPROV_CONFIG` or `./wbxprov.toml` (if present), then the environment.
+    pub fn load() -> Result<Config, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let path = var(env::CONFIG).map(PathBuf::from);
+        let file = match &path {
+            Some(p) => Some(read_file(p)?),
+            None if Path::new("wbxprov.toml").is_file() => {
+                Some(read_file(Path::new("wbxprov.toml"))?)
+            }
+            None => None,
+        }
+        .unwrap_or_default();
+        let site = var(env::SITE_URL).or(file.site_url).ok_or_else(|| {
+            format!(
+                "no site: set {} (a site name or the XML API URL) or siteUrl in wbxprov.toml",
+                env::SITE_URL
+            )
+        })?;
+        let (site_name, endpoint) = site_of(&site)?;
+        let admin_id = var(env::ADMIN_ID).or(file.admin_id);
+        let secret_from =
+            |env_name: &Option<String>, file: &Option<PathBuf>| -> Result<Option<Secret>, String> {
+                if let Some(name) = env_name {
+                    return var(name).map(|v| Some(Secret::from(v))).ok_or_else(|| {
+                        format!("environment variable {name} (named in wbxprov.toml) is not set")
+                    });
+                }
+                if let Some(path) = file {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    return Ok(Some(Secret::from(
+                        text.trim_end_matches(['\n', '\r']).to_owned(),
+                    )));
+                }
+                Ok(None)
+            };
+        let token = match var(env::ACCESS_TOKEN) {
+            Some(t) => Some(Secret::from(t)),
+            None => secret_from(&file.access_token_env, &file.access_token_file)?,
+        };
+        let password = match var(env::ADMIN_PASSWORD) {
+            Some(p) => Some(Secret::from(p)),
+            None => secret_from(&file.password_env, &file.password_file)?,
+        };
+        let auth = match (token, password, admin_id) {
+            (Some(token), _, web_ex_id) => AdminAuth::AccessToken { web_ex_id, token },
+            (None, Some(password), Some(web_ex_id)) => AdminAuth::Password {
+                web_ex_id,
+                password,
+            },
+            (None, Some(_), None) => {
+                return Err(format!(
+                    "a password needs the admin's Webex ID: set {} or adminId",
+                    env::ADMIN_ID
+                ));
+            }
+            (None, None, _) => {
+                return Err(format!(
+                    "no credential: set {} (with {}) or {}, or name a secret in wbxprov.toml — never on the command line",
+                    env::ADMIN_PASSWORD,
+                    env::ADMIN_ID,
+                    env::ACCESS_TOKEN
+                ));
+            }
+        };
+        let mut options = Options::default();
+        if let Some(n) = file.concurrency {
+            options.max_concurrency = n.max(1);
+        }
+        options.requests_per_minute = file.requests_per_minute.or(options.requests_per_minute);
+        Ok(Config {
+            endpoint,
+            site_name,
+            auth,
+            options,
+            timeout: Duration::from_secs(file.timeout_seconds.unwrap_or(60)),
+            connect_timeout: Duration::from_secs(file.connect_timeout_seconds.unwrap_or(10)),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<File, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_of;
+
+    #[test]
+    fn a_site_is_a_name_or_a_url() {
+        assert_eq!(
+            site_of("example").unwrap(),
+            (
+                "example".into(),
+                "https://example.webex.com/WBXService/XMLService".into()
+            )
+        );
+        assert_eq!(
+            site_of("https://acme.webex.com").unwrap(),
+            (
+                "acme".into(),
+                "https://acme.webex.com/WBXService/XMLService".into()
+            )
+        );
+        assert_eq!(
+            site_of("http://127.0.0.1:8080/WBXService/XMLService")
+                .unwrap()
+                .1,
+            "http://127.0.0.1:8080/WBXService/XMLService"
+        );
+        assert!(site_of("exa mple").is_err());
+    }
+}

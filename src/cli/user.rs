@@ -1,0 +1,444 @@
+//! `wbxprov user …`: one site user at a time (or a few), against the live
+//! service, a recording (`--replay DIR`) or while recording (`--record DIR`).
+//! Every create and update is validated against the site first.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value as Json, json};
+
+use super::config::Config;
+use super::exit;
+use crate::client::{AdminAuth, Client, Error, ErrorKind, Recorder, Replay, Transport};
+use crate::ops::{LstsummaryUser, MatchingRecords, Operation, UserSummary};
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::secret::Secret;
+use crate::site::SiteProfile;
+use crate::xml::ServiceErrorKind;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// Write every exchange to DIR (secrets masked), for replay.
+    #[arg(long, global = true, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Answer from the exchanges recorded in DIR; nothing goes over the network.
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "record")]
+    replay: Option<PathBuf>,
+    /// Validate against this site profile (GetSite XML or TOML) instead of
+    /// fetching the site's settings once at the start.
+    #[arg(long, global = true, value_name = "PROFILE")]
+    site: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Show a user's attributes.
+    Get { web_ex_id: String },
+    /// Create a user from a flat JSON object (`wbxprov attrs` lists the keys).
+    Create {
+        #[arg(long, value_name = "USER.json")]
+        user: PathBuf,
+    },
+    /// Change the given attributes of a user.
+    Update {
+        web_ex_id: String,
+        #[arg(long, value_name = "CHANGES.json")]
+        user: PathBuf,
+    },
+    /// Deactivate users (DelUser never deletes).
+    Deactivate {
+        #[arg(required = true)]
+        web_ex_ids: Vec<String>,
+    },
+    /// Activate users again.
+    Reactivate {
+        #[arg(required = true)]
+        web_ex_ids: Vec<String>,
+    },
+    /// Set a user's password, read from standard input or an environment variable.
+    SetPassword {
+        web_ex_id: String,
+        /// Read the new password from this environment variable instead of standard input.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+    },
+    /// List the site's users.
+    List {
+        /// Only activated users.
+        #[arg(long)]
+        active: bool,
+    },
+}
+
+/// Why the command could not run at all (as opposed to some users failing).
+struct CouldNotRun(String);
+
+pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .enable_io()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let mut report = Report::default();
+    let result = runtime.block_on(execute(args, &mut report));
+    match result {
+        Ok(()) => {
+            if args.json {
+                let doc = if report.json.len() == 1 {
+                    report.json.remove(0)
+                } else {
+                    Json::Array(report.json)
+                };
+                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                writeln!(out)?;
+            } else {
+                for line in &report.lines {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            Ok(if report.failed {
+                exit::SOME_FAILED
+            } else {
+                exit::OK
+            })
+        }
+        Err(CouldNotRun(message)) => {
+            eprintln!("error: {message}");
+            Ok(exit::COULD_NOT_RUN)
+        }
+    }
+}
+
+/// What the command says: lines for people, JSON for machines, and whether a user failed.
+#[derive(Default)]
+struct Report {
+    lines: Vec<String>,
+    json: Vec<Json>,
+    failed: bool,
+}
+
+impl Report {
+    fn ok(&mut self, line: String, json: Json) {
+        self.lines.push(line);
+        self.json.push(json);
+    }
+
+    /// A user's failure: named, with the attribute (for violations) and the reason.
+    fn failed(&mut self, error: &Error) {
+        self.failed = true;
+        self.lines.push(format!("error: {error}"));
+        let mut doc = json!({
+            "operation": error.operation.as_ref(),
+            "webExId": error.key,
+        });
+        match &error.kind {
+            ErrorKind::Service(e) => {
+                doc["error"] = json!({
+                    "kind": e.kind(),
+                    "exceptionID": e.exception_id(),
+                    "reason": e.reason(),
+                });
+            }
+            ErrorKind::Invalid(invalid) => {
+                doc["violations"] =
+                    serde_json::to_value(&invalid.violations).expect("violations serialize");
+            }
+            other => doc["error"] = json!({ "kind": "other", "reason": other.to_string() }),
+        }
+        self.json.push(doc);
+    }
+}
+
+/// Failures that stop the whole command: the admin cannot authenticate, the
+/// site is unreachable, a recording lacks an exchange.
+fn fatal(error: &Error) -> bool {
+    match &error.kind {
+        ErrorKind::Service(e) => {
+            error.operation == Operation::AuthenticateUser
+                || matches!(
+                    e.kind(),
+                    ServiceErrorKind::AccessDenied | ServiceErrorKind::WrongCredentials
+                )
+        }
+        ErrorKind::Transport(_) | ErrorKind::Http(_) | ErrorKind::Malformed(_) => true,
+        ErrorKind::Encode(_) | ErrorKind::Invalid(_) => false,
+    }
+}
+
+fn client(args: &Args) -> Result<Client, CouldNotRun> {
+    let (config, transport): (Option<Config>, Arc<dyn Transport>) = match &args.replay {
+        Some(dir) => {
+            let replay = Replay::from_dir(dir).map_err(|e| CouldNotRun(e.to_string()))?;
+            // Credentials are not needed to replay; use them when configured.
+            (Config::load().ok(), Arc::new(replay))
+        }
+        None => {
+            let config = Config::load().map_err(CouldNotRun)?;
+            let https =
+                crate::client::transport::Https::new(config.connect_timeout, config.timeout)
+                    .map_err(|e| CouldNotRun(e.to_string()))?;
+            let transport: Arc<dyn Transport> = match &args.record {
+                Some(dir) => {
+                    Arc::new(Recorder::new(https, dir).map_err(|e| CouldNotRun(e.to_string()))?)
+                }
+                None => Arc::new(https),
+            };
+            (Some(config), transport)
+        }
+    };
+    let (site_name, endpoint, auth, options) = match config {
+        Some(c) => (c.site_name, c.endpoint, c.auth, c.options),
+        None => (
+            "replay".to_owned(),
+            "replay:".to_owned(),
+            AdminAuth::Password {
+                web_ex_id: "replay".into(),
+                password: Secret::new(""),
+            },
+            Default::default(),
+        ),
+    };
+    let mut builder = Client::builder(&site_name, auth)
+        .endpoint(endpoint)
+        .transport(transport)
+        .options(options);
+    if let Some(path) = &args.site {
+        let profile = SiteProfile::load(path).map_err(|e| CouldNotRun(e.to_string()))?;
+        builder = builder.validate_with(profile);
+    }
+    builder.build().map_err(|e| CouldNotRun(e.to_string()))
+}
+
+/// A client that validates: with `--site`, against that profile; otherwise
+/// against the site's own GetSite, fetched once for the whole run.
+async fn validating_client(args: &Args) -> Result<Client, CouldNotRun> {
+    let plain = client(args)?;
+    if args.site.is_some() {
+        return Ok(plain);
+    }
+    let site = plain
+        .get_site()
+        .await
+        .map_err(|e| CouldNotRun(format!("reading the site's settings for validation: {e}")))?;
+    let mut client = plain;
+    client.validate_with(SiteProfile::from_site(&site));
+    Ok(client)
+}
+
+async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
+    match &args.command {
+        Command::Get { web_ex_id } => {
+            let c = client(args)?;
+            match c.get_user(web_ex_id).await {
+                Ok(user) => {
+                    let flat = user.to_flat();
+                    let lines: Vec<String> = flat
+                        .to_json(false)
+                        .into_iter()
+                        .map(|(k, v)| match v {
+                            Json::String(s) => format!("{k}: {s}"),
+                            other => format!("{k}: {other}"),
+                        })
+                        .collect();
+                    report.ok(
+                        lines.join("\n"),
+                        json!({"operation": "GetUser", "user": flat.to_json(false)}),
+                    );
+                }
+                Err(e) => handle(report, e)?,
+            }
+        }
+        Command::Create { user } => {
+            let change = read_user(user)?;
+            let c = validating_client(args).await?;
+            match c.create_user(change.clone()).await {
+                Ok(created) => {
+                    let id = web_ex_id_of(&change).unwrap_or_default();
+                    report.ok(
+                        format!("created {id} (userId {})", created.user_id),
+                        json!({"operation": "CreateUser", "webExId": id, "userId": created.user_id}),
+                    );
+                }
+                Err(e) => handle(report, e)?,
+            }
+        }
+        Command::Update { web_ex_id, user } => {
+            let mut change = read_user(user)?;
+            change.remove(&FlatKey::new(Attribute::WebExId));
+            let c = validating_client(args).await?;
+            let n = change.len();
+            match c.set_user(web_ex_id, change).await {
+                Ok(_) => report.ok(
+                    format!("updated {web_ex_id} ({n} attribute(s))"),
+                    json!({"operation": "SetUser", "webExId": web_ex_id, "updated": n}),
+                ),
+                Err(e) => handle(report, e)?,
+            }
+        }
+        Command::Deactivate { web_ex_ids } => {
+            let c = client(args)?;
+            for batch in web_ex_ids.chunks(crate::ops::DEL_USER_MAX) {
+                match c.deactivate(batch).await {
+                    Ok(deleted) => {
+                        for status in deleted.users {
+                            let ok = status.is_success();
+                            report.failed |= !ok;
+                            report.ok(
+                                if ok {
+                                    format!("deactivated {}", status.web_ex_id)
+                                } else {
+                                    format!("error: DelUser {}: FAILURE", status.web_ex_id)
+                                },
+                                json!({"operation": "DelUser", "webExId": status.web_ex_id, "status": status.status}),
+                            );
+                        }
+                    }
+                    Err(e) => handle(report, e)?,
+                }
+            }
+        }
+        Command::Reactivate { web_ex_ids } => {
+            let c = validating_client(args).await?;
+            for id in web_ex_ids {
+                match c.reactivate(id).await {
+                    Ok(_) => report.ok(
+                        format!("reactivated {id}"),
+                        json!({"operation": "SetUser", "webExId": id, "active": "ACTIVATED"}),
+                    ),
+                    Err(e) => handle(report, e)?,
+                }
+            }
+        }
+        Command::SetPassword {
+            web_ex_id,
+            password_env,
+        } => {
+            let password = read_password(password_env.as_deref())?;
+            let change: FlatUser = [
+                (
+                    FlatKey::new(Attribute::WebExId),
+                    Value::Text(web_ex_id.clone()),
+                ),
+                (FlatKey::new(Attribute::Password), Value::Secret(password)),
+            ]
+            .into_iter()
+            .collect();
+            let c = validating_client(args).await?;
+            let mut change = change;
+            change.remove(&FlatKey::new(Attribute::WebExId));
+            match c.set_user(web_ex_id, change).await {
+                Ok(_) => report.ok(
+                    format!("password changed for {web_ex_id}"),
+                    json!({"operation": "SetUser", "webExId": web_ex_id, "password": "changed"}),
+                ),
+                Err(e) => handle(report, e)?,
+            }
+        }
+        Command::List { active } => {
+            let c = client(args)?;
+            let mut users: Vec<UserSummary> = Vec::new();
+            let mut total = 0;
+            loop {
+                let query = LstsummaryUser {
+                    active: active.then(|| "ACTIVATED".to_owned()),
+                    start_from: Some(users.len() as u32 + 1),
+                    maximum_num: Some(500),
+                    ..Default::default()
+                };
+                let page = match c.list_users(&query).await {
+                    Ok(p) => p,
+                    Err(e) => return handle(report, e),
+                };
+                let MatchingRecords {
+                    total: t, returned, ..
+                } = page.matching_records;
+                total = t.max(total);
+                users.extend(page.users);
+                if returned == 0 || users.len() as i64 >= total {
+                    break;
+                }
+            }
+            let width = users.iter().map(|u| u.web_ex_id.len()).max().unwrap_or(0);
+            let mut lines: Vec<String> = users
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{:<width$}  {:<12}{} {} <{}>",
+                        u.web_ex_id,
+                        u.active.as_deref().unwrap_or("-"),
+                        u.first_name.as_deref().unwrap_or(""),
+                        u.last_name.as_deref().unwrap_or(""),
+                        u.email.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            lines.push(format!("{} user(s)", users.len()));
+            report.ok(
+                lines.join("\n"),
+                json!({"operation": "LstsummaryUser", "total": users.len(), "users": users}),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A user's failure is reported and the run goes on; a fatal one stops it.
+fn handle(report: &mut Report, error: Error) -> Result<(), CouldNotRun> {
+    if fatal(&error) {
+        return Err(CouldNotRun(error.to_string()));
+    }
+    report.failed(&error);
+    Ok(())
+}
+
+fn web_ex_id_of(user: &FlatUser) -> Option<String> {
+    match user.get(&FlatKey::new(Attribute::WebExId)) {
+        Some(Value::Text(id)) => Some(id.clone()),
+        _ => None,
+    }
+}
+
+fn read_user(path: &std::path::Path) -> Result<FlatUser, CouldNotRun> {
+    let bytes =
+        super::read_input(path).map_err(|e| CouldNotRun(format!("{}: {e}", path.display())))?;
+    let json: Json = serde_json::from_slice(&bytes)
+        .map_err(|e| CouldNotRun(format!("{}: not JSON: {e}", path.display())))?;
+    let object = json
+        .as_object()
+        .ok_or_else(|| CouldNotRun(format!("{}: expected a flat JSON object", path.display())))?;
+    FlatUser::from_json(object).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        CouldNotRun(format!("{}:\n{}", path.display(), lines.join("\n")))
+    })
+}
+
+/// The new password: from the named variable, or the first line of standard input.
+fn read_password(env_name: Option<&str>) -> Result<Secret, CouldNotRun> {
+    let text = match env_name {
+        Some(name) => std::env::var(name)
+            .map_err(|_| CouldNotRun(format!("environment variable {name} is not set")))?,
+        None => {
+            let mut input = String::new();
+            io::stdin().read_to_string(&mut input).map_err(|e| {
+                CouldNotRun(format!("reading the password from standard input: {e}"))
+            })?;
+            input.lines().next().unwrap_or_default().to_owned()
+        }
+    };
+    if text.is_empty() {
+        return Err(CouldNotRun("the new password is empty".into()));
+    }
+    Ok(Secret::from(text))
+}

@@ -1,0 +1,266 @@
+//! `wbxprov user …` end to end, with no network: each scenario is a recording
+//! assembled from the response fixtures (`fixtures/responses/`) in the layout
+//! `--record` writes, replayed with `--replay`. A request the recording does not
+//! hold fails the run, so each test also proves which calls were (not) made.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value as Json;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A replay directory: (exchange stem, response fixture) in call order.
+fn recording(name: &str, exchanges: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wbxprov-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = common::repo_root().join("fixtures/responses");
+    for (i, (stem, fixture)) in exchanges.iter().enumerate() {
+        std::fs::copy(
+            fixtures.join(fixture),
+            dir.join(format!("{:04}-{stem}.response.xml", i + 1)),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+const AUTH: (&str, &str) = ("AuthenticateUser-admin", "authenticateuser-password.xml");
+const SITE: (&str, &str) = ("GetSite--", "getsite.xml");
+
+fn wbxprov(args: &[&str], replay: &PathBuf, stdin: &str) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+    cmd.args(args)
+        .arg("--replay")
+        .arg(replay)
+        .current_dir(std::env::temp_dir())
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env_remove("WBXPROV_CONFIG")
+        .env("WBXPROV_SITE_URL", "example")
+        .env("WBXPROV_ADMIN_ID", "admin")
+        .env("WBXPROV_ADMIN_PASSWORD", "Adm1n-s3cret")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn user_file(name: &str, json: &str) -> String {
+    let path = std::env::temp_dir().join(format!("wbxprov-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, json).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn user_get() {
+    let dir = recording("get", &[AUTH, ("GetUser-jdoe", "getuser-live-2016.xml")]);
+    let run = wbxprov(&["user", "get", "jdoe", "--json"], &dir, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["user"]["webExId"], "jdoe");
+    assert_eq!(json["user"]["privilegeHDvideo"], true);
+    assert_eq!(json["user"]["personalMeetingRoomHostPIN"], "***");
+    let run = wbxprov(&["user", "get", "jdoe"], &dir, "");
+    assert!(
+        run.stdout.contains("email: jdoe@example.com"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn user_get_of_a_missing_user_names_it_and_exits_2() {
+    let dir = recording(
+        "get-missing",
+        &[AUTH, ("GetUser-ghost", "failure-030001-user-not-found.xml")],
+    );
+    let run = wbxprov(&["user", "get", "ghost"], &dir, "");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("error: GetUser ghost:")
+            && run.stdout.contains("Corresponding User not found"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn user_create_validates_against_the_fetched_site_then_creates() {
+    let dir = recording(
+        "create",
+        &[AUTH, SITE, ("CreateUser-jdoe", "createuser-success.xml")],
+    );
+    let user = user_file(
+        "create",
+        r#"{"webExId": "jdoe", "firstName": "Jane", "lastName": "Doe", "email": "jdoe@example.com",
+            "password": "Tr0ub4dor&3x", "privilegeHQvideo": true}"#,
+    );
+    let run = wbxprov(&["user", "create", "--user", &user, "--json"], &dir, "");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["userId"], 962_225_391);
+    assert_eq!(json["webExId"], "jdoe");
+}
+
+#[test]
+fn user_create_refuses_an_invalid_user_without_calling_create() {
+    // No CreateUser in the recording: sending one would fail the run with status 1.
+    let dir = recording("create-invalid", &[AUTH, SITE]);
+    let user = user_file(
+        "create-invalid",
+        r#"{"webExId": "jdoe", "email": "jdoe@example.com", "privilegeOtherTelephony": true, "trackingTrackingCode1": "X"}"#,
+    );
+    let run = wbxprov(&["user", "create", "--user", &user, "--json"], &dir, "");
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["webExId"], "jdoe");
+    let attributes: Vec<&str> = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["attribute"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        attributes,
+        ["trackingTrackingCode1", "privilegeOtherTelephony"]
+    );
+}
+
+#[test]
+fn user_update_with_a_profile_file_skips_getsite() {
+    let dir = recording("update", &[AUTH, ("SetUser-jdoe", "setuser-success.xml")]);
+    let changes = user_file("update", r#"{"firstName": "Janet", "privilegeHost": true}"#);
+    let profile = common::repo_root().join("fixtures/responses/getsite.xml");
+    let run = wbxprov(
+        &[
+            "user",
+            "update",
+            "jdoe",
+            "--user",
+            &changes,
+            "--site",
+            profile.to_str().unwrap(),
+        ],
+        &dir,
+        "",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout.trim(), "updated jdoe (2 attribute(s))");
+}
+
+#[test]
+fn user_deactivate_reports_each_user_and_exits_2_when_one_failed() {
+    let dir = recording(
+        "deactivate",
+        &[AUTH, ("DelUser-jdoe_nosuchuser", "deluser-success.xml")],
+    );
+    let run = wbxprov(&["user", "deactivate", "jdoe", "nosuchuser"], &dir, "");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.contains("deactivated jdoe"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("error: DelUser nosuchuser: FAILURE"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn user_reactivate() {
+    let dir = recording(
+        "reactivate",
+        &[AUTH, SITE, ("SetUser-jdoe", "setuser-success.xml")],
+    );
+    let run = wbxprov(&["user", "reactivate", "jdoe"], &dir, "");
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "reactivated jdoe"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn user_set_password_reads_stdin_and_checks_the_site_criteria() {
+    let dir = recording(
+        "set-password",
+        &[AUTH, SITE, ("SetUser-jdoe", "setuser-success.xml")],
+    );
+    let run = wbxprov(&["user", "set-password", "jdoe"], &dir, "Tr0ub4dor&3x\n");
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "password changed for jdoe"),
+        "{}",
+        run.stderr
+    );
+    // A weak password never reaches the service, and is never printed.
+    let dir = recording("set-password-weak", &[AUTH, SITE]);
+    let run = wbxprov(&["user", "set-password", "jdoe"], &dir, "abc\n");
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("password=***: breaks the site's password rules"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("abc") && !run.stderr.contains("abc"));
+}
+
+#[test]
+fn user_list_pages_through_every_user() {
+    let dir = recording(
+        "list",
+        &[
+            AUTH,
+            ("LstsummaryUser--", "lstsummaryuser-page.xml"),
+            ("LstsummaryUser--", "lstsummaryuser-page2.xml"),
+        ],
+    );
+    let run = wbxprov(&["user", "list", "--json"], &dir, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    let ids: Vec<&str> = json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["webExId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "asmith", "bjones", "jdoe", "kwong", "lmartin", "mobrien", "nsato"
+        ]
+    );
+}
+
+#[test]
+fn a_request_missing_from_the_recording_stops_the_run() {
+    let dir = recording("missing", &[AUTH]);
+    let run = wbxprov(&["user", "get", "jdoe"], &dir, "");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("no recorded exchange for GetUser jdoe"),
+        "{}",
+        run.stderr
+    );
+}
