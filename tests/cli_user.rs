@@ -264,3 +264,47 @@ fn a_request_missing_from_the_recording_stops_the_run() {
         run.stderr
     );
 }
+
+#[test]
+fn a_config_file_names_where_the_secret_comes_from() {
+    let dir = recording("config", &[AUTH, ("GetUser-jdoe", "getuser-live-2016.xml")]);
+    let home = std::env::temp_dir().join(format!("wbxprov-{}-config-home", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("secret.txt"), "Adm1n-s3cret\n").unwrap();
+    std::fs::write(
+        home.join("wbxprov.toml"),
+        "siteUrl = \"https://example.webex.com/WBXService/XMLService\"\nadminId = \"admin\"\npasswordFile = \"secret.txt\"\nconcurrency = 2\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(["user", "get", "jdoe", "--replay"])
+        .arg(&dir)
+        .current_dir(&home)
+        .env_remove("WBXPROV_SITE_URL")
+        .env_remove("WBXPROV_ADMIN_ID")
+        .env_remove("WBXPROV_ADMIN_PASSWORD")
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env_remove("WBXPROV_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without a file or variables, live commands say what to set.
+    let out = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(["user", "get", "jdoe"])
+        .current_dir(std::env::temp_dir())
+        .env_remove("WBXPROV_SITE_URL")
+        .env_remove("WBXPROV_ADMIN_ID")
+        .env_remove("WBXPROV_ADMIN_PASSWORD")
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env_remove("WBXPROV_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WBXPROV_SITE_URL"), "{stderr}");
+}

@@ -441,3 +441,29 @@ async fn a_recording_replays_without_the_network_and_unmatched_requests_say_why(
     assert!(text.contains("GetUser jdoe (used)"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_client_side_rate_limit_spaces_requests() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, user_reply("a", 1)),
+        (GetUser, user_reply("b", 2)),
+        (GetUser, user_reply("c", 3)),
+    ]);
+    let c = Client::builder("example", password_auth())
+        .transport(script.clone())
+        .options(wbxprov::client::Options {
+            requests_per_minute: Some(30),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    for id in ["a", "b", "c"] {
+        c.get_user(id).await.unwrap();
+    }
+    let t = script.times();
+    for pair in t.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_secs(2), "{t:?}");
+    }
+}

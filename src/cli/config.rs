@@ -173,7 +173,15 @@ impl Config {
 
 fn read_file(path: &Path) -> Result<File, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let mut file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Secret files are named relative to the config file.
+    let base = path.parent().unwrap_or(Path::new("."));
+    for secret in [&mut file.password_file, &mut file.access_token_file] {
+        if let Some(p) = secret.as_mut().filter(|p| p.is_relative()) {
+            *p = base.join(&*p);
+        }
+    }
+    Ok(file)
 }
 
 #[cfg(test)]
