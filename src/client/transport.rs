@@ -329,8 +329,13 @@ fn mask_response_secrets(body: &[u8]) -> Vec<u8> {
     while let Some(at) = rest.find("sessionTicket>") {
         let (head, tail) = rest.split_at(at + "sessionTicket>".len());
         out.push_str(head);
-        // An opening tag is followed by the ticket text up to the next `<`.
-        if head.ends_with(":sessionTicket>") || head.ends_with("<sessionTicket>") {
+        // An opening tag (`<sessionTicket>`, `<use:sessionTicket>`), not a closing one,
+        // is followed by the ticket text up to the next `<`.
+        let tag_start = head.rfind('<').map(|i| &head[i..]);
+        let opening = tag_start.is_some_and(|t| {
+            !t.starts_with("</") && !t[1..t.len() - "sessionTicket>".len()].contains([' ', '>'])
+        });
+        if opening {
             let end = tail.find('<').unwrap_or(tail.len());
             out.push_str(crate::secret::MASK);
             rest = &tail[end..];
@@ -353,6 +358,11 @@ mod tests {
         assert_eq!(
             masked,
             "<a><use:sessionTicket>***</use:sessionTicket><x>y</x></a>"
+        );
+        let plain = b"<sessionTicket>T1</sessionTicket><b>sessionTicket>x</b>";
+        assert_eq!(
+            String::from_utf8(mask_response_secrets(plain)).unwrap(),
+            "<sessionTicket>***</sessionTicket><b>sessionTicket>x</b>"
         );
     }
 
