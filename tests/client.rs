@@ -1,174 +1,19 @@
 //! The client over a scripted in-process transport, on tokio's paused clock:
 //! retries and their waits, session tickets, the unknown-outcome CreateUser,
-//! validation before any call, record and replay, and secrets kept out of
-//! logs, recordings and `Debug` output.
+//! validation before any call, record and replay. (Secrets in logs and
+//! recordings: `tests/secrets_never_shown.rs`.)
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
 use wbxprov::Secret;
-use wbxprov::client::{
-    AdminAuth, Client, ErrorKind, Incoming, Outgoing, Recorder, Replay, Transport, TransportError,
-};
+use wbxprov::client::{AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError};
 use wbxprov::ops::Operation;
-use wbxprov::schema::{FlatKey, FlatUser, User, Value};
-use wbxprov::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
-use wbxprov::xml::{Secrets, ServiceError, ServiceFailure};
+use wbxprov::schema::{FlatUser, User, Value};
 
-type Reply = Result<Incoming, TransportError>;
-
-/// Answers each request with the next scripted reply, checking its operation,
-/// and remembers what was sent and when.
-struct Script {
-    replies: Mutex<VecDeque<(Operation, Reply)>>,
-    sent: Mutex<Vec<(Operation, String, Instant)>>,
-}
-
-impl Script {
-    fn new(replies: Vec<(Operation, Reply)>) -> Arc<Self> {
-        Arc::new(Script {
-            replies: Mutex::new(replies.into()),
-            sent: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn sent(&self) -> Vec<Operation> {
-        self.sent.lock().unwrap().iter().map(|s| s.0).collect()
-    }
-
-    fn times(&self) -> Vec<Instant> {
-        self.sent.lock().unwrap().iter().map(|s| s.2).collect()
-    }
-
-    fn bodies(&self) -> Vec<String> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|s| s.1.clone())
-            .collect()
-    }
-}
-
-impl Transport for Script {
-    fn send<'a>(&'a self, request: &'a Outgoing) -> wbxprov::client::transport::Sending<'a> {
-        Box::pin(async move {
-            self.sent.lock().unwrap().push((
-                request.operation,
-                request.body.clone(),
-                Instant::now(),
-            ));
-            let (expected, reply) = self
-                .replies
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or_else(|| panic!("unscripted {:?}", request.operation));
-            assert_eq!(request.operation, expected, "request order");
-            reply
-        })
-    }
-}
-
-fn ok(xml: String) -> Reply {
-    Ok(Incoming {
-        status: 200,
-        body: xml.into_bytes(),
-    })
-}
-
-fn status(code: u16) -> Reply {
-    Ok(Incoming {
-        status: code,
-        body: b"<html>busy</html>".to_vec(),
-    })
-}
-
-fn failure(id: &str, reason: &str) -> Reply {
-    ok(encode_failure(&ServiceError::from(ServiceFailure::new(
-        id, reason,
-    ))))
-}
-
-const TICKET: &str = "TICKET-0123456789";
-const PASSWORD: &str = "Adm1n-Pa55word!";
-const TOKEN: &str = "OAUTH-TOKEN-abcdef";
-
-fn ticket(ttl: Option<i64>) -> Reply {
-    ok(encode_response(
-        (XmlNs::User, "authenticateUserResponse"),
-        Secrets::Reveal,
-        |b| {
-            b.text(XmlNs::User, "sessionTicket", TICKET);
-            if let Some(ttl) = ttl {
-                b.text(XmlNs::User, "createTime", "1700000000000");
-                b.text(XmlNs::User, "timeToLive", &ttl.to_string());
-            }
-            Ok(())
-        },
-    )
-    .unwrap())
-}
-
-fn user_reply(id: &str, user_id: i64) -> Reply {
-    let flat: FlatUser = [
-        (key("webExId"), Value::Text(id.into())),
-        (key("userId"), Value::Int(user_id)),
-    ]
-    .into_iter()
-    .collect();
-    ok(
-        encode_response((XmlNs::User, "getUserResponse"), Secrets::Reveal, |b| {
-            b.user(&flat, UserOperation::Get)
-        })
-        .unwrap(),
-    )
-}
-
-fn created(user_id: i64) -> Reply {
-    ok(
-        encode_response((XmlNs::User, "createUserResponse"), Secrets::Reveal, |b| {
-            b.text(XmlNs::User, "userId", &user_id.to_string());
-            Ok(())
-        })
-        .unwrap(),
-    )
-}
-
-fn key(s: &str) -> FlatKey {
-    s.parse().unwrap()
-}
-
-fn password_auth() -> AdminAuth {
-    AdminAuth::Password {
-        web_ex_id: "admin".into(),
-        password: Secret::new(PASSWORD),
-    }
-}
-
-fn client(transport: Arc<dyn Transport>, auth: AdminAuth) -> Client {
-    Client::builder("example", auth)
-        .transport(transport)
-        .build()
-        .unwrap()
-}
-
-fn new_user() -> FlatUser {
-    [
-        (key("webExId"), Value::Text("jdoe".into())),
-        (key("email"), Value::Text("jdoe@example.com".into())),
-        (
-            key("password"),
-            Value::Secret(Secret::new("Us3r-Pa55word!")),
-        ),
-    ]
-    .into_iter()
-    .collect()
-}
+use common::script::*;
 
 #[tokio::test(start_paused = true)]
 async fn rate_limit_waits_sixty_seconds_then_succeeds() {
@@ -341,73 +186,6 @@ async fn an_invalid_change_is_refused_before_any_call() {
         "{err}"
     );
     assert!(script.sent().is_empty());
-}
-
-/// Everything the tracing subscriber writes, at TRACE.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn secrets_appear_in_no_log_recording_or_debug_output() {
-    use Operation::*;
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let dir = std::env::temp_dir().join(format!("wbxprov-record-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let user_password = "Us3r-Pa55word!";
-    let mut debug = String::new();
-    for auth in [
-        password_auth(),
-        AdminAuth::AccessToken {
-            web_ex_id: Some("admin".into()),
-            token: Secret::new(TOKEN),
-        },
-    ] {
-        let script = Script::new(vec![
-            (AuthenticateUser, ticket(Some(5400))),
-            (CreateUser, status(503)),
-            (CreateUser, failure("030004", "User name already exists")),
-        ]);
-        let recorder = Arc::new(Recorder::new(script.clone(), &dir).unwrap());
-        let c = client(recorder, auth);
-        let err = c.create_user(new_user()).await.unwrap_err();
-        debug.push_str(&format!("{c:?}\n{err:?}\n{err}\n"));
-        // The secrets did go on the wire.
-        assert!(script.bodies()[1].contains(user_password));
-    }
-    let mut recorded = String::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        recorded.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
-    }
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying"), "tracing was captured: {logs}");
-    assert!(
-        recorded.contains("CreateUser")
-            || recorded.contains("createUser")
-            || recorded.contains("bodyContent")
-    );
-    for secret in [PASSWORD, TOKEN, TICKET, user_password] {
-        assert!(!logs.contains(secret), "{secret} in logs");
-        assert!(!recorded.contains(secret), "{secret} in the recording");
-        assert!(!debug.contains(secret), "{secret} in Debug output");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod script;
+
 use std::path::PathBuf;
 
 use wbxprov::Secret;
