@@ -11,7 +11,7 @@ use std::time::Duration;
 use wbxprov::Secret;
 use wbxprov::client::{AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError};
 use wbxprov::ops::Operation;
-use wbxprov::schema::{FlatUser, User, Value};
+use wbxprov::schema::User;
 
 use common::script::*;
 
@@ -168,6 +168,7 @@ async fn an_access_token_is_exchanged_for_a_ticket() {
 #[cfg(feature = "validate")]
 #[tokio::test(start_paused = true)]
 async fn an_invalid_change_is_refused_before_any_call() {
+    use wbxprov::schema::{FlatUser, Value};
     let script = Script::new(vec![]);
     let mut profile = wbxprov::site::SiteProfile::new();
     profile.set_feature(wbxprov::Feature::HqVideo, false);
