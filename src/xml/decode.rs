@@ -429,16 +429,30 @@ struct UserTree {
     nodes: Vec<Node>,
 }
 
-fn user_tree() -> &'static UserTree {
-    static TREE: OnceLock<UserTree> = OnceLock::new();
-    TREE.get_or_init(|| {
+/// Which attributes a user payload may carry: a GetUser answer, or a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Payload {
+    /// GetUser responses: attributes with `get`.
+    Answer,
+    /// CreateUser/SetUser requests (read by the simulator): `create` or `set`.
+    Request,
+}
+
+fn user_tree(payload: Payload) -> &'static UserTree {
+    static ANSWER: OnceLock<UserTree> = OnceLock::new();
+    static REQUEST: OnceLock<UserTree> = OnceLock::new();
+    let (cell, keep): (_, fn(&crate::schema::AttributeInfo) -> bool) = match payload {
+        Payload::Answer => (&ANSWER, |a| a.ops.get),
+        Payload::Request => (&REQUEST, |a| a.ops.create || a.ops.set),
+    };
+    cell.get_or_init(|| {
         let mut nodes = vec![Node {
             ns: XmlNs::Service,
             name: "bodyContent",
             kind: NodeKind::Group,
             children: Vec::new(),
         }];
-        for info in ATTRIBUTES.iter().filter(|a| a.ops.get) {
+        for info in ATTRIBUTES.iter().filter(|a| keep(a)) {
             let mut at = 0;
             let last = info.segments.len() - 1;
             for (depth, seg) in info.segments.iter().enumerate() {
@@ -477,19 +491,24 @@ fn user_tree() -> &'static UserTree {
 
 impl Decode for User {
     fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
-        let mut user = User::default();
-        let mut lists: Vec<(FlatKey, Value)> = Vec::new();
-        decode_group(body.r, user_tree(), 0, 0, &mut user, &mut lists)?;
-        for (key, value) in lists {
-            user.set(key, Some(value))
-                .map_err(|e| DecodeError::InvalidValue {
-                    attribute: key.to_string(),
-                    expected: key.attribute.info().value_type.to_string(),
-                    value: e.to_string(),
-                })?;
-        }
-        Ok(user)
+        read_user(body.r, Payload::Answer)
     }
+}
+
+/// Reads the rest of the current element as a user payload.
+pub(crate) fn read_user(r: &mut XmlReader<'_>, payload: Payload) -> Result<User, DecodeError> {
+    let mut user = User::default();
+    let mut lists: Vec<(FlatKey, Value)> = Vec::new();
+    decode_group(r, user_tree(payload), 0, 0, &mut user, &mut lists)?;
+    for (key, value) in lists {
+        user.set(key, Some(value))
+            .map_err(|e| DecodeError::InvalidValue {
+                attribute: key.to_string(),
+                expected: key.attribute.info().value_type.to_string(),
+                value: e.to_string(),
+            })?;
+    }
+    Ok(user)
 }
 
 fn decode_group(

@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod encode;
 pub(crate) mod reader;
+pub mod request;
 pub mod tree;
 mod writer;
 

@@ -112,6 +112,16 @@ impl Tag<'_> {
             }
     }
 
+    /// The value of the attribute with local name `local` (any prefix, e.g. `xsi:type`).
+    pub(crate) fn attr(&self, local: &str) -> Option<String> {
+        self.start
+            .attributes()
+            .with_checks(false)
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == local.as_bytes())
+            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+    }
+
     /// The local name for messages and raw trees.
     pub(crate) fn local_str(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(self.local())
