@@ -5,6 +5,8 @@ pub mod client;
 pub mod ops;
 pub mod schema;
 pub mod secret;
+#[cfg(feature = "sim")]
+pub mod sim;
 #[cfg(feature = "validate")]
 pub mod site;
 #[cfg(feature = "validate")]

@@ -1,0 +1,240 @@
+//! The simulator over HTTP (axum): `POST /WBXService/XMLService`, with a fixed
+//! latency and reproducible faults (HTTP 500, dropped connections, slow
+//! answers, 000045 bursts) drawn from a seeded generator.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::{SimConfig, Simulator, failure, store};
+use crate::site::SiteProfile;
+
+/// How often each fault happens, as probabilities per request.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FaultSpec {
+    /// HTTP 500.
+    pub http_500: f64,
+    /// The connection is closed after the request was read, before an answer.
+    pub drop: f64,
+    /// The answer comes `slow_by` late.
+    pub slow: f64,
+    /// 000045 "API Rate Limit Reached", whatever the budget.
+    pub rate_limit: f64,
+    pub slow_by: Duration,
+}
+
+impl FromStr for FaultSpec {
+    type Err = String;
+
+    /// `500=0.05,drop=0.01,slow=0.1,ratelimit=0.02,slow-ms=2000` (any subset).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut spec = FaultSpec {
+            slow_by: Duration::from_secs(2),
+            ..FaultSpec::default()
+        };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected name=value"))?;
+            let number: f64 = value
+                .parse()
+                .map_err(|_| format!("{part:?}: {value:?} is not a number"))?;
+            let p = || {
+                (0.0..=1.0)
+                    .contains(&number)
+                    .then_some(number)
+                    .ok_or_else(|| format!("{part:?}: a probability is between 0 and 1"))
+            };
+            match name {
+                "500" => spec.http_500 = p()?,
+                "drop" => spec.drop = p()?,
+                "slow" => spec.slow = p()?,
+                "ratelimit" => spec.rate_limit = p()?,
+                "slow-ms" => spec.slow_by = Duration::from_millis(number as u64),
+                other => {
+                    return Err(format!(
+                        "unknown fault {other:?} (known: 500, drop, slow, ratelimit, slow-ms)"
+                    ));
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// How the HTTP server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Port 0 picks a free one.
+    pub addr: SocketAddr,
+    pub latency: Duration,
+    pub faults: FaultSpec,
+    /// Seed of the fault generator: the same seed gives the same faults in the same order.
+    pub seed: u64,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            latency: Duration::ZERO,
+            faults: FaultSpec::default(),
+            seed: 1,
+        }
+    }
+}
+
+enum Fault {
+    Http500,
+    Drop,
+    Slow,
+    RateLimit,
+}
+
+struct Served {
+    sim: Arc<Simulator>,
+    latency: Duration,
+    faults: FaultSpec,
+    rng: Mutex<u64>,
+}
+
+impl Served {
+    fn next_fault(&self) -> Option<Fault> {
+        let f = &self.faults;
+        if f.http_500 + f.drop + f.slow + f.rate_limit == 0.0 {
+            return None;
+        }
+        let x = {
+            let mut s = self.rng.lock().expect("rng");
+            *s ^= *s << 13;
+            *s ^= *s >> 7;
+            *s ^= *s << 17;
+            (*s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut edge = f.http_500;
+        if x < edge {
+            return Some(Fault::Http500);
+        }
+        edge += f.drop;
+        if x < edge {
+            return Some(Fault::Drop);
+        }
+        edge += f.slow;
+        if x < edge {
+            return Some(Fault::Slow);
+        }
+        edge += f.rate_limit;
+        (x < edge).then_some(Fault::RateLimit)
+    }
+}
+
+/// A running simulator: its URL, and a way to stop it.
+pub struct SimHandle {
+    /// `http://127.0.0.1:PORT/WBXService/XMLService`
+    pub url: String,
+    pub addr: SocketAddr,
+    pub simulator: Arc<Simulator>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// Stops serving and waits until the server is gone.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Serves until stopped (Ctrl-C for `wbxprov sim serve`).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// An in-process simulator for `profile` on a free port, users in memory.
+pub async fn start(profile: SiteProfile) -> std::io::Result<SimHandle> {
+    let sim = Simulator::new(SimConfig::new(profile), Box::new(store::Memory))
+        .map_err(std::io::Error::other)?;
+    serve(sim, ServeOptions::default()).await
+}
+
+/// Serves `sim` over HTTP.
+pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
+    let addr = listener.local_addr()?;
+    let sim = Arc::new(sim);
+    let served = Arc::new(Served {
+        sim: sim.clone(),
+        latency: options.latency,
+        faults: options.faults,
+        rng: Mutex::new(options.seed.max(1)),
+    });
+    let app = Router::new()
+        .route("/WBXService/XMLService", post(xml_service))
+        .with_state(served);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(SimHandle {
+        url: format!("http://{addr}/WBXService/XMLService"),
+        addr,
+        simulator: sim,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+async fn xml_service(State(served): State<Arc<Served>>, body: Bytes) -> Response {
+    if !served.latency.is_zero() {
+        tokio::time::sleep(served.latency).await;
+    }
+    match served.next_fault() {
+        Some(Fault::Http500) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+        }
+        Some(Fault::Drop) => {
+            // A body that fails at once: the server closes the connection mid-answer.
+            let stream = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection"))
+            });
+            return Response::new(Body::from_stream(stream));
+        }
+        Some(Fault::RateLimit) => return xml(200, failure("000045", "API Rate Limit Reached")),
+        Some(Fault::Slow) => tokio::time::sleep(served.faults.slow_by).await,
+        None => {}
+    }
+    let (status, answer) = served.sim.handle(&body);
+    xml(status, answer)
+}
+
+fn xml(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")], body).into_response()
+}

@@ -1,0 +1,617 @@
+//! A simulated Webex Meetings site: the user service as a real site behaves,
+//! for tests, demos and trying a sync before touching production.
+//!
+//! [`Simulator`] is the service itself (bytes in, bytes out, no I/O);
+//! [`http`] serves it over HTTP with latency and reproducible faults;
+//! [`store`] keeps its users in memory or in SQLite. It reads requests with
+//! wbxprov's own wire layer and refuses changes with wbxprov's own validator,
+//! answering the way the live service does ("Attribute X needs to be Y",
+//! "Can't set field", "User limit exceeded for Session Type",
+//! `exceededSiteHostLimit`).
+
+pub mod http;
+mod site_xml;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use http::{FaultSpec, ServeOptions, SimHandle, serve, start};
+pub use site_xml::{getsite_response, meeting_types_response};
+pub use store::{Store, StoredUser};
+
+use crate::ops::{Direction, OrderBy};
+use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
+use crate::secret::Secret;
+use crate::site::{LicenceLimits, SessionTypeLimit, SiteProfile};
+use crate::validate::{self, Rule, Violation};
+use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
+use crate::xml::request::{IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request};
+use crate::xml::{Secrets, ServiceError, ServiceFailure};
+
+/// The simulator's admin when neither the environment nor the caller says otherwise.
+pub const DEFAULT_ADMIN_ID: &str = "admin";
+/// Printed at start; a simulator holds no real secret.
+pub const DEFAULT_ADMIN_PASSWORD: &str = "wbxprov-sim";
+
+/// How the simulated site is set up.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub profile: SiteProfile,
+    pub admin_id: String,
+    pub admin_password: Secret,
+    /// An OAuth access token the site accepts for the admin, if any.
+    pub access_token: Option<Secret>,
+    /// How long a session ticket lives.
+    pub ticket_ttl: Duration,
+    /// Requests per minute before 000045 "API Rate Limit Reached" (`None`: no limit).
+    pub requests_per_minute: Option<u32>,
+}
+
+impl SimConfig {
+    /// A site from `profile`, the admin from `WBXPROV_SIM_ADMIN_ID` /
+    /// `WBXPROV_SIM_ADMIN_PASSWORD` or the documented defaults.
+    pub fn new(profile: SiteProfile) -> Self {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        SimConfig {
+            profile,
+            admin_id: var("WBXPROV_SIM_ADMIN_ID").unwrap_or_else(|| DEFAULT_ADMIN_ID.into()),
+            admin_password: Secret::from(
+                var("WBXPROV_SIM_ADMIN_PASSWORD").unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into()),
+            ),
+            access_token: var("WBXPROV_SIM_ACCESS_TOKEN").map(Secret::from),
+            ticket_ttl: Duration::from_secs(90 * 60),
+            requests_per_minute: None,
+        }
+    }
+}
+
+/// Who a request acts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Admin,
+    /// A site user without admin rights: may authenticate, may not manage users.
+    User,
+}
+
+struct Ticket {
+    role: Role,
+    expires: Instant,
+}
+
+struct State {
+    users: BTreeMap<String, StoredUser>,
+    tickets: HashMap<String, Ticket>,
+    next_user_id: i64,
+    recent: VecDeque<Instant>,
+    ticket_counter: u64,
+}
+
+/// The simulated service.
+pub struct Simulator {
+    config: SimConfig,
+    state: Mutex<State>,
+    store: Box<dyn Store>,
+}
+
+/// Attributes the service keeps for a user: what GetUser shows, plus the password.
+fn kept(key: &FlatKey) -> bool {
+    let info = key.attribute.info();
+    info.ops.get || key.attribute == Attribute::Password
+}
+
+fn failure(id: &str, reason: &str) -> String {
+    encode_failure(&ServiceError::from(ServiceFailure::new(id, reason)))
+}
+
+fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+impl Simulator {
+    pub fn new(config: SimConfig, store: Box<dyn Store>) -> Result<Self, store::StoreError> {
+        let users: BTreeMap<String, StoredUser> = store
+            .load()?
+            .into_iter()
+            .map(|u| (u.web_ex_id.to_lowercase(), u))
+            .collect();
+        let next_user_id = users.values().map(|u| u.user_id).max().unwrap_or(100_000_000) + 1;
+        Ok(Simulator {
+            config,
+            state: Mutex::new(State {
+                users,
+                tickets: HashMap::new(),
+                next_user_id,
+                recent: VecDeque::new(),
+                ticket_counter: 0,
+            }),
+            store,
+        })
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// Number of users the site holds.
+    pub fn user_count(&self) -> usize {
+        self.state.lock().expect("sim state").users.len()
+    }
+
+    /// Answers one request document: an HTTP status and a response document.
+    pub fn handle(&self, body: &[u8]) -> (u16, String) {
+        let request = match decode_request(body) {
+            Ok(r) => r,
+            Err(e) => {
+                // The live service answers malformed XML with a FAILURE, not an HTTP error.
+                return (200, failure("999999", &format!("Invalid XML request: {e}")));
+            }
+        };
+        let mut state = self.state.lock().expect("sim state");
+        (200, self.answer(&mut state, request))
+    }
+
+    fn answer(&self, state: &mut State, request: IncomingRequest) -> String {
+        let now = Instant::now();
+        if let Some(budget) = self.config.requests_per_minute {
+            while state
+                .recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
+            {
+                state.recent.pop_front();
+            }
+            if state.recent.len() >= budget as usize {
+                return failure("000045", "API Rate Limit Reached");
+            }
+            state.recent.push_back(now);
+        }
+        if let IncomingBody::AuthenticateUser { access_token } = &request.body {
+            return self.authenticate(state, &request.security, access_token.as_ref(), now);
+        }
+        let role = match self.caller(state, &request.security, now) {
+            Some(r) => r,
+            None => return failure("030002", "Incorrect user or password"),
+        };
+        let admin_only = !matches!(request.body, IncomingBody::GetSite | IncomingBody::LstMeetingType);
+        if admin_only && role != Role::Admin {
+            return failure("000001", "Access denied, additional privileges are required");
+        }
+        let result = match request.body {
+            IncomingBody::CreateUser(user) => self.create(state, user),
+            IncomingBody::SetUser(change) => self.set(state, change),
+            IncomingBody::GetUser { web_ex_id } => self.get(state, &web_ex_id),
+            IncomingBody::DelUser { web_ex_ids } => self.deactivate(state, &web_ex_ids),
+            IncomingBody::LstsummaryUser(q) => self.list(state, &q),
+            IncomingBody::GetSite => getsite_response(&self.config.profile).map_err(|e| e.to_string()),
+            IncomingBody::LstMeetingType => {
+                meeting_types_response(&self.config.profile).map_err(|e| e.to_string())
+            }
+            IncomingBody::AuthenticateUser { .. } => unreachable!("answered above"),
+        };
+        result.unwrap_or_else(|e| failure("999999", &e))
+    }
+
+    // -- authentication -------------------------------------------------------
+
+    /// The role of a request's credentials: a live ticket, or a password or token sent along.
+    fn caller(&self, state: &mut State, sec: &IncomingSecurity, now: Instant) -> Option<Role> {
+        if let Some(ticket) = &sec.session_ticket {
+            state.tickets.retain(|_, t| t.expires > now);
+            return state.tickets.get(ticket.expose()).map(|t| t.role);
+        }
+        if let Some(token) = &sec.access_token {
+            return self
+                .config
+                .access_token
+                .as_ref()
+                .is_some_and(|t| t == token)
+                .then_some(Role::Admin);
+        }
+        let id = sec.web_ex_id.as_deref()?;
+        let password = sec.password.as_ref()?;
+        if id == self.config.admin_id && password == &self.config.admin_password {
+            return Some(Role::Admin);
+        }
+        let user = state.users.get(&id.to_lowercase())?;
+        let matches = matches!(
+            user.flat.get(&FlatKey::new(Attribute::Password)),
+            Some(Value::Secret(s)) if s == password
+        );
+        let active = text(&user.flat, Attribute::Active) != Some("DEACTIVATED");
+        if !matches || !active {
+            return None;
+        }
+        let admin = user.flat.get(&FlatKey::new(Attribute::PrivilegeSiteAdmin)) == Some(&Value::Bool(true));
+        Some(if admin { Role::Admin } else { Role::User })
+    }
+
+    fn authenticate(
+        &self,
+        state: &mut State,
+        sec: &IncomingSecurity,
+        body_token: Option<&Secret>,
+        now: Instant,
+    ) -> String {
+        let role = match body_token.or(sec.access_token.as_ref()) {
+            Some(token) => self
+                .config
+                .access_token
+                .as_ref()
+                .is_some_and(|t| t == token)
+                .then_some(Role::Admin),
+            None => self.caller(state, &IncomingSecurity { session_ticket: None, ..sec.clone() }, now),
+        };
+        let Some(role) = role else {
+            return failure("030002", "Incorrect user or password");
+        };
+        state.ticket_counter += 1;
+        let ticket = format!("SIM{:016x}{:08x}", random_u64(), state.ticket_counter);
+        state.tickets.insert(
+            ticket.clone(),
+            Ticket {
+                role,
+                expires: now + self.config.ticket_ttl,
+            },
+        );
+        let create_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        encode_response((XmlNs::User, "authenticateUserResponse"), Secrets::Reveal, |b| {
+            b.text(XmlNs::User, "sessionTicket", &ticket);
+            b.text(XmlNs::User, "createTime", &create_ms.to_string());
+            b.text(XmlNs::User, "timeToLive", &self.config.ticket_ttl.as_secs().to_string());
+            Ok(())
+        })
+        .unwrap_or_else(|e| failure("999999", &e.to_string()))
+    }
+
+    // -- users -----------------------------------------------------------------
+
+    /// The profile with the licence counts the site holds now.
+    fn counted_profile(&self, state: &State) -> SiteProfile {
+        let mut profile = self.config.profile.clone();
+        if let Some(limits) = &mut profile.limits {
+            let active: Vec<&StoredUser> = state
+                .users
+                .values()
+                .filter(|u| text(&u.flat, Attribute::Active) != Some("DEACTIVATED"))
+                .collect();
+            limits.current_site_hosts = Some(active.len() as u32);
+            for l in &mut limits.session_types {
+                let holding = active
+                    .iter()
+                    .filter(|u| {
+                        matches!(u.flat.get(&FlatKey::new(Attribute::MeetingTypes)),
+                            Some(Value::IntList(ids)) if ids.contains(&l.id))
+                    })
+                    .count();
+                l.current_hosts = Some(holding as u32);
+            }
+        }
+        profile
+    }
+
+    fn create(&self, state: &mut State, user: FlatUser) -> Result<String, String> {
+        let Some(id) = text(&user, Attribute::WebExId).map(str::to_owned) else {
+            return Ok(failure("999999", "webExId is required"));
+        };
+        let profile = self.counted_profile(state);
+        if let Some(answer) = refusal(validate::validate(&user, validate::Operation::Create, &profile)) {
+            return Ok(answer);
+        }
+        if state.users.contains_key(&id.to_lowercase()) {
+            return Ok(failure("030004", "User name already exists"));
+        }
+        if let Some(email) = text(&user, Attribute::Email) {
+            if email_taken(state, email, None) {
+                return Ok(failure("030005", "E-mail address already exists"));
+            }
+        }
+        let user_id = state.next_user_id;
+        state.next_user_id += 1;
+        let mut flat: FlatUser = user.into_iter().filter(|(k, _)| kept(k)).collect();
+        let url = personal_url(state, &id);
+        flat.insert(FlatKey::new(Attribute::PersonalUrl), Value::Text(url));
+        flat.insert(FlatKey::new(Attribute::UserId), Value::Int(user_id));
+        flat.insert(FlatKey::new(Attribute::RegistrationDate), Value::Text(now_date()));
+        if text(&flat, Attribute::Active).is_none() {
+            flat.insert(FlatKey::new(Attribute::Active), Value::Text("ACTIVATED".into()));
+        }
+        let stored = StoredUser {
+            web_ex_id: id.clone(),
+            user_id,
+            flat,
+        };
+        self.store.save(&stored).map_err(|e| e.to_string())?;
+        state.users.insert(id.to_lowercase(), stored);
+        encode_response((XmlNs::User, "createUserResponse"), Secrets::Mask, |b| {
+            b.text(XmlNs::User, "userId", &user_id.to_string());
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn set(&self, state: &mut State, change: FlatUser) -> Result<String, String> {
+        let Some(id) = text(&change, Attribute::WebExId).map(str::to_owned) else {
+            return Ok(failure("999999", "webExId is required"));
+        };
+        let key = id.to_lowercase();
+        if !state.users.contains_key(&key) {
+            return Ok(failure("030001", "Corresponding User not found"));
+        }
+        let mut profile = self.counted_profile(state);
+        // A change to an active user takes no new host licence.
+        let already_active =
+            text(&state.users[&key].flat, Attribute::Active) != Some("DEACTIVATED");
+        if already_active {
+            if let Some(l) = &mut profile.limits {
+                l.current_site_hosts = None;
+            }
+        }
+        if let Some(answer) = refusal(validate::validate(&change, validate::Operation::Update, &profile)) {
+            return Ok(answer);
+        }
+        let new_id = text(&change, Attribute::NewWebExId).map(str::to_owned);
+        if let Some(new) = &new_id {
+            if new.to_lowercase() != key && state.users.contains_key(&new.to_lowercase()) {
+                return Ok(failure("030004", "User name already exists"));
+            }
+        }
+        if let Some(email) = text(&change, Attribute::Email) {
+            if email_taken(state, email, Some(&key)) {
+                return Ok(failure("030005", "E-mail address already exists"));
+            }
+        }
+        let mut stored = state.users.remove(&key).expect("checked above");
+        for (k, v) in change.into_iter().filter(|(k, _)| kept(k)) {
+            if k.attribute != Attribute::WebExId {
+                stored.flat.insert(k, v);
+            }
+        }
+        if let Some(new) = new_id {
+            self.store.delete(&stored.web_ex_id).map_err(|e| e.to_string())?;
+            stored.web_ex_id = new.clone();
+            stored.flat.insert(FlatKey::new(Attribute::WebExId), Value::Text(new));
+        }
+        self.store.save(&stored).map_err(|e| e.to_string())?;
+        state.users.insert(stored.web_ex_id.to_lowercase(), stored);
+        encode_response((XmlNs::User, "setUserResponse"), Secrets::Mask, |_| Ok(()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn get(&self, state: &State, id: &str) -> Result<String, String> {
+        let Some(user) = state.users.get(&id.to_lowercase()) else {
+            return Ok(failure("030001", "Corresponding User not found"));
+        };
+        let shown: FlatUser = user
+            .flat
+            .iter()
+            .filter(|(k, _)| k.attribute.info().ops.get)
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        encode_response((XmlNs::User, "getUserResponse"), Secrets::Reveal, |b| {
+            b.user(&shown, UserOperation::Get)
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn deactivate(&self, state: &mut State, ids: &[String]) -> Result<String, String> {
+        if ids.is_empty() || ids.len() > crate::ops::DEL_USER_MAX {
+            return Ok(failure("999999", "DelUser takes 1 to 50 users"));
+        }
+        let mut statuses = Vec::new();
+        for id in ids {
+            let ok = match state.users.get_mut(&id.to_lowercase()) {
+                Some(user) => {
+                    user.flat.insert(
+                        FlatKey::new(Attribute::Active),
+                        Value::Text("DEACTIVATED".into()),
+                    );
+                    self.store.save(user).map_err(|e| e.to_string())?;
+                    true
+                }
+                None => false,
+            };
+            statuses.push((id.clone(), ok));
+        }
+        encode_response((XmlNs::User, "delUserResponse"), Secrets::Mask, |b| {
+            for (id, ok) in &statuses {
+                b.open(XmlNs::User, "user");
+                b.text(XmlNs::User, "webExId", id);
+                b.text(XmlNs::User, "status", if *ok { "SUCCESS" } else { "FAILURE" });
+                b.close();
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn list(&self, state: &State, q: &ListQuery) -> Result<String, String> {
+        let mut users: Vec<&StoredUser> = state
+            .users
+            .values()
+            .filter(|u| {
+                q.web_ex_id.as_ref().is_none_or(|id| u.web_ex_id.eq_ignore_ascii_case(id))
+                    && q.email.as_ref().is_none_or(|e| {
+                        text(&u.flat, Attribute::Email).is_some_and(|x| x.eq_ignore_ascii_case(e))
+                    })
+                    && q.active
+                        .as_ref()
+                        .is_none_or(|a| text(&u.flat, Attribute::Active) == Some(a.as_str()))
+            })
+            .collect();
+        let order = if q.order.is_empty() {
+            vec![(OrderBy::WebExId, Direction::Asc)]
+        } else {
+            q.order.clone()
+        };
+        users.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|(by, dir)| {
+                    let o = sort_value(a, *by).cmp(&sort_value(b, *by));
+                    if *dir == Direction::Desc { o.reverse() } else { o }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let total = users.len();
+        let start = q.start_from.unwrap_or(1).max(1) as usize;
+        let max = q.maximum_num.unwrap_or(500).clamp(1, 500) as usize;
+        let page: Vec<&StoredUser> = users.into_iter().skip(start - 1).take(max).collect();
+        if page.is_empty() {
+            return Ok(failure("000015", "Sorry, no record found"));
+        }
+        let u = XmlNs::User;
+        encode_response((u, "lstsummaryUserResponse"), Secrets::Mask, |b| {
+            for user in &page {
+                b.open(u, "user");
+                b.text(u, "webExId", &user.web_ex_id);
+                for (a, name) in [
+                    (Attribute::FirstName, "firstName"),
+                    (Attribute::LastName, "lastName"),
+                    (Attribute::Email, "email"),
+                    (Attribute::RegistrationDate, "registrationDate"),
+                    (Attribute::Active, "active"),
+                ] {
+                    b.text(u, name, text(&user.flat, a).unwrap_or(""));
+                }
+                if let Some(Value::Int(tz)) = user.flat.get(&FlatKey::new(Attribute::TimeZoneID)) {
+                    b.text(u, "timeZoneID", &tz.to_string());
+                }
+                b.close();
+            }
+            b.open(u, "matchingRecords");
+            b.text(XmlNs::Service, "total", &total.to_string());
+            b.text(XmlNs::Service, "returned", &page.len().to_string());
+            b.text(XmlNs::Service, "startFrom", &start.to_string());
+            b.close();
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+fn sort_value(u: &StoredUser, by: OrderBy) -> String {
+    match by {
+        OrderBy::Uid => format!("{:020}", u.user_id),
+        OrderBy::WebExId => u.web_ex_id.to_lowercase(),
+        OrderBy::FirstName => text(&u.flat, Attribute::FirstName).unwrap_or("").to_lowercase(),
+        OrderBy::LastName => text(&u.flat, Attribute::LastName).unwrap_or("").to_lowercase(),
+        OrderBy::Email => text(&u.flat, Attribute::Email).unwrap_or("").to_lowercase(),
+        OrderBy::Active => text(&u.flat, Attribute::Active).unwrap_or("").to_owned(),
+        OrderBy::RegDate => {
+            // MM/DD/YYYY HH:MM:SS sorts as YYYYMMDDHHMMSS.
+            let d = text(&u.flat, Attribute::RegistrationDate).unwrap_or("");
+            if d.len() == 19 {
+                format!("{}{}{}{}", &d[6..10], &d[0..2], &d[3..5], &d[11..])
+            } else {
+                d.to_owned()
+            }
+        }
+    }
+}
+
+fn email_taken(state: &State, email: &str, except: Option<&str>) -> bool {
+    state.users.iter().any(|(k, u)| {
+        Some(k.as_str()) != except
+            && text(&u.flat, Attribute::Email).is_some_and(|e| e.eq_ignore_ascii_case(email))
+    })
+}
+
+/// A personal room URL from the webExId, unique on the site (the service generates it).
+fn personal_url(state: &State, web_ex_id: &str) -> String {
+    let base: String = web_ex_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(60)
+        .collect();
+    let base = if base.is_empty() { "user".to_owned() } else { base.to_lowercase() };
+    let taken = |url: &str| {
+        state
+            .users
+            .values()
+            .any(|u| text(&u.flat, Attribute::PersonalUrl) == Some(url))
+    };
+    if !taken(&base) {
+        return base;
+    }
+    (2..).map(|n| format!("{base}{n}")).find(|u| !taken(u)).expect("some suffix is free")
+}
+
+/// The live service reports one problem at a time, in its own words.
+fn refusal(violations: Vec<Violation>) -> Option<String> {
+    let v = violations.into_iter().next()?;
+    let info = v.attribute.attribute.info();
+    let element = info.segments.last().map_or(info.name, |s| s.name);
+    Some(match v.rule {
+        Rule::Feature => match info.value_type.scalar() {
+            ScalarType::Bool => failure("999999", &format!("Attribute {element} needs to be false")),
+            ScalarType::Int { .. } => failure("999999", &format!("Attribute {element} needs to be 0")),
+            _ => failure("999999", &format!("Can't set field {element}")),
+        },
+        Rule::LicenceLimit if v.attribute.attribute == Attribute::MeetingTypes => {
+            failure("030036", "User limit exceeded for Session Type")
+        }
+        Rule::LicenceLimit => failure("030048", "exceededSiteHostLimit"),
+        _ => failure("999999", &format!("Invalid value for {element}: {}", v.message)),
+    })
+}
+
+/// `MM/DD/YYYY HH:MM:SS` in UTC, without a date library.
+fn now_date() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{month:02}/{day:02}/{year:04} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
+/// A profile with every feature on, the usual session types and generous
+/// licences: what `wbxprov demo` and `sim serve` use without `--site`.
+pub fn default_profile() -> SiteProfile {
+    let mut profile = SiteProfile::new();
+    profile.site_name = Some("sim".into());
+    for f in crate::schema::FEATURES.iter() {
+        profile.set_feature(f.feature, true);
+    }
+    profile.meeting_types = vec![
+        crate::site::SessionType { id: 214, name: Some("PRO".into()), service: Some("MeetingCenter".into()) },
+        crate::site::SessionType { id: 216, name: Some("ONS".into()), service: Some("EventCenter".into()) },
+    ];
+    profile.limits = Some(LicenceLimits {
+        site_hosts: Some(10_000),
+        current_site_hosts: None,
+        session_types: vec![SessionTypeLimit { id: 214, hosts: 10_000, current_hosts: None }],
+    });
+    profile
+}
