@@ -236,5 +236,10 @@ async fn xml_service(State(served): State<Arc<Served>>, body: Bytes) -> Response
 
 fn xml(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    (status, [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
+        body,
+    )
+        .into_response()
 }

@@ -27,7 +27,9 @@ use crate::secret::Secret;
 use crate::site::{LicenceLimits, SessionTypeLimit, SiteProfile};
 use crate::validate::{self, Rule, Violation};
 use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
-use crate::xml::request::{IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request};
+use crate::xml::request::{
+    IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request,
+};
 use crate::xml::{Secrets, ServiceError, ServiceFailure};
 
 /// The simulator's admin when neither the environment nor the caller says otherwise.
@@ -119,7 +121,12 @@ impl Simulator {
             .into_iter()
             .map(|u| (u.web_ex_id.to_lowercase(), u))
             .collect();
-        let next_user_id = users.values().map(|u| u.user_id).max().unwrap_or(100_000_000) + 1;
+        let next_user_id = users
+            .values()
+            .map(|u| u.user_id)
+            .max()
+            .unwrap_or(100_000_000)
+            + 1;
         Ok(Simulator {
             config,
             state: Mutex::new(State {
@@ -177,9 +184,15 @@ impl Simulator {
             Some(r) => r,
             None => return failure("030002", "Incorrect user or password"),
         };
-        let admin_only = !matches!(request.body, IncomingBody::GetSite | IncomingBody::LstMeetingType);
+        let admin_only = !matches!(
+            request.body,
+            IncomingBody::GetSite | IncomingBody::LstMeetingType
+        );
         if admin_only && role != Role::Admin {
-            return failure("000001", "Access denied, additional privileges are required");
+            return failure(
+                "000001",
+                "Access denied, additional privileges are required",
+            );
         }
         let result = match request.body {
             IncomingBody::CreateUser(user) => self.create(state, user),
@@ -187,7 +200,9 @@ impl Simulator {
             IncomingBody::GetUser { web_ex_id } => self.get(state, &web_ex_id),
             IncomingBody::DelUser { web_ex_ids } => self.deactivate(state, &web_ex_ids),
             IncomingBody::LstsummaryUser(q) => self.list(state, &q),
-            IncomingBody::GetSite => getsite_response(&self.config.profile).map_err(|e| e.to_string()),
+            IncomingBody::GetSite => {
+                getsite_response(&self.config.profile).map_err(|e| e.to_string())
+            }
             IncomingBody::LstMeetingType => {
                 meeting_types_response(&self.config.profile).map_err(|e| e.to_string())
             }
@@ -226,7 +241,8 @@ impl Simulator {
         if !matches || !active {
             return None;
         }
-        let admin = user.flat.get(&FlatKey::new(Attribute::PrivilegeSiteAdmin)) == Some(&Value::Bool(true));
+        let admin =
+            user.flat.get(&FlatKey::new(Attribute::PrivilegeSiteAdmin)) == Some(&Value::Bool(true));
         Some(if admin { Role::Admin } else { Role::User })
     }
 
@@ -244,7 +260,14 @@ impl Simulator {
                 .as_ref()
                 .is_some_and(|t| t == token)
                 .then_some(Role::Admin),
-            None => self.caller(state, &IncomingSecurity { session_ticket: None, ..sec.clone() }, now),
+            None => self.caller(
+                state,
+                &IncomingSecurity {
+                    session_ticket: None,
+                    ..sec.clone()
+                },
+                now,
+            ),
         };
         let Some(role) = role else {
             return failure("030002", "Incorrect user or password");
@@ -262,12 +285,20 @@ impl Simulator {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
-        encode_response((XmlNs::User, "authenticateUserResponse"), Secrets::Reveal, |b| {
-            b.text(XmlNs::User, "sessionTicket", &ticket);
-            b.text(XmlNs::User, "createTime", &create_ms.to_string());
-            b.text(XmlNs::User, "timeToLive", &self.config.ticket_ttl.as_secs().to_string());
-            Ok(())
-        })
+        encode_response(
+            (XmlNs::User, "authenticateUserResponse"),
+            Secrets::Reveal,
+            |b| {
+                b.text(XmlNs::User, "sessionTicket", &ticket);
+                b.text(XmlNs::User, "createTime", &create_ms.to_string());
+                b.text(
+                    XmlNs::User,
+                    "timeToLive",
+                    &self.config.ticket_ttl.as_secs().to_string(),
+                );
+                Ok(())
+            },
+        )
         .unwrap_or_else(|e| failure("999999", &e.to_string()))
     }
 
@@ -302,16 +333,20 @@ impl Simulator {
             return Ok(failure("999999", "webExId is required"));
         };
         let profile = self.counted_profile(state);
-        if let Some(answer) = refusal(validate::validate(&user, validate::Operation::Create, &profile)) {
+        if let Some(answer) = refusal(validate::validate(
+            &user,
+            validate::Operation::Create,
+            &profile,
+        )) {
             return Ok(answer);
         }
         if state.users.contains_key(&id.to_lowercase()) {
             return Ok(failure("030004", "User name already exists"));
         }
-        if let Some(email) = text(&user, Attribute::Email) {
-            if email_taken(state, email, None) {
-                return Ok(failure("030005", "E-mail address already exists"));
-            }
+        if let Some(email) = text(&user, Attribute::Email)
+            && email_taken(state, email, None)
+        {
+            return Ok(failure("030005", "E-mail address already exists"));
         }
         let user_id = state.next_user_id;
         state.next_user_id += 1;
@@ -319,9 +354,15 @@ impl Simulator {
         let url = personal_url(state, &id);
         flat.insert(FlatKey::new(Attribute::PersonalUrl), Value::Text(url));
         flat.insert(FlatKey::new(Attribute::UserId), Value::Int(user_id));
-        flat.insert(FlatKey::new(Attribute::RegistrationDate), Value::Text(now_date()));
+        flat.insert(
+            FlatKey::new(Attribute::RegistrationDate),
+            Value::Text(now_date()),
+        );
         if text(&flat, Attribute::Active).is_none() {
-            flat.insert(FlatKey::new(Attribute::Active), Value::Text("ACTIVATED".into()));
+            flat.insert(
+                FlatKey::new(Attribute::Active),
+                Value::Text("ACTIVATED".into()),
+            );
         }
         let stored = StoredUser {
             web_ex_id: id.clone(),
@@ -349,24 +390,27 @@ impl Simulator {
         // A change to an active user takes no new host licence.
         let already_active =
             text(&state.users[&key].flat, Attribute::Active) != Some("DEACTIVATED");
-        if already_active {
-            if let Some(l) = &mut profile.limits {
-                l.current_site_hosts = None;
-            }
+        if already_active && let Some(l) = &mut profile.limits {
+            l.current_site_hosts = None;
         }
-        if let Some(answer) = refusal(validate::validate(&change, validate::Operation::Update, &profile)) {
+        if let Some(answer) = refusal(validate::validate(
+            &change,
+            validate::Operation::Update,
+            &profile,
+        )) {
             return Ok(answer);
         }
         let new_id = text(&change, Attribute::NewWebExId).map(str::to_owned);
-        if let Some(new) = &new_id {
-            if new.to_lowercase() != key && state.users.contains_key(&new.to_lowercase()) {
-                return Ok(failure("030004", "User name already exists"));
-            }
+        if let Some(new) = &new_id
+            && new.to_lowercase() != key
+            && state.users.contains_key(&new.to_lowercase())
+        {
+            return Ok(failure("030004", "User name already exists"));
         }
-        if let Some(email) = text(&change, Attribute::Email) {
-            if email_taken(state, email, Some(&key)) {
-                return Ok(failure("030005", "E-mail address already exists"));
-            }
+        if let Some(email) = text(&change, Attribute::Email)
+            && email_taken(state, email, Some(&key))
+        {
+            return Ok(failure("030005", "E-mail address already exists"));
         }
         let mut stored = state.users.remove(&key).expect("checked above");
         for (k, v) in change.into_iter().filter(|(k, _)| kept(k)) {
@@ -375,9 +419,13 @@ impl Simulator {
             }
         }
         if let Some(new) = new_id {
-            self.store.delete(&stored.web_ex_id).map_err(|e| e.to_string())?;
+            self.store
+                .delete(&stored.web_ex_id)
+                .map_err(|e| e.to_string())?;
             stored.web_ex_id = new.clone();
-            stored.flat.insert(FlatKey::new(Attribute::WebExId), Value::Text(new));
+            stored
+                .flat
+                .insert(FlatKey::new(Attribute::WebExId), Value::Text(new));
         }
         self.store.save(&stored).map_err(|e| e.to_string())?;
         state.users.insert(stored.web_ex_id.to_lowercase(), stored);
@@ -424,7 +472,11 @@ impl Simulator {
             for (id, ok) in &statuses {
                 b.open(XmlNs::User, "user");
                 b.text(XmlNs::User, "webExId", id);
-                b.text(XmlNs::User, "status", if *ok { "SUCCESS" } else { "FAILURE" });
+                b.text(
+                    XmlNs::User,
+                    "status",
+                    if *ok { "SUCCESS" } else { "FAILURE" },
+                );
                 b.close();
             }
             Ok(())
@@ -437,7 +489,9 @@ impl Simulator {
             .users
             .values()
             .filter(|u| {
-                q.web_ex_id.as_ref().is_none_or(|id| u.web_ex_id.eq_ignore_ascii_case(id))
+                q.web_ex_id
+                    .as_ref()
+                    .is_none_or(|id| u.web_ex_id.eq_ignore_ascii_case(id))
                     && q.email.as_ref().is_none_or(|e| {
                         text(&u.flat, Attribute::Email).is_some_and(|x| x.eq_ignore_ascii_case(e))
                     })
@@ -456,7 +510,11 @@ impl Simulator {
                 .iter()
                 .map(|(by, dir)| {
                     let o = sort_value(a, *by).cmp(&sort_value(b, *by));
-                    if *dir == Direction::Desc { o.reverse() } else { o }
+                    if *dir == Direction::Desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
                 })
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
@@ -502,8 +560,12 @@ fn sort_value(u: &StoredUser, by: OrderBy) -> String {
     match by {
         OrderBy::Uid => format!("{:020}", u.user_id),
         OrderBy::WebExId => u.web_ex_id.to_lowercase(),
-        OrderBy::FirstName => text(&u.flat, Attribute::FirstName).unwrap_or("").to_lowercase(),
-        OrderBy::LastName => text(&u.flat, Attribute::LastName).unwrap_or("").to_lowercase(),
+        OrderBy::FirstName => text(&u.flat, Attribute::FirstName)
+            .unwrap_or("")
+            .to_lowercase(),
+        OrderBy::LastName => text(&u.flat, Attribute::LastName)
+            .unwrap_or("")
+            .to_lowercase(),
         OrderBy::Email => text(&u.flat, Attribute::Email).unwrap_or("").to_lowercase(),
         OrderBy::Active => text(&u.flat, Attribute::Active).unwrap_or("").to_owned(),
         OrderBy::RegDate => {
@@ -532,7 +594,11 @@ fn personal_url(state: &State, web_ex_id: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         .take(60)
         .collect();
-    let base = if base.is_empty() { "user".to_owned() } else { base.to_lowercase() };
+    let base = if base.is_empty() {
+        "user".to_owned()
+    } else {
+        base.to_lowercase()
+    };
     let taken = |url: &str| {
         state
             .users
@@ -542,7 +608,10 @@ fn personal_url(state: &State, web_ex_id: &str) -> String {
     if !taken(&base) {
         return base;
     }
-    (2..).map(|n| format!("{base}{n}")).find(|u| !taken(u)).expect("some suffix is free")
+    (2..)
+        .map(|n| format!("{base}{n}"))
+        .find(|u| !taken(u))
+        .expect("some suffix is free")
 }
 
 /// The live service reports one problem at a time, in its own words.
@@ -552,15 +621,22 @@ fn refusal(violations: Vec<Violation>) -> Option<String> {
     let element = info.segments.last().map_or(info.name, |s| s.name);
     Some(match v.rule {
         Rule::Feature => match info.value_type.scalar() {
-            ScalarType::Bool => failure("999999", &format!("Attribute {element} needs to be false")),
-            ScalarType::Int { .. } => failure("999999", &format!("Attribute {element} needs to be 0")),
+            ScalarType::Bool => {
+                failure("999999", &format!("Attribute {element} needs to be false"))
+            }
+            ScalarType::Int { .. } => {
+                failure("999999", &format!("Attribute {element} needs to be 0"))
+            }
             _ => failure("999999", &format!("Can't set field {element}")),
         },
         Rule::LicenceLimit if v.attribute.attribute == Attribute::MeetingTypes => {
             failure("030036", "User limit exceeded for Session Type")
         }
         Rule::LicenceLimit => failure("030048", "exceededSiteHostLimit"),
-        _ => failure("999999", &format!("Invalid value for {element}: {}", v.message)),
+        _ => failure(
+            "999999",
+            &format!("Invalid value for {element}: {}", v.message),
+        ),
     })
 }
 
@@ -605,13 +681,25 @@ pub fn default_profile() -> SiteProfile {
         profile.set_feature(f.feature, true);
     }
     profile.meeting_types = vec![
-        crate::site::SessionType { id: 214, name: Some("PRO".into()), service: Some("MeetingCenter".into()) },
-        crate::site::SessionType { id: 216, name: Some("ONS".into()), service: Some("EventCenter".into()) },
+        crate::site::SessionType {
+            id: 214,
+            name: Some("PRO".into()),
+            service: Some("MeetingCenter".into()),
+        },
+        crate::site::SessionType {
+            id: 216,
+            name: Some("ONS".into()),
+            service: Some("EventCenter".into()),
+        },
     ];
     profile.limits = Some(LicenceLimits {
         site_hosts: Some(10_000),
         current_site_hosts: None,
-        session_types: vec![SessionTypeLimit { id: 214, hosts: 10_000, current_hosts: None }],
+        session_types: vec![SessionTypeLimit {
+            id: 214,
+            hosts: 10_000,
+            current_hosts: None,
+        }],
     });
     profile
 }

@@ -4,8 +4,8 @@
 
 use crate::schema::FEATURES;
 use crate::site::SiteProfile;
-use crate::xml::encode::{BodyWriter, EncodeError, XmlNs, encode_response};
 use crate::xml::Secrets;
+use crate::xml::encode::{BodyWriter, EncodeError, XmlNs, encode_response};
 
 /// An element under construction: children in insertion order.
 #[derive(Default)]

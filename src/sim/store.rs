@@ -90,7 +90,11 @@ impl Store for Sqlite {
             let flat = FlatUser::from_json(&object).map_err(|errors| {
                 StoreError(format!(
                     "{web_ex_id}: {}",
-                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ))
             })?;
             users.push(StoredUser {
