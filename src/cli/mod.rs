@@ -4,7 +4,10 @@
 mod attrs;
 pub mod config;
 mod decode;
+mod demo;
 mod render;
+mod rows;
+mod sim;
 mod site;
 mod user;
 mod validate;
@@ -55,6 +58,11 @@ enum Command {
     Validate(validate::Args),
     /// Get, create, update, deactivate, reactivate, list users; set a password.
     User(user::Args),
+    /// Run a simulated Webex Meetings site.
+    #[command(subcommand)]
+    Sim(sim::Command),
+    /// Provision demo users on an in-process simulated site and print the report.
+    Demo(demo::Args),
 }
 
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
@@ -96,6 +104,8 @@ pub fn main() -> ExitCode {
         Command::Site(command) => site::run(&command, &mut stdout),
         Command::Validate(args) => validate::run(&args, &mut stdout),
         Command::User(args) => user::run(&args, &mut stdout),
+        Command::Sim(command) => sim::run(&command, &mut stdout),
+        Command::Demo(args) => demo::run(&args, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -127,7 +127,7 @@ pub enum ErrorKind {
     Encode(EncodeError),
     /// The change broke the site's rules; nothing was sent.
     #[cfg(feature = "validate")]
-    #[error(transparent)]
+    #[error("{}", .0.violations_text())]
     Invalid(crate::validate::Invalid),
 }
 

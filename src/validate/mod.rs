@@ -189,8 +189,13 @@ impl Invalid {
             .web_ex_id
             .as_deref()
             .unwrap_or("(user without webExId)");
+        format!("{who}: {}", self.violations_text())
+    }
+
+    /// `2 violation(s), nothing sent (update)` and one indented line per violation.
+    pub fn violations_text(&self) -> String {
         let mut s = format!(
-            "{who}: {} violation(s), nothing sent ({})",
+            "{} violation(s), nothing sent ({})",
             self.violations.len(),
             self.operation.as_ref()
         );

@@ -1,0 +1,115 @@
+//! `wbxprov sim serve`: the simulated site on a local port.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::exit;
+use crate::sim::{self, FaultSpec, ServeOptions, SimConfig, Simulator, store};
+use crate::site::SiteProfile;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Serve the XML API at http://ADDR/WBXService/XMLService until stopped.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on the first line).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// The site: a GetSite response or a profile TOML (default: every feature on).
+    #[arg(long, value_name = "PROFILE")]
+    site: Option<PathBuf>,
+    /// Keep users in this SQLite file across restarts (default: in memory).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault probabilities, e.g. `500=0.05,drop=0.01,slow=0.1,ratelimit=0.02,slow-ms=2000`.
+    #[arg(long, value_parser = clap::value_parser!(FaultSpec))]
+    faults: Option<FaultSpec>,
+    /// Seed of the fault generator (same seed, same faults).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Requests per minute before 000045 "API Rate Limit Reached".
+    #[arg(long)]
+    rate_limit: Option<u32>,
+}
+
+impl clap::builder::ValueParserFactory for FaultSpec {
+    type Parser = fn(&str) -> Result<FaultSpec, String>;
+    fn value_parser() -> Self::Parser {
+        |s| s.parse()
+    }
+}
+
+pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
+    let Command::Serve(args) = command;
+    let profile = match &args.site {
+        Some(path) => match SiteProfile::load(path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        },
+        None => sim::default_profile(),
+    };
+    let store: Box<dyn store::Store> = match &args.state {
+        Some(path) => match store::Sqlite::open(path) {
+            Ok(s) => Box::new(s),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        },
+        None => Box::new(store::Memory),
+    };
+    let mut config = SimConfig::new(profile);
+    config.requests_per_minute = args.rate_limit;
+    let password_from_env = std::env::var_os("WBXPROV_SIM_ADMIN_PASSWORD").is_some();
+    let admin = config.admin_id.clone();
+    let simulator = match Simulator::new(config, store) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let options = ServeOptions {
+            addr: args.addr,
+            latency: Duration::from_millis(args.latency_ms),
+            faults: args.faults.unwrap_or_default(),
+            seed: args.seed,
+        };
+        let handle = match sim::serve(simulator, options).await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.addr);
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        };
+        writeln!(out, "listening on {}", handle.url)?;
+        if password_from_env {
+            writeln!(out, "admin: {admin} (password from WBXPROV_SIM_ADMIN_PASSWORD)")?;
+        } else {
+            writeln!(
+                out,
+                "admin: {admin} / password: {} (the documented default; set WBXPROV_SIM_ADMIN_ID and WBXPROV_SIM_ADMIN_PASSWORD to change)",
+                sim::DEFAULT_ADMIN_PASSWORD
+            )?;
+        }
+        writeln!(out, "users: {}", handle.simulator.user_count())?;
+        out.flush()?;
+        handle.wait().await;
+        Ok(exit::OK)
+    })
+}
