@@ -48,6 +48,25 @@ pub struct SessionType {
     pub service: Option<String>,
 }
 
+/// The admin a simulated site accepts. A test credential, not a real secret:
+/// it may sit in a profile file.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimulatorAdmin {
+    pub admin_id: String,
+    pub admin_password: String,
+}
+
+impl std::fmt::Debug for SimulatorAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SimulatorAdmin {{ admin_id: {:?}, admin_password: *** }}",
+            self.admin_id
+        )
+    }
+}
+
 /// Host licences of one session type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -80,6 +99,8 @@ pub struct SiteProfile {
     /// On Control-Hub-managed sites the Webex identity owns names, email, phones,
     /// password and webExId: SetUser cannot change them.
     pub control_hub_managed: bool,
+    /// For a simulated site only: the admin it accepts (`[simulator]` in TOML).
+    pub simulator_admin: Option<SimulatorAdmin>,
     /// Indexed by `Feature as usize`.
     features: Vec<bool>,
     /// The session types users may hold. Empty means "not known" (a hand-written
@@ -111,6 +132,7 @@ impl Default for SiteProfile {
         SiteProfile {
             site_name: None,
             control_hub_managed: false,
+            simulator_admin: None,
             features: vec![false; FEATURES.len()],
             meeting_types: Vec::new(),
             password_criteria: None,
@@ -269,6 +291,9 @@ impl SiteProfile {
         if let Some(managed) = file.control_hub_managed {
             profile.control_hub_managed = managed;
         }
+        if file.simulator.is_some() {
+            profile.simulator_admin = file.simulator;
+        }
         let mut unknown = Vec::new();
         for (name, on) in file.features {
             match (name.parse::<Feature>(), on.as_bool()) {
@@ -303,6 +328,7 @@ impl SiteProfile {
             site_name: self.site_name.clone(),
             get_site: None,
             control_hub_managed: Some(self.control_hub_managed),
+            simulator: self.simulator_admin.clone(),
             features: self
                 .features()
                 .map(|(f, on)| (f.info().name.to_owned(), toml::Value::Boolean(on)))
@@ -350,6 +376,8 @@ struct ProfileFile {
     get_site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     control_hub_managed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    simulator: Option<SimulatorAdmin>,
     /// Ordered as written (and as the catalogue lists features, when exported).
     #[serde(default)]
     features: toml::Table,

@@ -621,3 +621,39 @@ async fn futures_ids(c: &Client) -> Vec<(String, String)> {
         .map(|u| (u.web_ex_id, u.active.unwrap_or_default()))
         .collect()
 }
+
+#[tokio::test]
+async fn latency_delays_every_answer_and_the_profile_can_name_the_admin() {
+    let profile = SiteProfile::from_toml(
+        "[features]\nhqVideo = true\n[simulator]\nadminId = \"root\"\nadminPassword = \"r00t-sim\"\n",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    assert!(!format!("{profile:?}").contains("r00t-sim"));
+    let sim = Simulator::new(SimConfig::new(profile), Box::new(store::Memory)).unwrap();
+    let options = ServeOptions {
+        latency: Duration::from_millis(60),
+        ..ServeOptions::default()
+    };
+    let site = sim::serve(sim, options).await.unwrap();
+    let c = client(
+        &site.url,
+        AdminAuth::Password {
+            web_ex_id: "root".into(),
+            password: Secret::new("r00t-sim"),
+        },
+    );
+    let started = std::time::Instant::now();
+    c.get_site().await.unwrap();
+    // Two calls: AuthenticateUser and GetSite.
+    assert!(
+        started.elapsed() >= Duration::from_millis(120),
+        "{:?}",
+        started.elapsed()
+    );
+    let default_admin = client(&site.url, admin());
+    assert!(
+        default_admin.get_site().await.is_err(),
+        "the profile's admin replaces the default"
+    );
+}

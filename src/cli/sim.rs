@@ -69,9 +69,12 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         },
         None => Box::new(store::Memory),
     };
+    let password_from_profile = profile.simulator_admin.is_some();
     let mut config = SimConfig::new(profile);
+    let default_password = config.admin_password.expose() == sim::DEFAULT_ADMIN_PASSWORD;
     config.requests_per_minute = args.rate_limit;
     let password_from_env = std::env::var_os("WBXPROV_SIM_ADMIN_PASSWORD").is_some();
+
     let admin = config.admin_id.clone();
     let simulator = match Simulator::new(config, store) {
         Ok(s) => s,
@@ -100,6 +103,8 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         writeln!(out, "listening on {}", handle.url)?;
         if password_from_env {
             writeln!(out, "admin: {admin} (password from WBXPROV_SIM_ADMIN_PASSWORD)")?;
+        } else if password_from_profile && !default_password {
+            writeln!(out, "admin: {admin} (password from the profile's [simulator])")?;
         } else {
             writeln!(
                 out,

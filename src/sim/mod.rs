@@ -52,16 +52,22 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// A site from `profile`, the admin from `WBXPROV_SIM_ADMIN_ID` /
-    /// `WBXPROV_SIM_ADMIN_PASSWORD` or the documented defaults.
+    /// A site from `profile`; the admin from `WBXPROV_SIM_ADMIN_ID` /
+    /// `WBXPROV_SIM_ADMIN_PASSWORD`, else the profile's `[simulator]`, else the
+    /// documented defaults.
     pub fn new(profile: SiteProfile) -> Self {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        let from_profile = profile.simulator_admin.clone();
+        let admin_id = var("WBXPROV_SIM_ADMIN_ID")
+            .or_else(|| from_profile.as_ref().map(|a| a.admin_id.clone()))
+            .unwrap_or_else(|| DEFAULT_ADMIN_ID.into());
+        let admin_password = var("WBXPROV_SIM_ADMIN_PASSWORD")
+            .or_else(|| from_profile.map(|a| a.admin_password))
+            .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into());
         SimConfig {
             profile,
-            admin_id: var("WBXPROV_SIM_ADMIN_ID").unwrap_or_else(|| DEFAULT_ADMIN_ID.into()),
-            admin_password: Secret::from(
-                var("WBXPROV_SIM_ADMIN_PASSWORD").unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into()),
-            ),
+            admin_id,
+            admin_password: Secret::from(admin_password),
             access_token: var("WBXPROV_SIM_ACCESS_TOKEN").map(Secret::from),
             ticket_ttl: Duration::from_secs(90 * 60),
             requests_per_minute: None,
