@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use wbxprov::Secret;
 use wbxprov::ops::*;
 
-use wbxprov::schema::{ATTRIBUTES, AttributeInfo, FlatKey, FlatUser, User, Value};
+use wbxprov::schema::{ATTRIBUTES, FlatKey, FlatUser, User, Value};
 use wbxprov::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
 use wbxprov::xml::{EncodeError, Form, Secrets};
 
@@ -172,20 +172,6 @@ fn set_user_golden_writes_only_the_change_and_new_web_ex_id_last() {
     );
 }
 
-/// Every attribute `keep` selects, repeated groups in every occurrence.
-fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> FlatUser {
-    let mut user = FlatUser::new();
-    for info in ATTRIBUTES.iter().filter(|a| keep(a)) {
-        for slot in 0..info.repeat.map_or(1, |r| r.max) {
-            user.insert(
-                FlatKey::with_slot(info.attribute, slot),
-                common::sample_value(info, slot),
-            );
-        }
-    }
-    user
-}
-
 /// The catalogue's paths present in a request document.
 fn paths_in(xml: &str) -> BTreeSet<(String, u8)> {
     let doc = wbxprov::xml::tree::parse(xml.as_bytes()).unwrap();
@@ -216,9 +202,12 @@ fn paths_in(xml: &str) -> BTreeSet<(String, u8)> {
 #[test]
 fn every_writable_attribute_is_in_an_all_attributes_golden() {
     let create = CreateUser {
-        user: all_attributes(|a| a.ops.create),
+        user: common::all_attributes(|a| a.ops.create),
     };
-    let set = SetUser::new("jdoe", all_attributes(|a| a.ops.set && a.name != "webExId"));
+    let set = SetUser::new(
+        "jdoe",
+        common::all_attributes(|a| a.ops.set && a.name != "webExId"),
+    );
     both_forms("createuser-all-attributes", &create, &admin(), false);
     both_forms("setuser-all-attributes", &set, &ticket(), false);
     let mut on_the_wire = paths_in(&encode(&create, &admin(), Form::Plain, Secrets::Mask).unwrap());
@@ -244,7 +233,7 @@ fn every_writable_attribute_is_in_an_all_attributes_golden() {
 #[test]
 fn every_2011_attribute_in_one_create_user_validates_against_the_xsd() {
     // `source` says where each row comes from; rows from the 2011 XSD start with `XSD`.
-    let user = all_attributes(|a| a.ops.create && a.source.starts_with("XSD"));
+    let user = common::all_attributes(|a| a.ops.create && a.source.starts_with("XSD"));
     assert!(user.len() > 150, "only {} values", user.len());
     let qualified = encode(
         &CreateUser { user },
@@ -255,7 +244,7 @@ fn every_2011_attribute_in_one_create_user_validates_against_the_xsd() {
     .unwrap();
     xsd_valid("createuser-2011-all", &qualified);
     let change =
-        all_attributes(|a| a.ops.set && a.name != "webExId" && a.source.starts_with("XSD"));
+        common::all_attributes(|a| a.ops.set && a.name != "webExId" && a.source.starts_with("XSD"));
     let qualified = encode(
         &SetUser::new("jdoe", change),
         &ticket(),

@@ -5,23 +5,10 @@ mod common;
 
 use wbxprov::Secret;
 use wbxprov::ops::*;
-use wbxprov::schema::{ATTRIBUTES, FlatKey, FlatUser};
+
 use wbxprov::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
 use wbxprov::xml::request::{IncomingBody, decode_request};
 use wbxprov::xml::{Form, Secrets};
-
-fn all_attributes(keep: impl Fn(&wbxprov::AttributeInfo) -> bool) -> FlatUser {
-    let mut user = FlatUser::new();
-    for info in ATTRIBUTES.iter().filter(|a| keep(a)) {
-        for slot in 0..info.repeat.map_or(1, |r| r.max) {
-            user.insert(
-                FlatKey::with_slot(info.attribute, slot),
-                common::sample_value(info, slot),
-            );
-        }
-    }
-    user
-}
 
 fn security() -> SecurityContext {
     SecurityContext {
@@ -45,7 +32,7 @@ fn both<R: Request>(request: &R) -> Vec<wbxprov::xml::request::IncomingRequest> 
 
 #[test]
 fn create_and_set_payloads_round_trip_over_every_writable_attribute() {
-    let user = all_attributes(|a| a.ops.create);
+    let user = common::all_attributes(|a| a.ops.create);
     for incoming in both(&CreateUser { user: user.clone() }) {
         assert_eq!(incoming.operation, Operation::CreateUser);
         assert_eq!(incoming.body, IncomingBody::CreateUser(user.clone()));
@@ -56,7 +43,7 @@ fn create_and_set_payloads_round_trip_over_every_writable_attribute() {
         );
         assert_eq!(incoming.security.site_name.as_deref(), Some("example"));
     }
-    let change = all_attributes(|a| a.ops.set && a.name != "webExId");
+    let change = common::all_attributes(|a| a.ops.set && a.name != "webExId");
     let request = SetUser::new("jdoe", change);
     for incoming in both(&request) {
         assert_eq!(incoming.body, IncomingBody::SetUser(request.change.clone()));

@@ -71,6 +71,47 @@ fn operation_parser() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(crate::ops::Operation::VARIANTS)
 }
 
+/// A user as a flat JSON object in a file (`-`: standard input); every problem
+/// of the file listed in the error.
+fn read_flat_user(path: &std::path::Path) -> Result<crate::schema::FlatUser, String> {
+    let bytes = read_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let mut object = match json {
+        serde_json::Value::Object(o) => o,
+        _ => {
+            return Err(format!(
+                "{}: expected a flat JSON object of attributes",
+                path.display()
+            ));
+        }
+    };
+    resolve_env_references(&mut object)?;
+    crate::schema::FlatUser::from_json(&object).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        format!("{}:\n{}", path.display(), lines.join("\n"))
+    })
+}
+
+/// Replaces `{"env": "NAME"}` values with the variable's text, so that
+/// secrets can stay out of files.
+fn resolve_env_references(
+    object: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    for (key, value) in object.iter_mut() {
+        let serde_json::Value::Object(reference) = value else {
+            continue;
+        };
+        let Some(serde_json::Value::String(name)) = reference.get("env") else {
+            continue;
+        };
+        let text = std::env::var(name)
+            .map_err(|_| format!("{key}: environment variable {name} is not set"))?;
+        *value = serde_json::Value::String(text);
+    }
+    Ok(())
+}
+
 /// A file's bytes, or standard input's for `-`.
 fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     if path.as_os_str() == "-" {

@@ -4,8 +4,6 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use serde_json::{Map, Value as Json};
-
 use super::config::env;
 use super::exit;
 use crate::ops::*;
@@ -59,7 +57,7 @@ fn render(args: &Args) -> Result<String, Unusable> {
     let operation: Operation = args.operation.parse().expect("clap checked the name");
     let security = security_context(args)?;
     let user = match &args.user {
-        Some(path) => read_user(path)?,
+        Some(path) => super::read_flat_user(path).map_err(Unusable)?,
         None => FlatUser::new(),
     };
     let form = if args.qualified {
@@ -189,38 +187,4 @@ fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
         site: SiteRef::Name(site),
         credentials,
     })
-}
-
-fn read_user(path: &std::path::Path) -> Result<FlatUser, Unusable> {
-    let bytes =
-        super::read_input(path).map_err(|e| Unusable(format!("{}: {e}", path.display())))?;
-    let json: Json = serde_json::from_slice(&bytes)
-        .map_err(|e| Unusable(format!("{}: not JSON: {e}", path.display())))?;
-    let Json::Object(mut object) = json else {
-        return Err(Unusable(format!(
-            "{}: expected a flat JSON object of attributes",
-            path.display()
-        )));
-    };
-    resolve_env_references(&mut object)?;
-    FlatUser::from_json(&object).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        Unusable(format!("{}:\n{}", path.display(), lines.join("\n")))
-    })
-}
-
-/// Replaces `{"env": "NAME"}` values with the variable's text.
-fn resolve_env_references(object: &mut Map<String, Json>) -> Result<(), Unusable> {
-    for (key, value) in object.iter_mut() {
-        let Json::Object(reference) = value else {
-            continue;
-        };
-        let Some(Json::String(name)) = reference.get("env") else {
-            continue;
-        };
-        let text = std::env::var(name)
-            .map_err(|_| Unusable(format!("{key}: environment variable {name} is not set")))?;
-        *value = Json::String(text);
-    }
-    Ok(())
 }

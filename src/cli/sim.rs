@@ -101,19 +101,20 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         writeln!(out, "listening on {}", handle.url)?;
-        if password_from_env {
-            writeln!(out, "admin: {admin} (password from WBXPROV_SIM_ADMIN_PASSWORD)")?;
+        // The rest is information: a reader that went away must not stop the server.
+        let admin_line = if password_from_env {
+            format!("admin: {admin} (password from WBXPROV_SIM_ADMIN_PASSWORD)")
         } else if password_from_profile && !default_password {
-            writeln!(out, "admin: {admin} (password from the profile's [simulator])")?;
+            format!("admin: {admin} (password from the profile's [simulator])")
         } else {
-            writeln!(
-                out,
+            format!(
                 "admin: {admin} / password: {} (the documented default; set WBXPROV_SIM_ADMIN_ID and WBXPROV_SIM_ADMIN_PASSWORD to change)",
                 sim::DEFAULT_ADMIN_PASSWORD
-            )?;
-        }
-        writeln!(out, "users: {}", handle.simulator.user_count())?;
-        out.flush()?;
+            )
+        };
+        let _ = writeln!(out, "{admin_line}");
+        let _ = writeln!(out, "users: {}", handle.simulator.user_count());
+        let _ = out.flush();
         handle.wait().await;
         Ok(exit::OK)
     })

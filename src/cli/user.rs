@@ -261,11 +261,11 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
             }
         }
         Command::Create { user } => {
-            let change = read_user(user)?;
+            let change = super::read_flat_user(user).map_err(CouldNotRun)?;
             let c = validating_client(args).await?;
             match c.create_user(change.clone()).await {
                 Ok(created) => {
-                    let id = web_ex_id_of(&change).unwrap_or_default();
+                    let id = change.web_ex_id().unwrap_or_default().to_owned();
                     report.ok(
                         format!("created {id} (userId {})", created.user_id),
                         json!({"operation": "CreateUser", "webExId": id, "userId": created.user_id}),
@@ -275,7 +275,7 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
             }
         }
         Command::Update { web_ex_id, user } => {
-            let mut change = read_user(user)?;
+            let mut change = super::read_flat_user(user).map_err(CouldNotRun)?;
             change.remove(&FlatKey::new(Attribute::WebExId));
             let c = validating_client(args).await?;
             let n = change.len();
@@ -401,27 +401,6 @@ fn handle(report: &mut Report, error: Error) -> Result<(), CouldNotRun> {
     }
     report.failed(&error);
     Ok(())
-}
-
-fn web_ex_id_of(user: &FlatUser) -> Option<String> {
-    match user.get(&FlatKey::new(Attribute::WebExId)) {
-        Some(Value::Text(id)) => Some(id.clone()),
-        _ => None,
-    }
-}
-
-fn read_user(path: &std::path::Path) -> Result<FlatUser, CouldNotRun> {
-    let bytes =
-        super::read_input(path).map_err(|e| CouldNotRun(format!("{}: {e}", path.display())))?;
-    let json: Json = serde_json::from_slice(&bytes)
-        .map_err(|e| CouldNotRun(format!("{}: not JSON: {e}", path.display())))?;
-    let object = json
-        .as_object()
-        .ok_or_else(|| CouldNotRun(format!("{}: expected a flat JSON object", path.display())))?;
-    FlatUser::from_json(object).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        CouldNotRun(format!("{}:\n{}", path.display(), lines.join("\n")))
-    })
 }
 
 /// The new password: from the named variable, or the first line of standard input.

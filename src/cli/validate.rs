@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use super::exit;
-use crate::schema::FlatUser;
 use crate::site::SiteProfile;
 use crate::validate::{Operation, validate};
 
@@ -33,7 +32,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             return Ok(exit::COULD_NOT_RUN);
         }
     };
-    let change = match read_change(&args.user) {
+    let change = match super::read_flat_user(&args.user) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -68,18 +67,5 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         exit::OK
     } else {
         exit::INVALID
-    })
-}
-
-fn read_change(path: &std::path::Path) -> Result<FlatUser, String> {
-    let bytes = super::read_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-    let object = json
-        .as_object()
-        .ok_or_else(|| format!("{}: expected a flat JSON object", path.display()))?;
-    FlatUser::from_json(object).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        format!("{}:\n{}", path.display(), lines.join("\n"))
     })
 }

@@ -309,7 +309,7 @@ impl Client {
     /// connection failed) is not sent again before GetUser says the user does
     /// not exist.
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
-        let id = web_ex_id_of(&user);
+        let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
         self.check(&user, crate::validate::Operation::Create, id.as_deref())?;
         let req = CreateUser { user };
@@ -647,15 +647,8 @@ impl Client {
     }
 }
 
-fn web_ex_id_of(user: &FlatUser) -> Option<String> {
-    match user.get(&FlatKey::new(Attribute::WebExId)) {
-        Some(Value::Text(id)) => Some(id.clone()),
-        _ => None,
-    }
-}
-
 /// A random number without a dependency: std's per-instance hasher keys.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(0);

@@ -490,6 +490,14 @@ impl FlatUser {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The `webExId` value, which names the user in every request.
+    pub fn web_ex_id(&self) -> Option<&str> {
+        match self.get(&FlatKey::new(Attribute::WebExId)) {
+            Some(Value::Text(id)) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl FromIterator<(FlatKey, Value)> for FlatUser {

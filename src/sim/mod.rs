@@ -279,7 +279,11 @@ impl Simulator {
             return failure("030002", "Incorrect user or password");
         };
         state.ticket_counter += 1;
-        let ticket = format!("SIM{:016x}{:08x}", random_u64(), state.ticket_counter);
+        let ticket = format!(
+            "SIM{:016x}{:08x}",
+            crate::client::random_u64(),
+            state.ticket_counter
+        );
         state.tickets.insert(
             ticket.clone(),
             Ticket {
@@ -669,13 +673,6 @@ fn now_date() -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
 }
 
 /// A profile with every feature on, the usual session types and generous

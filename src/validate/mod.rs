@@ -217,10 +217,7 @@ pub fn check(
     if violations.is_empty() {
         return Ok(());
     }
-    let web_ex_id = match change.get(&FlatKey::new(Attribute::WebExId)) {
-        Some(Value::Text(id)) => Some(id.clone()),
-        _ => None,
-    };
+    let web_ex_id = change.web_ex_id().map(str::to_owned);
     Err(Invalid {
         web_ex_id,
         operation,

@@ -87,3 +87,17 @@ pub fn sample_value(info: &AttributeInfo, slot: u8) -> Value {
         (true, other) => panic!("{}: no list sample for {other:?}", info.name),
     }
 }
+
+/// Every attribute `keep` selects, repeated groups in every occurrence.
+pub fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> wbxprov::schema::FlatUser {
+    let mut user = wbxprov::schema::FlatUser::new();
+    for info in wbxprov::schema::ATTRIBUTES.iter().filter(|a| keep(a)) {
+        for slot in 0..info.repeat.map_or(1, |r| r.max) {
+            user.insert(
+                wbxprov::schema::FlatKey::with_slot(info.attribute, slot),
+                sample_value(info, slot),
+            );
+        }
+    }
+    user
+}
