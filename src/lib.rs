@@ -9,6 +9,8 @@ pub mod secret;
 pub mod sim;
 #[cfg(feature = "validate")]
 pub mod site;
+#[cfg(feature = "sync")]
+pub mod sync;
 #[cfg(feature = "validate")]
 pub mod validate;
 pub mod xml;

@@ -3,12 +3,15 @@
 
 mod attrs;
 pub mod config;
+mod connect;
 mod decode;
 mod demo;
+mod import;
 mod render;
 mod rows;
 mod sim;
 mod site;
+mod sync;
 mod user;
 mod validate;
 
@@ -63,6 +66,10 @@ enum Command {
     Sim(sim::Command),
     /// Provision demo users on an in-process simulated site and print the report.
     Demo(demo::Args),
+    /// Keep the site's users in line with a source file (plan, then apply).
+    Sync(sync::Args),
+    /// Export every site user to CSV, JSON or JSON Lines.
+    Import(import::Args),
 }
 
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
@@ -147,6 +154,8 @@ pub fn main() -> ExitCode {
         Command::User(args) => user::run(&args, &mut stdout),
         Command::Sim(command) => sim::run(&command, &mut stdout),
         Command::Demo(args) => demo::run(&args, &mut stdout),
+        Command::Sync(args) => sync::run(&args, &mut stdout),
+        Command::Import(args) => import::run(&args, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

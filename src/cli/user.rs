@@ -4,17 +4,15 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use super::config::Config;
+use super::connect::Connection;
 use super::exit;
-use crate::client::{AdminAuth, Client, Error, ErrorKind, Recorder, Replay, Transport};
+use crate::client::{Client, Error, ErrorKind};
 use crate::ops::{LstsummaryUser, MatchingRecords, Operation, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::secret::Secret;
-use crate::site::SiteProfile;
 use crate::xml::ServiceErrorKind;
 
 #[derive(Debug, clap::Args)]
@@ -177,64 +175,24 @@ fn fatal(error: &Error) -> bool {
     }
 }
 
-fn client(args: &Args) -> Result<Client, CouldNotRun> {
-    let (config, transport): (Option<Config>, Arc<dyn Transport>) = match &args.replay {
-        Some(dir) => {
-            let replay = Replay::from_dir(dir).map_err(|e| CouldNotRun(e.to_string()))?;
-            // Credentials are not needed to replay; use them when configured.
-            (Config::load().ok(), Arc::new(replay))
-        }
-        None => {
-            let config = Config::load().map_err(CouldNotRun)?;
-            let https =
-                crate::client::transport::Https::new(config.connect_timeout, config.timeout)
-                    .map_err(|e| CouldNotRun(e.to_string()))?;
-            let transport: Arc<dyn Transport> = match &args.record {
-                Some(dir) => {
-                    Arc::new(Recorder::new(https, dir).map_err(|e| CouldNotRun(e.to_string()))?)
-                }
-                None => Arc::new(https),
-            };
-            (Some(config), transport)
-        }
-    };
-    let (site_name, endpoint, auth, options) = match config {
-        Some(c) => (c.site_name, c.endpoint, c.auth, c.options),
-        None => (
-            "replay".to_owned(),
-            "replay:".to_owned(),
-            AdminAuth::Password {
-                web_ex_id: "replay".into(),
-                password: Secret::new(""),
-            },
-            Default::default(),
-        ),
-    };
-    let mut builder = Client::builder(&site_name, auth)
-        .endpoint(endpoint)
-        .transport(transport)
-        .options(options);
-    if let Some(path) = &args.site {
-        let profile = SiteProfile::load(path).map_err(|e| CouldNotRun(e.to_string()))?;
-        builder = builder.validate_with(profile);
+fn connection(args: &Args) -> Connection<'_> {
+    Connection {
+        record: args.record.as_deref(),
+        replay: args.replay.as_deref(),
+        site: args.site.as_deref(),
     }
-    builder.build().map_err(|e| CouldNotRun(e.to_string()))
 }
 
-/// A client that validates: with `--site`, against that profile; otherwise
-/// against the site's own GetSite, fetched once for the whole run.
+fn client(args: &Args) -> Result<Client, CouldNotRun> {
+    connection(args).client().map_err(CouldNotRun)
+}
+
 async fn validating_client(args: &Args) -> Result<Client, CouldNotRun> {
-    let plain = client(args)?;
-    if args.site.is_some() {
-        return Ok(plain);
-    }
-    let site = plain
-        .get_site()
+    connection(args)
+        .validating_client()
         .await
-        .map_err(|e| CouldNotRun(format!("reading the site's settings for validation: {e}")))?;
-    let mut client = plain;
-    client.validate_with(SiteProfile::from_site(&site));
-    Ok(client)
+        .map(|(c, _)| c)
+        .map_err(CouldNotRun)
 }
 
 async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {

@@ -101,6 +101,8 @@ pub struct Simulator {
     config: SimConfig,
     state: Mutex<State>,
     store: Box<dyn Store>,
+    /// Requests answered, per operation.
+    calls: Mutex<HashMap<crate::ops::Operation, u64>>,
 }
 
 /// Attributes the service keeps for a user: what GetUser shows, plus the password.
@@ -143,7 +145,27 @@ impl Simulator {
                 ticket_counter: 0,
             }),
             store,
+            calls: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// How many requests of `operation` the site has answered.
+    pub fn calls(&self, operation: crate::ops::Operation) -> u64 {
+        self.calls
+            .lock()
+            .expect("sim calls")
+            .get(&operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Writing requests answered: CreateUser, SetUser, DelUser.
+    pub fn writes(&self) -> u64 {
+        use crate::ops::Operation::*;
+        [CreateUser, SetUser, DelUser]
+            .into_iter()
+            .map(|op| self.calls(op))
+            .sum()
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -164,6 +186,12 @@ impl Simulator {
                 return (200, failure("999999", &format!("Invalid XML request: {e}")));
             }
         };
+        *self
+            .calls
+            .lock()
+            .expect("sim calls")
+            .entry(request.operation)
+            .or_default() += 1;
         let mut state = self.state.lock().expect("sim state");
         (200, self.answer(&mut state, request))
     }

@@ -1,0 +1,82 @@
+//! How commands that talk to a site get their client: the live site from the
+//! configuration, a recording (`--replay`), or the live site while recording
+//! (`--record`); and the site profile to validate against.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::config::Config;
+use crate::client::{AdminAuth, Client, Recorder, Replay, Transport};
+use crate::secret::Secret;
+use crate::site::SiteProfile;
+
+/// The connection options every site command takes.
+pub struct Connection<'a> {
+    pub record: Option<&'a Path>,
+    pub replay: Option<&'a Path>,
+    /// A profile file to validate against instead of the site's GetSite.
+    pub site: Option<&'a Path>,
+}
+
+impl Connection<'_> {
+    /// A client; with `--site`, validating against that profile.
+    pub fn client(&self) -> Result<Client, String> {
+        let (config, transport): (Option<Config>, Arc<dyn Transport>) = match self.replay {
+            Some(dir) => {
+                let replay = Replay::from_dir(dir).map_err(|e| e.to_string())?;
+                // Credentials are not needed to replay; use them when configured.
+                (Config::load().ok(), Arc::new(replay))
+            }
+            None => {
+                let config = Config::load()?;
+                let https =
+                    crate::client::transport::Https::new(config.connect_timeout, config.timeout)
+                        .map_err(|e| e.to_string())?;
+                let transport: Arc<dyn Transport> = match self.record {
+                    Some(dir) => Arc::new(Recorder::new(https, dir).map_err(|e| e.to_string())?),
+                    None => Arc::new(https),
+                };
+                (Some(config), transport)
+            }
+        };
+        let (site_name, endpoint, auth, options) = match config {
+            Some(c) => (c.site_name, c.endpoint, c.auth, c.options),
+            None => (
+                "replay".to_owned(),
+                "replay:".to_owned(),
+                AdminAuth::Password {
+                    web_ex_id: "replay".into(),
+                    password: Secret::new(""),
+                },
+                Default::default(),
+            ),
+        };
+        let mut builder = Client::builder(&site_name, auth)
+            .endpoint(endpoint)
+            .transport(transport)
+            .options(options);
+        if let Some(path) = self.site {
+            let profile = SiteProfile::load(path).map_err(|e| e.to_string())?;
+            builder = builder.validate_with(profile);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// A client that validates, and the profile it validates against: `--site`,
+    /// or the site's own GetSite, fetched once for the whole run.
+    pub async fn validating_client(&self) -> Result<(Client, SiteProfile), String> {
+        let mut client = self.client()?;
+        let profile = match self.site {
+            Some(path) => SiteProfile::load(path).map_err(|e| e.to_string())?,
+            None => {
+                let site = client
+                    .get_site()
+                    .await
+                    .map_err(|e| format!("reading the site's settings for validation: {e}"))?;
+                SiteProfile::from_site(&site)
+            }
+        };
+        client.validate_with(profile.clone());
+        Ok((client, profile))
+    }
+}

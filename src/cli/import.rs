@@ -1,0 +1,217 @@
+//! `wbxprov import --out FILE`: every site user, page by page (500 at a time,
+//! GetUser for each, concurrently), written as it arrives: constant memory
+//! whatever the site's size.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::connect::Connection;
+use super::exit;
+use crate::client::Client;
+use crate::ops::LstsummaryUser;
+use crate::schema::{ATTRIBUTES, FlatKey};
+use crate::sync::source::Format;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to write: .csv, .json or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Only these attributes, comma-separated (default: every readable one).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    attrs: Vec<String>,
+    /// GetUser calls in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Answer from the exchanges recorded in DIR.
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
+}
+
+pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    let Some(format) = Format::of(&args.out) else {
+        eprintln!("error: {}: use .csv, .json or .jsonl", args.out.display());
+        return Ok(exit::COULD_NOT_RUN);
+    };
+    let keys: Vec<FlatKey> = if args.attrs.is_empty() {
+        ATTRIBUTES
+            .iter()
+            .filter(|a| a.ops.get)
+            .flat_map(|a| {
+                (0..a.repeat.map_or(1, |r| r.max)).map(|s| FlatKey::with_slot(a.attribute, s))
+            })
+            .collect()
+    } else {
+        match args.attrs.iter().map(|a| a.parse::<FlatKey>()).collect() {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("error: --attrs: {e}");
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        }
+    };
+    let connection = Connection {
+        record: None,
+        replay: args.replay.as_deref(),
+        site: None,
+    };
+    let client = match connection.client() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let file = match std::fs::File::create(&args.out) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.out.display());
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut writer = Writer::new(BufWriter::new(file), format, &keys)?;
+    match runtime.block_on(export(&client, &mut writer, args.concurrency)) {
+        Ok(n) => {
+            writer.finish()?;
+            writeln!(out, "exported {n} user(s) to {}", args.out.display())?;
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(exit::COULD_NOT_RUN)
+        }
+    }
+}
+
+async fn export(
+    client: &Arc<Client>,
+    writer: &mut Writer<impl Write>,
+    concurrency: usize,
+) -> Result<usize, String> {
+    let mut written = 0usize;
+    loop {
+        let page = client
+            .list_users(&LstsummaryUser {
+                start_from: Some(written as u32 + 1),
+                maximum_num: Some(500),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        if page.users.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = page.users.iter().map(|u| u.web_ex_id.clone()).collect();
+        // GetUser for the page, concurrently, written in list order.
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, id) in ids.into_iter().enumerate() {
+            let client = client.clone();
+            let semaphore = semaphore.clone();
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+                (i, client.get_user(&id).await)
+            });
+        }
+        let mut users = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (i, user) = joined.map_err(|e| e.to_string())?;
+            users.push((i, user.map_err(|e| e.to_string())?));
+        }
+        users.sort_by_key(|(i, _)| *i);
+        for (_, user) in &users {
+            writer
+                .user(&user.to_flat().to_json(false))
+                .map_err(|e| e.to_string())?;
+        }
+        written += users.len();
+        if written as i64 >= page.matching_records.total {
+            break;
+        }
+    }
+    Ok(written)
+}
+
+/// Writes users one at a time in the chosen format.
+struct Writer<W: Write> {
+    out: W,
+    format: Format,
+    keys: Vec<String>,
+    first: bool,
+}
+
+/// One CSV record, quoted as needed.
+fn csv_line(cells: &[String]) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cells).map_err(io::Error::other)?;
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+impl<W: Write> Writer<W> {
+    fn new(mut out: W, format: Format, keys: &[FlatKey]) -> io::Result<Self> {
+        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        match format {
+            Format::Csv => out.write_all(&csv_line(&keys)?)?,
+            Format::Json => out.write_all(b"[\n")?,
+            Format::JsonLines => {}
+        }
+        Ok(Writer {
+            out,
+            format,
+            keys,
+            first: true,
+        })
+    }
+
+    fn user(&mut self, user: &Map<String, Json>) -> io::Result<()> {
+        let selected: Map<String, Json> = self
+            .keys
+            .iter()
+            .filter_map(|k| user.get(k).map(|v| (k.clone(), v.clone())))
+            .collect();
+        match self.format {
+            Format::Csv => {
+                let cells: Vec<String> = self
+                    .keys
+                    .iter()
+                    .map(|k| match selected.get(k) {
+                        None => String::new(),
+                        Some(Json::String(s)) => s.clone(),
+                        Some(Json::Array(items)) => items
+                            .iter()
+                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect();
+                self.out.write_all(&csv_line(&cells)?)
+            }
+            Format::Json => {
+                if !self.first {
+                    self.out.write_all(b",\n")?;
+                }
+                self.first = false;
+                serde_json::to_writer(&mut self.out, &selected)?;
+                Ok(())
+            }
+            Format::JsonLines => {
+                serde_json::to_writer(&mut self.out, &selected)?;
+                self.out.write_all(b"\n")
+            }
+        }
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n]\n")?;
+        }
+        self.out.flush()
+    }
+}

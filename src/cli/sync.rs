@@ -1,0 +1,265 @@
+//! `wbxprov sync`: keep the site's users in line with a source file.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::connect::Connection;
+use super::exit;
+use crate::sync::{self, Action, Journal, Mapping, Plan, Report, SyncOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The source of truth: .csv (header row), .json (array of objects) or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    source: PathBuf,
+    /// Mapping from source fields to attributes (default: fields named like attributes).
+    #[arg(long, value_name = "MAP.toml")]
+    map: Option<PathBuf>,
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print JSON (the plan's per-user diffs, or the report).
+    #[arg(long)]
+    json: bool,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Deactivate active site users absent from the source.
+    #[arg(long)]
+    deprovision: bool,
+    /// Stop before writing when deprovisioning would deactivate more than this share of active users.
+    #[arg(long, default_value_t = 10.0, value_name = "PERCENT")]
+    max_deprovision: f64,
+    /// Send passwords on update too (never counted as a change otherwise).
+    #[arg(long)]
+    push_passwords: bool,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// The journal that makes runs resumable.
+    #[arg(long, default_value = "wbxprov-journal.sqlite", value_name = "FILE")]
+    journal: PathBuf,
+    /// Validate against this site profile instead of the site's GetSite.
+    #[arg(long, value_name = "PROFILE")]
+    site: Option<PathBuf>,
+    /// Write every exchange to DIR (secrets masked).
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Answer from the exchanges recorded in DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "record")]
+    replay: Option<PathBuf>,
+}
+
+pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(execute(args)) {
+        Err(message) => {
+            eprintln!("error: {message}");
+            Ok(exit::COULD_NOT_RUN)
+        }
+        Ok(Outcome::Planned(plan)) => {
+            if args.json {
+                serde_json::to_writer_pretty(&mut *out, &sync::preview(&plan))?;
+                writeln!(out)?;
+            } else {
+                write_plan(out, &plan)?;
+            }
+            Ok(if plan.count(Action::Invalid) == 0 {
+                exit::OK
+            } else {
+                exit::SOME_FAILED
+            })
+        }
+        Ok(Outcome::Done(report)) => {
+            if let Some(path) = &args.report {
+                let json = serde_json::to_vec_pretty(&report).expect("report serializes");
+                if let Err(e) = std::fs::write(path, json) {
+                    eprintln!("error: {}: {e}", path.display());
+                }
+            }
+            if args.json {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            } else {
+                write_report(out, &report)?;
+            }
+            Ok(if report.all_ok() {
+                exit::OK
+            } else {
+                exit::SOME_FAILED
+            })
+        }
+    }
+}
+
+enum Outcome {
+    Planned(Plan),
+    Done(Report),
+}
+
+async fn execute(args: &Args) -> Result<Outcome, String> {
+    let mapping = match &args.map {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Mapping::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Mapping::default(),
+    };
+    let records = sync::source::open(&args.source)?;
+    let connection = Connection {
+        record: args.record.as_deref(),
+        replay: args.replay.as_deref(),
+        site: args.site.as_deref(),
+    };
+    let (client, profile) = connection.validating_client().await?;
+    let client = Arc::new(client);
+    let mut options = SyncOptions {
+        deprovision: args.deprovision,
+        max_deprovision_share: args.max_deprovision / 100.0,
+        push_passwords: args.push_passwords,
+        concurrency: args.concurrency.max(1),
+        ..SyncOptions::default()
+    };
+    if let Ok(config) = super::config::Config::load()
+        && let crate::client::AdminAuth::Password { web_ex_id, .. } = &config.auth
+    {
+        options.protected.push(web_ex_id.clone());
+    }
+    // A fault point for crash tests (`kill -9` mid-run): abort after N writes.
+    options.abort_after_writes = std::env::var("WBXPROV_FAULT_ABORT_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let journal = if args.dry_run {
+        None
+    } else {
+        let j =
+            Journal::open(&args.journal).map_err(|e| format!("{}: {e}", args.journal.display()))?;
+        if let Some(run) = j.resumed {
+            eprintln!("resuming: run {run} did not finish; planning again from the site");
+        }
+        Some(Arc::new(j))
+    };
+    let plan = sync::plan(
+        records,
+        &mapping,
+        &client,
+        &profile,
+        journal.as_deref(),
+        &options,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if args.dry_run {
+        return Ok(Outcome::Planned(plan));
+    }
+    let progress = progress_reporter();
+    let report = sync::apply(plan, &client, journal, &options, progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Outcome::Done(report))
+}
+
+/// A progress bar on a terminal, a line per tenth of the work otherwise.
+fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
+    let terminal = io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::hidden();
+    let total = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    move |event| match event {
+        sync::Event::Started { writes } => {
+            total.store(writes, std::sync::atomic::Ordering::SeqCst);
+            if terminal && writes > 0 {
+                bar.set_length(writes as u64);
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        }
+        sync::Event::Done { .. } => {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let total = total.load(std::sync::atomic::Ordering::SeqCst);
+            if terminal {
+                bar.inc(1);
+                if n == total {
+                    bar.finish_and_clear();
+                }
+            } else if total >= 10 && n.is_multiple_of(total / 10) || n == total {
+                eprintln!("progress: {n}/{total}");
+            }
+        }
+    }
+}
+
+fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
+    for step in &plan.steps {
+        let row = step.row.map(|r| format!("row {r}")).unwrap_or_default();
+        let detail = if step.action == Action::Invalid {
+            step.problems
+                .iter()
+                .map(|p| p.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            step.change
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "{:<12}{:<24}{:<9}{detail}",
+            step.action.as_ref(),
+            step.web_ex_id,
+            row
+        )?;
+    }
+    let counts: Vec<String> = [
+        Action::Create,
+        Action::Link,
+        Action::Update,
+        Action::Deactivate,
+        Action::Reactivate,
+        Action::Unchanged,
+        Action::Invalid,
+    ]
+    .iter()
+    .map(|a| format!("{} {}", plan.count(*a), a.as_ref()))
+    .collect();
+    writeln!(
+        out,
+        "\nplan: {} (dry run: nothing written)",
+        counts.join(", ")
+    )
+}
+
+fn write_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    for user in report.users.iter().filter(|u| u.error.is_some()) {
+        let row = user.row.map(|r| format!("row {r}: ")).unwrap_or_default();
+        let error = user.error.as_ref().expect("filtered");
+        writeln!(
+            out,
+            "{:<8}{row}{} {}: {}",
+            user.status,
+            user.operation.as_ref(),
+            user.web_ex_id,
+            error.message
+        )?;
+    }
+    let s = &report.summary;
+    writeln!(out, "\n{:<12}{:>8}", "created", s.created)?;
+    for (name, n) in [
+        ("linked", s.linked),
+        ("updated", s.updated),
+        ("deactivated", s.deactivated),
+        ("reactivated", s.reactivated),
+        ("unchanged", s.unchanged),
+        ("invalid", s.invalid),
+        ("failed", s.failed),
+    ] {
+        writeln!(out, "{name:<12}{n:>8}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! From source fields to catalogue attributes.
+//!
+//! ```toml
+//! match = "email"                       # or "webExId" (the default)
+//!
+//! [scope]                               # only these records are in scope
+//! field = "status"
+//! in = ["active", "leave"]
+//!
+//! [attributes]
+//! webExId = { field = "username", transform = ["trim", "lowercase"] }
+//! firstName = { field = "first" }
+//! lastName = { field = "last", transform = ["trim", "truncate"] }
+//! email = { template = "{first}.{last}@example.com", transform = ["lowercase"] }
+//! privilegeHost = { constant = true }
+//! meetingTypes = { field = "department", lookup = { Sales = [214], Support = [214, 216] } }
+//! ```
+//!
+//! Without a mapping, source fields named exactly like catalogue attributes
+//! (`wbxprov attrs`) map to them, and other fields are ignored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use super::source::Record;
+use crate::schema::{FlatKey, FlatUser, ScalarType, ValueError};
+
+/// What identifies a source person on the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum MatchKey {
+    #[default]
+    #[serde(rename = "webExId")]
+    WebExId,
+    #[serde(rename = "email")]
+    Email,
+}
+
+/// A text change applied in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transform {
+    Trim,
+    Lowercase,
+    Uppercase,
+    /// Cut to the attribute's maximum length (catalogue).
+    Truncate,
+}
+
+/// How one attribute gets its value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A source field.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// A fixed value.
+    #[serde(default)]
+    pub constant: Option<Json>,
+    /// Text with `{field}` placeholders.
+    #[serde(default)]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub transform: Vec<Transform>,
+    /// Source value → attribute value, e.g. department → meetingTypes.
+    #[serde(default)]
+    pub lookup: Option<BTreeMap<String, Json>>,
+}
+
+/// Which records are in scope.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    pub field: String,
+    #[serde(rename = "in")]
+    pub values: Vec<String>,
+}
+
+/// A mapping file.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default, rename = "match")]
+    pub match_key: MatchKey,
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    /// Flat attribute name → rule. Empty: fields map by name.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Rule>,
+}
+
+/// Why a record did not become a user: the attribute (when one is at fault) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingError {
+    pub attribute: Option<String>,
+    pub reason: String,
+}
+
+impl Mapping {
+    pub fn from_toml(text: &str) -> Result<Mapping, String> {
+        let mapping: Mapping = toml::from_str(text).map_err(|e| e.to_string())?;
+        let unknown: Vec<&str> = mapping
+            .attributes
+            .keys()
+            .filter(|k| k.parse::<FlatKey>().is_err())
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "not catalogue attributes: {} (see `wbxprov attrs`)",
+                unknown.join(", ")
+            ));
+        }
+        for (name, rule) in &mapping.attributes {
+            let sources = [
+                rule.field.is_some(),
+                rule.constant.is_some(),
+                rule.template.is_some(),
+            ];
+            if sources.iter().filter(|s| **s).count() != 1 {
+                return Err(format!(
+                    "{name}: give exactly one of field, constant, template"
+                ));
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// Whether the record is in scope.
+    pub fn in_scope(&self, record: &Record) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => record
+                .fields
+                .get(&scope.field)
+                .and_then(text_of)
+                .is_some_and(|v| scope.values.iter().any(|s| s == &v)),
+        }
+    }
+
+    /// The user a record maps to, or every problem with it.
+    pub fn apply(&self, record: &Record) -> Result<FlatUser, Vec<MappingError>> {
+        let mut object = Map::new();
+        let mut errors = Vec::new();
+        if self.attributes.is_empty() {
+            for (name, value) in &record.fields {
+                if name.parse::<FlatKey>().is_ok() {
+                    object.insert(name.clone(), listed(name, value.clone()));
+                }
+            }
+        } else {
+            for (name, rule) in &self.attributes {
+                match self.value(name, rule, record) {
+                    Ok(Some(v)) => {
+                        object.insert(name.clone(), v);
+                    }
+                    Ok(None) => {}
+                    Err(reason) => errors.push(MappingError {
+                        attribute: Some(name.clone()),
+                        reason,
+                    }),
+                }
+            }
+        }
+        let user = FlatUser::from_json(&object).map_err(|es| {
+            es.into_iter()
+                .map(|e| MappingError {
+                    attribute: match &e {
+                        ValueError::TypeMismatch { key, .. }
+                        | ValueError::SlotOutOfRange { key, .. } => Some(key.to_string()),
+                        ValueError::UnknownAttribute(name) => Some(name.clone()),
+                    },
+                    reason: e.to_string(),
+                })
+                .collect::<Vec<_>>()
+        });
+        match user {
+            Ok(u) if errors.is_empty() => Ok(u),
+            Ok(_) => Err(errors),
+            Err(mut more) => {
+                errors.append(&mut more);
+                Err(errors)
+            }
+        }
+    }
+
+    fn value(&self, name: &str, rule: &Rule, record: &Record) -> Result<Option<Json>, String> {
+        let raw = if let Some(field) = &rule.field {
+            match record.fields.get(field) {
+                Some(v) if !v.is_null() => v.clone(),
+                _ => return Ok(None),
+            }
+        } else if let Some(c) = &rule.constant {
+            c.clone()
+        } else if let Some(template) = &rule.template {
+            Json::String(fill(template, record)?)
+        } else {
+            return Ok(None);
+        };
+        let mut value = raw;
+        for t in &rule.transform {
+            value = transform(name, *t, value);
+        }
+        if let Some(table) = &rule.lookup {
+            let key = text_of(&value).unwrap_or_default();
+            value = match table.get(&key) {
+                Some(v) => v.clone(),
+                None => {
+                    return Err(format!(
+                        "no lookup entry for {key:?} (known: {})",
+                        table.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            };
+        }
+        Ok(Some(listed(name, value)))
+    }
+}
+
+/// A list attribute given as text `214;216` becomes an array.
+fn listed(name: &str, value: Json) -> Json {
+    let is_list = name
+        .parse::<FlatKey>()
+        .is_ok_and(|k| k.attribute.info().value_type.is_list());
+    match value {
+        Json::String(s) if is_list => Json::Array(
+            s.split(';')
+                .map(|p| Json::String(p.trim().to_owned()))
+                .filter(|p| p.as_str() != Some(""))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn text_of(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `{first}.{last}@example.com` with the record's fields.
+fn fill(template: &str, record: &Record) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| format!("template {template:?}: unclosed {{"))?;
+        let field = &rest[open + 1..open + close];
+        let value = record
+            .fields
+            .get(field)
+            .and_then(text_of)
+            .ok_or_else(|| format!("template field {field:?} is missing"))?;
+        out.push_str(&value);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn transform(name: &str, t: Transform, value: Json) -> Json {
+    let Json::String(s) = value else {
+        return value;
+    };
+    Json::String(match t {
+        Transform::Trim => s.trim().to_owned(),
+        Transform::Lowercase => s.to_lowercase(),
+        Transform::Uppercase => s.to_uppercase(),
+        Transform::Truncate => {
+            let max = name.parse::<FlatKey>().ok().and_then(|k| {
+                match *k.attribute.info().value_type.scalar() {
+                    ScalarType::Text { max_len, .. } => max_len,
+                    _ => None,
+                }
+            });
+            match max {
+                Some(n) => s.chars().take(n as usize).collect(),
+                None => s,
+            }
+        }
+    })
+}

@@ -1,0 +1,717 @@
+//! The provisioning engine: keep a site's users in line with a source of truth.
+//!
+//! [`plan`] reads the source (through a [`Mapping`]) and the site (paged
+//! LstsummaryUser, then GetUser for the users both hold, concurrently) and
+//! decides, per user: create, link, update (only the changed attributes),
+//! deactivate, reactivate, unchanged, or invalid (with row, attribute, reason).
+//! [`apply`] carries a plan out concurrently, recording each operation in a
+//! [`Journal`], and returns a [`Report`]. The CLI (`wbxprov sync`) is a thin
+//! layer over these two functions.
+
+pub mod journal;
+pub mod mapping;
+pub mod source;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use journal::Journal;
+pub use mapping::{Mapping, MatchKey};
+pub use source::{Record, RecordError, Records};
+
+use crate::client::{Client, Error as ClientError, ErrorKind};
+use crate::ops::{LstsummaryUser, UserSummary};
+use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
+use crate::site::SiteProfile;
+use crate::validate::{self, Operation as Op};
+
+/// How a sync behaves.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Deactivate active site users absent from the source.
+    pub deprovision: bool,
+    /// Above this share of the site's active users, deprovisioning stops the run before any write.
+    pub max_deprovision_share: f64,
+    /// Send passwords on update too (they cannot be read back, so they never count as a change).
+    pub push_passwords: bool,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Site users never deactivated (the admin running the sync).
+    pub protected: Vec<String>,
+    /// A fault point for crash tests: abort the process after this many writes.
+    pub abort_after_writes: Option<usize>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            deprovision: false,
+            max_deprovision_share: 0.10,
+            push_passwords: false,
+            concurrency: 8,
+            protected: Vec::new(),
+            abort_after_writes: None,
+        }
+    }
+}
+
+/// What the plan does to one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::AsRefStr, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
+pub enum Action {
+    Create,
+    /// The user already exists under the match key and the sync takes charge of it.
+    Link,
+    Update,
+    Deactivate,
+    Reactivate,
+    Unchanged,
+    Invalid,
+}
+
+impl Action {
+    fn writes(self, change: &FlatUser) -> bool {
+        match self {
+            Action::Create | Action::Update | Action::Deactivate | Action::Reactivate => true,
+            Action::Link => !change.is_empty(),
+            Action::Unchanged | Action::Invalid => false,
+        }
+    }
+}
+
+/// One problem of an invalid row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub attribute: Option<String>,
+    pub reason: String,
+}
+
+/// One user's part of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The site user (or, for invalid rows, what the row would have been).
+    pub web_ex_id: String,
+    /// The match key value, for the journal.
+    pub key: String,
+    /// The source row, when the user comes from the source.
+    pub row: Option<usize>,
+    pub action: Action,
+    /// What is sent: every attribute for create, the changed ones otherwise.
+    pub change: FlatUser,
+    pub problems: Vec<Problem>,
+}
+
+/// What a sync would do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Reading calls the plan took (list pages and GetUser), for reports and benchmarks.
+    pub reads: usize,
+}
+
+impl Plan {
+    pub fn count(&self, action: Action) -> usize {
+        self.steps.iter().filter(|s| s.action == action).count()
+    }
+}
+
+/// Why a sync could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("reading the site: {0}")]
+    Site(ClientError),
+    #[error(
+        "deprovisioning would deactivate {planned} of {active} active users, more than {share:.0} %: stopping before any write"
+    )]
+    TooManyDeactivations {
+        planned: usize,
+        active: usize,
+        share: f64,
+    },
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+}
+
+/// The site as the planner reads it.
+struct SiteUsers {
+    summaries: Vec<UserSummary>,
+}
+
+async fn read_site(client: &Client) -> Result<(SiteUsers, usize), ClientError> {
+    let mut summaries = Vec::new();
+    let mut reads = 0;
+    loop {
+        let page = client
+            .list_users(&LstsummaryUser {
+                start_from: Some(summaries.len() as u32 + 1),
+                maximum_num: Some(500),
+                ..Default::default()
+            })
+            .await?;
+        reads += 1;
+        let got = page.users.len();
+        summaries.extend(page.users);
+        if got == 0 || summaries.len() as i64 >= page.matching_records.total {
+            break;
+        }
+    }
+    Ok((SiteUsers { summaries }, reads))
+}
+
+/// The match key value of a desired user.
+fn key_of(user: &FlatUser, match_key: MatchKey) -> Option<String> {
+    let a = match match_key {
+        MatchKey::WebExId => Attribute::WebExId,
+        MatchKey::Email => Attribute::Email,
+    };
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) if !t.is_empty() => Some(t.to_lowercase()),
+        _ => None,
+    }
+}
+
+fn problems(violations: Vec<validate::Violation>) -> Vec<Problem> {
+    violations
+        .into_iter()
+        .map(|v| Problem {
+            attribute: Some(v.attribute.to_string()),
+            reason: v.message,
+        })
+        .collect()
+}
+
+/// Decides what to do for every source record and site user. Writes nothing.
+pub async fn plan(
+    records: Records,
+    mapping: &Mapping,
+    client: &Arc<Client>,
+    profile: &SiteProfile,
+    journal: Option<&Journal>,
+    options: &SyncOptions,
+) -> Result<Plan, SyncError> {
+    let mut steps = Vec::new();
+    // The source, mapped; first row wins on a duplicate key.
+    let mut desired: Vec<(usize, String, FlatUser)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                steps.push(invalid_step(
+                    e.row,
+                    "",
+                    vec![Problem {
+                        attribute: None,
+                        reason: e.message,
+                    }],
+                ));
+                continue;
+            }
+        };
+        if !mapping.in_scope(&record) {
+            continue;
+        }
+        let user = match mapping.apply(&record) {
+            Ok(u) => u,
+            Err(errors) => {
+                let problems = errors
+                    .into_iter()
+                    .map(|e| Problem {
+                        attribute: e.attribute,
+                        reason: e.reason,
+                    })
+                    .collect();
+                steps.push(invalid_step(record.row, "", problems));
+                continue;
+            }
+        };
+        let Some(key) = key_of(&user, mapping.match_key) else {
+            let name = match mapping.match_key {
+                MatchKey::WebExId => "webExId",
+                MatchKey::Email => "email",
+            };
+            steps.push(invalid_step(
+                record.row,
+                user.web_ex_id().unwrap_or(""),
+                vec![Problem {
+                    attribute: Some(name.into()),
+                    reason: format!("the match key {name} is missing"),
+                }],
+            ));
+            continue;
+        };
+        if !seen.insert(key.clone()) {
+            steps.push(invalid_step(
+                record.row,
+                user.web_ex_id().unwrap_or(""),
+                vec![Problem {
+                    attribute: None,
+                    reason: format!("a second row for {key}"),
+                }],
+            ));
+            continue;
+        }
+        desired.push((record.row, key, user));
+    }
+
+    let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
+    let by_key: HashMap<String, &UserSummary> = site
+        .summaries
+        .iter()
+        .filter_map(|s| {
+            let k = match mapping.match_key {
+                MatchKey::WebExId => Some(s.web_ex_id.to_lowercase()),
+                MatchKey::Email => s.email.as_ref().map(|e| e.to_lowercase()),
+            };
+            k.map(|k| (k, s))
+        })
+        .collect();
+
+    // GetUser for every user both sides hold, concurrently.
+    let matched: Vec<String> = desired
+        .iter()
+        .filter_map(|(_, key, _)| by_key.get(key).map(|s| s.web_ex_id.clone()))
+        .collect();
+    let current = fetch_users(client, matched, options.concurrency)
+        .await
+        .map_err(SyncError::Site)?;
+    reads += current.len();
+
+    for (row, key, user) in desired {
+        let Some(summary) = by_key.get(&key) else {
+            let violations = validate::validate(&user, Op::Create, profile);
+            steps.push(if violations.is_empty() {
+                Step {
+                    web_ex_id: user.web_ex_id().unwrap_or("").to_owned(),
+                    key,
+                    row: Some(row),
+                    action: Action::Create,
+                    change: user,
+                    problems: Vec::new(),
+                }
+            } else {
+                invalid_step(row, user.web_ex_id().unwrap_or(""), problems(violations))
+            });
+            continue;
+        };
+        let site_user = &current[&summary.web_ex_id.to_lowercase()];
+        // The whole desired user, as an update, is what must be valid; only the diff is sent.
+        let settable: FlatUser = user
+            .iter()
+            .filter(|(k, _)| k.attribute.info().ops.set)
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let violations = validate::validate(&settable, Op::Update, profile);
+        if !violations.is_empty() {
+            steps.push(invalid_step(row, &summary.web_ex_id, problems(violations)));
+            continue;
+        }
+        let mut change = diff(&settable, site_user, options.push_passwords);
+        let deactivated = summary.active.as_deref() == Some("DEACTIVATED");
+        let wants_inactive = matches!(
+            user.get(&FlatKey::new(Attribute::Active)),
+            Some(Value::Text(a)) if a == "DEACTIVATED"
+        );
+        let known = match journal {
+            Some(j) => j.is_known(&key)?,
+            None => true,
+        };
+        let action = if deactivated && !wants_inactive {
+            change.insert(
+                FlatKey::new(Attribute::Active),
+                Value::Text("ACTIVATED".into()),
+            );
+            Action::Reactivate
+        } else if !known {
+            Action::Link
+        } else if change.is_empty() {
+            Action::Unchanged
+        } else {
+            Action::Update
+        };
+        steps.push(Step {
+            web_ex_id: summary.web_ex_id.clone(),
+            key,
+            row: Some(row),
+            action,
+            change,
+            problems: Vec::new(),
+        });
+    }
+
+    if options.deprovision {
+        let wanted: HashSet<&str> = steps.iter().map(|s| s.key.as_str()).collect();
+        let active = site
+            .summaries
+            .iter()
+            .filter(|s| s.active.as_deref() != Some("DEACTIVATED"))
+            .count();
+        let leaving: Vec<Step> = by_key
+            .iter()
+            .filter(|(k, s)| {
+                !wanted.contains(k.as_str())
+                    && s.active.as_deref() != Some("DEACTIVATED")
+                    && !options
+                        .protected
+                        .iter()
+                        .any(|p| p.eq_ignore_ascii_case(&s.web_ex_id))
+            })
+            .map(|(k, s)| Step {
+                web_ex_id: s.web_ex_id.clone(),
+                key: k.clone(),
+                row: None,
+                action: Action::Deactivate,
+                change: FlatUser::new(),
+                problems: Vec::new(),
+            })
+            .collect();
+        if !leaving.is_empty()
+            && leaving.len() as f64 > options.max_deprovision_share * active as f64
+        {
+            return Err(SyncError::TooManyDeactivations {
+                planned: leaving.len(),
+                active,
+                share: options.max_deprovision_share * 100.0,
+            });
+        }
+        steps.extend(leaving);
+    }
+    steps.sort_by(|a, b| {
+        (a.row.unwrap_or(usize::MAX), &a.web_ex_id)
+            .cmp(&(b.row.unwrap_or(usize::MAX), &b.web_ex_id))
+    });
+    Ok(Plan { steps, reads })
+}
+
+fn invalid_step(row: usize, web_ex_id: &str, problems: Vec<Problem>) -> Step {
+    Step {
+        web_ex_id: web_ex_id.to_owned(),
+        key: String::new(),
+        row: Some(row),
+        action: Action::Invalid,
+        change: FlatUser::new(),
+        problems,
+    }
+}
+
+/// The attributes of `desired` whose values differ on the site. Write-only
+/// attributes (the password) cannot be compared: sent only when asked.
+fn diff(desired: &FlatUser, site: &User, push_passwords: bool) -> FlatUser {
+    desired
+        .iter()
+        .filter(|(k, v)| {
+            let info = k.attribute.info();
+            if k.attribute == Attribute::WebExId {
+                return false;
+            }
+            if !info.ops.get {
+                return push_passwords && k.attribute == Attribute::Password;
+            }
+            site.get(**k).as_ref() != Some(*v)
+        })
+        .map(|(k, v)| (*k, v.clone()))
+        .collect()
+}
+
+async fn fetch_users(
+    client: &Arc<Client>,
+    ids: Vec<String>,
+    concurrency: usize,
+) -> Result<HashMap<String, User>, ClientError> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids {
+        let client = client.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+            let user = client.get_user(&id).await;
+            (id, user)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (id, user) = joined.expect("GetUser task");
+        out.insert(id.to_lowercase(), user?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Carrying a plan out
+
+/// Progress of [`apply`], for progress bars and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The writes to come.
+    Started { writes: usize },
+    /// One user done (`ok` false: it failed).
+    Done {
+        web_ex_id: String,
+        action: Action,
+        ok: bool,
+    },
+}
+
+/// One user in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserReport {
+    pub web_ex_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    pub operation: Action,
+    /// `ok`, `failed`, `invalid` or `skipped` (unchanged).
+    pub status: &'static str,
+    /// The attributes sent (or that would be), secrets masked.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportError {
+    pub kind: String,
+    pub message: String,
+}
+
+/// Counts per outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    pub created: usize,
+    pub linked: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+    pub reactivated: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+    pub failed: usize,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    pub users: Vec<UserReport>,
+}
+
+impl Report {
+    /// Whether every user succeeded (nothing invalid, nothing failed).
+    pub fn all_ok(&self) -> bool {
+        self.summary.invalid == 0 && self.summary.failed == 0
+    }
+}
+
+/// The report of a plan not carried out (`--dry-run`).
+pub fn preview(plan: &Plan) -> Report {
+    let users = plan
+        .steps
+        .iter()
+        .map(|s| user_report(s, None, 0, false))
+        .collect();
+    report_from(users)
+}
+
+fn user_report(
+    step: &Step,
+    result: Option<&ClientError>,
+    attempts: u32,
+    executed: bool,
+) -> UserReport {
+    let status = match (step.action, result) {
+        (Action::Invalid, _) => "invalid",
+        (_, Some(_)) => "failed",
+        (a, None) if !a.writes(&step.change) => "skipped",
+        (_, None) if executed => "ok",
+        (_, None) => "planned",
+    };
+    let error = match (step.action, result) {
+        (Action::Invalid, _) => Some(ReportError {
+            kind: "invalid".into(),
+            message: step
+                .problems
+                .iter()
+                .map(|p| match &p.attribute {
+                    Some(a) if !p.reason.starts_with(a.as_str()) => format!("{a}: {}", p.reason),
+                    _ => p.reason.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+        (_, Some(e)) => Some(ReportError {
+            kind: match &e.kind {
+                ErrorKind::Service(s) => s.kind().to_string(),
+                ErrorKind::Invalid(_) => "invalid".into(),
+                ErrorKind::Transport(_) | ErrorKind::Http(_) => "transport".into(),
+                ErrorKind::Malformed(_) => "malformedResponse".into(),
+                ErrorKind::Encode(_) => "encode".into(),
+            },
+            message: e.to_string(),
+        }),
+        _ => None,
+    };
+    UserReport {
+        web_ex_id: step.web_ex_id.clone(),
+        row: step.row,
+        operation: step.action,
+        status,
+        attributes: step.change.to_json(false),
+        error,
+        attempts,
+    }
+}
+
+fn report_from(users: Vec<UserReport>) -> Report {
+    let mut s = Summary::default();
+    for u in &users {
+        if u.status == "failed" {
+            s.failed += 1;
+            continue;
+        }
+        match u.operation {
+            Action::Create => s.created += 1,
+            Action::Link => s.linked += 1,
+            Action::Update => s.updated += 1,
+            Action::Deactivate => s.deactivated += 1,
+            Action::Reactivate => s.reactivated += 1,
+            Action::Unchanged => s.unchanged += 1,
+            Action::Invalid => s.invalid += 1,
+        }
+    }
+    Report { summary: s, users }
+}
+
+/// Carries out a plan: creates, links, updates and reactivations one call per
+/// user, deactivations 50 per call; at most `options.concurrency` at once.
+pub async fn apply(
+    plan: Plan,
+    client: &Arc<Client>,
+    journal: Option<Arc<Journal>>,
+    options: &SyncOptions,
+    progress: impl Fn(Event) + Send + Sync + 'static,
+) -> Result<Report, SyncError> {
+    let progress = Arc::new(progress);
+    let writes = plan
+        .steps
+        .iter()
+        .filter(|s| s.action.writes(&s.change))
+        .count();
+    progress(Event::Started { writes });
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let done_writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let abort_after = options.abort_after_writes;
+    let mut reports: BTreeMap<usize, UserReport> = BTreeMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut leaving: Vec<(usize, Step)> = Vec::new();
+    for (i, step) in plan.steps.into_iter().enumerate() {
+        if !step.action.writes(&step.change) {
+            if step.action == Action::Link {
+                // Taking charge of an identical user writes nothing but the journal.
+                if let Some(j) = &journal {
+                    j.intend(&step.key, "link")?;
+                    j.outcome(&step.key, None, true)?;
+                }
+            }
+            reports.insert(i, user_report(&step, None, 0, true));
+            continue;
+        }
+        if step.action == Action::Deactivate {
+            leaving.push((i, step));
+            continue;
+        }
+        let client = client.clone();
+        let journal = journal.clone();
+        let semaphore = semaphore.clone();
+        let progress = progress.clone();
+        let done_writes = done_writes.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+            if let Some(j) = &journal {
+                let _ = j.intend(&step.key, step.action.as_ref());
+            }
+            let result = match step.action {
+                Action::Create => client.create_user(step.change.clone()).await.map(|_| ()),
+                _ => client
+                    .set_user(&step.web_ex_id, step.change.clone())
+                    .await
+                    .map(|_| ()),
+            };
+            let error = result.err();
+            if let Some(j) = &journal {
+                let message = error.as_ref().map(|e| e.to_string());
+                let _ = j.outcome(&step.key, message.as_deref(), true);
+            }
+            let n = done_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if abort_after.is_some_and(|limit| n >= limit) {
+                // The crash-test fault point: as abrupt as kill -9.
+                std::process::abort();
+            }
+            progress(Event::Done {
+                web_ex_id: step.web_ex_id.clone(),
+                action: step.action,
+                ok: error.is_none(),
+            });
+            let attempts = error.as_ref().map_or(1, |e| e.attempts);
+            (i, user_report(&step, error.as_ref(), attempts, true))
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, report) = joined.expect("sync task");
+        reports.insert(i, report);
+    }
+    for batch in leaving.chunks(crate::ops::DEL_USER_MAX) {
+        let ids: Vec<String> = batch.iter().map(|(_, s)| s.web_ex_id.clone()).collect();
+        for (_, s) in batch {
+            if let Some(j) = &journal {
+                let _ = j.intend(&s.key, "deactivate");
+            }
+        }
+        let result = client.deactivate(&ids).await;
+        for (i, step) in batch {
+            let failed: Option<ClientError> = match &result {
+                Ok(d)
+                    if d.users.iter().any(|u| {
+                        u.web_ex_id.eq_ignore_ascii_case(&step.web_ex_id) && !u.is_success()
+                    }) =>
+                {
+                    Some(ClientError {
+                        operation: crate::ops::Operation::DelUser,
+                        key: Some(step.web_ex_id.clone()),
+                        kind: ErrorKind::Service(crate::xml::ServiceError::from(
+                            crate::xml::ServiceFailure::new(
+                                "",
+                                "DelUser reported FAILURE for this user",
+                            ),
+                        )),
+                        attempts: 1,
+                    })
+                }
+                Ok(_) => None,
+                Err(e) => Some(ClientError {
+                    operation: e.operation,
+                    key: Some(step.web_ex_id.clone()),
+                    kind: ErrorKind::Transport(crate::client::TransportError::Other(e.to_string())),
+                    attempts: e.attempts,
+                }),
+            };
+            if let Some(j) = &journal {
+                let message = failed.as_ref().map(|e| e.to_string());
+                let _ = j.outcome(&step.key, message.as_deref(), false);
+            }
+            progress(Event::Done {
+                web_ex_id: step.web_ex_id.clone(),
+                action: Action::Deactivate,
+                ok: failed.is_none(),
+            });
+            reports.insert(*i, user_report(step, failed.as_ref(), 1, true));
+        }
+    }
+    if let Some(j) = &journal {
+        j.finish()?;
+    }
+    Ok(report_from(reports.into_values().collect()))
+}

@@ -1,0 +1,135 @@
+//! Person records from a source of truth: CSV (a header row), a JSON array of
+//! objects, or JSON Lines. Records stream one at a time; each keeps its row
+//! number (the CSV line, the array index or the JSONL line, counted from 1) so
+//! that every problem can be traced back to it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde_json::{Map, Value as Json};
+
+/// One source record: its row and its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub row: usize,
+    pub fields: Map<String, Json>,
+}
+
+/// Why a record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("row {row}: {message}")]
+pub struct RecordError {
+    pub row: usize,
+    pub message: String,
+}
+
+/// The formats a source may have, from the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    JsonLines,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// The records of a source, streamed.
+pub type Records = Box<dyn Iterator<Item = Result<Record, RecordError>> + Send>;
+
+/// Opens a source file; the format comes from its extension.
+pub fn open(path: &Path) -> Result<Records, String> {
+    let format = Format::of(path).ok_or_else(|| {
+        format!(
+            "{}: unknown source format (use .csv, .json or .jsonl)",
+            path.display()
+        )
+    })?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    read(Box::new(BufReader::new(file)), format)
+}
+
+/// Records from any reader.
+pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, String> {
+    match format {
+        Format::Csv => {
+            let mut csv = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .flexible(false)
+                .from_reader(reader);
+            let headers: Vec<String> = csv
+                .headers()
+                .map_err(|e| format!("CSV header: {e}"))?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            Ok(Box::new(csv.into_records().enumerate().map(
+                move |(i, r)| {
+                    let row = i + 2;
+                    let record = r.map_err(|e| RecordError {
+                        row,
+                        message: e.to_string(),
+                    })?;
+                    let fields = headers
+                        .iter()
+                        .zip(record.iter())
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(h, v)| (h.clone(), Json::String(v.to_owned())))
+                        .collect();
+                    Ok(Record { row, fields })
+                },
+            )))
+        }
+        Format::JsonLines => Ok(Box::new(
+            BufReader::new(reader)
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
+                .map(|(i, line)| {
+                    let row = i + 1;
+                    let line = line.map_err(|e| RecordError {
+                        row,
+                        message: e.to_string(),
+                    })?;
+                    object(row, serde_json::from_str(&line))
+                }),
+        )),
+        Format::Json => {
+            // An array of objects is read whole: JSON arrays are for small sources,
+            // JSON Lines for large ones.
+            let value: Json =
+                serde_json::from_reader(reader).map_err(|e| format!("JSON source: {e}"))?;
+            let Json::Array(items) = value else {
+                return Err("JSON source: expected an array of objects".into());
+            };
+            Ok(Box::new(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| object(i + 1, Ok(item))),
+            ))
+        }
+    }
+}
+
+fn object(row: usize, parsed: serde_json::Result<Json>) -> Result<Record, RecordError> {
+    match parsed {
+        Ok(Json::Object(fields)) => Ok(Record { row, fields }),
+        Ok(_) => Err(RecordError {
+            row,
+            message: "expected a JSON object".into(),
+        }),
+        Err(e) => Err(RecordError {
+            row,
+            message: e.to_string(),
+        }),
+    }
+}

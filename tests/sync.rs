@@ -1,0 +1,413 @@
+//! The provisioning engine end to end against the simulator: create all, then
+//! nothing, then exactly the changes; deprovision and restore; invalid rows;
+//! linking existing users; a site with faults; mappings.
+#![cfg(all(feature = "sync", feature = "sim"))]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wbxprov::client::{AdminAuth, Client, Options, RetryPolicy};
+use wbxprov::ops::Operation;
+use wbxprov::schema::{FlatKey, FlatUser, Value};
+use wbxprov::sim::{
+    self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, FaultSpec, ServeOptions, SimConfig, SimHandle,
+    Simulator, default_profile, store,
+};
+use wbxprov::sync::{self, Action, Journal, Mapping, Record, SyncOptions};
+use wbxprov::{Feature, Secret};
+
+struct Person {
+    id: String,
+    first: String,
+    last: String,
+}
+
+fn people(n: usize) -> Vec<Person> {
+    (0..n)
+        .map(|i| Person {
+            id: format!("p{i:04}"),
+            first: format!("First{i}"),
+            last: format!("Last{i}"),
+        })
+        .collect()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wbxprov-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn write_csv(path: &Path, people: &[Person], extra_rows: &[&str]) {
+    let mut text = String::from("webExId,firstName,lastName,email,privilegeHost\n");
+    for p in people {
+        text.push_str(&format!(
+            "{},{},{},{}@example.com,true\n",
+            p.id, p.first, p.last, p.id
+        ));
+    }
+    for row in extra_rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn client(site: &SimHandle) -> Arc<Client> {
+    let options = Options {
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+            rate_limit_wait: Duration::from_millis(10),
+            max_attempts: 8,
+        },
+        max_concurrency: 16,
+        ..Options::default()
+    };
+    Arc::new(
+        Client::builder(
+            "sim",
+            AdminAuth::Password {
+                web_ex_id: DEFAULT_ADMIN_ID.into(),
+                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
+            },
+        )
+        .endpoint(&site.url)
+        .options(options)
+        .build()
+        .unwrap(),
+    )
+}
+
+async fn run(
+    site: &SimHandle,
+    source: &Path,
+    journal: &Path,
+    options: &SyncOptions,
+) -> Result<(sync::Plan, sync::Report), sync::SyncError> {
+    let c = client(site);
+    let journal = Arc::new(Journal::open(journal).unwrap());
+    let records = sync::source::open(source).unwrap();
+    let plan = sync::plan(
+        records,
+        &Mapping::default(),
+        &c,
+        &default_profile(),
+        Some(&journal),
+        options,
+    )
+    .await?;
+    let report = sync::apply(plan.clone(), &c, Some(journal), options, |_| {}).await?;
+    Ok((plan, report))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_then_nothing_then_exactly_the_changes() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("a.csv");
+    let journal = tmp("a.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let mut folks = people(100);
+    write_csv(&source, &folks, &[]);
+    let options = SyncOptions::default();
+
+    let (_, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!(report.summary.created, 100);
+    assert!(report.all_ok());
+    assert_eq!(site.simulator.calls(Operation::CreateUser), 100);
+
+    // Nothing changed: nothing written.
+    let writes = site.simulator.writes();
+    let (_, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!(report.summary.unchanged, 100);
+    assert_eq!(
+        site.simulator.writes(),
+        writes,
+        "a no-op sync writes nothing"
+    );
+
+    // 10 % changed: exactly those updated, only the changed attribute sent.
+    for p in folks.iter_mut().step_by(10) {
+        p.last = format!("{}-changed", p.last);
+    }
+    write_csv(&source, &folks, &[]);
+    let (plan, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!((report.summary.updated, report.summary.unchanged), (10, 90));
+    for step in plan.steps.iter().filter(|s| s.action == Action::Update) {
+        let keys: Vec<String> = step.change.iter().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(keys, ["lastName"], "{}", step.web_ex_id);
+    }
+    assert_eq!(site.simulator.writes(), writes + 10);
+
+    // 5 % removed, with --deprovision: deactivated. Restored: reactivated.
+    let kept: Vec<Person> = folks
+        .drain(..)
+        .enumerate()
+        .filter(|(i, _)| i % 20 != 3)
+        .map(|(_, p)| p)
+        .collect();
+    write_csv(&source, &kept, &[]);
+    let deprovision = SyncOptions {
+        deprovision: true,
+        ..SyncOptions::default()
+    };
+    let (_, report) = run(&site, &source, &journal, &deprovision).await.unwrap();
+    assert_eq!(
+        (report.summary.deactivated, report.summary.unchanged),
+        (5, 95)
+    );
+    assert!(report.all_ok());
+    let all = people(100)
+        .into_iter()
+        .map(|mut p| {
+            if p.id.ends_with('0') && p.id[1..].parse::<usize>().unwrap() % 10 == 0 {
+                p.last = format!("{}-changed", p.last);
+            }
+            p
+        })
+        .collect::<Vec<_>>();
+    write_csv(&source, &all, &[]);
+    let (_, report) = run(&site, &source, &journal, &deprovision).await.unwrap();
+    assert_eq!(
+        (report.summary.reactivated, report.summary.unchanged),
+        (5, 95),
+        "{:?}",
+        report.summary
+    );
+    let c = client(&site);
+    assert_eq!(
+        c.get_user("p0003").await.unwrap().active.as_deref(),
+        Some("ACTIVATED")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deprovisioning_too_many_stops_before_writing() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("guard.csv");
+    let journal = tmp("guard.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    write_csv(&source, &people(40), &[]);
+    run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    write_csv(&source, &people(30), &[]);
+    let writes = site.simulator.writes();
+    let options = SyncOptions {
+        deprovision: true,
+        ..SyncOptions::default()
+    };
+    let err = run(&site, &source, &journal, &options).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sync::SyncError::TooManyDeactivations {
+                planned: 10,
+                active: 40,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(site.simulator.writes(), writes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_rows_are_reported_and_good_rows_proceed() {
+    let mut profile = default_profile();
+    profile.set_feature(Feature::OtherTeleconferencing, false);
+    let site = sim::start(profile.clone()).await.unwrap();
+    let source = tmp("invalid.csv");
+    let journal = tmp("invalid.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    std::fs::write(
+        &source,
+        "webExId,email,privilegeOtherTelephony,timeZoneID\n\
+         good1,good1@example.com,false,4\n\
+         bad1,not-an-email,false,4\n\
+         bad2,bad2@example.com,true,4\n\
+         bad3,bad3@example.com,false,99\n\
+         good2,good2@example.com,,\n",
+    )
+    .unwrap();
+    let c = client(&site);
+    let j = Arc::new(Journal::open(&journal).unwrap());
+    let plan = sync::plan(
+        sync::source::open(&source).unwrap(),
+        &Mapping::default(),
+        &c,
+        &profile,
+        Some(&j),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    let report = sync::apply(plan, &c, Some(j), &SyncOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.summary.created, report.summary.invalid), (2, 3));
+    let invalid: Vec<(Option<usize>, String)> = report
+        .users
+        .iter()
+        .filter(|u| u.status == "invalid")
+        .map(|u| (u.row, u.error.as_ref().unwrap().message.clone()))
+        .collect();
+    assert_eq!(invalid[0].0, Some(3));
+    assert!(
+        invalid[0]
+            .1
+            .starts_with("email=\"not-an-email\": not an email address"),
+        "{invalid:?}"
+    );
+    assert_eq!(invalid[1].0, Some(4));
+    assert!(
+        invalid[1]
+            .1
+            .contains("privilegeOtherTelephony=true: site feature otherTeleconferencing is off"),
+        "{invalid:?}"
+    );
+    assert_eq!(invalid[2].0, Some(5));
+    assert!(invalid[2].1.contains("timeZoneID=99"), "{invalid:?}");
+    assert_eq!(site.simulator.calls(Operation::CreateUser), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_users_are_linked_once_and_passwords_never_count_as_changes() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let c = client(&site);
+    let existing: FlatUser = [
+        ("webExId", Value::Text("old".into())),
+        ("email", Value::Text("old@example.com".into())),
+        ("firstName", Value::Text("Old".into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.parse::<FlatKey>().unwrap(), v))
+    .collect();
+    c.create_user(existing).await.unwrap();
+    let source = tmp("link.jsonl");
+    let journal = tmp("link.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    std::fs::write(
+        &source,
+        "{\"webExId\": \"old\", \"email\": \"old@example.com\", \"firstName\": \"Older\", \"password\": \"S3cret-Pa55\"}\n",
+    )
+    .unwrap();
+    let (plan, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.linked, 1);
+    let keys: Vec<String> = plan.steps[0]
+        .change
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        ["firstName"],
+        "the password is not a change unless pushed"
+    );
+    let (_, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.unchanged, 1);
+    let push = SyncOptions {
+        push_passwords: true,
+        ..SyncOptions::default()
+    };
+    let (plan, _) = run(&site, &source, &journal, &push).await.unwrap();
+    let keys: Vec<String> = plan.steps[0]
+        .change
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    assert_eq!(keys, ["password"]);
+    // Reports never show the password.
+    let (_, report) = run(&site, &source, &journal, &push).await.unwrap();
+    assert!(
+        !serde_json::to_string(&report)
+            .unwrap()
+            .contains("S3cret-Pa55")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulty_site_still_ends_in_the_desired_state() {
+    let sim = Simulator::new(SimConfig::new(default_profile()), Box::new(store::Memory)).unwrap();
+    let options = ServeOptions {
+        faults: "500=0.10,drop=0.05,ratelimit=0.03"
+            .parse::<FaultSpec>()
+            .unwrap(),
+        seed: 42,
+        ..ServeOptions::default()
+    };
+    let site = sim::serve(sim, options).await.unwrap();
+    let source = tmp("faulty.csv");
+    let journal = tmp("faulty.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    write_csv(&source, &people(150), &[]);
+    let (_, report) = run(
+        &site,
+        &source,
+        &journal,
+        &SyncOptions {
+            concurrency: 8,
+            ..SyncOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.summary.created, 150, "{:?}", report.summary);
+    assert_eq!(site.simulator.user_count(), 150, "no duplicates");
+    // A second run confirms the state: nothing to do.
+    let (_, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.unchanged, 150, "{:?}", report.summary);
+}
+
+#[test]
+fn mappings_take_fields_constants_templates_transforms_lookups_and_scope() {
+    let mapping = Mapping::from_toml(
+        r#"
+match = "email"
+[scope]
+field = "status"
+in = ["active"]
+[attributes]
+webExId = { field = "user", transform = ["trim", "lowercase"] }
+email = { template = "{first}.{last}@example.com", transform = ["lowercase"] }
+lastName = { field = "last", transform = ["truncate"] }
+privilegeHost = { constant = true }
+meetingTypes = { field = "dept", lookup = { Sales = [214], Support = [214, 216] } }
+"#,
+    )
+    .unwrap();
+    let record = |fields: serde_json::Value| Record {
+        row: 2,
+        fields: fields.as_object().unwrap().clone(),
+    };
+    let r = record(serde_json::json!({
+        "user": "  JDoe ", "first": "Jane", "last": "D".repeat(100), "dept": "Support", "status": "active"
+    }));
+    assert!(mapping.in_scope(&r));
+    let user = mapping.apply(&r).unwrap();
+    let get = |k: &str| user.get(&k.parse::<FlatKey>().unwrap()).cloned();
+    assert_eq!(get("webExId"), Some(Value::Text("jdoe".into())));
+    assert_eq!(
+        get("email"),
+        Some(Value::Text(format!("jane.{}@example.com", "d".repeat(100))))
+    );
+    assert_eq!(get("lastName"), Some(Value::Text("D".repeat(64))));
+    assert_eq!(get("privilegeHost"), Some(Value::Bool(true)));
+    assert_eq!(get("meetingTypes"), Some(Value::IntList(vec![214, 216])));
+    let other = record(
+        serde_json::json!({"user": "x", "first": "a", "last": "b", "dept": "Legal", "status": "active"}),
+    );
+    let errors = mapping.apply(&other).unwrap_err();
+    assert_eq!(errors[0].attribute.as_deref(), Some("meetingTypes"));
+    assert!(errors[0].reason.contains("no lookup entry for \"Legal\""));
+    let gone = record(serde_json::json!({"user": "y", "status": "terminated"}));
+    assert!(!mapping.in_scope(&gone));
+    assert!(Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }").is_err());
+}
