@@ -1,0 +1,258 @@
+//! `wbxprov sync` and `wbxprov import` against `wbxprov sim serve`, as an admin
+//! runs them, including a run killed midway (abort, as abrupt as kill -9).
+#![cfg(feature = "cli")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Server(std::process::Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(["sim", "serve"])
+        .args(extra)
+        .env_remove("WBXPROV_SIM_ADMIN_ID")
+        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    Server(child, url)
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wbxprov-cli-sync-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("WBXPROV_CONFIG")
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env("WBXPROV_SITE_URL", &server.1)
+        .env("WBXPROV_ADMIN_ID", "admin")
+        .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn source(path: &Path, n: usize) {
+    let mut csv = String::from("webExId,firstName,lastName,email\n");
+    for i in 0..n {
+        csv.push_str(&format!("u{i:03},First{i},Last{i},u{i:03}@example.com\n"));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn dry_run_then_sync_then_report() {
+    let server = serve(&[]);
+    let d = dir("basic");
+    source(&d.join("people.csv"), 20);
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--dry-run"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("plan: 20 create, 0 link, 0 update"),
+        "{stdout}"
+    );
+    assert!(
+        !d.join("wbxprov-journal.sqlite").exists(),
+        "a dry run writes no journal"
+    );
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--report", "report.json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["summary"]["created"], 20);
+    assert_eq!(report["users"][0]["operation"], "create");
+    assert_eq!(report["users"][0]["status"], "ok");
+    // The dry run of a changed source shows per-user diffs in JSON.
+    let mut csv = std::fs::read_to_string(d.join("people.csv")).unwrap();
+    csv = csv.replace("u004,First4,Last4", "u004,First4,Renamed");
+    std::fs::write(d.join("people.csv"), csv).unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--dry-run", "--json"],
+        &[],
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let update = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["operation"] == "update")
+        .unwrap();
+    assert_eq!(update["webExId"], "u004");
+    assert_eq!(
+        update["attributes"],
+        serde_json::json!({"lastName": "Renamed"})
+    );
+}
+
+#[test]
+fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
+    let server = serve(&[]);
+    let d = dir("crash");
+    source(&d.join("people.csv"), 60);
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--concurrency", "4"],
+        &[("WBXPROV_FAULT_ABORT_AFTER", "25")],
+    );
+    assert!(
+        !out.status.success(),
+        "the fault point aborts the run: {}",
+        text(&out)
+    );
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resuming"),
+        "{}",
+        text(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &report["summary"];
+    let created = s["created"].as_u64().unwrap();
+    let settled = s["linked"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap();
+    assert_eq!(created + settled, 60, "{s}");
+    assert!(
+        created < 60 && created <= 35,
+        "the first run did part of the work: {s}"
+    );
+    // The site holds each user exactly once.
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ids: Vec<&str> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["webExId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60);
+    assert_eq!(list["total"], 60);
+    // And a third run has nothing to do.
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--json"],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["unchanged"], 60, "{}", report["summary"]);
+}
+
+#[test]
+fn invalid_rows_make_the_exit_status_2() {
+    let server = serve(&[]);
+    let d = dir("invalid");
+    std::fs::write(
+        d.join("p.csv"),
+        "webExId,email\nok1,ok1@example.com\nbad,nope\n",
+    )
+    .unwrap();
+    let out = wbxprov(&server, &d, &["sync", "--source", "p.csv"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("row 3: invalid bad: email=\"nope\": not an email address"),
+        "{stdout}"
+    );
+    let missing = wbxprov(&server, &d, &["sync", "--source", "nothing.csv"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn import_exports_every_user_in_each_format() {
+    let server = serve(&[]);
+    let d = dir("import");
+    source(&d.join("people.csv"), 12);
+    assert!(
+        wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[])
+            .status
+            .success()
+    );
+    for out in ["all.csv", "all.json", "all.jsonl"] {
+        let o = wbxprov(
+            &server,
+            &d,
+            &[
+                "import",
+                "--out",
+                out,
+                "--attrs",
+                "webExId,email,lastName,userId",
+            ],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("exported 12 user(s)"));
+    }
+    let csv = std::fs::read_to_string(d.join("all.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("webExId,email,lastName,userId"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("u000,u000@example.com,Last0,")
+    );
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(d.join("all.json")).unwrap()).unwrap();
+    assert_eq!(json.len(), 12);
+    assert_eq!(json[11]["webExId"], "u011");
+    let jsonl = std::fs::read_to_string(d.join("all.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 12);
+    // The export is a source: syncing it back changes nothing.
+    let o = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "all.jsonl", "--json"],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["summary"]["unchanged"], 12, "{}", text(&o));
+}
