@@ -90,10 +90,61 @@ struct Ticket {
 
 struct State {
     users: BTreeMap<String, StoredUser>,
+    index: Index,
     tickets: HashMap<String, Ticket>,
     next_user_id: i64,
     recent: VecDeque<Instant>,
     ticket_counter: u64,
+}
+
+/// What uniqueness and licence checks look up, kept in step with `users` so
+/// that each request costs the same whatever the site's size.
+#[derive(Default)]
+struct Index {
+    /// Lower-case email → lower-case webExId.
+    emails: HashMap<String, String>,
+    personal_urls: std::collections::HashSet<String>,
+    /// Active users (host licences in use).
+    active: u32,
+    /// Active users per session type.
+    per_type: HashMap<i64, u32>,
+}
+
+impl Index {
+    fn add(&mut self, user: &StoredUser) {
+        self.change(user, 1);
+    }
+
+    fn remove(&mut self, user: &StoredUser) {
+        self.change(user, -1);
+    }
+
+    fn change(&mut self, user: &StoredUser, by: i32) {
+        let key = user.web_ex_id.to_lowercase();
+        if let Some(email) = text(&user.flat, Attribute::Email) {
+            if by > 0 {
+                self.emails.insert(email.to_lowercase(), key);
+            } else {
+                self.emails.remove(&email.to_lowercase());
+            }
+        }
+        if let Some(url) = text(&user.flat, Attribute::PersonalUrl) {
+            if by > 0 {
+                self.personal_urls.insert(url.to_owned());
+            } else {
+                self.personal_urls.remove(url);
+            }
+        }
+        if text(&user.flat, Attribute::Active) != Some("DEACTIVATED") {
+            self.active = self.active.saturating_add_signed(by);
+            if let Some(Value::IntList(ids)) = user.flat.get(&FlatKey::new(Attribute::MeetingTypes)) {
+                for id in ids {
+                    let n = self.per_type.entry(*id).or_default();
+                    *n = n.saturating_add_signed(by);
+                }
+            }
+        }
+    }
 }
 
 /// The simulated service.
@@ -135,10 +186,15 @@ impl Simulator {
             .max()
             .unwrap_or(100_000_000)
             + 1;
+        let mut index = Index::default();
+        for user in users.values() {
+            index.add(user);
+        }
         Ok(Simulator {
             config,
             state: Mutex::new(State {
                 users,
+                index,
                 tickets: HashMap::new(),
                 next_user_id,
                 recent: VecDeque::new(),
@@ -346,21 +402,9 @@ impl Simulator {
     fn counted_profile(&self, state: &State) -> SiteProfile {
         let mut profile = self.config.profile.clone();
         if let Some(limits) = &mut profile.limits {
-            let active: Vec<&StoredUser> = state
-                .users
-                .values()
-                .filter(|u| text(&u.flat, Attribute::Active) != Some("DEACTIVATED"))
-                .collect();
-            limits.current_site_hosts = Some(active.len() as u32);
+            limits.current_site_hosts = Some(state.index.active);
             for l in &mut limits.session_types {
-                let holding = active
-                    .iter()
-                    .filter(|u| {
-                        matches!(u.flat.get(&FlatKey::new(Attribute::MeetingTypes)),
-                            Some(Value::IntList(ids)) if ids.contains(&l.id))
-                    })
-                    .count();
-                l.current_hosts = Some(holding as u32);
+                l.current_hosts = Some(state.index.per_type.get(&l.id).copied().unwrap_or(0));
             }
         }
         profile
@@ -408,6 +452,7 @@ impl Simulator {
             flat,
         };
         self.store.save(&stored).map_err(|e| e.to_string())?;
+        state.index.add(&stored);
         state.users.insert(id.to_lowercase(), stored);
         encode_response((XmlNs::User, "createUserResponse"), Secrets::Mask, |b| {
             b.text(XmlNs::User, "userId", &user_id.to_string());
@@ -451,6 +496,7 @@ impl Simulator {
             return Ok(failure("030005", "E-mail address already exists"));
         }
         let mut stored = state.users.remove(&key).expect("checked above");
+        state.index.remove(&stored);
         for (k, v) in change.into_iter().filter(|(k, _)| kept(k)) {
             if k.attribute != Attribute::WebExId {
                 stored.flat.insert(k, v);
@@ -465,8 +511,10 @@ impl Simulator {
                 .flat
                 .insert(FlatKey::new(Attribute::WebExId), Value::Text(new));
         }
-        self.store.save(&stored).map_err(|e| e.to_string())?;
+        state.index.add(&stored);
+        let saved = self.store.save(&stored).map_err(|e| e.to_string());
         state.users.insert(stored.web_ex_id.to_lowercase(), stored);
+        saved?;
         encode_response((XmlNs::User, "setUserResponse"), Secrets::Mask, |_| Ok(()))
             .map_err(|e| e.to_string())
     }
@@ -495,10 +543,12 @@ impl Simulator {
         for id in ids {
             let ok = match state.users.get_mut(&id.to_lowercase()) {
                 Some(user) => {
+                    state.index.remove(user);
                     user.flat.insert(
                         FlatKey::new(Attribute::Active),
                         Value::Text("DEACTIVATED".into()),
                     );
+                    state.index.add(user);
                     self.store.save(user).map_err(|e| e.to_string())?;
                     true
                 }
@@ -619,10 +669,11 @@ fn sort_value(u: &StoredUser, by: OrderBy) -> String {
 }
 
 fn email_taken(state: &State, email: &str, except: Option<&str>) -> bool {
-    state.users.iter().any(|(k, u)| {
-        Some(k.as_str()) != except
-            && text(&u.flat, Attribute::Email).is_some_and(|e| e.eq_ignore_ascii_case(email))
-    })
+    state
+        .index
+        .emails
+        .get(&email.to_lowercase())
+        .is_some_and(|owner| Some(owner.as_str()) != except)
 }
 
 /// A personal room URL from the webExId, unique on the site (the service generates it).
@@ -637,12 +688,7 @@ fn personal_url(state: &State, web_ex_id: &str) -> String {
     } else {
         base.to_lowercase()
     };
-    let taken = |url: &str| {
-        state
-            .users
-            .values()
-            .any(|u| text(&u.flat, Attribute::PersonalUrl) == Some(url))
-    };
+    let taken = |url: &str| state.index.personal_urls.contains(url);
     if !taken(&base) {
         return base;
     }
