@@ -158,7 +158,7 @@ fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
     let settled = s["linked"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap();
     assert_eq!(created + settled, 60, "{s}");
     assert!(
-        created < 60 && created <= 35,
+        created > 0 && created <= 35,
         "the first run did part of the work: {s}"
     );
     // The site holds each user exactly once.
