@@ -137,7 +137,8 @@ impl Index {
         }
         if text(&user.flat, Attribute::Active) != Some("DEACTIVATED") {
             self.active = self.active.saturating_add_signed(by);
-            if let Some(Value::IntList(ids)) = user.flat.get(&FlatKey::new(Attribute::MeetingTypes)) {
+            if let Some(Value::IntList(ids)) = user.flat.get(&FlatKey::new(Attribute::MeetingTypes))
+            {
                 for id in ids {
                     let n = self.per_type.entry(*id).or_default();
                     *n = n.saturating_add_signed(by);
