@@ -4,6 +4,8 @@
 pub mod client;
 pub mod ops;
 pub mod schema;
+#[cfg(feature = "scim")]
+pub mod scim;
 pub mod secret;
 #[cfg(feature = "sim")]
 pub mod sim;

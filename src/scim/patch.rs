@@ -1,0 +1,167 @@
+//! SCIM PATCH (RFC 7644 §3.5.2) on a User resource, in the shapes identity
+//! providers really send: `op` in any case (Entra: "Replace"), booleans as
+//! strings ("False"), `replace` without a path whose value map has dotted or
+//! URN-qualified keys, value-filtered paths (`emails[type eq "work"].value`).
+
+use serde_json::{Map, Value as Json};
+
+use super::filter::Filter;
+use super::user::{CORE, ENTERPRISE, EXTENSION};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// Applies a PatchOp body to `resource` (a SCIM User as JSON).
+pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
+    let ops = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Json::as_array)
+        .ok_or("a PatchOp needs Operations")?;
+    for operation in ops {
+        let op = match operation
+            .get("op")
+            .and_then(Json::as_str)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("add") => Op::Add,
+            Some("replace") => Op::Replace,
+            Some("remove") => Op::Remove,
+            other => return Err(format!("unknown op {other:?}")),
+        };
+        let value = operation.get("value").cloned().unwrap_or(Json::Null);
+        match operation.get("path").and_then(Json::as_str) {
+            Some(path) => at_path(resource, path, op, value)?,
+            None => {
+                let Json::Object(map) = value else {
+                    return Err("an operation without a path needs an object value".into());
+                };
+                if op == Op::Remove {
+                    return Err("remove needs a path".into());
+                }
+                for (key, v) in map {
+                    at_path(resource, &key, op, v)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits `urn:…:User:attr.sub` into the schema's container key and the rest.
+fn split_schema(path: &str) -> (Option<&'static str>, &str) {
+    for urn in [EXTENSION, ENTERPRISE, CORE] {
+        if path.len() > urn.len()
+            && path[..urn.len()].eq_ignore_ascii_case(urn)
+            && path.as_bytes()[urn.len()] == b':'
+        {
+            let rest = &path[urn.len() + 1..];
+            return ((urn != CORE).then_some(urn), rest);
+        }
+    }
+    (None, path)
+}
+
+fn field<'a>(map: &'a mut Map<String, Json>, name: &str) -> &'a mut Json {
+    let key = map
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .unwrap_or_else(|| name.to_owned());
+    map.entry(key).or_insert(Json::Null)
+}
+
+fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), String> {
+    let (schema, rest) = split_schema(path);
+    let root = resource
+        .as_object_mut()
+        .ok_or("the resource is not an object")?;
+    let mut target: &mut Map<String, Json> = root;
+    if let Some(urn) = schema {
+        let container = field(target, urn);
+        if !container.is_object() {
+            *container = Json::Object(Map::new());
+        }
+        target = container.as_object_mut().expect("just made an object");
+    }
+    // `attr[filter].sub`
+    if let Some(open) = rest.find('[') {
+        let close = rest.rfind(']').ok_or("unclosed [ in path")?;
+        let attribute = &rest[..open];
+        let filter: Filter = rest[open + 1..close].parse()?;
+        let sub = rest[close + 1..].strip_prefix('.');
+        let list = field(target, attribute);
+        if !list.is_array() {
+            *list = Json::Array(Vec::new());
+        }
+        let items = list.as_array_mut().expect("just made an array");
+        let mut matched = false;
+        for item in items.iter_mut().filter(|i| filter.matches(i)) {
+            matched = true;
+            match (op, sub) {
+                (Op::Remove, None) => *item = Json::Null,
+                (Op::Remove, Some(s)) => {
+                    if let Some(m) = item.as_object_mut() {
+                        m.retain(|k, _| !k.eq_ignore_ascii_case(s));
+                    }
+                }
+                (_, Some(s)) => {
+                    if let Some(m) = item.as_object_mut() {
+                        *field(m, s) = value.clone();
+                    }
+                }
+                (_, None) => *item = value.clone(),
+            }
+        }
+        items.retain(|i| !i.is_null());
+        // `add`/`replace` on a filter matching nothing creates the item (Entra does this).
+        if !matched && op != Op::Remove {
+            let mut item = Map::new();
+            if let Filter::Compare { path, value: v, .. } = &filter {
+                item.insert(path.clone(), v.clone());
+            }
+            match sub {
+                Some(s) => {
+                    item.insert(s.to_owned(), value);
+                }
+                None => {
+                    if let Json::Object(m) = value {
+                        item.extend(m);
+                    }
+                }
+            }
+            items.push(Json::Object(item));
+        }
+        return Ok(());
+    }
+    // `a.b.c`
+    let parts: Vec<&str> = rest.split('.').collect();
+    let (last, parents) = parts.split_last().ok_or("empty path")?;
+    for p in parents {
+        let next = field(target, p);
+        if !next.is_object() {
+            *next = Json::Object(Map::new());
+        }
+        target = next.as_object_mut().expect("just made an object");
+    }
+    match op {
+        Op::Remove => {
+            target.retain(|k, _| !k.eq_ignore_ascii_case(last));
+        }
+        Op::Add => {
+            let slot = field(target, last);
+            match (slot, value) {
+                (Json::Array(items), Json::Array(more)) => items.extend(more),
+                (Json::Object(m), Json::Object(more)) => m.extend(more),
+                (slot, v) => *slot = v,
+            }
+        }
+        Op::Replace => *field(target, last) = value,
+    }
+    Ok(())
+}

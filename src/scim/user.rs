@@ -1,0 +1,304 @@
+//! A Meetings site user as a SCIM 2.0 User, and back: core attributes mapped
+//! to their catalogue attributes, every catalogue attribute also under the
+//! wbxprov extension schema (generated from the catalogue).
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::schema::{ATTRIBUTES, Attribute, FlatKey, FlatUser, ScalarType, Value, ValueError};
+
+pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// Every Meetings attribute, by its flat catalogue name.
+pub const EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:wbxprov:meetings:2.0:User";
+pub const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Core multi-valued items and the catalogue attribute each `type` maps to.
+const EMAILS: [(&str, Attribute); 2] = [("work", Attribute::Email), ("other", Attribute::Email2)];
+const PHONES: [(&str, Attribute); 4] = [
+    ("work", Attribute::PhonesPhone),
+    ("mobile", Attribute::PhonesMobilePhone),
+    ("fax", Attribute::PhonesFax),
+    ("pager", Attribute::PhonesPager),
+];
+/// `addresses[type eq "work"]` sub-attributes.
+const ADDRESS: [(&str, Attribute); 6] = [
+    ("streetAddress", Attribute::AddressAddress1),
+    ("locality", Attribute::AddressCity),
+    ("region", Attribute::AddressState),
+    ("postalCode", Attribute::AddressZipCode),
+    ("country", Attribute::AddressCountry),
+    ("formatted", Attribute::AddressAddress2),
+];
+
+fn text(user: &FlatUser, a: Attribute) -> Option<String> {
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// The SCIM User of a site user (secrets never shown).
+pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &str) -> Json {
+    let first = text(user, Attribute::FirstName);
+    let last = text(user, Attribute::LastName);
+    let mut out = json!({
+        "schemas": [CORE, EXTENSION],
+        "id": id,
+        "userName": text(user, Attribute::WebExId).unwrap_or_default(),
+        "active": text(user, Attribute::Active).as_deref() != Some("DEACTIVATED"),
+        "meta": {"resourceType": "User", "location": location},
+    });
+    if let Some(e) = external_id {
+        out["externalId"] = json!(e);
+    }
+    let mut name = Map::new();
+    if let Some(f) = &first {
+        name.insert("givenName".into(), json!(f));
+    }
+    if let Some(l) = &last {
+        name.insert("familyName".into(), json!(l));
+    }
+    let display: Vec<&str> = [first.as_deref(), last.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !display.is_empty() {
+        name.insert("formatted".into(), json!(display.join(" ")));
+        out["displayName"] = json!(display.join(" "));
+    }
+    out["name"] = Json::Object(name);
+    let items = |pairs: &[(&str, Attribute)]| -> Vec<Json> {
+        pairs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (kind, a))| {
+                text(user, *a).map(|v| json!({"value": v, "type": kind, "primary": i == 0}))
+            })
+            .collect()
+    };
+    let emails = items(&EMAILS);
+    if !emails.is_empty() {
+        out["emails"] = Json::Array(emails);
+    }
+    let phones = items(&PHONES);
+    if !phones.is_empty() {
+        out["phoneNumbers"] = Json::Array(phones);
+    }
+    let mut address = Map::new();
+    for (sub, a) in ADDRESS {
+        if let Some(v) = text(user, a) {
+            address.insert(sub.into(), json!(v));
+        }
+    }
+    if !address.is_empty() {
+        address.insert("type".into(), json!("work"));
+        out["addresses"] = json!([address]);
+    }
+    for (scim, a) in [
+        ("title", Attribute::Title),
+        ("timezone", Attribute::TimeZone),
+        ("locale", Attribute::Locale),
+        ("preferredLanguage", Attribute::Language),
+    ] {
+        if let Some(v) = text(user, a) {
+            out[scim] = json!(v);
+        }
+    }
+    out[EXTENSION] = Json::Object(user.to_json(false));
+    out
+}
+
+/// Why a SCIM body does not make a user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadUser(pub String);
+
+fn str_of(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A boolean as identity providers send it: `false`, or the string `"False"`.
+pub fn bool_of(v: &Json) -> Option<bool> {
+    match v {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// The user a SCIM User body describes (POST/PUT), and its externalId.
+/// Read-only attributes and unknown schemas are ignored, as SCIM asks.
+pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| BadUser("a User must be a JSON object".into()))?;
+    let get = |name: &str| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    // The extension first: core attributes below win over it.
+    let mut flat = match get(EXTENSION) {
+        Some(Json::Object(ext)) => {
+            let settable: Map<String, Json> = ext
+                .iter()
+                .filter(|(k, _)| {
+                    k.parse::<FlatKey>().is_ok_and(|k| {
+                        let ops = k.attribute.info().ops;
+                        ops.create || ops.set
+                    })
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            FlatUser::from_json(&settable).map_err(|errors| {
+                BadUser(
+                    errors
+                        .iter()
+                        .map(ValueError::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?
+        }
+        _ => FlatUser::new(),
+    };
+    let mut set = |a: Attribute, v: Option<String>| {
+        if let Some(v) = v {
+            flat.insert(FlatKey::new(a), Value::Text(v));
+        }
+    };
+    let user_name = get("userName").and_then(str_of);
+    set(Attribute::WebExId, user_name.clone());
+    if let Some(Json::Object(name)) = get("name") {
+        set(Attribute::FirstName, name.get("givenName").and_then(str_of));
+        set(Attribute::LastName, name.get("familyName").and_then(str_of));
+    }
+    let typed = |list: Option<&Json>, kind: &str, first: bool| -> Option<String> {
+        let items = list?.as_array()?;
+        items
+            .iter()
+            .find(|i| {
+                i.get("type")
+                    .and_then(Json::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+            })
+            .or_else(|| {
+                if first {
+                    items
+                        .iter()
+                        .find(|i| i.get("primary").and_then(bool_of) == Some(true))
+                        .or(items.first())
+                } else {
+                    None
+                }
+            })
+            .and_then(|i| i.get("value"))
+            .and_then(str_of)
+    };
+    let emails = get("emails");
+    for (i, (kind, a)) in EMAILS.iter().enumerate() {
+        set(*a, typed(emails, kind, i == 0));
+    }
+    let phones = get("phoneNumbers");
+    for (kind, a) in PHONES {
+        set(a, typed(phones, kind, false));
+    }
+    if let Some(Json::Array(addresses)) = get("addresses") {
+        let work = addresses
+            .iter()
+            .find(|a| a.get("type").and_then(Json::as_str) == Some("work"))
+            .or(addresses.first());
+        if let Some(work) = work {
+            for (sub, a) in ADDRESS {
+                set(a, work.get(sub).and_then(str_of));
+            }
+        }
+    }
+    // userName is the email on most IdPs: the user's email unless one is given.
+    if flat.get(&FlatKey::new(Attribute::Email)).is_none()
+        && user_name.as_deref().is_some_and(|u| u.contains('@'))
+    {
+        flat.insert(
+            FlatKey::new(Attribute::Email),
+            Value::Text(user_name.clone().unwrap_or_default()),
+        );
+    }
+    for (scim, a) in [
+        ("title", Attribute::Title),
+        ("timezone", Attribute::TimeZone),
+        ("locale", Attribute::Locale),
+        ("preferredLanguage", Attribute::Language),
+    ] {
+        let v = get(scim).and_then(str_of);
+        if let Some(v) = v {
+            flat.insert(FlatKey::new(a), Value::Text(v));
+        }
+    }
+    if let Some(active) = get("active") {
+        let on =
+            bool_of(active).ok_or_else(|| BadUser(format!("active: {active} is not a boolean")))?;
+        flat.insert(
+            FlatKey::new(Attribute::Active),
+            Value::Text(if on { "ACTIVATED" } else { "DEACTIVATED" }.into()),
+        );
+    }
+    if let Some(password) = get("password").and_then(str_of) {
+        flat.insert(
+            FlatKey::new(Attribute::Password),
+            Value::Secret(password.into()),
+        );
+    }
+    let external_id = get("externalId").and_then(str_of);
+    Ok((flat, external_id))
+}
+
+/// The wbxprov extension schema, one SCIM attribute per catalogue attribute.
+pub fn extension_schema() -> Json {
+    let attributes: Vec<Json> = ATTRIBUTES
+        .iter()
+        .map(|a| {
+            let scalar = a.value_type.scalar();
+            let kind = match scalar {
+                ScalarType::Bool => "boolean",
+                ScalarType::Int { .. } => "integer",
+                ScalarType::Date => "dateTime",
+                _ => "string",
+            };
+            let mutability = match (a.ops.get, a.ops.create || a.ops.set) {
+                (true, true) => "readWrite",
+                (true, false) => "readOnly",
+                (false, _) => "writeOnly",
+            };
+            let mut attr = json!({
+                "name": a.name,
+                "type": kind,
+                "multiValued": a.value_type.is_list(),
+                "description": a.description,
+                "required": a.required,
+                "caseExact": false,
+                "mutability": mutability,
+                "returned": if a.secret || !a.ops.get { "never" } else { "default" },
+                "uniqueness": if a.attribute == Attribute::WebExId { "server" } else { "none" },
+            });
+            if let ScalarType::Enum { values } = scalar {
+                attr["canonicalValues"] = json!(values);
+            }
+            attr
+        })
+        .collect();
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": EXTENSION,
+        "name": "WebexMeetingsUser",
+        "description": "Every Webex Meetings user attribute of the wbxprov catalogue, by flat name",
+        "attributes": attributes,
+        "meta": {"resourceType": "Schema", "location": format!("/Schemas/{EXTENSION}")},
+    })
+}

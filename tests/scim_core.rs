@@ -1,0 +1,201 @@
+//! The SCIM mapping, filters and PATCH shapes, in the forms Okta and Entra send
+//! (identity-providers.md §1c, §2a, §2b). The HTTP server comes next.
+#![cfg(feature = "scim")]
+
+use serde_json::json;
+use wbxprov::schema::{ATTRIBUTES, FlatKey, Value};
+use wbxprov::scim::user::{CORE, EXTENSION, extension_schema};
+use wbxprov::scim::{Filter, from_scim, patch, to_scim};
+
+fn get(flat: &wbxprov::FlatUser, k: &str) -> Option<Value> {
+    flat.get(&k.parse::<FlatKey>().unwrap()).cloned()
+}
+
+fn text(s: &str) -> Option<Value> {
+    Some(Value::Text(s.into()))
+}
+
+#[test]
+fn an_okta_create_body_maps_to_catalogue_attributes() {
+    let body = json!({
+        "schemas": [CORE],
+        "userName": "jdoe@example.com",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"primary": true, "value": "jdoe@example.com", "type": "work"}],
+        "displayName": "Jane Doe",
+        "locale": "en-US",
+        "externalId": "00u1",
+        "groups": [],
+        "password": "S3cret-Pa55",
+        "active": true
+    });
+    let (user, external) = from_scim(&body).unwrap();
+    assert_eq!(external.as_deref(), Some("00u1"));
+    assert_eq!(get(&user, "webExId"), text("jdoe@example.com"));
+    assert_eq!(get(&user, "email"), text("jdoe@example.com"));
+    assert_eq!(get(&user, "firstName"), text("Jane"));
+    assert_eq!(get(&user, "lastName"), text("Doe"));
+    assert_eq!(get(&user, "active"), text("ACTIVATED"));
+    assert!(
+        matches!(get(&user, "password"), Some(Value::Secret(s)) if s.expose() == "S3cret-Pa55")
+    );
+    // And back: the SCIM view never shows the password.
+    let scim = to_scim(&user, "id-1", external.as_deref(), "/scim/v2/Users/id-1");
+    assert_eq!(scim["userName"], "jdoe@example.com");
+    assert_eq!(scim["name"]["familyName"], "Doe");
+    assert_eq!(scim["emails"][0]["value"], "jdoe@example.com");
+    assert_eq!(scim["active"], true);
+    assert_eq!(scim[EXTENSION]["password"], "***");
+    assert!(!scim.to_string().contains("S3cret-Pa55"));
+}
+
+#[test]
+fn extension_attributes_and_string_booleans_are_taken() {
+    let body = json!({
+        "userName": "jdoe",
+        "active": "False",
+        (EXTENSION): {"privilegeHQvideo": "True", "meetingTypes": [214, 216], "userId": 5}
+    });
+    let (user, _) = from_scim(&body).unwrap();
+    assert_eq!(get(&user, "active"), text("DEACTIVATED"));
+    assert_eq!(get(&user, "privilegeHQvideo"), Some(Value::Bool(true)));
+    assert_eq!(
+        get(&user, "meetingTypes"),
+        Some(Value::IntList(vec![214, 216]))
+    );
+    assert_eq!(
+        get(&user, "userId"),
+        None,
+        "read-only attributes are ignored on input"
+    );
+    let err = from_scim(&json!({"userName": "x", (EXTENSION): {"privilegeHost": 3}})).unwrap_err();
+    assert!(err.0.contains("privilegeHost"), "{err}");
+}
+
+#[test]
+fn filters_idps_send() {
+    let user = json!({
+        "userName": "JDoe@Example.com", "externalId": "00u1", "active": true,
+        "emails": [{"value": "jdoe@example.com", "type": "work"}, {"value": "x@y.z", "type": "other"}],
+        "name": {"givenName": "Jane"}
+    });
+    for (filter, expected) in [
+        (r#"userName eq "jdoe@example.com""#, true),
+        (r#"userName eq "other""#, false),
+        (r#"externalId eq "00u1" and active eq true"#, true),
+        (r#"userName sw "jdoe" or externalId eq "nope""#, true),
+        (r#"emails.value co "example""#, true),
+        (
+            r#"emails[type eq "work"].value eq "jdoe@example.com""#,
+            true,
+        ),
+        (
+            r#"emails[type eq "other"].value eq "jdoe@example.com""#,
+            false,
+        ),
+        (r#"name.givenName pr"#, true),
+        (r#"name.familyName pr"#, false),
+        (r#"not (active eq false)"#, true),
+        (
+            r#"(userName eq "a" or userName eq "jdoe@example.com") and active eq "True""#,
+            true,
+        ),
+    ] {
+        let f: Filter = filter.parse().unwrap_or_else(|e| panic!("{filter}: {e}"));
+        assert_eq!(f.matches(&user), expected, "{filter}");
+    }
+    for bad in [
+        r#"userName zz "x""#,
+        r#"userName eq "x"#,
+        "(userName eq 1",
+        "userName eq",
+    ] {
+        assert!(bad.parse::<Filter>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn patch_shapes_of_okta_and_entra() {
+    let mut user = json!({
+        "schemas": [CORE, EXTENSION], "userName": "jdoe", "active": true,
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"value": "jdoe@example.com", "type": "work", "primary": true}]
+    });
+    // Okta deactivation: no path, lowercase op.
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "replace", "value": {"active": false}}]}),
+    )
+    .unwrap();
+    assert_eq!(user["active"], false);
+    // Entra legacy: capitalised op, the string "False"/"True".
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "Replace", "path": "active", "value": "True"}]}),
+    )
+    .unwrap();
+    let (flat, _) = from_scim(&user).unwrap();
+    assert_eq!(get(&flat, "active"), text("ACTIVATED"));
+    // Entra: value-filtered path, dotted path.
+    patch::apply(
+        &mut user,
+        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "jane@example.com"},
+            {"op": "Replace", "path": "name.familyName", "value": "Smith"},
+            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "1,408,5550101"}
+        ]}),
+    )
+    .unwrap();
+    let (flat, _) = from_scim(&user).unwrap();
+    assert_eq!(get(&flat, "email"), text("jane@example.com"));
+    assert_eq!(get(&flat, "lastName"), text("Smith"));
+    assert_eq!(get(&flat, "phonesMobilePhone"), text("1,408,5550101"));
+    // Entra with the 2020 flag: replace without a path, dotted and URN-qualified keys.
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "replace", "value": {
+            "name.givenName": "Janet",
+            (format!("{EXTENSION}:privilegeHost")): true,
+            "title": "Engineer"
+        }}]}),
+    )
+    .unwrap();
+    let (flat, _) = from_scim(&user).unwrap();
+    assert_eq!(get(&flat, "firstName"), text("Janet"));
+    assert_eq!(get(&flat, "privilegeHost"), Some(Value::Bool(true)));
+    assert_eq!(get(&flat, "title"), text("Engineer"));
+    // Remove.
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "Remove", "path": "title"}]}),
+    )
+    .unwrap();
+    assert!(user.get("title").is_none());
+    assert!(
+        patch::apply(
+            &mut user,
+            &json!({"Operations": [{"op": "move", "path": "x"}]})
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn the_extension_schema_lists_every_catalogue_attribute() {
+    let schema = extension_schema();
+    let attrs = schema["attributes"].as_array().unwrap();
+    assert_eq!(attrs.len(), ATTRIBUTES.len());
+    let by = |n: &str| attrs.iter().find(|a| a["name"] == n).unwrap();
+    assert_eq!(by("privilegeHQvideo")["type"], "boolean");
+    assert_eq!(by("userId")["mutability"], "readOnly");
+    assert_eq!(by("password")["mutability"], "writeOnly");
+    assert_eq!(by("password")["returned"], "never");
+    assert_eq!(by("meetingTypes")["multiValued"], true);
+    assert!(
+        by("active")["canonicalValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "DEACTIVATED")
+    );
+}
