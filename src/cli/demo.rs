@@ -183,15 +183,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         match client.list_users(&LstsummaryUser::default()).await {
             Ok(page) => {
                 for u in &page.users {
-                    writeln!(
-                        out,
-                        "   {:<10} {:<12} {} {} <{}>",
-                        u.web_ex_id,
-                        u.active.as_deref().unwrap_or("-"),
-                        u.first_name.as_deref().unwrap_or(""),
-                        u.last_name.as_deref().unwrap_or(""),
-                        u.email.as_deref().unwrap_or("")
-                    )?;
+                    writeln!(out, "   {}", super::summary_line(u, 9))?;
                 }
             }
             Err(e) => writeln!(out, "   failed   {e}")?,

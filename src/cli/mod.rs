@@ -119,6 +119,18 @@ fn resolve_env_references(
     Ok(())
 }
 
+/// One user of a list, for people: webExId, status, name, email.
+fn summary_line(u: &crate::ops::UserSummary, width: usize) -> String {
+    format!(
+        "{:<width$}  {:<12}{} {} <{}>",
+        u.web_ex_id,
+        u.active.as_deref().unwrap_or("-"),
+        u.first_name.as_deref().unwrap_or(""),
+        u.last_name.as_deref().unwrap_or(""),
+        u.email.as_deref().unwrap_or("")
+    )
+}
+
 /// A file's bytes, or standard input's for `-`.
 fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     if path.as_os_str() == "-" {

@@ -124,10 +124,9 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         concurrency: args.concurrency.max(1),
         ..SyncOptions::default()
     };
-    if let Ok(config) = super::config::Config::load()
-        && let crate::client::AdminAuth::Password { web_ex_id, .. } = &config.auth
-    {
-        options.protected.push(web_ex_id.clone());
+    // The admin running the sync is never deprovisioned.
+    if let Some(admin) = client.admin_web_ex_id() {
+        options.protected.push(admin.to_owned());
     }
     // A fault point for crash tests (`kill -9` mid-run): abort after N writes.
     options.abort_after_writes = std::env::var("WBXPROV_FAULT_ABORT_AFTER")

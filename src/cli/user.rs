@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use super::connect::Connection;
 use super::exit;
 use crate::client::{Client, Error, ErrorKind};
-use crate::ops::{LstsummaryUser, MatchingRecords, Operation, UserSummary};
+use crate::ops::{LstsummaryUser, Operation};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::secret::Secret;
 use crate::xml::ServiceErrorKind;
@@ -306,41 +306,18 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
         }
         Command::List { active } => {
             let c = client(args)?;
-            let mut users: Vec<UserSummary> = Vec::new();
-            let mut total = 0;
-            loop {
-                let query = LstsummaryUser {
-                    active: active.then(|| "ACTIVATED".to_owned()),
-                    start_from: Some(users.len() as u32 + 1),
-                    maximum_num: Some(500),
-                    ..Default::default()
-                };
-                let page = match c.list_users(&query).await {
-                    Ok(p) => p,
-                    Err(e) => return handle(report, e),
-                };
-                let MatchingRecords {
-                    total: t, returned, ..
-                } = page.matching_records;
-                total = t.max(total);
-                users.extend(page.users);
-                if returned == 0 || users.len() as i64 >= total {
-                    break;
-                }
-            }
+            let query = LstsummaryUser {
+                active: active.then(|| "ACTIVATED".to_owned()),
+                ..Default::default()
+            };
+            let users = match c.list_all_users(&query).await {
+                Ok((users, _)) => users,
+                Err(e) => return handle(report, e),
+            };
             let width = users.iter().map(|u| u.web_ex_id.len()).max().unwrap_or(0);
             let mut lines: Vec<String> = users
                 .iter()
-                .map(|u| {
-                    format!(
-                        "{:<width$}  {:<12}{} {} <{}>",
-                        u.web_ex_id,
-                        u.active.as_deref().unwrap_or("-"),
-                        u.first_name.as_deref().unwrap_or(""),
-                        u.last_name.as_deref().unwrap_or(""),
-                        u.email.as_deref().unwrap_or("")
-                    )
-                })
+                .map(|u| super::summary_line(u, width))
                 .collect();
             lines.push(format!("{} user(s)", users.len()));
             report.ok(

@@ -353,6 +353,39 @@ impl Client {
         self.call(query, None).await
     }
 
+    /// Every user matching `query`'s filters, page by page (500 a page); also
+    /// how many list calls it took.
+    pub async fn list_all_users(
+        &self,
+        query: &LstsummaryUser,
+    ) -> Result<(Vec<UserSummary>, usize), Error> {
+        let mut users = Vec::new();
+        let mut calls = 0;
+        loop {
+            let page = self
+                .list_users(&LstsummaryUser {
+                    start_from: Some(users.len() as u32 + 1),
+                    maximum_num: Some(500),
+                    ..query.clone()
+                })
+                .await?;
+            calls += 1;
+            let got = page.users.len();
+            users.extend(page.users);
+            if got == 0 || users.len() as i64 >= page.matching_records.total {
+                return Ok((users, calls));
+            }
+        }
+    }
+
+    /// The admin's Webex ID, when the credentials name one.
+    pub fn admin_web_ex_id(&self) -> Option<&str> {
+        match &self.auth {
+            AdminAuth::Password { web_ex_id, .. } => Some(web_ex_id),
+            AdminAuth::AccessToken { web_ex_id, .. } => web_ex_id.as_deref(),
+        }
+    }
+
     pub async fn get_site(&self) -> Result<SiteInstance, Error> {
         self.call(&GetSite, None).await
     }
@@ -437,7 +470,7 @@ impl Client {
                     tracing::debug!(attempt, elapsed = ?started.elapsed(), outcome, "call finished");
                     return result.map_err(|k| fail(k, attempt));
                 }
-                Verdict::Reauthenticate(kind) if !reauthenticated => {
+                Verdict::Reauthenticate(_) if !reauthenticated => {
                     tracing::info!(attempt, "session ticket refused; authenticating again");
                     reauthenticated = true;
                     *self.ticket.lock().await = None;
@@ -447,7 +480,6 @@ impl Client {
                             ..e
                         });
                     }
-                    let _ = kind;
                 }
                 Verdict::Reauthenticate(kind) => return Err(fail(kind, attempt)),
                 Verdict::Retry(wait, kind) => {

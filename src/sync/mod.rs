@@ -141,24 +141,8 @@ struct SiteUsers {
 }
 
 async fn read_site(client: &Client) -> Result<(SiteUsers, usize), ClientError> {
-    let mut summaries = Vec::new();
-    let mut reads = 0;
-    loop {
-        let page = client
-            .list_users(&LstsummaryUser {
-                start_from: Some(summaries.len() as u32 + 1),
-                maximum_num: Some(500),
-                ..Default::default()
-            })
-            .await?;
-        reads += 1;
-        let got = page.users.len();
-        summaries.extend(page.users);
-        if got == 0 || summaries.len() as i64 >= page.matching_records.total {
-            break;
-        }
-    }
-    Ok((SiteUsers { summaries }, reads))
+    let (summaries, calls) = client.list_all_users(&LstsummaryUser::default()).await?;
+    Ok((SiteUsers { summaries }, calls))
 }
 
 /// The match key value of a desired user.
