@@ -6,11 +6,13 @@
 //! the HTTP client's own timeouts while it waits on a real socket).
 #![cfg(feature = "https")]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use wbxprov::Secret;
 use wbxprov::client::{AdminAuth, Client, Options, RetryPolicy};
@@ -41,10 +43,12 @@ async fn server(script: Vec<Answer>) -> (String, Arc<Mutex<Vec<String>>>) {
             let script = script.clone();
             tokio::spawn(async move {
                 loop {
-                    let Some(body) = read_request(&mut socket).await else {
+                    let Some(request) = common::http::read_request(&mut socket).await else {
                         return;
                     };
-                    seen.lock().unwrap().push(body);
+                    seen.lock()
+                        .unwrap()
+                        .push(common::http::body_of(&request).to_owned());
                     let answer = script.lock().unwrap().pop_front();
                     match answer {
                         Some(Answer::Reply(status, body)) => {
@@ -63,32 +67,6 @@ async fn server(script: Vec<Answer>) -> (String, Arc<Mutex<Vec<String>>>) {
         }
     });
     (url, received)
-}
-
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<String> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let text = String::from_utf8_lossy(&data).to_string();
-        if let Some(head_end) = text.find("\r\n\r\n") {
-            let length = text
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap())
-                })
-                .unwrap_or(0);
-            if data.len() >= head_end + 4 + length {
-                return Some(text[head_end + 4..head_end + 4 + length].to_owned());
-            }
-        }
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
 }
 
 fn ticket() -> String {

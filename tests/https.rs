@@ -2,9 +2,11 @@
 //! the same client code path; no network leaves the machine).
 #![cfg(feature = "https")]
 
+mod common;
+
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use wbxprov::client::transport::Https;
 use wbxprov::client::{Outgoing, Transport, TransportError};
@@ -19,36 +21,15 @@ async fn serve_once(status: u16, body: &'static str) -> (String, tokio::task::Jo
     );
     let handle = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        let mut received = Vec::new();
-        let mut buf = [0u8; 4096];
-        // Read the head, then as much body as Content-Length says.
-        loop {
-            let n = socket.read(&mut buf).await.unwrap();
-            received.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&received).to_string();
-            if let Some(head_end) = text.find("\r\n\r\n") {
-                let length = text
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    })
-                    .unwrap_or(0);
-                if received.len() >= head_end + 4 + length {
-                    break;
-                }
-            }
-            if n == 0 {
-                break;
-            }
-        }
+        let received = common::http::read_request(&mut socket)
+            .await
+            .unwrap_or_default();
         let response = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         socket.write_all(response.as_bytes()).await.unwrap();
-        String::from_utf8(received).unwrap()
+        received
     });
     (url, handle)
 }
