@@ -10,6 +10,7 @@
 //! requestsPerMinute = 300
 //! timeoutSeconds = 60
 //! connectTimeoutSeconds = 10
+//! scimTokenEnv = "SCIM_TOKEN"            # or scimTokenFile; for `wbxprov scim serve`
 //! ```
 //!
 //! With no file, `WBXPROV_SITE_URL`, `WBXPROV_ADMIN_ID` and `WBXPROV_ADMIN_PASSWORD`
@@ -34,6 +35,8 @@ pub mod env {
     pub const ACCESS_TOKEN: &str = "WBXPROV_ACCESS_TOKEN";
     /// An existing session ticket (for `render`).
     pub const SESSION_TICKET: &str = "WBXPROV_SESSION_TICKET";
+    /// The bearer token of `wbxprov scim serve`.
+    pub const SCIM_TOKEN: &str = "WBXPROV_SCIM_TOKEN";
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +52,8 @@ struct File {
     requests_per_minute: Option<u32>,
     timeout_seconds: Option<u64>,
     connect_timeout_seconds: Option<u64>,
+    scim_token_env: Option<String>,
+    scim_token_file: Option<PathBuf>,
 }
 
 /// Everything needed to build a client.
@@ -92,16 +97,7 @@ pub fn site_of(value: &str) -> Result<(String, String), String> {
 impl Config {
     /// Reads `$WBXPROV_CONFIG` or `./wbxprov.toml` (if present), then the environment.
     pub fn load() -> Result<Config, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let path = var(env::CONFIG).map(PathBuf::from);
-        let file = match &path {
-            Some(p) => Some(read_file(p)?),
-            None if Path::new("wbxprov.toml").is_file() => {
-                Some(read_file(Path::new("wbxprov.toml"))?)
-            }
-            None => None,
-        }
-        .unwrap_or_default();
+        let file = config_file()?;
         let site = var(env::SITE_URL).or(file.site_url).ok_or_else(|| {
             format!(
                 "no site: set {} (a site name or the XML API URL) or siteUrl in wbxprov.toml",
@@ -110,22 +106,6 @@ impl Config {
         })?;
         let (site_name, endpoint) = site_of(&site)?;
         let admin_id = var(env::ADMIN_ID).or(file.admin_id);
-        let secret_from =
-            |env_name: &Option<String>, file: &Option<PathBuf>| -> Result<Option<Secret>, String> {
-                if let Some(name) = env_name {
-                    return var(name).map(|v| Some(Secret::from(v))).ok_or_else(|| {
-                        format!("environment variable {name} (named in wbxprov.toml) is not set")
-                    });
-                }
-                if let Some(path) = file {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    return Ok(Some(Secret::from(
-                        text.trim_end_matches(['\n', '\r']).to_owned(),
-                    )));
-                }
-                Ok(None)
-            };
         let token = match var(env::ACCESS_TOKEN) {
             Some(t) => Some(Secret::from(t)),
             None => secret_from(&file.access_token_env, &file.access_token_file)?,
@@ -171,12 +151,64 @@ impl Config {
     }
 }
 
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `$WBXPROV_CONFIG`, else `./wbxprov.toml`, else nothing.
+fn config_file() -> Result<File, String> {
+    let file = match var(env::CONFIG).map(PathBuf::from) {
+        Some(p) => Some(read_file(&p)?),
+        None if Path::new("wbxprov.toml").is_file() => Some(read_file(Path::new("wbxprov.toml"))?),
+        None => None,
+    };
+    Ok(file.unwrap_or_default())
+}
+
+/// A secret from the environment variable the file names, or from a file.
+fn secret_from(
+    env_name: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<Secret>, String> {
+    if let Some(name) = env_name {
+        return var(name).map(|v| Some(Secret::from(v))).ok_or_else(|| {
+            format!("environment variable {name} (named in wbxprov.toml) is not set")
+        });
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(Some(Secret::from(
+            text.trim_end_matches(['\n', '\r']).to_owned(),
+        )));
+    }
+    Ok(None)
+}
+
+/// The bearer token SCIM clients must show: `WBXPROV_SCIM_TOKEN`, else
+/// `scimTokenEnv` / `scimTokenFile` in wbxprov.toml.
+pub fn scim_token() -> Result<Secret, String> {
+    if let Some(t) = var(env::SCIM_TOKEN) {
+        return Ok(Secret::from(t));
+    }
+    let file = config_file()?;
+    secret_from(&file.scim_token_env, &file.scim_token_file)?.ok_or_else(|| {
+        format!(
+            "no SCIM token: set {} or scimTokenEnv/scimTokenFile in wbxprov.toml",
+            env::SCIM_TOKEN
+        )
+    })
+}
+
 fn read_file(path: &Path) -> Result<File, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     // Secret files are named relative to the config file.
     let base = path.parent().unwrap_or(Path::new("."));
-    for secret in [&mut file.password_file, &mut file.access_token_file] {
+    for secret in [
+        &mut file.password_file,
+        &mut file.access_token_file,
+        &mut file.scim_token_file,
+    ] {
         if let Some(p) = secret.as_mut().filter(|p| p.is_relative()) {
             *p = base.join(&*p);
         }

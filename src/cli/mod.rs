@@ -9,6 +9,7 @@ mod demo;
 mod import;
 mod render;
 mod rows;
+mod scim;
 mod sim;
 mod site;
 mod sync;
@@ -70,6 +71,9 @@ enum Command {
     Sync(sync::Args),
     /// Export every site user to CSV, JSON or JSON Lines.
     Import(import::Args),
+    /// Serve the site's users as SCIM 2.0, for identity providers.
+    #[command(subcommand)]
+    Scim(scim::Command),
 }
 
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args, &mut stdout),
         Command::Sync(args) => sync::run(&args, &mut stdout),
         Command::Import(args) => import::run(&args, &mut stdout),
+        Command::Scim(command) => scim::run(&command, &mut stdout),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -77,6 +77,16 @@ fn field<'a>(map: &'a mut Map<String, Json>, name: &str) -> &'a mut Json {
 }
 
 fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), String> {
+    // A whole extension (`urn:…:enterprise:2.0:User`) is a complex attribute of the root.
+    if let Some(urn) = [EXTENSION, ENTERPRISE]
+        .into_iter()
+        .find(|u| u.eq_ignore_ascii_case(path))
+    {
+        let root = resource
+            .as_object_mut()
+            .ok_or("the resource is not an object")?;
+        return complex(root, urn, op, value);
+    }
     let (schema, rest) = split_schema(path);
     let root = resource
         .as_object_mut()
@@ -149,19 +159,41 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
         }
         target = next.as_object_mut().expect("just made an object");
     }
+    complex(target, last, op, value)
+}
+
+/// `op` on attribute `name` of `target`. On a complex attribute, add and
+/// replace both set the sub-attributes given and leave the others
+/// (RFC 7644 §3.5.2.1, §3.5.2.3).
+fn complex(target: &mut Map<String, Json>, name: &str, op: Op, value: Json) -> Result<(), String> {
+    let last = name;
     match op {
         Op::Remove => {
             target.retain(|k, _| !k.eq_ignore_ascii_case(last));
         }
-        Op::Add => {
+        Op::Replace if !matches!(value, Json::Object(_)) => *field(target, last) = value,
+        Op::Add | Op::Replace => {
             let slot = field(target, last);
             match (slot, value) {
-                (Json::Array(items), Json::Array(more)) => items.extend(more),
+                (Json::Array(items), Json::Array(more)) => {
+                    // `type` is unique within a multi-valued attribute: a new
+                    // item of a type already present takes its place.
+                    let type_of = |i: &Json| {
+                        i.get("type")
+                            .and_then(Json::as_str)
+                            .map(str::to_ascii_lowercase)
+                    };
+                    for item in more {
+                        if let Some(t) = type_of(&item) {
+                            items.retain(|i| type_of(i).as_deref() != Some(t.as_str()));
+                        }
+                        items.push(item);
+                    }
+                }
                 (Json::Object(m), Json::Object(more)) => m.extend(more),
                 (slot, v) => *slot = v,
             }
         }
-        Op::Replace => *field(target, last) = value,
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::schema::{ATTRIBUTES, Attribute, FlatKey, FlatUser, ScalarType, Value, ValueError};
+use crate::schema::{Attribute, FlatKey, FlatUser, Value, ValueError};
 
 pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -15,15 +15,17 @@ pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Core multi-valued items and the catalogue attribute each `type` maps to.
-const EMAILS: [(&str, Attribute); 2] = [("work", Attribute::Email), ("other", Attribute::Email2)];
-const PHONES: [(&str, Attribute); 4] = [
+/// `email2` stays in the extension: one email `type` per attribute keeps a
+/// round trip exact.
+pub(crate) const EMAILS: [(&str, Attribute); 1] = [("work", Attribute::Email)];
+pub(crate) const PHONES: [(&str, Attribute); 4] = [
     ("work", Attribute::PhonesPhone),
     ("mobile", Attribute::PhonesMobilePhone),
     ("fax", Attribute::PhonesFax),
     ("pager", Attribute::PhonesPager),
 ];
 /// `addresses[type eq "work"]` sub-attributes.
-const ADDRESS: [(&str, Attribute); 6] = [
+pub(crate) const ADDRESS: [(&str, Attribute); 6] = [
     ("streetAddress", Attribute::AddressAddress1),
     ("locality", Attribute::AddressCity),
     ("region", Attribute::AddressState),
@@ -31,20 +33,75 @@ const ADDRESS: [(&str, Attribute); 6] = [
     ("country", Attribute::AddressCountry),
     ("formatted", Attribute::AddressAddress2),
 ];
+/// Single-valued core attributes (and the enterprise `organization`).
+pub(crate) const SCALARS: [(&str, Attribute); 5] = [
+    ("title", Attribute::Title),
+    ("timezone", Attribute::TimeZone),
+    ("locale", Attribute::Locale),
+    ("preferredLanguage", Attribute::Language),
+    ("organization", Attribute::Company),
+];
+
+/// The core (or enterprise) SCIM attribute that carries a catalogue
+/// attribute, if one does. Such attributes are read-only in the extension, so
+/// each value has exactly one way in.
+pub fn core_path(a: Attribute) -> Option<String> {
+    let fixed = match a {
+        Attribute::WebExId | Attribute::NewWebExId => Some("userName"),
+        Attribute::FirstName => Some("name.givenName"),
+        Attribute::LastName => Some("name.familyName"),
+        Attribute::Active => Some("active"),
+        Attribute::Password => Some("password"),
+        _ => None,
+    };
+    if let Some(p) = fixed {
+        return Some(p.into());
+    }
+    let typed = |list: &str, pairs: &[(&str, Attribute)]| {
+        pairs
+            .iter()
+            .find(|(_, x)| *x == a)
+            .map(|(kind, _)| format!("{list}[type eq \"{kind}\"].value"))
+    };
+    typed("emails", &EMAILS)
+        .or_else(|| typed("phoneNumbers", &PHONES))
+        .or_else(|| {
+            ADDRESS
+                .iter()
+                .find(|(_, x)| *x == a)
+                .map(|(sub, _)| format!("addresses[type eq \"work\"].{sub}"))
+        })
+        .or_else(|| {
+            SCALARS.iter().find(|(_, x)| *x == a).map(|(name, _)| {
+                if a == Attribute::Company {
+                    format!("{ENTERPRISE}:{name}")
+                } else {
+                    (*name).to_owned()
+                }
+            })
+        })
+}
+
+/// Whether a catalogue attribute shows in the extension of a SCIM User:
+/// readable, not secret.
+pub(crate) fn shown(a: Attribute) -> bool {
+    let info = a.info();
+    info.ops.get && !info.secret
+}
 
 fn text(user: &FlatUser, a: Attribute) -> Option<String> {
     match user.get(&FlatKey::new(a)) {
-        Some(Value::Text(t)) => Some(t.clone()),
+        Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
         _ => None,
     }
 }
 
-/// The SCIM User of a site user (secrets never shown).
+/// The SCIM User of a site user (secrets never shown; empty values left out).
 pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &str) -> Json {
     let first = text(user, Attribute::FirstName);
     let last = text(user, Attribute::LastName);
     let mut out = json!({
-        "schemas": [CORE, EXTENSION],
+        "schemas": [CORE],
         "id": id,
         "userName": text(user, Attribute::WebExId).unwrap_or_default(),
         "active": text(user, Attribute::Active).as_deref() != Some("DEACTIVATED"),
@@ -65,17 +122,16 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
         .flatten()
         .collect();
     if !display.is_empty() {
-        name.insert("formatted".into(), json!(display.join(" ")));
         out["displayName"] = json!(display.join(" "));
     }
-    out["name"] = Json::Object(name);
+    if !name.is_empty() {
+        out["name"] = Json::Object(name);
+    }
+    // No `primary`: a site keeps one value per type and no preference among them.
     let items = |pairs: &[(&str, Attribute)]| -> Vec<Json> {
         pairs
             .iter()
-            .enumerate()
-            .filter_map(|(i, (kind, a))| {
-                text(user, *a).map(|v| json!({"value": v, "type": kind, "primary": i == 0}))
-            })
+            .filter_map(|(kind, a)| text(user, *a).map(|v| json!({"value": v, "type": kind})))
             .collect()
     };
     let emails = items(&EMAILS);
@@ -96,17 +152,28 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
         address.insert("type".into(), json!("work"));
         out["addresses"] = json!([address]);
     }
-    for (scim, a) in [
-        ("title", Attribute::Title),
-        ("timezone", Attribute::TimeZone),
-        ("locale", Attribute::Locale),
-        ("preferredLanguage", Attribute::Language),
-    ] {
+    let mut schemas = vec![json!(CORE)];
+    for (scim, a) in SCALARS {
         if let Some(v) = text(user, a) {
-            out[scim] = json!(v);
+            if a == Attribute::Company {
+                out[ENTERPRISE] = json!({ scim: v });
+                schemas.push(json!(ENTERPRISE));
+            } else {
+                out[scim] = json!(v);
+            }
         }
     }
-    out[EXTENSION] = Json::Object(user.to_json(false));
+    let extension: FlatUser = user
+        .iter()
+        .filter(|(k, v)| shown(k.attribute) && !matches!(v, Value::Text(t) if t.is_empty()))
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    let extension = extension.to_json(false);
+    if !extension.is_empty() {
+        out[EXTENSION] = Json::Object(extension);
+        schemas.push(json!(EXTENSION));
+    }
+    out["schemas"] = Json::Array(schemas);
     out
 }
 
@@ -152,7 +219,7 @@ pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
                 .filter(|(k, _)| {
                     k.parse::<FlatKey>().is_ok_and(|k| {
                         let ops = k.attribute.info().ops;
-                        ops.create || ops.set
+                        (ops.create || ops.set) && core_path(k.attribute).is_none()
                     })
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -230,14 +297,14 @@ pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
             Value::Text(user_name.clone().unwrap_or_default()),
         );
     }
-    for (scim, a) in [
-        ("title", Attribute::Title),
-        ("timezone", Attribute::TimeZone),
-        ("locale", Attribute::Locale),
-        ("preferredLanguage", Attribute::Language),
-    ] {
-        let v = get(scim).and_then(str_of);
-        if let Some(v) = v {
+    let enterprise = get(ENTERPRISE);
+    for (scim, a) in SCALARS {
+        let v = if a == Attribute::Company {
+            enterprise.and_then(|e| e.get(scim))
+        } else {
+            get(scim)
+        };
+        if let Some(v) = v.and_then(str_of) {
             flat.insert(FlatKey::new(a), Value::Text(v));
         }
     }
@@ -257,48 +324,4 @@ pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
     }
     let external_id = get("externalId").and_then(str_of);
     Ok((flat, external_id))
-}
-
-/// The wbxprov extension schema, one SCIM attribute per catalogue attribute.
-pub fn extension_schema() -> Json {
-    let attributes: Vec<Json> = ATTRIBUTES
-        .iter()
-        .map(|a| {
-            let scalar = a.value_type.scalar();
-            let kind = match scalar {
-                ScalarType::Bool => "boolean",
-                ScalarType::Int { .. } => "integer",
-                ScalarType::Date => "dateTime",
-                _ => "string",
-            };
-            let mutability = match (a.ops.get, a.ops.create || a.ops.set) {
-                (true, true) => "readWrite",
-                (true, false) => "readOnly",
-                (false, _) => "writeOnly",
-            };
-            let mut attr = json!({
-                "name": a.name,
-                "type": kind,
-                "multiValued": a.value_type.is_list(),
-                "description": a.description,
-                "required": a.required,
-                "caseExact": false,
-                "mutability": mutability,
-                "returned": if a.secret || !a.ops.get { "never" } else { "default" },
-                "uniqueness": if a.attribute == Attribute::WebExId { "server" } else { "none" },
-            });
-            if let ScalarType::Enum { values } = scalar {
-                attr["canonicalValues"] = json!(values);
-            }
-            attr
-        })
-        .collect();
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": EXTENSION,
-        "name": "WebexMeetingsUser",
-        "description": "Every Webex Meetings user attribute of the wbxprov catalogue, by flat name",
-        "attributes": attributes,
-        "meta": {"resourceType": "Schema", "location": format!("/Schemas/{EXTENSION}")},
-    })
 }

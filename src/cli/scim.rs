@@ -1,0 +1,130 @@
+//! `wbxprov scim serve`: the site's users as a SCIM 2.0 service.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::config::scim_token;
+use super::connect::Connection;
+use super::exit;
+use crate::client::{AdminAuth, Client};
+use crate::scim::{Service, http, ids::IdStore};
+use crate::sim;
+use crate::site::SiteProfile;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Serve SCIM 2.0 at http://ADDR/scim/v2 for the configured site until stopped.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on the first line).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Keep SCIM ids and externalIds in this SQLite file (default: in memory).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Validate against this profile instead of the site's GetSite.
+    #[arg(long, value_name = "PROFILE")]
+    site: Option<PathBuf>,
+    /// Serve an in-process simulated site (with `--site`'s profile, else every
+    /// feature on) instead of the configured one.
+    #[arg(long)]
+    simulator: bool,
+}
+
+pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
+    let Command::Serve(args) = command;
+    let token = match scim_token() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let ids = match IdStore::open(args.state.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // The simulated site lives as long as the server.
+        let mut _simulated = None;
+        let (client, profile) = if args.simulator {
+            match simulated(args).await {
+                Ok((handle, client, profile)) => {
+                    _simulated = Some(handle);
+                    (client, profile)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(exit::COULD_NOT_RUN);
+                }
+            }
+        } else {
+            let connection = Connection {
+                record: None,
+                replay: None,
+                site: args.site.as_deref(),
+            };
+            match connection.validating_client().await {
+                Ok(found) => found,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(exit::COULD_NOT_RUN);
+                }
+            }
+        };
+        let criteria = profile.password_criteria.clone();
+        let client = Arc::new(client);
+        let handle = match http::serve(args.addr, token, |url| {
+            Service::new(client, ids, url).password_criteria(criteria)
+        })
+        .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.addr);
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        };
+        writeln!(out, "listening on {}", handle.url)?;
+        if let Some(site) = &_simulated {
+            let _ = writeln!(out, "site: simulated at {}", site.url);
+        }
+        let _ = out.flush();
+        handle.wait().await;
+        Ok(exit::OK)
+    })
+}
+
+async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProfile), String> {
+    let profile = match &args.site {
+        Some(path) => SiteProfile::load(path).map_err(|e| e.to_string())?,
+        None => sim::default_profile(),
+    };
+    let config = sim::SimConfig::new(profile.clone());
+    let auth = AdminAuth::Password {
+        web_ex_id: config.admin_id.clone(),
+        password: config.admin_password.clone(),
+    };
+    let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
+        .map_err(|e| format!("cannot start the simulated site: {e}"))?;
+    let site = sim::serve(simulator, sim::ServeOptions::default())
+        .await
+        .map_err(|e| format!("cannot start the simulated site: {e}"))?;
+    let client = Client::builder("simulated", auth)
+        .endpoint(&site.url)
+        .validate_with(profile.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((site, client, profile))
+}

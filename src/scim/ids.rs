@@ -1,0 +1,175 @@
+//! SCIM ids and externalIds, kept in SQLite: a Meetings site has neither.
+//!
+//! A SCIM id names a site user (by Webex ID) for as long as the identity
+//! provider knows it; a rename keeps the id. DELETE leaves a tombstone: the
+//! site user is deactivated (the XML API cannot delete), and the SCIM id
+//! answers 404 from then on, as RFC 7644 §3.6 asks.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// What the store knows of one SCIM User.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: String,
+    pub web_ex_id: String,
+    pub external_id: Option<String>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("SCIM id store: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+pub struct IdStore {
+    db: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for IdStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdStore")
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS scim_users (
+    id          TEXT PRIMARY KEY,
+    web_ex_id   TEXT NOT NULL COLLATE NOCASE,
+    external_id TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
+";
+
+fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: row.get(0)?,
+        web_ex_id: row.get(1)?,
+        external_id: row.get(2)?,
+        deleted: row.get(3)?,
+    })
+}
+
+const COLUMNS: &str = "id, web_ex_id, external_id, deleted";
+
+/// A fresh SCIM id: 128 random bits in the UUID layout.
+fn new_id() -> String {
+    let (a, b) = (crate::client::random_u64(), crate::client::random_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        (b >> 48) & 0x3fff | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+impl IdStore {
+    /// A store in `path` (created if missing), or in memory with `None`.
+    pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let db = match path {
+            Some(p) => Connection::open(p)?,
+            None => Connection::open_in_memory()?,
+        };
+        db.execute_batch(SCHEMA)?;
+        Ok(IdStore { db: Mutex::new(db) })
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic elsewhere cannot leave a half-written row: SQLite statements are atomic.
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn by_id(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        Ok(self
+            .db()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM scim_users WHERE id = ?1"),
+                [id],
+                entry,
+            )
+            .optional()?)
+    }
+
+    /// The live entry of a Webex ID (not a tombstone).
+    pub fn by_web_ex_id(&self, web_ex_id: &str) -> Result<Option<Entry>, StoreError> {
+        Ok(self
+            .db()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM scim_users WHERE web_ex_id = ?1 AND deleted = 0"),
+                [web_ex_id],
+                entry,
+            )
+            .optional()?)
+    }
+
+    /// Live entries with this externalId (exact, as identity providers send it).
+    pub fn by_external_id(&self, external_id: &str) -> Result<Vec<Entry>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT {COLUMNS} FROM scim_users WHERE external_id = ?1 AND deleted = 0"
+        ))?;
+        let rows = stmt.query_map([external_id], entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether the SCIM view hides this Webex ID: deleted through SCIM and
+    /// not created again since.
+    pub fn is_deleted(&self, web_ex_id: &str) -> Result<bool, StoreError> {
+        let least: Option<bool> = self.db().query_row(
+            "SELECT MIN(deleted) FROM scim_users WHERE web_ex_id = ?1",
+            [web_ex_id],
+            |r| r.get(0),
+        )?;
+        Ok(least == Some(true))
+    }
+
+    /// The live entry of a site user seen for the first time, or the one it has.
+    pub fn entry_for(&self, web_ex_id: &str) -> Result<Entry, StoreError> {
+        if let Some(e) = self.by_web_ex_id(web_ex_id)? {
+            return Ok(e);
+        }
+        self.insert(web_ex_id, None)
+    }
+
+    /// A new live entry (after a POST).
+    pub fn insert(&self, web_ex_id: &str, external_id: Option<&str>) -> Result<Entry, StoreError> {
+        let id = new_id();
+        self.db().execute(
+            "INSERT INTO scim_users (id, web_ex_id, external_id) VALUES (?1, ?2, ?3)",
+            params![id, web_ex_id, external_id],
+        )?;
+        Ok(Entry {
+            id,
+            web_ex_id: web_ex_id.to_owned(),
+            external_id: external_id.map(str::to_owned),
+            deleted: false,
+        })
+    }
+
+    pub fn set_external_id(&self, id: &str, external_id: Option<&str>) -> Result<(), StoreError> {
+        self.db().execute(
+            "UPDATE scim_users SET external_id = ?2 WHERE id = ?1",
+            params![id, external_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn rename(&self, id: &str, web_ex_id: &str) -> Result<(), StoreError> {
+        self.db().execute(
+            "UPDATE scim_users SET web_ex_id = ?2 WHERE id = ?1",
+            params![id, web_ex_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_deleted(&self, id: &str) -> Result<(), StoreError> {
+        self.db()
+            .execute("UPDATE scim_users SET deleted = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}

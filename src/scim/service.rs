@@ -1,0 +1,691 @@
+//! The SCIM operations on Users, run against a Meetings site through the
+//! client: every change is validated against the site profile before any
+//! call, and every failure becomes a SCIM error naming the user, the
+//! attribute and the reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Value as Json, json};
+
+use super::filter::{CompareOp, Filter};
+use super::ids::{Entry, IdStore, StoreError};
+use super::schemas::MAX_RESULTS;
+use super::user::{ERROR, LIST, core_path, from_scim, to_scim};
+use super::{patch, user::BadUser};
+use crate::client::{Client, Error as ClientError, ErrorKind};
+use crate::ops::{LstsummaryUser, PasswordCriteria, UserSummary};
+use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
+use crate::xml::decode::ServiceErrorKind;
+
+/// A SCIM error response (RFC 7644 §3.12).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {}: {detail}", scim_type.unwrap_or("error"))]
+pub struct ScimError {
+    pub status: u16,
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+    /// Seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+impl ScimError {
+    pub fn new(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        ScimError {
+            status,
+            scim_type,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn not_found(id: &str) -> Self {
+        ScimError::new(404, None, format!("no User {id}"))
+    }
+
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        ScimError::new(400, Some("invalidValue"), detail)
+    }
+
+    /// The body: `status` is a string, as RFC 7644 §3.12 writes it.
+    pub fn to_json(&self) -> Json {
+        let mut out = json!({
+            "schemas": [ERROR],
+            "status": self.status.to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            out["scimType"] = json!(t);
+        }
+        out
+    }
+}
+
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        ScimError::new(500, None, e.to_string())
+    }
+}
+
+impl From<BadUser> for ScimError {
+    fn from(e: BadUser) -> Self {
+        ScimError::invalid_value(e.0)
+    }
+}
+
+/// A client failure as the SCIM client should see it.
+fn from_client(e: ClientError) -> ScimError {
+    let detail = e.to_string();
+    let (status, scim_type) = match &e.kind {
+        ErrorKind::Invalid(_) | ErrorKind::Encode(_) => (400, Some("invalidValue")),
+        ErrorKind::Service(s) => match s.kind() {
+            ServiceErrorKind::UserNotFound | ServiceErrorKind::NoRecords => (404, None),
+            ServiceErrorKind::WebExIdExists | ServiceErrorKind::EmailExists => {
+                (409, Some("uniqueness"))
+            }
+            ServiceErrorKind::RateLimited => {
+                let mut err = ScimError::new(429, None, detail);
+                err.retry_after = Some(s.retry_after().unwrap_or_default().as_secs().max(1));
+                return err;
+            }
+            // The site refuses wbxprov's own admin: nothing the SCIM client can fix.
+            ServiceErrorKind::WrongCredentials | ServiceErrorKind::AccessDenied => (502, None),
+            ServiceErrorKind::LicenceLimit
+            | ServiceErrorKind::FeatureNotEnabled
+            | ServiceErrorKind::Other => (400, Some("invalidValue")),
+        },
+        ErrorKind::Transport(_) => (503, None),
+        ErrorKind::Http(_) | ErrorKind::Malformed(_) => (502, None),
+    };
+    ScimError::new(status, scim_type, detail)
+}
+
+/// A list request: `filter`, 1-based `startIndex`, `count`.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub start_index: Option<usize>,
+    pub count: Option<usize>,
+}
+
+/// Attributes a user list (LstsummaryUser) carries: filters on these alone
+/// need no GetUser per user.
+const SUMMARY_PATHS: [&str; 9] = [
+    "id",
+    "externalid",
+    "username",
+    "name",
+    "displayname",
+    "emails",
+    "active",
+    "meta",
+    "schemas",
+];
+
+fn filter_paths<'a>(f: &'a Filter, out: &mut Vec<&'a str>) {
+    match f {
+        Filter::Compare { path, .. } | Filter::Present { path } => out.push(path),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            filter_paths(a, out);
+            filter_paths(b, out);
+        }
+        Filter::Not(f) => filter_paths(f, out),
+        Filter::ValuePath { attribute, .. } => out.push(attribute),
+    }
+}
+
+fn summary_covers(f: &Filter) -> bool {
+    let mut paths = Vec::new();
+    filter_paths(f, &mut paths);
+    paths.iter().all(|p| {
+        let top = p.split(['.', '[']).next().unwrap_or(p).to_ascii_lowercase();
+        SUMMARY_PATHS.contains(&top.as_str())
+    })
+}
+
+/// `attr eq "v"` conjuncts of a filter: keys that narrow a list to a few users.
+fn equalities<'a>(f: &'a Filter, out: &mut Vec<(&'a str, &'a str)>) {
+    match f {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: Json::String(v),
+        } => out.push((path, v)),
+        Filter::And(a, b) => {
+            equalities(a, out);
+            equalities(b, out);
+        }
+        Filter::ValuePath {
+            attribute,
+            sub: Some(sub),
+            ..
+        } if attribute.eq_ignore_ascii_case("emails") => {
+            if let Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: Json::String(v),
+            } = sub.as_ref()
+                && path.eq_ignore_ascii_case("value")
+            {
+                out.push(("emails.value", v));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A random password meeting the site's criteria, for a POST without one:
+/// CreateUser needs a password on sites that are not single sign-on.
+fn generated_password(criteria: Option<&PasswordCriteria>) -> String {
+    const SETS: [&[u8]; 4] = [
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"abcdefghijkmnopqrstuvwxyz",
+        b"23456789",
+        b"!#%+-=?@_",
+    ];
+    let min = criteria
+        .and_then(|c| c.min_length)
+        .unwrap_or(0)
+        .clamp(24, 60) as usize;
+    let mut out = Vec::with_capacity(min);
+    while out.len() < min {
+        let set = SETS[out.len() % SETS.len()];
+        let c = set[(crate::client::random_u64() % set.len() as u64) as usize];
+        out.push(c);
+    }
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// The SCIM Users service of one Meetings site.
+pub struct Service {
+    client: Arc<Client>,
+    ids: IdStore,
+    /// `http://host:port/scim/v2`, for `meta.location`.
+    base_url: String,
+    password_criteria: Option<PasswordCriteria>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// `client` should validate against the site's profile
+    /// ([`crate::client::ClientBuilder::validate_with`]): then a change the
+    /// site would refuse is answered 400 before any call.
+    pub fn new(client: Arc<Client>, ids: IdStore, base_url: impl Into<String>) -> Self {
+        Service {
+            client,
+            ids,
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            password_criteria: None,
+        }
+    }
+
+    /// The site's password criteria, met by passwords wbxprov makes up.
+    pub fn password_criteria(mut self, criteria: Option<PasswordCriteria>) -> Self {
+        self.password_criteria = criteria;
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn resource(&self, entry: &Entry, user: &FlatUser) -> Json {
+        let location = format!("{}/Users/{}", self.base_url, entry.id);
+        to_scim(user, &entry.id, entry.external_id.as_deref(), &location)
+    }
+
+    /// GetUser, `None` when the site has no such user.
+    async fn site_user(&self, web_ex_id: &str) -> Result<Option<FlatUser>, ScimError> {
+        match self.client.get_user(web_ex_id).await {
+            Ok(user) => Ok(Some(user.to_flat())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(from_client(e)),
+        }
+    }
+
+    fn live_entry(&self, id: &str) -> Result<Entry, ScimError> {
+        self.ids
+            .by_id(id)?
+            .filter(|e| !e.deleted)
+            .ok_or_else(|| ScimError::not_found(id))
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Json, ScimError> {
+        let entry = self.live_entry(id)?;
+        let user = self
+            .site_user(&entry.web_ex_id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(id))?;
+        Ok(self.resource(&entry, &user))
+    }
+
+    /// The Webex IDs a list starts from, in a stable order, and their
+    /// summaries when a user list supplied them.
+    async fn candidates(
+        &self,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<(String, Option<UserSummary>)>, ScimError> {
+        let mut keys = Vec::new();
+        if let Some(f) = filter {
+            equalities(f, &mut keys);
+        }
+        for (path, value) in keys {
+            match path.to_ascii_lowercase().as_str() {
+                "username" => return Ok(vec![(value.to_owned(), None)]),
+                "id" => {
+                    let found = self.ids.by_id(value)?.filter(|e| !e.deleted);
+                    return Ok(found.map(|e| (e.web_ex_id, None)).into_iter().collect());
+                }
+                "externalid" => {
+                    let found = self.ids.by_external_id(value)?;
+                    return Ok(found.into_iter().map(|e| (e.web_ex_id, None)).collect());
+                }
+                "emails.value" => {
+                    let query = LstsummaryUser {
+                        email: Some(value.to_owned()),
+                        ..LstsummaryUser::default()
+                    };
+                    return self.summaries(&query).await;
+                }
+                _ => {}
+            }
+        }
+        self.summaries(&LstsummaryUser::default()).await
+    }
+
+    async fn summaries(
+        &self,
+        query: &LstsummaryUser,
+    ) -> Result<Vec<(String, Option<UserSummary>)>, ScimError> {
+        let (mut users, _) = match self.client.list_all_users(query).await {
+            Ok(found) => found,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(from_client(e)),
+        };
+        // Stable across pages and calls, whatever order the site lists in.
+        users.sort_by_cached_key(|u| u.web_ex_id.to_lowercase());
+        Ok(users
+            .into_iter()
+            .map(|u| (u.web_ex_id.clone(), Some(u)))
+            .collect())
+    }
+
+    /// Full users (GetUser each, at the client's concurrency), in order;
+    /// users gone meanwhile are left out.
+    async fn full_users(&self, web_ex_ids: &[String]) -> Result<Vec<FlatUser>, ScimError> {
+        let found = futures_util::future::join_all(web_ex_ids.iter().map(|w| self.site_user(w)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    pub async fn list(&self, query: &ListQuery) -> Result<Json, ScimError> {
+        let filter = query.filter.as_ref();
+        let mut live = Vec::new();
+        for (web_ex_id, summary) in self.candidates(filter).await? {
+            if self.ids.is_deleted(&web_ex_id)? {
+                continue;
+            }
+            live.push((web_ex_id, summary));
+        }
+        // Filter on summaries when they carry every attribute the filter
+        // names; otherwise on full users.
+        let mut matched: Vec<(Entry, Option<FlatUser>)> = Vec::new();
+        let by_summary = live.iter().all(|(_, s)| s.is_some());
+        if filter.is_none_or(summary_covers) && by_summary {
+            for (web_ex_id, summary) in &live {
+                let entry = self.ids.entry_for(web_ex_id)?;
+                let flat = summary.as_ref().map(summary_user).unwrap_or_default();
+                if filter.is_none_or(|f| f.matches(&self.resource(&entry, &flat))) {
+                    matched.push((entry, None));
+                }
+            }
+        } else {
+            let ids: Vec<String> = live.into_iter().map(|(w, _)| w).collect();
+            for user in self.full_users(&ids).await? {
+                let Some(web_ex_id) = user.web_ex_id() else {
+                    continue;
+                };
+                let entry = self.ids.entry_for(web_ex_id)?;
+                if filter.is_none_or(|f| f.matches(&self.resource(&entry, &user))) {
+                    matched.push((entry, Some(user)));
+                }
+            }
+        }
+        let total = matched.len();
+        let start = query.start_index.unwrap_or(1).max(1);
+        let count = query.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS);
+        let page: Vec<(Entry, Option<FlatUser>)> =
+            matched.into_iter().skip(start - 1).take(count).collect();
+        let missing: Vec<String> = page
+            .iter()
+            .filter(|(_, u)| u.is_none())
+            .map(|(e, _)| e.web_ex_id.clone())
+            .collect();
+        let mut fetched: HashMap<String, FlatUser> = self
+            .full_users(&missing)
+            .await?
+            .into_iter()
+            .filter_map(|u| Some((u.web_ex_id()?.to_lowercase(), u)))
+            .collect();
+        let resources: Vec<Json> = page
+            .into_iter()
+            .filter_map(|(entry, user)| {
+                let user = user.or_else(|| fetched.remove(&entry.web_ex_id.to_lowercase()))?;
+                Some(self.resource(&entry, &user))
+            })
+            .collect();
+        Ok(json!({
+            "schemas": [LIST],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": start,
+            "Resources": resources,
+        }))
+    }
+
+    /// POST /Users: 201 with the user, 409 when the userName is taken.
+    pub async fn create(&self, body: &Json) -> Result<Json, ScimError> {
+        let (mut wanted, external_id) = from_scim(body)?;
+        let web_ex_id = wanted
+            .web_ex_id()
+            .ok_or_else(|| ScimError::invalid_value("userName is required"))?
+            .to_owned();
+        if let Some(existing) = self.site_user(&web_ex_id).await? {
+            if !self.ids.is_deleted(&web_ex_id)? {
+                return Err(ScimError::new(
+                    409,
+                    Some("uniqueness"),
+                    format!("userName {web_ex_id}: a user with this Webex ID already exists"),
+                ));
+            }
+            // Deleted through SCIM (deactivated on the site): created again,
+            // it is reactivated with what the body says, under a new id.
+            let site_id = existing.web_ex_id().unwrap_or(&web_ex_id).to_owned();
+            let before = self.scim_view(&existing)?;
+            if wanted.get(&FlatKey::new(Attribute::Active)).is_none() {
+                wanted.insert(
+                    FlatKey::new(Attribute::Active),
+                    Value::Text("ACTIVATED".into()),
+                );
+            }
+            let now = self.apply(&site_id, &before, &wanted, false).await?;
+            let entry = self.ids.insert(&now, external_id.as_deref())?;
+            return self.get(&entry.id).await;
+        }
+        if wanted.get(&FlatKey::new(Attribute::Password)).is_none() {
+            wanted.insert(
+                FlatKey::new(Attribute::Password),
+                Value::Secret(generated_password(self.password_criteria.as_ref()).into()),
+            );
+        }
+        let deactivated = wanted.get(&FlatKey::new(Attribute::Active))
+            == Some(&Value::Text("DEACTIVATED".into()));
+        if deactivated {
+            // CreateUser makes active users; DelUser deactivates after.
+            wanted.remove(&FlatKey::new(Attribute::Active));
+        }
+        self.client.create_user(wanted).await.map_err(from_client)?;
+        if deactivated {
+            self.deactivate(&web_ex_id).await?;
+        }
+        let entry = self.ids.insert(&web_ex_id, external_id.as_deref())?;
+        self.get(&entry.id).await
+    }
+
+    /// The catalogue attributes the SCIM view of a site user carries.
+    fn scim_view(&self, user: &FlatUser) -> Result<FlatUser, ScimError> {
+        Ok(from_scim(&to_scim(user, "", None, ""))?.0)
+    }
+
+    /// PUT /Users/{id}: sets every attribute the body carries. Attributes it
+    /// leaves out stay as they are: a Meetings user has settings no identity
+    /// provider manages (PIN, personal room, privileges …).
+    pub async fn replace(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let entry = self.live_entry(id)?;
+        let current = self
+            .site_user(&entry.web_ex_id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(id))?;
+        let before = self.scim_view(&current)?;
+        let (mut wanted, external_id) = from_scim(body)?;
+        if wanted.web_ex_id().is_none() {
+            wanted.insert(
+                FlatKey::new(Attribute::WebExId),
+                Value::Text(entry.web_ex_id.clone()),
+            );
+        }
+        let now = self
+            .apply(&entry.web_ex_id, &before, &wanted, false)
+            .await?;
+        self.after_change(&entry, &now, external_id.as_deref())
+            .await
+    }
+
+    /// PATCH /Users/{id} (add, replace, remove, in any case and shape).
+    pub async fn patch(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let entry = self.live_entry(id)?;
+        let current = self
+            .site_user(&entry.web_ex_id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(id))?;
+        let mut resource = self.resource(&entry, &current);
+        let before = from_scim(&resource)?.0;
+        patch::apply(&mut resource, body)
+            .map_err(|e| ScimError::new(400, Some("invalidPath"), e))?;
+        let (wanted, external_id) = from_scim(&resource)?;
+        if wanted.web_ex_id().is_none() {
+            return Err(ScimError::new(
+                400,
+                Some("mutability"),
+                format!("{}: userName cannot be removed", entry.web_ex_id),
+            ));
+        }
+        let now = self.apply(&entry.web_ex_id, &before, &wanted, true).await?;
+        self.after_change(&entry, &now, external_id.as_deref())
+            .await
+    }
+
+    async fn after_change(
+        &self,
+        entry: &Entry,
+        web_ex_id: &str,
+        external_id: Option<&str>,
+    ) -> Result<Json, ScimError> {
+        if web_ex_id != entry.web_ex_id {
+            self.ids.rename(&entry.id, web_ex_id)?;
+        }
+        if external_id != entry.external_id.as_deref() {
+            self.ids.set_external_id(&entry.id, external_id)?;
+        }
+        self.get(&entry.id).await
+    }
+
+    /// Brings the site user from `before` to `wanted` (both as the SCIM view
+    /// sees them): reactivate first, then SetUser with what differs, then
+    /// deactivate. With `removals`, attributes `wanted` lacks are cleared.
+    /// Answers the user's Webex ID afterwards.
+    async fn apply(
+        &self,
+        web_ex_id: &str,
+        before: &FlatUser,
+        wanted: &FlatUser,
+        removals: bool,
+    ) -> Result<String, ScimError> {
+        let mut change: FlatUser = wanted
+            .iter()
+            .filter(|(k, v)| before.get(k) != Some(*v))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        if removals {
+            for (key, value) in before.iter() {
+                if wanted.get(key).is_some() {
+                    continue;
+                }
+                let enumerated = matches!(
+                    key.attribute.info().value_type.scalar(),
+                    ScalarType::Enum { .. }
+                );
+                let cleared = match value {
+                    // A language, a time zone, an account state: always one of their values.
+                    Value::Text(_) if !enumerated => Value::Text(String::new()),
+                    Value::TextList(_) => Value::TextList(Vec::new()),
+                    Value::IntList(_) => Value::IntList(Vec::new()),
+                    _ => {
+                        return Err(ScimError::new(
+                            400,
+                            Some("mutability"),
+                            format!(
+                                "{web_ex_id}: {} ({key}) cannot be removed, only set to another value",
+                                core_path(key.attribute).unwrap_or_else(|| key.to_string())
+                            ),
+                        ));
+                    }
+                };
+                change.insert(*key, cleared);
+            }
+        }
+        let active = change.remove(&FlatKey::new(Attribute::Active));
+        let mut now = web_ex_id.to_owned();
+        if let Some(Value::Text(new_id)) = change.remove(&FlatKey::new(Attribute::WebExId))
+            && !new_id.eq_ignore_ascii_case(web_ex_id)
+        {
+            change.insert(
+                FlatKey::new(Attribute::NewWebExId),
+                Value::Text(new_id.clone()),
+            );
+            now = new_id;
+        }
+        if active == Some(Value::Text("ACTIVATED".into())) {
+            self.client
+                .reactivate(web_ex_id)
+                .await
+                .map_err(from_client)?;
+        }
+        if !change.is_empty() {
+            self.client
+                .set_user(web_ex_id, change)
+                .await
+                .map_err(from_client)?;
+        }
+        if active == Some(Value::Text("DEACTIVATED".into())) {
+            self.deactivate(&now).await?;
+        }
+        Ok(now)
+    }
+
+    async fn deactivate(&self, web_ex_id: &str) -> Result<(), ScimError> {
+        let answer = self
+            .client
+            .deactivate(&[web_ex_id.to_owned()])
+            .await
+            .map_err(from_client)?;
+        match answer.users.iter().find(|u| !u.is_success()) {
+            Some(u) => Err(ScimError::new(
+                400,
+                None,
+                format!(
+                    "DelUser {}: the site did not deactivate the user",
+                    u.web_ex_id
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// DELETE /Users/{id}: the site user is deactivated (the XML API cannot
+    /// delete) and the SCIM id answers 404 from then on.
+    pub async fn delete(&self, id: &str) -> Result<(), ScimError> {
+        let entry = self.live_entry(id)?;
+        if let Some(user) = self.site_user(&entry.web_ex_id).await?
+            && user.get(&FlatKey::new(Attribute::Active))
+                != Some(&Value::Text("DEACTIVATED".into()))
+        {
+            self.deactivate(&entry.web_ex_id).await?;
+        }
+        self.ids.mark_deleted(&entry.id)?;
+        Ok(())
+    }
+}
+
+/// The attributes a user list gives, as a site user.
+fn summary_user(s: &UserSummary) -> FlatUser {
+    let mut flat = FlatUser::new();
+    let mut put = |a: Attribute, v: &Option<String>| {
+        if let Some(v) = v {
+            flat.insert(FlatKey::new(a), Value::Text(v.clone()));
+        }
+    };
+    put(Attribute::WebExId, &Some(s.web_ex_id.clone()));
+    put(Attribute::FirstName, &s.first_name);
+    put(Attribute::LastName, &s.last_name);
+    put(Attribute::Email, &s.email);
+    put(Attribute::Active, &s.active);
+    flat
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
+/// `id`, `schemas` and `meta` always stay.
+pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) {
+    let Some(map) = resource.as_object_mut() else {
+        return;
+    };
+    const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
+    let top = |p: &str| -> String {
+        // `urn:…:User:attr` names an extension attribute; the container is kept whole.
+        let p = match p.rfind(':') {
+            Some(i) if p.starts_with("urn:") => {
+                let (urn, attr) = p.split_at(i);
+                if super::user::CORE.eq_ignore_ascii_case(urn) {
+                    &attr[1..]
+                } else {
+                    urn
+                }
+            }
+            _ => p,
+        };
+        p.split('.').next().unwrap_or(p).to_ascii_lowercase()
+    };
+    if !attributes.is_empty() {
+        let keep: Vec<String> = attributes.iter().map(|a| top(a)).collect();
+        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keep.contains(&k.to_ascii_lowercase()));
+    }
+    for path in excluded {
+        match path.split_once('.') {
+            // `name.givenName`: the sub-attribute only.
+            Some((parent, sub)) if !path.starts_with("urn:") => {
+                if let Some(Json::Object(inner)) = map
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(parent))
+                    .map(|(_, v)| v)
+                {
+                    inner.retain(|k, _| !k.eq_ignore_ascii_case(sub));
+                }
+            }
+            _ => {
+                let name = top(path);
+                map.retain(|k, _| ALWAYS.contains(&k.as_str()) || k.to_ascii_lowercase() != name);
+            }
+        }
+    }
+    // `schemas` names only the extensions still present.
+    let present: Vec<String> = map
+        .keys()
+        .filter(|k| k.starts_with("urn:"))
+        .cloned()
+        .collect();
+    if let Some(Json::Array(schemas)) = map.get_mut("schemas") {
+        schemas.retain(|s| {
+            s.as_str()
+                .is_some_and(|s| s == super::user::CORE || present.iter().any(|p| p == s))
+        });
+    }
+}
