@@ -4,7 +4,8 @@
 
 use serde_json::json;
 use wbxprov::schema::{ATTRIBUTES, FlatKey, Value};
-use wbxprov::scim::user::{CORE, EXTENSION, extension_schema};
+use wbxprov::scim::extension_schema;
+use wbxprov::scim::user::{CORE, EXTENSION};
 use wbxprov::scim::{Filter, from_scim, patch, to_scim};
 
 fn get(flat: &wbxprov::FlatUser, k: &str) -> Option<Value> {
@@ -45,7 +46,10 @@ fn an_okta_create_body_maps_to_catalogue_attributes() {
     assert_eq!(scim["name"]["familyName"], "Doe");
     assert_eq!(scim["emails"][0]["value"], "jdoe@example.com");
     assert_eq!(scim["active"], true);
-    assert_eq!(scim[EXTENSION]["password"], "***");
+    assert!(
+        scim[EXTENSION].get("password").is_none(),
+        "secrets are not in the extension: {scim}"
+    );
     assert!(!scim.to_string().contains("S3cret-Pa55"));
 }
 
@@ -188,8 +192,22 @@ fn the_extension_schema_lists_every_catalogue_attribute() {
     let by = |n: &str| attrs.iter().find(|a| a["name"] == n).unwrap();
     assert_eq!(by("privilegeHQvideo")["type"], "boolean");
     assert_eq!(by("userId")["mutability"], "readOnly");
-    assert_eq!(by("password")["mutability"], "writeOnly");
+    // The password goes in through the core `password`: one way in.
+    assert_eq!(by("password")["mutability"], "readOnly");
     assert_eq!(by("password")["returned"], "never");
+    assert!(
+        by("email")["description"]
+            .as_str()
+            .unwrap()
+            .contains("emails[type eq \"work\"].value")
+    );
+    assert_eq!(by("phonesPIN")["mutability"], "writeOnly");
+    assert_eq!(by("phonesPIN")["returned"], "never");
+    assert_eq!(by("privilegeHQvideo")["mutability"], "readWrite");
+    assert!(
+        attrs.iter().all(|a| a["required"] == false),
+        "userName carries the one required value"
+    );
     assert_eq!(by("meetingTypes")["multiValued"], true);
     assert!(
         by("active")["canonicalValues"]
@@ -197,5 +215,68 @@ fn the_extension_schema_lists_every_catalogue_attribute() {
             .unwrap()
             .iter()
             .any(|v| v == "DEACTIVATED")
+    );
+}
+
+#[test]
+fn patch_on_complex_attributes_and_whole_extensions() {
+    let mut user = json!({
+        "userName": "jdoe",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"value": "old@example.com", "type": "work"}]
+    });
+    // replace on a complex attribute sets the sub-attributes given, keeps the others.
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "replace", "path": "name", "value": {"familyName": "Roe"}}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        user["name"],
+        json!({"givenName": "Jane", "familyName": "Roe"})
+    );
+    // add to a multi-valued attribute: an item of a type already there takes its place.
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "add", "path": "emails", "value": [{"value": "new@example.com", "type": "work"}]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        user["emails"],
+        json!([{"value": "new@example.com", "type": "work"}])
+    );
+    // A whole extension as the path.
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "add", "path": enterprise, "value": {"organization": "Acme"}}]}),
+    )
+    .unwrap();
+    let (flat, _) = from_scim(&user).unwrap();
+    assert_eq!(get(&flat, "company"), text("Acme"));
+    patch::apply(
+        &mut user,
+        &json!({"Operations": [{"op": "remove", "path": enterprise}]}),
+    )
+    .unwrap();
+    assert!(user.get(enterprise).is_none());
+}
+
+#[test]
+fn attributes_a_core_attribute_carries_come_in_only_that_way() {
+    // The extension's email and webExId are read-only: userName and emails win.
+    let body = json!({
+        "userName": "jdoe",
+        "emails": [{"value": "core@example.com", "type": "work"}],
+        (EXTENSION): {"email": "ext@example.com", "webExId": "other", "newWebExId": "x", "title": "CTO"}
+    });
+    let (flat, _) = from_scim(&body).unwrap();
+    assert_eq!(get(&flat, "email"), text("core@example.com"));
+    assert_eq!(get(&flat, "webExId"), text("jdoe"));
+    assert_eq!(get(&flat, "newWebExId"), None);
+    assert_eq!(
+        get(&flat, "title"),
+        None,
+        "title is the core `title`, not the extension's"
     );
 }
