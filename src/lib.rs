@@ -7,6 +7,8 @@ pub mod schema;
 #[cfg(feature = "scim")]
 pub mod scim;
 pub mod secret;
+#[cfg(any(feature = "sim", feature = "scim"))]
+mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
 #[cfg(feature = "validate")]

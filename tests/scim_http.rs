@@ -3,19 +3,20 @@
 //! (§2a, §2b), bearer-token authentication, validation, persistence of ids.
 #![cfg(all(feature = "scim", feature = "sim"))]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client, Options, RetryPolicy};
+use wbxprov::client::Client;
 use wbxprov::schema::Feature;
 use wbxprov::scim::Service;
 use wbxprov::scim::http::{ScimHandle, serve};
 use wbxprov::scim::ids::IdStore;
 use wbxprov::scim::user::{CORE, ENTERPRISE, ERROR, EXTENSION, LIST, PATCH};
-use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, SimHandle, default_profile};
+use wbxprov::sim::{self, SimHandle, default_profile};
 use wbxprov::site::SiteProfile;
 
 const TOKEN: &str = "s3cret-scim-token";
@@ -28,21 +29,9 @@ struct Front {
 }
 
 fn site_client(url: &str, profile: SiteProfile) -> Client {
-    let auth = AdminAuth::Password {
-        web_ex_id: DEFAULT_ADMIN_ID.into(),
-        password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-    };
-    Client::builder("sim", auth)
+    Client::builder("sim", common::sim_admin())
         .endpoint(url)
-        .options(Options {
-            retry: RetryPolicy {
-                base_delay: Duration::from_millis(2),
-                max_delay: Duration::from_millis(10),
-                rate_limit_wait: Duration::from_millis(10),
-                ..RetryPolicy::default()
-            },
-            ..Options::default()
-        })
+        .options(common::fast_retries())
         .validate_with(profile)
         .build()
         .unwrap()
@@ -77,6 +66,50 @@ struct Answer {
     content_type: String,
 }
 
+/// One request to the SCIM front at `base`.
+async fn request(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&Json>,
+) -> Answer {
+    let url = format!("{base}{path}");
+    let mut request = http
+        .request(method.parse().unwrap(), &url)
+        .header("User-Agent", "Okta SCIM Client 1.0.0");
+    if let Some(a) = authorization {
+        request = request.header("Authorization", a);
+    }
+    if let Some(b) = body {
+        request = request
+            .header("Content-Type", "application/scim+json")
+            .body(b.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Json::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    };
+    Answer {
+        status,
+        body,
+        content_type,
+    }
+}
+
 impl Front {
     async fn send(
         &self,
@@ -85,40 +118,15 @@ impl Front {
         authorization: Option<&str>,
         body: Option<&Json>,
     ) -> Answer {
-        let url = format!("{}{path}", self.scim.url);
-        let mut request = self
-            .http
-            .request(method.parse().unwrap(), &url)
-            .header("User-Agent", "Okta SCIM Client 1.0.0");
-        if let Some(a) = authorization {
-            request = request.header("Authorization", a);
-        }
-        if let Some(b) = body {
-            request = request
-                .header("Content-Type", "application/scim+json")
-                .body(b.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header("content-type").unwrap_or_default();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Json::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
-        };
-        Answer {
-            status,
+        request(
+            &self.http,
+            &self.scim.url,
+            method,
+            path,
+            authorization,
             body,
-            content_type,
-        }
+        )
+        .await
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Answer {
@@ -128,6 +136,11 @@ impl Front {
 
     async fn get(&self, path: &str) -> Answer {
         self.call("GET", path, None).await
+    }
+
+    /// The account state the site holds for a user.
+    async fn site_active(&self, web_ex_id: &str) -> Option<String> {
+        site_text(&self.site_user(web_ex_id).await, "active")
     }
 
     /// The site's own view of a user (GetUser through the XML API).
@@ -356,7 +369,7 @@ async fn okta_updates_deactivation_and_import() {
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["active"], json!(false));
     assert_eq!(
-        site_text(&f.site_user("ann@example.com").await, "active").as_deref(),
+        f.site_active("ann@example.com").await.as_deref(),
         Some("DEACTIVATED")
     );
     // Inactive users are still listed and found.
@@ -369,7 +382,7 @@ async fn okta_updates_deactivation_and_import() {
     let patched = f.call("PATCH", &format!("/Users/{id}"), Some(&on)).await;
     assert_eq!(patched.body["active"], json!(true));
     assert_eq!(
-        site_text(&f.site_user("ann@example.com").await, "active").as_deref(),
+        f.site_active("ann@example.com").await.as_deref(),
         Some("ACTIVATED")
     );
 
@@ -508,11 +521,9 @@ async fn entra_request_shapes() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["active"], json!(false));
     assert_eq!(
-        site_text(
-            &f.site_user("Test_User_ab6490ee@contoso.com").await,
-            "active"
-        )
-        .as_deref(),
+        f.site_active("Test_User_ab6490ee@contoso.com")
+            .await
+            .as_deref(),
         Some("DEACTIVATED")
     );
     // Still returned: soft-deleted users are not gone.
@@ -533,11 +544,9 @@ async fn entra_request_shapes() {
     assert_error(&f.get(&format!("/Users/{id}")).await, 404);
     assert_error(&f.call("DELETE", &format!("/Users/{id}"), None).await, 404);
     assert_eq!(
-        site_text(
-            &f.site_user("Test_User_ab6490ee@contoso.com").await,
-            "active"
-        )
-        .as_deref(),
+        f.site_active("Test_User_ab6490ee@contoso.com")
+            .await
+            .as_deref(),
         Some("DEACTIVATED")
     );
     let r = f
@@ -696,36 +705,30 @@ async fn ids_survive_a_restart() {
     let _ = std::fs::remove_file(&state);
     let f = front(default_profile()).await;
     let first = scim_for(f.client.clone(), Some(&state)).await;
-    let http = reqwest::Client::new();
-    let created: Json = serde_json::from_str(
-        &http
-            .post(format!("{}/Users", first.url))
-            .bearer_auth(TOKEN)
-            .body(okta_user("kept@example.com").to_string())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+    let bearer = format!("Bearer {TOKEN}");
+    let created = request(
+        &f.http,
+        &first.url,
+        "POST",
+        "/Users",
+        Some(&bearer),
+        Some(&okta_user("kept@example.com")),
     )
-    .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
     first.stop().await;
 
     let second = scim_for(f.client.clone(), Some(&state)).await;
-    let again: Json = serde_json::from_str(
-        &http
-            .get(format!("{}/Users/{id}", second.url))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+    let again = request(
+        &f.http,
+        &second.url,
+        "GET",
+        &format!("/Users/{id}"),
+        Some(&bearer),
+        None,
     )
-    .unwrap();
+    .await
+    .body;
     assert_eq!(again["id"], json!(id));
     assert_eq!(again["externalId"], json!("00ujl29u0le5T6Aj10h7"));
     assert_eq!(again["userName"], json!("kept@example.com"));

@@ -2,10 +2,12 @@
 //! the simulator promises, a user lifecycle, and state kept across restarts.
 #![cfg(feature = "sim")]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use wbxprov::client::{AdminAuth, Client, ErrorKind, Options, RetryPolicy};
+use wbxprov::client::{AdminAuth, Client, ErrorKind, Options};
 use wbxprov::ops::{Direction, LstsummaryUser, OrderBy};
 use wbxprov::schema::{FlatKey, FlatUser, Value};
 use wbxprov::sim::{
@@ -17,22 +19,11 @@ use wbxprov::xml::ServiceErrorKind;
 use wbxprov::{Feature, Secret};
 
 fn admin() -> AdminAuth {
-    AdminAuth::Password {
-        web_ex_id: DEFAULT_ADMIN_ID.into(),
-        password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-    }
+    common::sim_admin()
 }
 
 fn fast() -> Options {
-    Options {
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            rate_limit_wait: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-        ..Options::default()
-    }
+    common::fast_retries()
 }
 
 fn client(url: &str, auth: AdminAuth) -> Client {

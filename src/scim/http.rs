@@ -19,6 +19,7 @@ use super::schemas;
 use super::service::{ListQuery, ScimError, Service, project};
 use super::user::LIST;
 use crate::Secret;
+use crate::server::ServerTask;
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -290,34 +291,18 @@ pub struct ScimHandle {
     /// `http://127.0.0.1:PORT/scim/v2`
     pub url: String,
     pub addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: ServerTask,
 }
 
 impl ScimHandle {
     /// Stops serving and waits until the server is gone.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 
-    /// Serves until the process stops.
-    pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for ScimHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    /// Serves until stopped (Ctrl-C for the command line).
+    pub async fn wait(self) {
+        self.server.wait().await;
     }
 }
 
@@ -357,18 +342,6 @@ pub async fn serve(
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(served.clone(), authenticate))
         .with_state(served);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Ok(ScimHandle {
-        url,
-        addr,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    let server = ServerTask::spawn(listener, app);
+    Ok(ScimHandle { url, addr, server })
 }

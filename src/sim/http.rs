@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use super::{SimConfig, Simulator, failure, store};
+use crate::server::ServerTask;
 use crate::site::SiteProfile;
 
 /// How often each fault happens, as probabilities per request.
@@ -142,34 +143,18 @@ pub struct SimHandle {
     pub url: String,
     pub addr: SocketAddr,
     pub simulator: Arc<Simulator>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: ServerTask,
 }
 
 impl SimHandle {
     /// Stops serving and waits until the server is gone.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 
-    /// Serves until stopped (Ctrl-C for `wbxprov sim serve`).
-    pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for SimHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    /// Serves until stopped (Ctrl-C for the command line).
+    pub async fn wait(self) {
+        self.server.wait().await;
     }
 }
 
@@ -194,20 +179,12 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
     let app = Router::new()
         .route("/WBXService/XMLService", post(xml_service))
         .with_state(served);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let server = ServerTask::spawn(listener, app);
     Ok(SimHandle {
         url: format!("http://{addr}/WBXService/XMLService"),
         addr,
         simulator: sim,
-        shutdown: Some(tx),
-        task: Some(task),
+        server,
     })
 }
 

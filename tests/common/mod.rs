@@ -102,3 +102,26 @@ pub fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> wbxprov::schema:
     }
     user
 }
+
+/// Client options whose waits are milliseconds: retries happen, tests stay fast.
+pub fn fast_retries() -> wbxprov::client::Options {
+    use std::time::Duration;
+    wbxprov::client::Options {
+        retry: wbxprov::client::RetryPolicy {
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+            rate_limit_wait: Duration::from_millis(10),
+            ..wbxprov::client::RetryPolicy::default()
+        },
+        ..wbxprov::client::Options::default()
+    }
+}
+
+/// The simulated site's default admin.
+#[cfg(feature = "sim")]
+pub fn sim_admin() -> wbxprov::client::AdminAuth {
+    wbxprov::client::AdminAuth::Password {
+        web_ex_id: wbxprov::sim::DEFAULT_ADMIN_ID.into(),
+        password: Secret::new(wbxprov::sim::DEFAULT_ADMIN_PASSWORD),
+    }
+}
