@@ -5,6 +5,7 @@
 //! site user is deactivated (the XML API cannot delete), and the SCIM id
 //! answers 404 from then on, as RFC 7644 §3.6 asks.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -128,12 +129,47 @@ impl IdStore {
         Ok(least == Some(true))
     }
 
-    /// The live entry of a site user seen for the first time, or the one it has.
-    pub fn entry_for(&self, web_ex_id: &str) -> Result<Entry, StoreError> {
-        if let Some(e) = self.by_web_ex_id(web_ex_id)? {
-            return Ok(e);
+    /// The live entries of site users, by lowercased Webex ID, made for those
+    /// seen for the first time (in one transaction); users deleted through
+    /// SCIM get none.
+    pub fn entries_for(&self, web_ex_ids: &[&str]) -> Result<HashMap<String, Entry>, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let mut known: HashMap<String, Entry> = HashMap::new();
+        let mut deleted: HashSet<String> = HashSet::new();
+        {
+            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM scim_users"))?;
+            for e in stmt.query_map([], entry)? {
+                let e = e?;
+                let key = e.web_ex_id.to_lowercase();
+                if e.deleted {
+                    deleted.insert(key);
+                } else {
+                    known.insert(key, e);
+                }
+            }
         }
-        self.insert(web_ex_id, None)
+        let mut out = HashMap::with_capacity(web_ex_ids.len());
+        for web_ex_id in web_ex_ids {
+            let key = web_ex_id.to_lowercase();
+            if let Some(e) = known.remove(&key) {
+                out.insert(key, e);
+            } else if !deleted.contains(&key) && !out.contains_key(&key) {
+                let e = Entry {
+                    id: new_id(),
+                    web_ex_id: (*web_ex_id).to_owned(),
+                    external_id: None,
+                    deleted: false,
+                };
+                tx.execute(
+                    "INSERT INTO scim_users (id, web_ex_id) VALUES (?1, ?2)",
+                    params![e.id, e.web_ex_id],
+                )?;
+                out.insert(key, e);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
     }
 
     /// A new live entry (after a POST).
@@ -171,5 +207,41 @@ impl IdStore {
         self.db()
             .execute("UPDATE scim_users SET deleted = 1 WHERE id = ?1", [id])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdStore;
+
+    #[test]
+    fn ids_are_stable_and_deletion_leaves_a_tombstone() {
+        let store = IdStore::open(None).unwrap();
+        let ann = store.insert("ann", Some("ext-1")).unwrap();
+        let seen = store.entries_for(&["ANN", "bob"]).unwrap();
+        assert_eq!(
+            seen["ann"].id, ann.id,
+            "Webex IDs compare case-insensitively"
+        );
+        let bob = seen["bob"].clone();
+        assert_ne!(bob.id, ann.id);
+        assert_eq!(store.entries_for(&["bob"]).unwrap()["bob"].id, bob.id);
+        assert_eq!(store.by_external_id("ext-1").unwrap(), vec![ann.clone()]);
+
+        store.mark_deleted(&ann.id).unwrap();
+        assert!(store.is_deleted("ann").unwrap());
+        assert!(
+            store.entries_for(&["ann"]).unwrap().is_empty(),
+            "not listed again"
+        );
+        assert!(store.by_external_id("ext-1").unwrap().is_empty());
+        assert!(store.by_id(&ann.id).unwrap().unwrap().deleted);
+
+        let again = store.insert("ann", None).unwrap();
+        assert_ne!(again.id, ann.id);
+        assert!(!store.is_deleted("ann").unwrap());
+        store.rename(&again.id, "anna").unwrap();
+        assert_eq!(store.by_web_ex_id("anna").unwrap().unwrap().id, again.id);
+        assert!(!store.is_deleted("bob").unwrap());
     }
 }

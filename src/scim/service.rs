@@ -329,35 +329,38 @@ impl Service {
 
     pub async fn list(&self, query: &ListQuery) -> Result<Json, ScimError> {
         let filter = query.filter.as_ref();
-        let mut live = Vec::new();
-        for (web_ex_id, summary) in self.candidates(filter).await? {
-            if self.ids.is_deleted(&web_ex_id)? {
-                continue;
-            }
-            live.push((web_ex_id, summary));
-        }
-        // Filter on summaries when they carry every attribute the filter
-        // names; otherwise on full users.
-        let mut matched: Vec<(Entry, Option<FlatUser>)> = Vec::new();
-        let by_summary = live.iter().all(|(_, s)| s.is_some());
-        if filter.is_none_or(summary_covers) && by_summary {
-            for (web_ex_id, summary) in &live {
-                let entry = self.ids.entry_for(web_ex_id)?;
-                let flat = summary.as_ref().map(summary_user).unwrap_or_default();
-                if filter.is_none_or(|f| f.matches(&self.resource(&entry, &flat))) {
-                    matched.push((entry, None));
-                }
-            }
+        let candidates = self.candidates(filter).await?;
+        // Filter on the user list when it carries every attribute the filter
+        // names; otherwise on full users (GetUser each).
+        let by_summary =
+            filter.is_none_or(summary_covers) && candidates.iter().all(|(_, s)| s.is_some());
+        // (the site user as the filter sees it, the full user when fetched)
+        let users: Vec<(FlatUser, Option<FlatUser>)> = if by_summary {
+            candidates
+                .iter()
+                .filter_map(|(_, s)| s.as_ref().map(|s| (summary_user(s), None)))
+                .collect()
         } else {
-            let ids: Vec<String> = live.into_iter().map(|(w, _)| w).collect();
-            for user in self.full_users(&ids).await? {
-                let Some(web_ex_id) = user.web_ex_id() else {
-                    continue;
-                };
-                let entry = self.ids.entry_for(web_ex_id)?;
-                if filter.is_none_or(|f| f.matches(&self.resource(&entry, &user))) {
-                    matched.push((entry, Some(user)));
-                }
+            let ids: Vec<String> = candidates.into_iter().map(|(w, _)| w).collect();
+            self.full_users(&ids)
+                .await?
+                .into_iter()
+                .map(|u| (u.clone(), Some(u)))
+                .collect()
+        };
+        let names: Vec<&str> = users.iter().filter_map(|(u, _)| u.web_ex_id()).collect();
+        let entries = self.ids.entries_for(&names)?;
+        let mut matched: Vec<(Entry, Option<FlatUser>)> = Vec::new();
+        for (view, full) in &users {
+            // Users deleted through SCIM have no entry: they are not listed.
+            let Some(entry) = view
+                .web_ex_id()
+                .and_then(|w| entries.get(&w.to_lowercase()))
+            else {
+                continue;
+            };
+            if filter.is_none_or(|f| f.matches(&self.resource(entry, view))) {
+                matched.push((entry.clone(), full.clone()));
             }
         }
         let total = matched.len();
