@@ -2,9 +2,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod client;
+pub mod identity;
 pub mod ops;
 pub mod schema;
-#[cfg(feature = "scim")]
 pub mod scim;
 pub mod secret;
 #[cfg(any(feature = "sim", feature = "scim"))]

@@ -940,9 +940,9 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         value_type: ValueType::Scalar(ScalarType::Text { max_len: None, format: None }),
         ops: Ops { create: true, set: true, get: true },
         gate: &[],
-        secret: false, required: false, identity: false,
+        secret: false, required: false, identity: true,
         description: "User's title",
-        source: "XSD user.xsd userType",
+        source: "XSD user.xsd userType; Control-Hub-managed sites take it from the Webex identity (seed 000: an identity-provider attribute)",
     },
     AttributeInfo {
         attribute: Attribute::CategoryId,

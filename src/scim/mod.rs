@@ -7,15 +7,24 @@
 //! included; `ids` keeps SCIM ids and externalIds; `service` runs the SCIM
 //! operations against a site through the client; `http` serves them.
 
+//!
+//! The mapping, filters, PATCH and schemas need nothing but serde_json (the
+//! Control Hub identity client uses the mapping too); the server parts are
+//! behind the `scim` cargo feature.
+
 pub mod filter;
+#[cfg(feature = "scim")]
 pub mod http;
+#[cfg(feature = "scim")]
 pub mod ids;
 pub mod patch;
 pub mod schemas;
+#[cfg(feature = "scim")]
 pub mod service;
 pub mod user;
 
 pub use filter::Filter;
 pub use schemas::extension_schema;
+#[cfg(feature = "scim")]
 pub use service::{ScimError, Service};
 pub use user::{from_scim, to_scim};

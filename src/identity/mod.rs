@@ -1,0 +1,440 @@
+//! The Webex identity half of a Control-Hub-managed site: people in the
+//! organisation through Webex's SCIM 2 API
+//! (`https://webexapis.com/identity/scim/{orgId}/v2/Users`).
+//!
+//! A person is carried as the catalogue attributes the SCIM core User maps
+//! to (the one mapping in [`crate::scim::user`]): names, email, title,
+//! phones …, plus its SCIM id, externalId and displayName. Find by userName,
+//! create, PATCH only what changed, (de)activate by `active`; DELETE only when
+//! asked. 429 waits for `Retry-After`; 5xx and dropped connections back off.
+
+pub mod transport;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value as Json, json};
+
+use crate::client::RetryPolicy;
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::scim::user::{CORE, ENTERPRISE, EXTENSION, PATCH, core_path, from_scim, to_scim};
+use crate::secret::Secret;
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, JsonReplay, Method, TransportError};
+
+/// Webex's identity API, without the organisation: `{base}/{orgId}/v2`.
+pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/identity/scim";
+
+/// Warn this long before a known token expiry (the seeds' tokens live 365 days).
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// One person of the organisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// The SCIM id (absent before creation).
+    pub id: Option<String>,
+    /// Catalogue attributes: webExId (the userName), email, firstName,
+    /// lastName, title, phones, address …; `active` as ACTIVATED/DEACTIVATED.
+    pub attributes: FlatUser,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) if !t.is_empty() => Some(t),
+        _ => None,
+    }
+}
+
+impl Person {
+    /// The userName: the person's primary email.
+    pub fn user_name(&self) -> &str {
+        text(&self.attributes, Attribute::WebExId).unwrap_or_default()
+    }
+
+    pub fn active(&self) -> bool {
+        text(&self.attributes, Attribute::Active) != Some("DEACTIVATED")
+    }
+
+    /// A person as the identity API answers it.
+    pub fn from_json(json: &Json) -> Result<Person, String> {
+        let (attributes, external_id) = from_scim(json).map_err(|e| e.0)?;
+        Ok(Person {
+            id: json.get("id").and_then(Json::as_str).map(str::to_owned),
+            attributes,
+            display_name: json
+                .get("displayName")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            external_id,
+        })
+    }
+
+    /// The body of a POST: core (and enterprise) attributes only, `userType`
+    /// as the API requires.
+    pub fn to_json(&self) -> Json {
+        let mut out = to_scim(&self.attributes, "", self.external_id.as_deref(), "");
+        if let Some(o) = out.as_object_mut() {
+            o.remove("id");
+            o.remove("meta");
+            o.remove(EXTENSION);
+            o.insert("userType".into(), json!("user"));
+            if let Some(d) = &self.display_name {
+                o.insert("displayName".into(), json!(d));
+            }
+            let schemas: Vec<&str> = [CORE, ENTERPRISE]
+                .into_iter()
+                .filter(|s| *s == CORE || o.contains_key(*s))
+                .collect();
+            o.insert("schemas".into(), json!(schemas));
+        }
+        out
+    }
+}
+
+/// The PATCH `replace` operations that bring a person to `change` (catalogue
+/// attributes, each at its SCIM path); an email change also changes the
+/// userName, which Webex keeps equal to the primary email.
+pub fn patch_ops(change: &FlatUser) -> Vec<(String, Json)> {
+    let mut ops = Vec::new();
+    for (key, value) in change.iter() {
+        let Some(path) = core_path(key.attribute) else {
+            continue;
+        };
+        let json = match (key.attribute, value) {
+            (Attribute::Active, Value::Text(t)) => json!(t != "DEACTIVATED"),
+            (Attribute::Password | Attribute::NewWebExId, _) => continue,
+            (_, Value::Text(t)) => json!(t),
+            (_, Value::Bool(b)) => json!(b),
+            (_, Value::Int(i)) => json!(i),
+            _ => continue,
+        };
+        if key.attribute == Attribute::Email {
+            ops.push(("userName".to_owned(), json.clone()));
+        }
+        ops.push((path, json));
+    }
+    ops
+}
+
+/// What the identity client was doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, serde::Serialize)]
+pub enum IdentityOp {
+    Find,
+    Create,
+    Update,
+    Deactivate,
+    Reactivate,
+    Delete,
+}
+
+/// The classified cause of an [`IdentityError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityErrorKind {
+    #[error("no such person")]
+    NotFound,
+    #[error("a person with this userName already exists: {0}")]
+    AlreadyExists(String),
+    #[error("the token was refused (401): {0}")]
+    Auth(String),
+    #[error("access denied (403): {0}")]
+    AccessDenied(String),
+    #[error("rate limited (429), still after every retry")]
+    RateLimited,
+    #[error("invalid value (400): {0}")]
+    Invalid(String),
+    #[error("HTTP status {0}: {1}")]
+    Http(u16, String),
+    #[error(transparent)]
+    Transport(TransportError),
+    #[error("malformed response: {0}")]
+    Malformed(String),
+}
+
+/// A failed identity call: the operation, the person (userName) and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("identity {operation} {key}: {kind}")]
+pub struct IdentityError {
+    pub operation: IdentityOp,
+    pub key: String,
+    pub kind: IdentityErrorKind,
+    pub attempts: u32,
+}
+
+impl IdentityError {
+    pub fn is_transient(&self) -> bool {
+        match &self.kind {
+            IdentityErrorKind::RateLimited => true,
+            IdentityErrorKind::Http(s, _) => *s >= 500,
+            IdentityErrorKind::Transport(t) => t.is_transient(),
+            _ => false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == IdentityErrorKind::NotFound
+    }
+}
+
+/// The SCIM 2 client of one organisation.
+pub struct IdentityClient {
+    /// `{base}/{orgId}/v2`
+    base: String,
+    token: Secret,
+    transport: Arc<dyn HttpTransport>,
+    retry: RetryPolicy,
+    token_expires: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for IdentityClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityClient")
+            .field("base", &self.base)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `a b` → `a%20b`: a filter in a query string.
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+impl IdentityClient {
+    /// `base_url` is [`DEFAULT_BASE_URL`] for Webex (another for Webex for
+    /// Government, or the simulator).
+    pub fn new(
+        base_url: &str,
+        org_id: &str,
+        token: Secret,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Self {
+        IdentityClient {
+            base: format!("{}/{org_id}/v2", base_url.trim_end_matches('/')),
+            token,
+            transport,
+            retry: RetryPolicy::default(),
+            token_expires: None,
+        }
+    }
+
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// When the token expires, if known.
+    pub fn token_expires(mut self, at: SystemTime) -> Self {
+        self.token_expires = Some(at);
+        self
+    }
+
+    /// A warning when the token expires within [`EXPIRY_WARNING`] of `now`.
+    pub fn token_warning(&self, now: SystemTime) -> Option<String> {
+        let at = self.token_expires?;
+        match at.duration_since(now) {
+            Err(_) => Some("the identity token has expired: get a new one in Control Hub".into()),
+            Ok(left) if left <= EXPIRY_WARNING => Some(format!(
+                "the identity token expires in {} day(s): renew it before then",
+                left.as_secs() / 86_400
+            )),
+            Ok(_) => None,
+        }
+    }
+
+    async fn call(
+        &self,
+        operation: IdentityOp,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> Result<Option<Json>, IdentityError> {
+        let request = HttpRequest {
+            method,
+            url: format!("{}{path}", self.base),
+            body,
+        };
+        let fail = |kind, attempts| IdentityError {
+            operation,
+            key: key.to_owned(),
+            kind,
+            attempts,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.retry.max_attempts.max(1);
+            let backoff = {
+                let base = self
+                    .retry
+                    .base_delay
+                    .saturating_mul(1 << (attempt - 1).min(16));
+                let capped = base.min(self.retry.max_delay);
+                // Jitter in the upper half: spread retries of many users.
+                capped / 2 + capped.mul_f64((crate::client::random_u64() % 1000) as f64 / 2000.0)
+            };
+            let response = match self.transport.send(&request, &self.token).await {
+                Ok(r) => r,
+                Err(e)
+                    if e.is_transient() && !last && (method != Method::Post || !e.maybe_sent()) =>
+                {
+                    tracing::debug!(%operation, key, attempt, error = %e, "identity call retried");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                Err(e) => return Err(fail(IdentityErrorKind::Transport(e), attempt)),
+            };
+            let detail = || {
+                serde_json::from_str::<Json>(&response.body)
+                    .ok()
+                    .and_then(|j| j.get("detail").and_then(Json::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| response.body.chars().take(200).collect())
+            };
+            match response.status {
+                200..=299 => {
+                    if response.body.trim().is_empty() {
+                        return Ok(None);
+                    }
+                    return serde_json::from_str(&response.body)
+                        .map(Some)
+                        .map_err(|e| fail(IdentityErrorKind::Malformed(e.to_string()), attempt));
+                }
+                429 if !last => {
+                    let wait = response.retry_after.unwrap_or(self.retry.rate_limit_wait);
+                    tracing::debug!(%operation, key, attempt, ?wait, "identity API rate limit: waiting");
+                    tokio::time::sleep(wait).await;
+                }
+                429 => return Err(fail(IdentityErrorKind::RateLimited, attempt)),
+                500..=599 if !last => {
+                    let wait = response.retry_after.unwrap_or(backoff);
+                    tokio::time::sleep(wait).await;
+                }
+                400 => return Err(fail(IdentityErrorKind::Invalid(detail()), attempt)),
+                401 => return Err(fail(IdentityErrorKind::Auth(detail()), attempt)),
+                403 => return Err(fail(IdentityErrorKind::AccessDenied(detail()), attempt)),
+                404 | 410 => return Err(fail(IdentityErrorKind::NotFound, attempt)),
+                409 => return Err(fail(IdentityErrorKind::AlreadyExists(detail()), attempt)),
+                status => return Err(fail(IdentityErrorKind::Http(status, detail()), attempt)),
+            }
+        }
+    }
+
+    fn person(json: Option<Json>, op: IdentityOp, key: &str) -> Result<Person, IdentityError> {
+        let malformed = |m: String| IdentityError {
+            operation: op,
+            key: key.to_owned(),
+            kind: IdentityErrorKind::Malformed(m),
+            attempts: 1,
+        };
+        let json =
+            json.ok_or_else(|| malformed("an empty answer where a person was due".into()))?;
+        Person::from_json(&json).map_err(malformed)
+    }
+
+    /// The person whose userName is `user_name` (case-insensitive), if any.
+    pub async fn find(&self, user_name: &str) -> Result<Option<Person>, IdentityError> {
+        let filter = query_escape(&format!(
+            "userName eq \"{}\"",
+            user_name.replace('"', "\\\"")
+        ));
+        let path = format!("/Users?filter={filter}&startIndex=1&count=2");
+        let list = self
+            .call(IdentityOp::Find, user_name, Method::Get, &path, None)
+            .await?
+            .unwrap_or_default();
+        let found = list
+            .get("Resources")
+            .and_then(Json::as_array)
+            .and_then(|r| r.first());
+        match found {
+            None => Ok(None),
+            Some(j) => Self::person(Some(j.clone()), IdentityOp::Find, user_name).map(Some),
+        }
+    }
+
+    pub async fn create(&self, person: &Person) -> Result<Person, IdentityError> {
+        let key = person.user_name().to_owned();
+        let answer = self
+            .call(
+                IdentityOp::Create,
+                &key,
+                Method::Post,
+                "/Users",
+                Some(person.to_json()),
+            )
+            .await?;
+        Self::person(answer, IdentityOp::Create, &key)
+    }
+
+    /// PATCH `replace` of the given paths (see [`patch_ops`]).
+    pub async fn update(
+        &self,
+        id: &str,
+        user_name: &str,
+        ops: &[(String, Json)],
+    ) -> Result<Person, IdentityError> {
+        self.patch(IdentityOp::Update, id, user_name, ops).await
+    }
+
+    pub async fn set_active(
+        &self,
+        id: &str,
+        user_name: &str,
+        active: bool,
+    ) -> Result<Person, IdentityError> {
+        let op = if active {
+            IdentityOp::Reactivate
+        } else {
+            IdentityOp::Deactivate
+        };
+        self.patch(op, id, user_name, &[("active".to_owned(), json!(active))])
+            .await
+    }
+
+    async fn patch(
+        &self,
+        op: IdentityOp,
+        id: &str,
+        user_name: &str,
+        ops: &[(String, Json)],
+    ) -> Result<Person, IdentityError> {
+        let operations: Vec<Json> = ops
+            .iter()
+            .map(|(path, value)| json!({"op": "replace", "path": path, "value": value}))
+            .collect();
+        let body = json!({"schemas": [PATCH], "Operations": operations});
+        let answer = self
+            .call(
+                op,
+                user_name,
+                Method::Patch,
+                &format!("/Users/{id}"),
+                Some(body),
+            )
+            .await?;
+        Self::person(answer, op, user_name)
+    }
+
+    /// Removes the person from the organisation: only on request.
+    pub async fn delete(&self, id: &str, user_name: &str) -> Result<(), IdentityError> {
+        self.call(
+            IdentityOp::Delete,
+            user_name,
+            Method::Delete,
+            &format!("/Users/{id}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+}

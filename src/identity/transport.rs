@@ -1,0 +1,208 @@
+//! JSON over HTTP for the Webex identity API: one trait, HTTPS (feature
+//! `https`) and a replay of recorded exchanges for tests.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+pub use crate::client::TransportError;
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString, Deserialize)]
+#[strum(serialize_all = "UPPERCASE", ascii_case_insensitive)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// One request; the bearer token travels beside it, never inside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<Json>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// `Retry-After`, in seconds, as sent with 429 and 503.
+    pub retry_after: Option<Duration>,
+    /// Empty for 204.
+    pub body: String,
+}
+
+pub type HttpSending<'a> =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
+
+/// JSON in, JSON out, with a bearer token.
+pub trait HttpTransport: Send + Sync {
+    fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a>;
+}
+
+impl<T: HttpTransport + ?Sized> HttpTransport for std::sync::Arc<T> {
+    fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a> {
+        (**self).send(request, token)
+    }
+}
+
+/// HTTPS with reqwest and rustls.
+#[cfg(feature = "https")]
+#[derive(Debug, Clone)]
+pub struct HttpsJson {
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+#[cfg(feature = "https")]
+impl HttpsJson {
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))?;
+        Ok(HttpsJson { http, timeout })
+    }
+}
+
+#[cfg(feature = "https")]
+impl HttpTransport for HttpsJson {
+    fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a> {
+        Box::pin(async move {
+            let method = reqwest::Method::from_bytes(request.method.to_string().as_bytes())
+                .expect("a standard method");
+            let mut builder = self
+                .http
+                .request(method, &request.url)
+                .bearer_auth(token.expose())
+                .header("Accept", "application/scim+json, application/json");
+            if let Some(body) = &request.body {
+                builder = builder
+                    .header("Content-Type", "application/scim+json")
+                    .body(body.to_string());
+            }
+            let classify = |e: reqwest::Error| {
+                // reqwest's messages carry the URL, never headers: the token stays out.
+                if e.is_timeout() {
+                    TransportError::Timeout {
+                        after: self.timeout,
+                        sent: !e.is_connect(),
+                    }
+                } else if e.is_connect() {
+                    TransportError::Connection {
+                        message: e.to_string(),
+                        sent: false,
+                    }
+                } else {
+                    TransportError::Connection {
+                        message: e.to_string(),
+                        sent: true,
+                    }
+                }
+            };
+            let response = builder.send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response.text().await.map_err(classify)?;
+            Ok(HttpResponse {
+                status,
+                retry_after,
+                body,
+            })
+        })
+    }
+}
+
+/// One recorded exchange: what was asked (method, path relative to the
+/// base URL) and what came back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exchange {
+    pub method: Method,
+    /// The URL's end, e.g. `/Users?filter=…` (compared as a suffix).
+    pub path: String,
+    #[serde(default)]
+    pub request: Option<Json>,
+    pub status: u16,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub response: Option<Json>,
+}
+
+/// Answers from a recorded conversation (a JSON array of [`Exchange`]s),
+/// in order; keeps what was sent, for tests to compare with the recording.
+#[derive(Debug)]
+pub struct JsonReplay {
+    exchanges: Vec<Exchange>,
+    sent: Mutex<Vec<HttpRequest>>,
+}
+
+impl JsonReplay {
+    pub fn from_file(path: &Path) -> Result<Self, TransportError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
+        let exchanges = serde_json::from_str(&text)
+            .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
+        Ok(JsonReplay {
+            exchanges,
+            sent: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The requests sent so far, in order.
+    pub fn sent(&self) -> Vec<HttpRequest> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+}
+
+impl HttpTransport for JsonReplay {
+    fn send<'a>(&'a self, request: &'a HttpRequest, _token: &'a Secret) -> HttpSending<'a> {
+        Box::pin(async move {
+            let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+            let n = sent.len();
+            let Some(exchange) = self.exchanges.get(n) else {
+                return Err(TransportError::NotRecorded {
+                    asked: format!("{} {}", request.method, request.url),
+                    recorded: format!("{} exchanges, all used", self.exchanges.len()),
+                });
+            };
+            if exchange.method != request.method || !request.url.ends_with(&exchange.path) {
+                return Err(TransportError::NotRecorded {
+                    asked: format!("{} {}", request.method, request.url),
+                    recorded: format!("exchange {}: {} {}", n + 1, exchange.method, exchange.path),
+                });
+            }
+            sent.push(request.clone());
+            Ok(HttpResponse {
+                status: exchange.status,
+                retry_after: exchange.retry_after.map(Duration::from_secs),
+                body: exchange
+                    .response
+                    .as_ref()
+                    .map(Json::to_string)
+                    .unwrap_or_default(),
+            })
+        })
+    }
+}
