@@ -92,6 +92,13 @@ pub struct LicenceLimits {
     pub session_types: Vec<SessionTypeLimit>,
 }
 
+/// The organisation of a Control-Hub-managed site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ControlHub {
+    pub org_id: String,
+}
+
 /// What the validator knows about one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteProfile {
@@ -99,6 +106,10 @@ pub struct SiteProfile {
     /// On Control-Hub-managed sites the Webex identity owns names, email, phones,
     /// password and webExId: SetUser cannot change them.
     pub control_hub_managed: bool,
+    /// Control Hub mode (`[controlHub] orgId = …`): people go through the
+    /// Webex identity (SCIM 2) of this organisation, Meetings settings through
+    /// the XML API. `None`: standalone.
+    pub control_hub: Option<ControlHub>,
     /// For a simulated site only: the admin it accepts (`[simulator]` in TOML).
     pub simulator_admin: Option<SimulatorAdmin>,
     /// Indexed by `Feature as usize`.
@@ -132,6 +143,7 @@ impl Default for SiteProfile {
         SiteProfile {
             site_name: None,
             control_hub_managed: false,
+            control_hub: None,
             simulator_admin: None,
             features: vec![false; FEATURES.len()],
             meeting_types: Vec::new(),
@@ -291,6 +303,10 @@ impl SiteProfile {
         if let Some(managed) = file.control_hub_managed {
             profile.control_hub_managed = managed;
         }
+        if file.control_hub.is_some() {
+            profile.control_hub = file.control_hub;
+            profile.control_hub_managed = true;
+        }
         if file.simulator.is_some() {
             profile.simulator_admin = file.simulator;
         }
@@ -328,6 +344,7 @@ impl SiteProfile {
             site_name: self.site_name.clone(),
             get_site: None,
             control_hub_managed: Some(self.control_hub_managed),
+            control_hub: self.control_hub.clone(),
             simulator: self.simulator_admin.clone(),
             features: self
                 .features()
@@ -357,6 +374,7 @@ impl SiteProfile {
         serde_json::json!({
             "siteName": self.site_name,
             "controlHubManaged": self.control_hub_managed,
+            "controlHub": self.control_hub,
             "features": features,
             "meetingTypes": self.meeting_types,
             "services": services,
@@ -376,6 +394,8 @@ struct ProfileFile {
     get_site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     control_hub_managed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    control_hub: Option<ControlHub>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     simulator: Option<SimulatorAdmin>,
     /// Ordered as written (and as the catalogue lists features, when exported).

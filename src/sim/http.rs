@@ -2,6 +2,7 @@
 //! latency and reproducible faults (HTTP 500, dropped connections, slow
 //! answers, 000045 bursts) drawn from a seeded generator.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -9,11 +10,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 
+use super::identity::IdentityCall;
 use super::{SimConfig, Simulator, failure, store};
 use crate::server::ServerTask;
 use crate::site::SiteProfile;
@@ -141,6 +143,9 @@ impl Served {
 pub struct SimHandle {
     /// `http://127.0.0.1:PORT/WBXService/XMLService`
     pub url: String,
+    /// `http://127.0.0.1:PORT/identity/scim`: the identity API's base URL of a
+    /// Control-Hub-managed profile (add `/{orgId}/v2`).
+    pub identity_url: String,
     pub addr: SocketAddr,
     pub simulator: Arc<Simulator>,
     server: ServerTask,
@@ -178,10 +183,21 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
     });
     let app = Router::new()
         .route("/WBXService/XMLService", post(xml_service))
+        .route(
+            "/identity/scim/{org}/v2/Users",
+            get(identity_users).post(identity_users),
+        )
+        .route(
+            "/identity/scim/{org}/v2/Users/{id}",
+            get(identity_user)
+                .patch(identity_user)
+                .delete(identity_user),
+        )
         .with_state(served);
     let server = ServerTask::spawn(listener, app);
     Ok(SimHandle {
         url: format!("http://{addr}/WBXService/XMLService"),
+        identity_url: format!("http://{addr}/identity/scim"),
         addr,
         simulator: sim,
         server,
@@ -219,4 +235,66 @@ fn xml(status: u16, body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------------------
+// The Control Hub identity API (a Control-Hub-managed profile only)
+
+async fn identity_users(
+    State(served): State<Arc<Served>>,
+    method: axum::http::Method,
+    Path(org): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    identity_answer(&served, method, &org, None, &query, &headers, &body)
+}
+
+async fn identity_user(
+    State(served): State<Arc<Served>>,
+    method: axum::http::Method,
+    Path((org, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    identity_answer(&served, method, &org, Some(&id), &query, &headers, &body)
+}
+
+fn identity_answer(
+    served: &Served,
+    method: axum::http::Method,
+    org: &str,
+    id: Option<&str>,
+    query: &HashMap<String, String>,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Response {
+    let answer = served.sim.identity(IdentityCall {
+        method: method.as_str(),
+        org_id: org,
+        id,
+        query,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+        body,
+    });
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match answer.body {
+        Some(json) => (
+            status,
+            [(header::CONTENT_TYPE, "application/scim+json")],
+            json.to_string(),
+        )
+            .into_response(),
+        None => status.into_response(),
+    };
+    if let Some(secs) = answer.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
 }

@@ -10,6 +10,7 @@
 //! `exceededSiteHostLimit`).
 
 pub mod http;
+pub mod identity;
 mod site_xml;
 pub mod store;
 
@@ -36,6 +37,9 @@ use crate::xml::{Secrets, ServiceError, ServiceFailure};
 pub const DEFAULT_ADMIN_ID: &str = "admin";
 /// Printed at start; a simulator holds no real secret.
 pub const DEFAULT_ADMIN_PASSWORD: &str = "wbxprov-sim";
+/// The identity API's bearer token on a simulated Control-Hub-managed site
+/// (`WBXPROV_SIM_IDENTITY_TOKEN` changes it).
+pub const DEFAULT_IDENTITY_TOKEN: &str = "wbxprov-sim-identity";
 
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
@@ -49,6 +53,12 @@ pub struct SimConfig {
     pub ticket_ttl: Duration,
     /// Requests per minute before 000045 "API Rate Limit Reached" (`None`: no limit).
     pub requests_per_minute: Option<u32>,
+    /// Control Hub mode: the bearer token the identity API accepts.
+    pub identity_token: Secret,
+    /// Control Hub mode: every Nth identity request answers 429 (a burst of one).
+    pub identity_429_every: Option<u32>,
+    /// The `Retry-After` of those 429s, in seconds.
+    pub identity_retry_after: u64,
 }
 
 impl SimConfig {
@@ -71,6 +81,11 @@ impl SimConfig {
             access_token: var("WBXPROV_SIM_ACCESS_TOKEN").map(Secret::from),
             ticket_ttl: Duration::from_secs(90 * 60),
             requests_per_minute: None,
+            identity_token: Secret::from(
+                var("WBXPROV_SIM_IDENTITY_TOKEN").unwrap_or_else(|| DEFAULT_IDENTITY_TOKEN.into()),
+            ),
+            identity_429_every: None,
+            identity_retry_after: 1,
         }
     }
 }
@@ -95,6 +110,9 @@ struct State {
     next_user_id: i64,
     recent: VecDeque<Instant>,
     ticket_counter: u64,
+    /// What the organisation keeps of a person beyond the site user, by userId.
+    persons: HashMap<i64, identity::PersonExtra>,
+    identity_requests: u64,
 }
 
 /// What uniqueness and licence checks look up, kept in step with `users` so
@@ -155,6 +173,10 @@ pub struct Simulator {
     store: Box<dyn Store>,
     /// Requests answered, per operation.
     calls: Mutex<HashMap<crate::ops::Operation, u64>>,
+    /// Control Hub mode: XML requests that carried an identity-owned attribute.
+    identity_via_xml: std::sync::atomic::AtomicU64,
+    /// Control Hub mode: identity API requests answered, per method.
+    identity_calls: Mutex<HashMap<String, u64>>,
 }
 
 /// Attributes the service keeps for a user: what GetUser shows, plus the password.
@@ -200,9 +222,13 @@ impl Simulator {
                 next_user_id,
                 recent: VecDeque::new(),
                 ticket_counter: 0,
+                persons: HashMap::new(),
+                identity_requests: 0,
             }),
             store,
             calls: Mutex::new(HashMap::new()),
+            identity_via_xml: Default::default(),
+            identity_calls: Mutex::new(HashMap::new()),
         })
     }
 
@@ -227,6 +253,23 @@ impl Simulator {
 
     pub fn config(&self) -> &SimConfig {
         &self.config
+    }
+
+    /// Control Hub mode: XML requests that carried an attribute the Webex
+    /// identity owns (none should: wbxprov routes them to the identity API).
+    pub fn identity_via_xml(&self) -> u64 {
+        self.identity_via_xml
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Control Hub mode: identity API requests answered with `method` (`POST` …).
+    pub fn identity_calls(&self, method: &str) -> u64 {
+        self.identity_calls
+            .lock()
+            .expect("sim identity calls")
+            .get(method)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Number of users the site holds.
@@ -412,24 +455,45 @@ impl Simulator {
     }
 
     fn create(&self, state: &mut State, user: FlatUser) -> Result<String, String> {
+        if self.config.profile.control_hub_managed {
+            self.count_identity_via_xml(&user, true);
+        }
+        let user_id = match self.add_user(state, user)? {
+            Ok(id) => id,
+            Err((code, reason)) => return Ok(failure(code, &reason)),
+        };
+        encode_response((XmlNs::User, "createUserResponse"), Secrets::Mask, |b| {
+            b.text(XmlNs::User, "userId", &user_id.to_string());
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// A new site user (CreateUser, or a person created in the organisation):
+    /// its userId, or the FAILURE document that refuses it.
+    fn add_user(
+        &self,
+        state: &mut State,
+        user: FlatUser,
+    ) -> Result<Result<i64, (&'static str, String)>, String> {
         let Some(id) = text(&user, Attribute::WebExId).map(str::to_owned) else {
-            return Ok(failure("999999", "webExId is required"));
+            return Ok(Err(("999999", "webExId is required".into())));
         };
         let profile = self.counted_profile(state);
-        if let Some(answer) = refusal(validate::validate(
+        if let Some(refused) = refusal_reason(validate::validate(
             &user,
             validate::Operation::Create,
             &profile,
         )) {
-            return Ok(answer);
+            return Ok(Err(refused));
         }
         if state.users.contains_key(&id.to_lowercase()) {
-            return Ok(failure("030004", "User name already exists"));
+            return Ok(Err(("030004", "User name already exists".into())));
         }
         if let Some(email) = text(&user, Attribute::Email)
             && email_taken(state, email, None)
         {
-            return Ok(failure("030005", "E-mail address already exists"));
+            return Ok(Err(("030005", "E-mail address already exists".into())));
         }
         let user_id = state.next_user_id;
         state.next_user_id += 1;
@@ -455,14 +519,26 @@ impl Simulator {
         self.store.save(&stored).map_err(|e| e.to_string())?;
         state.index.add(&stored);
         state.users.insert(id.to_lowercase(), stored);
-        encode_response((XmlNs::User, "createUserResponse"), Secrets::Mask, |b| {
-            b.text(XmlNs::User, "userId", &user_id.to_string());
-            Ok(())
-        })
-        .map_err(|e| e.to_string())
+        Ok(Ok(user_id))
+    }
+
+    /// On a Control-Hub-managed site, counts XML requests that carry an
+    /// attribute the Webex identity owns (the key of a SetUser aside).
+    fn count_identity_via_xml(&self, user: &FlatUser, create: bool) {
+        let carries = create
+            || user
+                .iter()
+                .any(|(k, _)| k.attribute != Attribute::WebExId && k.attribute.info().identity);
+        if carries {
+            self.identity_via_xml
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     fn set(&self, state: &mut State, change: FlatUser) -> Result<String, String> {
+        if self.config.profile.control_hub_managed {
+            self.count_identity_via_xml(&change, false);
+        }
         let Some(id) = text(&change, Attribute::WebExId).map(str::to_owned) else {
             return Ok(failure("999999", "webExId is required"));
         };
@@ -701,26 +777,27 @@ fn personal_url(state: &State, web_ex_id: &str) -> String {
 
 /// The live service reports one problem at a time, in its own words.
 fn refusal(violations: Vec<Violation>) -> Option<String> {
+    refusal_reason(violations).map(|(code, reason)| failure(code, &reason))
+}
+
+/// The exception ID and reason of [`refusal`].
+fn refusal_reason(violations: Vec<Violation>) -> Option<(&'static str, String)> {
     let v = violations.into_iter().next()?;
     let info = v.attribute.attribute.info();
     let element = info.segments.last().map_or(info.name, |s| s.name);
     Some(match v.rule {
         Rule::Feature => match info.value_type.scalar() {
-            ScalarType::Bool => {
-                failure("999999", &format!("Attribute {element} needs to be false"))
-            }
-            ScalarType::Int { .. } => {
-                failure("999999", &format!("Attribute {element} needs to be 0"))
-            }
-            _ => failure("999999", &format!("Can't set field {element}")),
+            ScalarType::Bool => ("999999", format!("Attribute {element} needs to be false")),
+            ScalarType::Int { .. } => ("999999", format!("Attribute {element} needs to be 0")),
+            _ => ("999999", format!("Can't set field {element}")),
         },
         Rule::LicenceLimit if v.attribute.attribute == Attribute::MeetingTypes => {
-            failure("030036", "User limit exceeded for Session Type")
+            ("030036", "User limit exceeded for Session Type".to_owned())
         }
-        Rule::LicenceLimit => failure("030048", "exceededSiteHostLimit"),
-        _ => failure(
+        Rule::LicenceLimit => ("030048", "exceededSiteHostLimit".to_owned()),
+        _ => (
             "999999",
-            &format!("Invalid value for {element}: {}", v.message),
+            format!("Invalid value for {element}: {}", v.message),
         ),
     })
 }
