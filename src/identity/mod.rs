@@ -73,7 +73,15 @@ impl Person {
     /// The body of a POST: core (and enterprise) attributes only, `userType`
     /// as the API requires.
     pub fn to_json(&self) -> Json {
-        let mut out = to_scim(&self.attributes, "", self.external_id.as_deref(), "");
+        // The userName is the primary email: listed as the work email too.
+        let mut attributes = self.attributes.clone();
+        if text(&attributes, Attribute::Email).is_none() && self.user_name().contains('@') {
+            attributes.insert(
+                FlatKey::new(Attribute::Email),
+                Value::Text(self.user_name().to_owned()),
+            );
+        }
+        let mut out = to_scim(&attributes, "", self.external_id.as_deref(), "");
         if let Some(o) = out.as_object_mut() {
             o.remove("id");
             o.remove("meta");

@@ -128,7 +128,7 @@ impl Simulator {
         state.identity_requests += 1;
         if let Some(n) = self.config.identity_429_every
             && n > 0
-            && state.identity_requests % u64::from(n) == 0
+            && state.identity_requests.is_multiple_of(u64::from(n))
         {
             let mut answer = error(429, "Too many requests");
             answer.retry_after = Some(self.config.identity_retry_after);
