@@ -270,7 +270,11 @@ mod against_the_simulator {
             matches!(twice.kind, IdentityErrorKind::AlreadyExists(_)),
             "{twice}"
         );
-        assert_eq!(site.simulator.user_count(), 1, "one person, however often POSTed");
+        assert_eq!(
+            site.simulator.user_count(),
+            1,
+            "one person, however often POSTed"
+        );
         assert!(
             site.simulator.identity_calls("GET") + site.simulator.identity_calls("PATCH") >= 5,
             "429s were answered and retried"

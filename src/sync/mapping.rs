@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! match = "email"                       # or "webExId" (the default)
+//! externalId = { field = "employee_id" } # Control Hub mode: the person's externalId
 //!
 //! [scope]                               # only these records are in scope
 //! field = "status"
@@ -88,6 +89,10 @@ pub struct Mapping {
     /// Flat attribute name → rule. Empty: fields map by name.
     #[serde(default)]
     pub attributes: BTreeMap<String, Rule>,
+    /// Control Hub mode: the person's externalId in the Webex identity
+    /// (without a mapping: a source field named `externalId`).
+    #[serde(default, rename = "externalId")]
+    pub external_id: Option<Rule>,
 }
 
 /// Why a record did not become a user: the attribute (when one is at fault) and the reason.
@@ -125,6 +130,21 @@ impl Mapping {
             }
         }
         Ok(mapping)
+    }
+
+    /// The externalId of a record's person, if the mapping gives one.
+    pub fn external_id(&self, record: &Record) -> Result<Option<String>, MappingError> {
+        let value = match &self.external_id {
+            Some(rule) => self.value("externalId", rule, record),
+            None if self.attributes.is_empty() => Ok(record.fields.get("externalId").cloned()),
+            None => Ok(None),
+        };
+        value
+            .map(|v| v.as_ref().and_then(text_of))
+            .map_err(|reason| MappingError {
+                attribute: Some("externalId".into()),
+                reason,
+            })
     }
 
     /// Whether the record is in scope.

@@ -8,6 +8,7 @@
 //! [`Journal`], and returns a [`Report`]. The CLI (`wbxprov sync`) is a thin
 //! layer over these two functions.
 
+mod control_hub;
 pub mod journal;
 pub mod mapping;
 pub mod source;
@@ -17,11 +18,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use control_hub::routed_to_identity;
 pub use journal::Journal;
 pub use mapping::{Mapping, MatchKey};
 pub use source::{Record, RecordError, Records};
 
 use crate::client::{Client, Error as ClientError, ErrorKind};
+use crate::identity::{IdentityClient, IdentityError, Person, patch_ops};
 use crate::ops::{LstsummaryUser, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
 use crate::site::SiteProfile;
@@ -42,6 +45,9 @@ pub struct SyncOptions {
     pub protected: Vec<String>,
     /// A fault point for crash tests: abort the process after this many writes.
     pub abort_after_writes: Option<usize>,
+    /// Control Hub mode (a profile with `[controlHub]`): the organisation's
+    /// identity client, which people go through.
+    pub identity: Option<Arc<IdentityClient>>,
 }
 
 impl Default for SyncOptions {
@@ -53,6 +59,7 @@ impl Default for SyncOptions {
             concurrency: 8,
             protected: Vec::new(),
             abort_after_writes: None,
+            identity: None,
         }
     }
 }
@@ -100,8 +107,43 @@ pub struct Step {
     pub row: Option<usize>,
     pub action: Action,
     /// What is sent: every attribute for create, the changed ones otherwise.
+    /// In Control Hub mode, the Meetings half (SetUser, after the person).
     pub change: FlatUser,
     pub problems: Vec<Problem>,
+    /// Control Hub mode: the person's half, carried out first.
+    pub identity: Option<IdentityStep>,
+}
+
+impl Step {
+    /// Whether carrying the step out writes anything.
+    pub fn writes(&self) -> bool {
+        self.action.writes(&self.change) || self.identity.as_ref().is_some_and(IdentityStep::writes)
+    }
+}
+
+/// What happens to a person in the Webex identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityStep {
+    /// Create, Link, Update, Deactivate, Reactivate or Unchanged.
+    pub action: Action,
+    /// The person's SCIM id (absent before creation).
+    pub person_id: Option<String>,
+    /// Create: the whole person; otherwise the attributes that change
+    /// (`active` included), each sent as a PATCH replace.
+    pub change: FlatUser,
+    /// The displayName to set, when the names change.
+    pub display_name: Option<String>,
+    /// The externalId to set, when it changes.
+    pub external_id: Option<String>,
+}
+
+impl IdentityStep {
+    pub fn writes(&self) -> bool {
+        self.action == Action::Create
+            || !self.change.is_empty()
+            || self.external_id.is_some()
+            || self.display_name.is_some()
+    }
 }
 
 /// What a sync would do.
@@ -133,6 +175,12 @@ pub enum SyncError {
     },
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    #[error("reading the organisation: {0}")]
+    Identity(IdentityError),
+    #[error(
+        "the site profile is in Control Hub mode: an identity client is needed (identity token)"
+    )]
+    NoIdentityClient,
 }
 
 /// The site as the planner reads it.
@@ -176,9 +224,20 @@ pub async fn plan(
     journal: Option<&Journal>,
     options: &SyncOptions,
 ) -> Result<Plan, SyncError> {
+    // Control Hub mode: people are matched by email (their userName).
+    let control_hub = match (&profile.control_hub, &options.identity) {
+        (Some(_), Some(identity)) => Some(identity.clone()),
+        (Some(_), None) => return Err(SyncError::NoIdentityClient),
+        (None, _) => None,
+    };
+    let match_key = if control_hub.is_some() {
+        MatchKey::Email
+    } else {
+        mapping.match_key
+    };
     let mut steps = Vec::new();
     // The source, mapped; first row wins on a duplicate key.
-    let mut desired: Vec<(usize, String, FlatUser)> = Vec::new();
+    let mut desired: Vec<control_hub::Desired> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for record in records {
         let record = match record {
@@ -212,8 +271,22 @@ pub async fn plan(
                 continue;
             }
         };
-        let Some(key) = key_of(&user, mapping.match_key) else {
-            let name = match mapping.match_key {
+        let external_id = match mapping.external_id(&record) {
+            Ok(e) => e,
+            Err(e) => {
+                steps.push(invalid_step(
+                    record.row,
+                    user.web_ex_id().unwrap_or(""),
+                    vec![Problem {
+                        attribute: e.attribute,
+                        reason: e.reason,
+                    }],
+                ));
+                continue;
+            }
+        };
+        let Some(key) = key_of(&user, match_key) else {
+            let name = match match_key {
                 MatchKey::WebExId => "webExId",
                 MatchKey::Email => "email",
             };
@@ -238,7 +311,20 @@ pub async fn plan(
             ));
             continue;
         }
-        desired.push((record.row, key, user));
+        desired.push(control_hub::Desired {
+            row: record.row,
+            key,
+            user,
+            external_id,
+        });
+    }
+    if let Some(identity) = control_hub {
+        let reads = control_hub::plan(
+            desired, client, &identity, profile, journal, options, &mut steps,
+        )
+        .await?;
+        sort_steps(&mut steps);
+        return Ok(Plan { steps, reads });
     }
 
     let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
@@ -246,7 +332,7 @@ pub async fn plan(
         .summaries
         .iter()
         .filter_map(|s| {
-            let k = match mapping.match_key {
+            let k = match match_key {
                 MatchKey::WebExId => Some(s.web_ex_id.to_lowercase()),
                 MatchKey::Email => s.email.as_ref().map(|e| e.to_lowercase()),
             };
@@ -257,14 +343,14 @@ pub async fn plan(
     // GetUser for every user both sides hold, concurrently.
     let matched: Vec<String> = desired
         .iter()
-        .filter_map(|(_, key, _)| by_key.get(key).map(|s| s.web_ex_id.clone()))
+        .filter_map(|d| by_key.get(&d.key).map(|s| s.web_ex_id.clone()))
         .collect();
     let current = fetch_users(client, matched, options.concurrency)
         .await
         .map_err(SyncError::Site)?;
     reads += current.len();
 
-    for (row, key, user) in desired {
+    for control_hub::Desired { row, key, user, .. } in desired {
         let Some(summary) = by_key.get(&key) else {
             let violations = validate::validate(&user, Op::Create, profile);
             steps.push(if violations.is_empty() {
@@ -275,6 +361,7 @@ pub async fn plan(
                     action: Action::Create,
                     change: user,
                     problems: Vec::new(),
+                    identity: None,
                 }
             } else {
                 invalid_step(row, user.web_ex_id().unwrap_or(""), problems(violations))
@@ -323,6 +410,7 @@ pub async fn plan(
             action,
             change,
             problems: Vec::new(),
+            identity: None,
         });
     }
 
@@ -350,6 +438,7 @@ pub async fn plan(
                 action: Action::Deactivate,
                 change: FlatUser::new(),
                 problems: Vec::new(),
+                identity: None,
             })
             .collect();
         if !leaving.is_empty()
@@ -363,11 +452,16 @@ pub async fn plan(
         }
         steps.extend(leaving);
     }
+    sort_steps(&mut steps);
+    Ok(Plan { steps, reads })
+}
+
+/// Source rows in order, then the users the source lacks.
+fn sort_steps(steps: &mut [Step]) {
     steps.sort_by(|a, b| {
         (a.row.unwrap_or(usize::MAX), &a.web_ex_id)
             .cmp(&(b.row.unwrap_or(usize::MAX), &b.web_ex_id))
     });
-    Ok(Plan { steps, reads })
 }
 
 fn invalid_step(row: usize, web_ex_id: &str, problems: Vec<Problem>) -> Step {
@@ -378,6 +472,7 @@ fn invalid_step(row: usize, web_ex_id: &str, problems: Vec<Problem>) -> Step {
         action: Action::Invalid,
         change: FlatUser::new(),
         problems,
+        identity: None,
     }
 }
 
@@ -455,6 +550,25 @@ pub struct UserReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
     pub attempts: u32,
+    /// Control Hub mode: the person's half (the Webex identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<HalfReport>,
+    /// Control Hub mode: the Meetings half (SetUser).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meetings: Option<HalfReport>,
+}
+
+/// One half of a Control Hub user: what was done and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HalfReport {
+    pub operation: Action,
+    /// `ok`, `failed`, `skipped` (nothing to do), `planned` (dry run) or
+    /// `notRun` (the person's half failed first).
+    pub status: &'static str,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -495,7 +609,10 @@ pub fn preview(plan: &Plan) -> Report {
     let users = plan
         .steps
         .iter()
-        .map(|s| user_report(s, None, 0, false))
+        .map(|s| match &s.identity {
+            Some(person) => control_hub_report(s, person, None, None, false),
+            None => user_report(s, None, 0, false),
+        })
         .collect();
     report_from(users)
 }
@@ -526,16 +643,7 @@ fn user_report(
                 .collect::<Vec<_>>()
                 .join("; "),
         }),
-        (_, Some(e)) => Some(ReportError {
-            kind: match &e.kind {
-                ErrorKind::Service(s) => s.kind().to_string(),
-                ErrorKind::Invalid(_) => "invalid".into(),
-                ErrorKind::Transport(_) | ErrorKind::Http(_) => "transport".into(),
-                ErrorKind::Malformed(_) => "malformedResponse".into(),
-                ErrorKind::Encode(_) => "encode".into(),
-            },
-            message: e.to_string(),
-        }),
+        (_, Some(e)) => Some(client_error(e)),
         _ => None,
     };
     UserReport {
@@ -546,7 +654,144 @@ fn user_report(
         attributes: step.change.to_json(false),
         error,
         attempts,
+        identity: None,
+        meetings: None,
     }
+}
+
+fn client_error(e: &ClientError) -> ReportError {
+    ReportError {
+        kind: match &e.kind {
+            ErrorKind::Service(s) => s.kind().to_string(),
+            ErrorKind::Invalid(_) => "invalid".into(),
+            ErrorKind::Transport(_) | ErrorKind::Http(_) => "transport".into(),
+            ErrorKind::Malformed(_) => "malformedResponse".into(),
+            ErrorKind::Encode(_) => "encode".into(),
+        },
+        message: e.to_string(),
+    }
+}
+
+fn identity_error(e: &IdentityError) -> ReportError {
+    use crate::identity::IdentityErrorKind as K;
+    ReportError {
+        kind: match &e.kind {
+            K::NotFound => "notFound",
+            K::AlreadyExists(_) => "alreadyExists",
+            K::Auth(_) => "auth",
+            K::AccessDenied(_) => "accessDenied",
+            K::RateLimited => "rateLimited",
+            K::Invalid(_) => "invalid",
+            K::Http(..) | K::Transport(_) => "transport",
+            K::Malformed(_) => "malformedResponse",
+        }
+        .into(),
+        message: e.to_string(),
+    }
+}
+
+/// The report of a Control Hub user: one line per half, the first failure as
+/// the user's error. `executed` false: a dry run.
+fn control_hub_report(
+    step: &Step,
+    person: &IdentityStep,
+    identity_failed: Option<ReportError>,
+    meetings_failed: Option<ReportError>,
+    executed: bool,
+) -> UserReport {
+    let mut report = user_report(step, None, 1, executed);
+    let half = |operation, writes: bool, ran: bool, failed: Option<ReportError>, attributes| {
+        let status = match (&failed, writes, ran) {
+            (Some(_), _, _) => "failed",
+            (None, false, _) => "skipped",
+            (None, true, _) if !executed => "planned",
+            (None, true, true) => "ok",
+            (None, true, false) => "notRun",
+        };
+        HalfReport {
+            operation,
+            status,
+            attributes,
+            error: failed,
+        }
+    };
+    let mut person_attributes = person.change.to_json(false);
+    if let Some(e) = &person.external_id {
+        person_attributes.insert("externalId".into(), e.clone().into());
+    }
+    let meetings_ran = identity_failed.is_none();
+    let meetings_operation = if step.change.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update
+    };
+    report.error = identity_failed.clone().or_else(|| meetings_failed.clone());
+    report.status = match (&report.error, step.writes()) {
+        (Some(_), _) => "failed",
+        (None, false) => "skipped",
+        (None, true) if executed => "ok",
+        (None, true) => "planned",
+    };
+    report.identity = Some(half(
+        person.action,
+        person.writes(),
+        true,
+        identity_failed,
+        person_attributes,
+    ));
+    report.meetings = Some(half(
+        meetings_operation,
+        !step.change.is_empty(),
+        meetings_ran,
+        meetings_failed,
+        step.change.to_json(false),
+    ));
+    report
+}
+
+/// The person's half of a step.
+async fn run_identity(
+    identity: &IdentityClient,
+    step: &Step,
+    person: &IdentityStep,
+) -> Result<(), IdentityError> {
+    if person.action == Action::Create {
+        return identity
+            .create(&Person {
+                id: None,
+                attributes: person.change.clone(),
+                display_name: person.display_name.clone(),
+                external_id: person.external_id.clone(),
+            })
+            .await
+            .map(|_| ());
+    }
+    let Some(id) = &person.person_id else {
+        return Err(IdentityError {
+            operation: crate::identity::IdentityOp::Update,
+            key: step.key.clone(),
+            kind: crate::identity::IdentityErrorKind::NotFound,
+            attempts: 0,
+        });
+    };
+    let only_active =
+        person.change.len() == 1 && person.external_id.is_none() && person.display_name.is_none();
+    if only_active
+        && let Some(Value::Text(state)) = person.change.get(&FlatKey::new(Attribute::Active))
+    {
+        return identity
+            .set_active(id, &step.key, state != "DEACTIVATED")
+            .await
+            .map(|_| ());
+    }
+    let mut ops = patch_ops(&person.change);
+    if let Some(d) = &person.display_name {
+        ops.push(("displayName".into(), d.clone().into()));
+    }
+    if let Some(e) = &person.external_id {
+        ops.push(("externalId".into(), e.clone().into()));
+    }
+    identity.update(id, &step.key, &ops).await.map(|_| ())
 }
 
 fn report_from(users: Vec<UserReport>) -> Report {
@@ -579,11 +824,7 @@ pub async fn apply(
     progress: impl Fn(Event) + Send + Sync + 'static,
 ) -> Result<Report, SyncError> {
     let progress = Arc::new(progress);
-    let writes = plan
-        .steps
-        .iter()
-        .filter(|s| s.action.writes(&s.change))
-        .count();
+    let writes = plan.steps.iter().filter(|s| s.writes()).count();
     progress(Event::Started { writes });
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let done_writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -592,7 +833,7 @@ pub async fn apply(
     let mut tasks = tokio::task::JoinSet::new();
     let mut leaving: Vec<(usize, Step)> = Vec::new();
     for (i, step) in plan.steps.into_iter().enumerate() {
-        if !step.action.writes(&step.change) {
+        if !step.writes() {
             if step.action == Action::Link {
                 // Taking charge of an identical user writes nothing but the journal.
                 if let Some(j) = &journal {
@@ -600,10 +841,14 @@ pub async fn apply(
                     j.outcome(&step.key, None, true)?;
                 }
             }
-            reports.insert(i, user_report(&step, None, 0, true));
+            let report = match &step.identity {
+                Some(person) => control_hub_report(&step, person, None, None, true),
+                None => user_report(&step, None, 0, true),
+            };
+            reports.insert(i, report);
             continue;
         }
-        if step.action == Action::Deactivate {
+        if step.action == Action::Deactivate && step.identity.is_none() {
             leaving.push((i, step));
             continue;
         }
@@ -612,10 +857,52 @@ pub async fn apply(
         let semaphore = semaphore.clone();
         let progress = progress.clone();
         let done_writes = done_writes.clone();
+        let identity = options.identity.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.expect("semaphore open");
             if let Some(j) = &journal {
                 let _ = j.intend(&step.key, step.action.as_ref());
+            }
+            let wrote = || {
+                let n = done_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if abort_after.is_some_and(|limit| n >= limit) {
+                    // The crash-test fault point: as abrupt as kill -9.
+                    std::process::abort();
+                }
+            };
+            if let Some(person) = &step.identity {
+                // The person first, then the Meetings settings.
+                let identity = identity.expect("Control Hub plans come with an identity client");
+                let mut identity_failed = None;
+                if person.writes() {
+                    identity_failed = run_identity(&identity, &step, person).await.err();
+                    wrote();
+                }
+                let mut meetings_failed = None;
+                if identity_failed.is_none() && !step.change.is_empty() {
+                    meetings_failed = client
+                        .set_user(&step.web_ex_id, step.change.clone())
+                        .await
+                        .err();
+                    wrote();
+                }
+                let identity_failed = identity_failed.as_ref().map(identity_error);
+                let meetings_failed = meetings_failed.as_ref().map(client_error);
+                if let Some(j) = &journal {
+                    let message = identity_failed
+                        .as_ref()
+                        .or(meetings_failed.as_ref())
+                        .map(|e| e.message.clone());
+                    let _ = j.outcome(&step.key, message.as_deref(), true);
+                }
+                let report =
+                    control_hub_report(&step, person, identity_failed, meetings_failed, true);
+                progress(Event::Done {
+                    web_ex_id: step.web_ex_id.clone(),
+                    action: step.action,
+                    ok: report.error.is_none(),
+                });
+                return (i, report);
             }
             let result = match step.action {
                 Action::Create => client.create_user(step.change.clone()).await.map(|_| ()),
@@ -629,11 +916,7 @@ pub async fn apply(
                 let message = error.as_ref().map(|e| e.to_string());
                 let _ = j.outcome(&step.key, message.as_deref(), true);
             }
-            let n = done_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            if abort_after.is_some_and(|limit| n >= limit) {
-                // The crash-test fault point: as abrupt as kill -9.
-                std::process::abort();
-            }
+            wrote();
             progress(Event::Done {
                 web_ex_id: step.web_ex_id.clone(),
                 action: step.action,

@@ -37,7 +37,12 @@ pub(super) fn operation_rule(
         };
         return Some(violation(key, Some(value), Rule::Operation, why, fix));
     }
-    if operation == Operation::Update && profile.control_hub_managed && info.identity {
+    // webExId names the user a SetUser is about: a key, not a change.
+    if operation == Operation::Update
+        && profile.control_hub_managed
+        && info.identity
+        && key.attribute != crate::schema::Attribute::WebExId
+    {
         return Some(violation(
             key,
             Some(value),

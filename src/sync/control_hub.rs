@@ -1,0 +1,343 @@
+//! Planning for a Control-Hub-managed site: each user in two halves. The
+//! person (names, email, title, phones, externalId, active) goes to the Webex
+//! identity API; the Meetings settings (privileges, session types, personal
+//! room, tspAccount …) go to SetUser, after the person. The XML API never gets
+//! an attribute the identity owns: those the identity API cannot take either
+//! (password, PIN) are refused by the validator, with the reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{
+    Action, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users, invalid_step,
+    problems, read_site,
+};
+use crate::client::Client;
+use crate::identity::{IdentityClient, IdentityError, Person};
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::scim::user::core_path;
+use crate::site::SiteProfile;
+use crate::sync::Journal;
+use crate::validate::{self, Operation as Op};
+
+/// One desired user of the source.
+pub(super) struct Desired {
+    pub row: usize,
+    /// The email, lower-cased: the person's userName.
+    pub key: String,
+    pub user: FlatUser,
+    pub external_id: Option<String>,
+}
+
+/// Whether Control Hub mode sends `a` to the identity API: the Webex identity
+/// owns it (catalogue flag) and the SCIM core User carries it.
+pub fn routed_to_identity(a: Attribute) -> bool {
+    a.info().identity
+        && core_path(a).is_some()
+        && !matches!(a, Attribute::Password | Attribute::NewWebExId)
+}
+
+fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) if !t.is_empty() => Some(t),
+        _ => None,
+    }
+}
+
+/// The person's half and the Meetings half of a desired user.
+fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
+    let (mut person, mut meetings) = (FlatUser::new(), FlatUser::new());
+    for (k, v) in user.iter() {
+        if k.attribute == Attribute::Active {
+            continue;
+        }
+        if routed_to_identity(k.attribute) {
+            person.insert(*k, v.clone());
+        } else if k.attribute.info().ops.set {
+            meetings.insert(*k, v.clone());
+        }
+    }
+    // On these sites the Webex ID is the email.
+    if let Some(email) = text(&person, Attribute::Email).map(str::to_owned) {
+        person.insert(FlatKey::new(Attribute::WebExId), Value::Text(email));
+    }
+    (person, meetings)
+}
+
+fn display_name(person: &FlatUser) -> Option<String> {
+    let parts: Vec<&str> = [Attribute::FirstName, Attribute::LastName]
+        .into_iter()
+        .filter_map(|a| text(person, a))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// The persons of `keys` (userNames), found concurrently.
+async fn find_people(
+    identity: &Arc<IdentityClient>,
+    keys: Vec<String>,
+    concurrency: usize,
+) -> Result<HashMap<String, Person>, IdentityError> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for key in keys {
+        let identity = identity.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+            (key.clone(), identity.find(&key).await)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (key, found) = joined.expect("find task");
+        if let Some(p) = found? {
+            out.insert(key, p);
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn plan(
+    desired: Vec<Desired>,
+    client: &Arc<Client>,
+    identity: &Arc<IdentityClient>,
+    profile: &SiteProfile,
+    journal: Option<&Journal>,
+    options: &SyncOptions,
+    steps: &mut Vec<Step>,
+) -> Result<usize, SyncError> {
+    // Identity values are checked for their own sake (types, lengths,
+    // formats): the Control Hub rule is what routes them here.
+    let mut identity_rules = profile.clone();
+    identity_rules.control_hub_managed = false;
+
+    let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
+    let site_by_email: HashMap<String, String> = site
+        .summaries
+        .iter()
+        .filter_map(|s| Some((s.email.as_ref()?.to_lowercase(), s.web_ex_id.clone())))
+        .collect();
+    let mut keys: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
+    // Deprovisioning needs the persons of the site users the source lacks.
+    let wanted: std::collections::HashSet<&str> = desired.iter().map(|d| d.key.as_str()).collect();
+    let leaving: Vec<String> = if options.deprovision {
+        site.summaries
+            .iter()
+            .filter(|s| s.active.as_deref() != Some("DEACTIVATED"))
+            .filter_map(|s| s.email.as_ref().map(|e| e.to_lowercase()))
+            .filter(|e| !wanted.contains(e.as_str()))
+            .filter(|e| {
+                !options.protected.iter().any(|p| {
+                    p.eq_ignore_ascii_case(e)
+                        || site_by_email
+                            .get(e)
+                            .is_some_and(|w| w.eq_ignore_ascii_case(p))
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let active = site
+        .summaries
+        .iter()
+        .filter(|s| s.active.as_deref() != Some("DEACTIVATED"))
+        .count();
+    if !leaving.is_empty() && leaving.len() as f64 > options.max_deprovision_share * active as f64 {
+        return Err(SyncError::TooManyDeactivations {
+            planned: leaving.len(),
+            active,
+            share: options.max_deprovision_share * 100.0,
+        });
+    }
+    keys.extend(leaving.iter().cloned());
+    reads += keys.len();
+    let people = find_people(identity, keys, options.concurrency)
+        .await
+        .map_err(SyncError::Identity)?;
+    let matched: Vec<String> = desired
+        .iter()
+        .filter_map(|d| site_by_email.get(&d.key).cloned())
+        .collect();
+    let current = fetch_users(client, matched, options.concurrency)
+        .await
+        .map_err(SyncError::Site)?;
+    reads += current.len();
+
+    for d in desired {
+        let (person_part, meetings_part) = split(&d.user);
+        let mut violations = validate::validate(&meetings_part, Op::Update, profile);
+        violations.extend(validate::validate(
+            &person_part,
+            Op::Update,
+            &identity_rules,
+        ));
+        // What the identity owns and its API cannot take (password, PIN).
+        violations.extend(validate::validate(
+            &d.user
+                .iter()
+                .filter(|(k, _)| {
+                    k.attribute.info().identity
+                        && !routed_to_identity(k.attribute)
+                        && k.attribute != Attribute::NewWebExId
+                })
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            Op::Update,
+            profile,
+        ));
+        if !violations.is_empty() {
+            steps.push(invalid_step(d.row, &d.key, problems(violations)));
+            continue;
+        }
+        let wants_active = text(&d.user, Attribute::Active) != Some("DEACTIVATED");
+        let known = match journal {
+            Some(j) => j.is_known(&d.key)?,
+            None => true,
+        };
+        let person = people.get(&d.key);
+        let identity_step = match person {
+            None => {
+                let mut attributes = person_part.clone();
+                attributes.insert(
+                    FlatKey::new(Attribute::Active),
+                    Value::Text(
+                        if wants_active {
+                            "ACTIVATED"
+                        } else {
+                            "DEACTIVATED"
+                        }
+                        .into(),
+                    ),
+                );
+                IdentityStep {
+                    action: Action::Create,
+                    person_id: None,
+                    display_name: display_name(&person_part),
+                    external_id: d.external_id.clone(),
+                    change: attributes,
+                }
+            }
+            Some(p) => {
+                let mut change: FlatUser = person_part
+                    .iter()
+                    .filter(|(k, v)| p.attributes.get(k) != Some(*v))
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect();
+                let external_id = d
+                    .external_id
+                    .clone()
+                    .filter(|e| p.external_id.as_deref() != Some(e.as_str()));
+                let names_changed = change.iter().any(|(k, _)| {
+                    matches!(k.attribute, Attribute::FirstName | Attribute::LastName)
+                });
+                let reactivate = wants_active && !p.active();
+                if p.active() != wants_active {
+                    change.insert(
+                        FlatKey::new(Attribute::Active),
+                        Value::Text(
+                            if wants_active {
+                                "ACTIVATED"
+                            } else {
+                                "DEACTIVATED"
+                            }
+                            .into(),
+                        ),
+                    );
+                }
+                let action = if reactivate {
+                    Action::Reactivate
+                } else if !wants_active && p.active() {
+                    Action::Deactivate
+                } else if !known {
+                    Action::Link
+                } else if change.is_empty() && external_id.is_none() {
+                    Action::Unchanged
+                } else {
+                    Action::Update
+                };
+                IdentityStep {
+                    action,
+                    person_id: p.id.clone(),
+                    display_name: names_changed.then(|| display_name(&person_part)).flatten(),
+                    external_id,
+                    change,
+                }
+            }
+        };
+        // The Meetings half: what differs from the site user, or everything
+        // when the person is new to the site.
+        let meetings_change = match site_by_email.get(&d.key) {
+            Some(w) => diff(
+                &meetings_part,
+                &current[&w.to_lowercase()],
+                options.push_passwords,
+            ),
+            None => meetings_part,
+        };
+        let web_ex_id = person
+            .map(|p| p.user_name().to_owned())
+            .or_else(|| site_by_email.get(&d.key).cloned())
+            .unwrap_or_else(|| d.key.clone());
+        let action = match identity_step.action {
+            Action::Unchanged if !meetings_change.is_empty() => Action::Update,
+            a => a,
+        };
+        steps.push(Step {
+            web_ex_id,
+            key: d.key,
+            row: Some(d.row),
+            action,
+            change: meetings_change,
+            problems: Vec::new(),
+            identity: Some(identity_step),
+        });
+    }
+
+    for key in leaving {
+        let Some(p) = people.get(&key) else {
+            steps.push(Step {
+                web_ex_id: site_by_email
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| key.clone()),
+                key: key.clone(),
+                row: None,
+                action: Action::Invalid,
+                change: FlatUser::new(),
+                problems: vec![Problem {
+                    attribute: Some("email".into()),
+                    reason: format!(
+                        "{key}: a site user with no person in the organisation; not deactivated"
+                    ),
+                }],
+                identity: None,
+            });
+            continue;
+        };
+        let change: FlatUser = [(
+            FlatKey::new(Attribute::Active),
+            Value::Text("DEACTIVATED".into()),
+        )]
+        .into_iter()
+        .collect();
+        steps.push(Step {
+            web_ex_id: p.user_name().to_owned(),
+            key,
+            row: None,
+            action: Action::Deactivate,
+            change: FlatUser::new(),
+            problems: Vec::new(),
+            identity: Some(IdentityStep {
+                action: Action::Deactivate,
+                person_id: p.id.clone(),
+                display_name: None,
+                external_id: None,
+                change,
+            }),
+        });
+    }
+    Ok(reads)
+}
