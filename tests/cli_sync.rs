@@ -256,3 +256,103 @@ fn import_exports_every_user_in_each_format() {
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["summary"]["unchanged"], 12, "{}", text(&o));
 }
+
+/// Control Hub mode from the command line: `validate` and `--dry-run` show the
+/// routing; a run aborted between a person's two halves is completed by the
+/// next run, the person linked rather than created twice.
+#[test]
+fn control_hub_mode_routes_and_survives_an_abort_between_the_halves() {
+    let d = dir("control-hub");
+    let mut profile = wbxprov::sim::default_profile();
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let site = d.join("ch.toml");
+    let server = serve(&["--site", site.to_str().unwrap()]);
+    let identity_url = server.1.replace("/WBXService/XMLService", "/identity/scim");
+    let env = [
+        ("WBXPROV_IDENTITY_URL", identity_url.as_str()),
+        (
+            "WBXPROV_IDENTITY_TOKEN",
+            wbxprov::sim::DEFAULT_IDENTITY_TOKEN,
+        ),
+    ];
+    std::fs::write(
+        d.join("u.json"),
+        r#"{"email": "a@example.com", "firstName": "A", "privilegeHQvideo": true}"#,
+    )
+    .unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &["validate", "--site", "ch.toml", "--user", "u.json"],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout.contains("to the Webex identity (SCIM 2): firstName, webExId, email"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("to the Meetings site (SetUser): privilegeHQvideo"),
+        "{stdout}"
+    );
+
+    let mut csv = String::from("email,firstName,lastName,privilegeHQvideo\n");
+    for i in 0..4 {
+        csv.push_str(&format!("p{i}@example.com,First{i},Last{i},true\n"));
+    }
+    std::fs::write(d.join("people.csv"), csv).unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--concurrency",
+        "1",
+    ];
+    let mut dry = sync.to_vec();
+    dry.push("--dry-run");
+    let out = wbxprov(&server, &d, &dry, &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout.contains("identity create: firstName, lastName, webExId, email, active | meetings: privilegeHQvideo"),
+        "{stdout}"
+    );
+
+    // Abort after the first write: the first person exists, its Meetings half not.
+    let mut with_abort = env.to_vec();
+    with_abort.push(("WBXPROV_FAULT_ABORT_AFTER", "1"));
+    let out = wbxprov(&server, &d, &sync, &with_abort);
+    assert!(!out.status.success(), "aborted: {}", text(&out));
+    let mut report_run = sync.to_vec();
+    report_run.extend(["--report", "report.json"]);
+    let out = wbxprov(&server, &d, &report_run, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["summary"]["created"], 3, "{report:#}");
+    assert_eq!(
+        report["summary"]["linked"], 1,
+        "the aborted person is linked, not created again"
+    );
+    let linked = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["operation"] == "link")
+        .unwrap();
+    assert_eq!(linked["meetings"]["status"], "ok");
+    assert_eq!(linked["meetings"]["attributes"]["privilegeHQvideo"], true);
+    let out = wbxprov(&server, &d, &["user", "list", "--site", "ch.toml"], &[]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("\n4 user(s)"),
+        "one site user per person: {listed}"
+    );
+}

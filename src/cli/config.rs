@@ -11,6 +11,9 @@
 //! timeoutSeconds = 60
 //! connectTimeoutSeconds = 10
 //! scimTokenEnv = "SCIM_TOKEN"            # or scimTokenFile; for `wbxprov scim serve`
+//! identityTokenEnv = "WEBEX_SCIM_TOKEN"  # or identityTokenFile; Control Hub mode
+//! identityTokenExpires = "2027-11-01"    # warn a month before
+//! identityUrl = "https://webexapis.com/identity/scim"
 //! ```
 //!
 //! With no file, `WBXPROV_SITE_URL`, `WBXPROV_ADMIN_ID` and `WBXPROV_ADMIN_PASSWORD`
@@ -37,6 +40,11 @@ pub mod env {
     pub const SESSION_TICKET: &str = "WBXPROV_SESSION_TICKET";
     /// The bearer token of `wbxprov scim serve`.
     pub const SCIM_TOKEN: &str = "WBXPROV_SCIM_TOKEN";
+    /// Control Hub mode: the Webex identity API's bearer token.
+    pub const IDENTITY_TOKEN: &str = "WBXPROV_IDENTITY_TOKEN";
+    /// Control Hub mode: the identity API without the organisation
+    /// (default `https://webexapis.com/identity/scim`).
+    pub const IDENTITY_URL: &str = "WBXPROV_IDENTITY_URL";
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +62,11 @@ struct File {
     connect_timeout_seconds: Option<u64>,
     scim_token_env: Option<String>,
     scim_token_file: Option<PathBuf>,
+    identity_url: Option<String>,
+    identity_token_env: Option<String>,
+    identity_token_file: Option<PathBuf>,
+    /// `YYYY-MM-DD`: warn when the identity token nears it.
+    identity_token_expires: Option<String>,
 }
 
 /// Everything needed to build a client.
@@ -199,6 +212,68 @@ pub fn scim_token() -> Result<Secret, String> {
     })
 }
 
+/// Control Hub mode: where the identity API is, its token, and when the token
+/// expires (if said).
+pub struct IdentitySettings {
+    pub base_url: String,
+    pub token: Secret,
+    pub expires: Option<std::time::SystemTime>,
+}
+
+/// The identity API's settings: `WBXPROV_IDENTITY_TOKEN` / `WBXPROV_IDENTITY_URL`,
+/// else wbxprov.toml.
+pub fn identity_settings() -> Result<IdentitySettings, String> {
+    let file = config_file()?;
+    let token = match var(env::IDENTITY_TOKEN) {
+        Some(t) => Secret::from(t),
+        None => secret_from(&file.identity_token_env, &file.identity_token_file)?.ok_or_else(
+            || {
+                format!(
+                    "the site is in Control Hub mode: set {} or identityTokenEnv/identityTokenFile in wbxprov.toml",
+                    env::IDENTITY_TOKEN
+                )
+            },
+        )?,
+    };
+    let expires = match &file.identity_token_expires {
+        Some(date) => Some(
+            date_of(date)
+                .ok_or_else(|| format!("identityTokenExpires {date:?}: not YYYY-MM-DD"))?,
+        ),
+        None => None,
+    };
+    Ok(IdentitySettings {
+        base_url: var(env::IDENTITY_URL)
+            .or(file.identity_url)
+            .unwrap_or_else(|| crate::identity::DEFAULT_BASE_URL.to_owned()),
+        token,
+        expires,
+    })
+}
+
+/// Midnight UTC of `YYYY-MM-DD`.
+fn date_of(text: &str) -> Option<std::time::SystemTime> {
+    let mut parts = text.trim().splitn(3, '-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400).ok()?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
 fn read_file(path: &Path) -> Result<File, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -208,6 +283,7 @@ fn read_file(path: &Path) -> Result<File, String> {
         &mut file.password_file,
         &mut file.access_token_file,
         &mut file.scim_token_file,
+        &mut file.identity_token_file,
     ] {
         if let Some(p) = secret.as_mut().filter(|p| p.is_relative()) {
             *p = base.join(&*p);
@@ -219,6 +295,15 @@ fn read_file(path: &Path) -> Result<File, String> {
 #[cfg(test)]
 mod tests {
     use super::site_of;
+
+    #[test]
+    fn token_expiry_dates() {
+        let t = super::date_of("2027-11-01").unwrap();
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_825_027_200);
+        assert!(super::date_of("2027-13-01").is_none());
+        assert!(super::date_of("soon").is_none());
+    }
 
     #[test]
     fn a_site_is_a_name_or_a_url() {

@@ -80,3 +80,32 @@ impl Connection<'_> {
         Ok((client, profile))
     }
 }
+
+/// Control Hub mode (a profile with `[controlHub]`): the organisation's
+/// identity client, warning when its token nears expiry; `None` otherwise.
+pub fn identity_client(
+    profile: &SiteProfile,
+) -> Result<Option<Arc<crate::identity::IdentityClient>>, String> {
+    let Some(hub) = &profile.control_hub else {
+        return Ok(None);
+    };
+    let settings = super::config::identity_settings()?;
+    let https = crate::identity::transport::HttpsJson::new(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut client = crate::identity::IdentityClient::new(
+        &settings.base_url,
+        &hub.org_id,
+        settings.token,
+        Arc::new(https),
+    );
+    if let Some(at) = settings.expires {
+        client = client.token_expires(at);
+    }
+    if let Some(warning) = client.token_warning(std::time::SystemTime::now()) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(Some(Arc::new(client)))
+}

@@ -113,6 +113,15 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             )
         };
         let _ = writeln!(out, "{admin_line}");
+        if let Some(hub) = &handle.simulator.config().profile.control_hub {
+            let _ = writeln!(
+                out,
+                "identity API: {}/{}/v2 (Control Hub mode; token {} unless WBXPROV_SIM_IDENTITY_TOKEN is set)",
+                handle.identity_url,
+                hub.org_id,
+                sim::DEFAULT_IDENTITY_TOKEN
+            );
+        }
         let _ = writeln!(out, "users: {}", handle.simulator.user_count());
         let _ = out.flush();
         handle.wait().await;

@@ -117,7 +117,9 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     };
     let (client, profile) = connection.validating_client().await?;
     let client = Arc::new(client);
+    let identity = super::connect::identity_client(&profile)?;
     let mut options = SyncOptions {
+        identity,
         deprovision: args.deprovision,
         max_deprovision_share: args.max_deprovision / 100.0,
         push_passwords: args.push_passwords,
@@ -201,11 +203,22 @@ fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
                 .collect::<Vec<_>>()
                 .join("; ")
         } else {
-            step.change
-                .iter()
-                .map(|(k, _)| k.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            let names = |u: &crate::schema::FlatUser| {
+                u.iter()
+                    .map(|(k, _)| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match &step.identity {
+                // Control Hub mode: the person's half, then the Meetings half.
+                Some(person) => format!(
+                    "identity {}: {} | meetings: {}",
+                    person.action.as_ref(),
+                    names(&person.change),
+                    names(&step.change)
+                ),
+                None => names(&step.change),
+            }
         };
         writeln!(
             out,
@@ -238,9 +251,14 @@ fn write_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for user in report.users.iter().filter(|u| u.error.is_some()) {
         let row = user.row.map(|r| format!("row {r}: ")).unwrap_or_default();
         let error = user.error.as_ref().expect("filtered");
+        // Control Hub mode: which half went through.
+        let halves = match (&user.identity, &user.meetings) {
+            (Some(i), Some(m)) => format!(" (identity {}, meetings {})", i.status, m.status),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "{:<8}{row}{} {}: {}",
+            "{:<8}{row}{} {}{halves}: {}",
             user.status,
             user.operation.as_ref(),
             user.web_ex_id,

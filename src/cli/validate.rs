@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::exit;
 use crate::site::SiteProfile;
-use crate::validate::{Operation, validate};
+use crate::validate::{Operation, control_hub, validate};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,7 +40,30 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         }
     };
     let operation: Operation = args.op.parse().expect("clap checked the value");
-    let violations = validate(&change, operation, &profile);
+    // Control Hub mode: the person's half goes to the identity API, the rest
+    // to SetUser, whatever the operation.
+    let violations = match &profile.control_hub {
+        Some(_) => control_hub::validate_split(&change, &profile),
+        None => validate(&change, operation, &profile),
+    };
+    if let Some(hub) = profile.control_hub.as_ref().filter(|_| !args.json) {
+        let (person, meetings) = control_hub::split(&change);
+        let names = |u: &crate::schema::FlatUser| {
+            let n: Vec<String> = u.iter().map(|(k, _)| k.to_string()).collect();
+            if n.is_empty() {
+                "-".to_owned()
+            } else {
+                n.join(", ")
+            }
+        };
+        writeln!(out, "Control Hub mode (organisation {})", hub.org_id)?;
+        writeln!(out, "  to the Webex identity (SCIM 2): {}", names(&person))?;
+        writeln!(
+            out,
+            "  to the Meetings site (SetUser): {}\n",
+            names(&meetings)
+        )?;
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &violations)?;
         writeln!(out)?;

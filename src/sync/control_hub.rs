@@ -15,10 +15,9 @@ use super::{
 use crate::client::Client;
 use crate::identity::{IdentityClient, IdentityError, Person};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::scim::user::core_path;
 use crate::site::SiteProfile;
 use crate::sync::Journal;
-use crate::validate::{self, Operation as Op};
+use crate::validate::control_hub::{split, validate_split};
 
 /// One desired user of the source.
 pub(super) struct Desired {
@@ -29,39 +28,11 @@ pub(super) struct Desired {
     pub external_id: Option<String>,
 }
 
-/// Whether Control Hub mode sends `a` to the identity API: the Webex identity
-/// owns it (catalogue flag) and the SCIM core User carries it.
-pub fn routed_to_identity(a: Attribute) -> bool {
-    a.info().identity
-        && core_path(a).is_some()
-        && !matches!(a, Attribute::Password | Attribute::NewWebExId)
-}
-
 fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
     match user.get(&FlatKey::new(a)) {
         Some(Value::Text(t)) if !t.is_empty() => Some(t),
         _ => None,
     }
-}
-
-/// The person's half and the Meetings half of a desired user.
-fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
-    let (mut person, mut meetings) = (FlatUser::new(), FlatUser::new());
-    for (k, v) in user.iter() {
-        if k.attribute == Attribute::Active {
-            continue;
-        }
-        if routed_to_identity(k.attribute) {
-            person.insert(*k, v.clone());
-        } else if k.attribute.info().ops.set {
-            meetings.insert(*k, v.clone());
-        }
-    }
-    // On these sites the Webex ID is the email.
-    if let Some(email) = text(&person, Attribute::Email).map(str::to_owned) {
-        person.insert(FlatKey::new(Attribute::WebExId), Value::Text(email));
-    }
-    (person, meetings)
 }
 
 fn display_name(person: &FlatUser) -> Option<String> {
@@ -108,11 +79,6 @@ pub(super) async fn plan(
     options: &SyncOptions,
     steps: &mut Vec<Step>,
 ) -> Result<usize, SyncError> {
-    // Identity values are checked for their own sake (types, lengths,
-    // formats): the Control Hub rule is what routes them here.
-    let mut identity_rules = profile.clone();
-    identity_rules.control_hub_managed = false;
-
     let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
     let site_by_email: HashMap<String, String> = site
         .summaries
@@ -168,26 +134,7 @@ pub(super) async fn plan(
 
     for d in desired {
         let (person_part, meetings_part) = split(&d.user);
-        let mut violations = validate::validate(&meetings_part, Op::Update, profile);
-        violations.extend(validate::validate(
-            &person_part,
-            Op::Update,
-            &identity_rules,
-        ));
-        // What the identity owns and its API cannot take (password, PIN).
-        violations.extend(validate::validate(
-            &d.user
-                .iter()
-                .filter(|(k, _)| {
-                    k.attribute.info().identity
-                        && !routed_to_identity(k.attribute)
-                        && k.attribute != Attribute::NewWebExId
-                })
-                .map(|(k, v)| (*k, v.clone()))
-                .collect(),
-            Op::Update,
-            profile,
-        ));
+        let violations = validate_split(&d.user, profile);
         if !violations.is_empty() {
             steps.push(invalid_step(d.row, &d.key, problems(violations)));
             continue;

@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use control_hub::routed_to_identity;
 pub use journal::Journal;
 pub use mapping::{Mapping, MatchKey};
 pub use source::{Record, RecordError, Records};

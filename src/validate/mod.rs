@@ -7,6 +7,7 @@
 //! stops at the first problem. Each [`Violation`] names the attribute, the rule,
 //! what is wrong in the seed's vocabulary, and the fix.
 
+pub mod control_hub;
 mod cross;
 mod value;
 

@@ -1,0 +1,65 @@
+//! The rules of a Control-Hub-managed site in Control Hub mode (a profile
+//! with `[controlHub]`): which attributes go to the Webex identity API and
+//! which to SetUser, and every violation of a desired user, both halves.
+
+use super::{Operation, Violation, validate};
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::scim::user::core_path;
+use crate::site::SiteProfile;
+
+/// Whether Control Hub mode sends `a` to the identity API: the Webex identity
+/// owns it (catalogue flag) and the SCIM core User carries it.
+pub fn routed_to_identity(a: Attribute) -> bool {
+    a.info().identity
+        && core_path(a).is_some()
+        && !matches!(a, Attribute::Password | Attribute::NewWebExId)
+}
+
+fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
+    match user.get(&FlatKey::new(a)) {
+        Some(Value::Text(t)) if !t.is_empty() => Some(t),
+        _ => None,
+    }
+}
+
+/// The person's half (identity API) and the Meetings half (SetUser) of a
+/// desired user; `active` is in neither (it is the person's state).
+pub fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
+    let (mut person, mut meetings) = (FlatUser::new(), FlatUser::new());
+    for (k, v) in user.iter() {
+        if k.attribute == Attribute::Active {
+            continue;
+        }
+        if routed_to_identity(k.attribute) {
+            person.insert(*k, v.clone());
+        } else if k.attribute.info().ops.set {
+            meetings.insert(*k, v.clone());
+        }
+    }
+    // On these sites the Webex ID is the email.
+    if let Some(email) = text(&person, Attribute::Email).map(str::to_owned) {
+        person.insert(FlatKey::new(Attribute::WebExId), Value::Text(email));
+    }
+    (person, meetings)
+}
+
+/// Every violation of a desired user on a site in Control Hub mode: the
+/// Meetings half as a SetUser, the person's values for their own sake, and
+/// what the identity owns but its API does not take (password, PIN).
+pub fn validate_split(user: &FlatUser, profile: &SiteProfile) -> Vec<Violation> {
+    let (person, meetings) = split(user);
+    let mut identity_rules = profile.clone();
+    identity_rules.control_hub_managed = false;
+    let mut out = validate(&meetings, Operation::Update, profile);
+    out.extend(validate(&person, Operation::Update, &identity_rules));
+    let unroutable: FlatUser = user
+        .iter()
+        .filter(|(k, _)| {
+            let a = k.attribute;
+            a.info().identity && !routed_to_identity(a) && a != Attribute::NewWebExId
+        })
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    out.extend(validate(&unroutable, Operation::Update, profile));
+    out
+}
