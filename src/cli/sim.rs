@@ -38,6 +38,9 @@ pub struct ServeArgs {
     /// Requests per minute before 000045 "API Rate Limit Reached".
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// Control Hub mode: answer every Nth identity API request 429 (Retry-After: 1).
+    #[arg(long, value_name = "N")]
+    identity_429_every: Option<u32>,
 }
 
 impl clap::builder::ValueParserFactory for FaultSpec {
@@ -73,6 +76,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let mut config = SimConfig::new(profile);
     let default_password = config.admin_password.expose() == sim::DEFAULT_ADMIN_PASSWORD;
     config.requests_per_minute = args.rate_limit;
+    config.identity_429_every = args.identity_429_every;
     let password_from_env = std::env::var_os("WBXPROV_SIM_ADMIN_PASSWORD").is_some();
 
     let admin = config.admin_id.clone();
