@@ -69,7 +69,6 @@ async fn find_people(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn plan(
     desired: Vec<Desired>,
     client: &Arc<Client>,
@@ -88,24 +87,15 @@ pub(super) async fn plan(
     let mut keys: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
     // Deprovisioning needs the persons of the site users the source lacks.
     let wanted: std::collections::HashSet<&str> = desired.iter().map(|d| d.key.as_str()).collect();
-    let leaving: Vec<String> = if options.deprovision {
-        site.summaries
-            .iter()
-            .filter(|s| s.active.as_deref() != Some("DEACTIVATED"))
-            .filter_map(|s| s.email.as_ref().map(|e| e.to_lowercase()))
-            .filter(|e| !wanted.contains(e.as_str()))
-            .filter(|e| {
-                !options.protected.iter().any(|p| {
-                    p.eq_ignore_ascii_case(e)
-                        || site_by_email
-                            .get(e)
-                            .is_some_and(|w| w.eq_ignore_ascii_case(p))
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let protected = |w: &str| options.protected.iter().any(|p| p.eq_ignore_ascii_case(w));
+    let leaving: Vec<String> = site
+        .summaries
+        .iter()
+        .filter(|s| options.deprovision && s.active.as_deref() != Some("DEACTIVATED"))
+        .filter(|s| !protected(&s.web_ex_id))
+        .filter_map(|s| s.email.as_ref().map(|e| e.to_lowercase()))
+        .filter(|e| !wanted.contains(e.as_str()))
+        .collect();
     let active = site
         .summaries
         .iter()
