@@ -1,0 +1,241 @@
+//! What a sync did (or would do), per user and in sum.
+
+use serde::Serialize;
+
+use super::{Action, IdentityStep, Plan, Step};
+use crate::client::{Error as ClientError, ErrorKind};
+use crate::identity::IdentityError;
+
+/// One user in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserReport {
+    pub web_ex_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    pub operation: Action,
+    /// `ok`, `failed`, `invalid` or `skipped` (unchanged).
+    pub status: &'static str,
+    /// The attributes sent (or that would be), secrets masked.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+    pub attempts: u32,
+    /// Control Hub mode: the person's half (the Webex identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<HalfReport>,
+    /// Control Hub mode: the Meetings half (SetUser).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meetings: Option<HalfReport>,
+}
+
+/// One half of a Control Hub user: what was done and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HalfReport {
+    pub operation: Action,
+    /// `ok`, `failed`, `skipped` (nothing to do), `planned` (dry run) or
+    /// `notRun` (the person's half failed first).
+    pub status: &'static str,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportError {
+    pub kind: String,
+    pub message: String,
+}
+
+/// Counts per outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    pub created: usize,
+    pub linked: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+    pub reactivated: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+    pub failed: usize,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    pub users: Vec<UserReport>,
+}
+
+impl Report {
+    /// Whether every user succeeded (nothing invalid, nothing failed).
+    pub fn all_ok(&self) -> bool {
+        self.summary.invalid == 0 && self.summary.failed == 0
+    }
+}
+
+/// The report of a plan not carried out (`--dry-run`).
+pub fn preview(plan: &Plan) -> Report {
+    let users = plan
+        .steps
+        .iter()
+        .map(|s| match &s.identity {
+            Some(person) => control_hub_report(s, person, None, None, false),
+            None => user_report(s, None, 0, false),
+        })
+        .collect();
+    report_from(users)
+}
+
+pub(super) fn user_report(
+    step: &Step,
+    result: Option<&ClientError>,
+    attempts: u32,
+    executed: bool,
+) -> UserReport {
+    let status = match (step.action, result) {
+        (Action::Invalid, _) => "invalid",
+        (_, Some(_)) => "failed",
+        (a, None) if !a.writes(&step.change) => "skipped",
+        (_, None) if executed => "ok",
+        (_, None) => "planned",
+    };
+    let error = match (step.action, result) {
+        (Action::Invalid, _) => Some(ReportError {
+            kind: "invalid".into(),
+            message: step
+                .problems
+                .iter()
+                .map(|p| match &p.attribute {
+                    Some(a) if !p.reason.starts_with(a.as_str()) => format!("{a}: {}", p.reason),
+                    _ => p.reason.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+        (_, Some(e)) => Some(client_error(e)),
+        _ => None,
+    };
+    UserReport {
+        web_ex_id: step.web_ex_id.clone(),
+        row: step.row,
+        operation: step.action,
+        status,
+        attributes: step.change.to_json(false),
+        error,
+        attempts,
+        identity: None,
+        meetings: None,
+    }
+}
+
+pub(super) fn client_error(e: &ClientError) -> ReportError {
+    ReportError {
+        kind: match &e.kind {
+            ErrorKind::Service(s) => s.kind().to_string(),
+            ErrorKind::Invalid(_) => "invalid".into(),
+            ErrorKind::Transport(_) | ErrorKind::Http(_) => "transport".into(),
+            ErrorKind::Malformed(_) => "malformedResponse".into(),
+            ErrorKind::Encode(_) => "encode".into(),
+        },
+        message: e.to_string(),
+    }
+}
+
+pub(super) fn identity_error(e: &IdentityError) -> ReportError {
+    use crate::identity::IdentityErrorKind as K;
+    ReportError {
+        kind: match &e.kind {
+            K::NotFound => "notFound",
+            K::AlreadyExists(_) => "alreadyExists",
+            K::Auth(_) => "auth",
+            K::AccessDenied(_) => "accessDenied",
+            K::RateLimited => "rateLimited",
+            K::Invalid(_) => "invalid",
+            K::Http(..) | K::Transport(_) => "transport",
+            K::Malformed(_) => "malformedResponse",
+        }
+        .into(),
+        message: e.to_string(),
+    }
+}
+
+/// The report of a Control Hub user: one line per half, the first failure as
+/// the user's error. `executed` false: a dry run.
+pub(super) fn control_hub_report(
+    step: &Step,
+    person: &IdentityStep,
+    identity_failed: Option<ReportError>,
+    meetings_failed: Option<ReportError>,
+    executed: bool,
+) -> UserReport {
+    let mut report = user_report(step, None, 1, executed);
+    let half = |operation, writes: bool, ran: bool, failed: Option<ReportError>, attributes| {
+        let status = match (&failed, writes, ran) {
+            (Some(_), _, _) => "failed",
+            (None, false, _) => "skipped",
+            (None, true, _) if !executed => "planned",
+            (None, true, true) => "ok",
+            (None, true, false) => "notRun",
+        };
+        HalfReport {
+            operation,
+            status,
+            attributes,
+            error: failed,
+        }
+    };
+    let mut person_attributes = person.change.to_json(false);
+    if let Some(e) = &person.external_id {
+        person_attributes.insert("externalId".into(), e.clone().into());
+    }
+    let meetings_ran = identity_failed.is_none();
+    let meetings_operation = if step.change.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update
+    };
+    report.error = identity_failed.clone().or_else(|| meetings_failed.clone());
+    report.status = match (&report.error, step.writes()) {
+        (Some(_), _) => "failed",
+        (None, false) => "skipped",
+        (None, true) if executed => "ok",
+        (None, true) => "planned",
+    };
+    report.identity = Some(half(
+        person.action,
+        person.writes(),
+        true,
+        identity_failed,
+        person_attributes,
+    ));
+    report.meetings = Some(half(
+        meetings_operation,
+        !step.change.is_empty(),
+        meetings_ran,
+        meetings_failed,
+        step.change.to_json(false),
+    ));
+    report
+}
+
+pub(super) fn report_from(users: Vec<UserReport>) -> Report {
+    let mut s = Summary::default();
+    for u in &users {
+        if u.status == "failed" {
+            s.failed += 1;
+            continue;
+        }
+        match u.operation {
+            Action::Create => s.created += 1,
+            Action::Link => s.linked += 1,
+            Action::Update => s.updated += 1,
+            Action::Deactivate => s.deactivated += 1,
+            Action::Reactivate => s.reactivated += 1,
+            Action::Unchanged => s.unchanged += 1,
+            Action::Invalid => s.invalid += 1,
+        }
+    }
+    Report { summary: s, users }
+}
