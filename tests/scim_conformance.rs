@@ -1,10 +1,10 @@
-//! scim2-tester (PyPI), the SCIM 2.0 conformance suite, against
-//! `wbxprov scim serve --simulator`. The harness `tests/scim/run_scim2_tester.py`
-//! runs the checks; this test judges them.
+//! SCIM 2.0 conformance suites from PyPI against `wbxprov scim serve
+//! --simulator`: scim2-tester (the harness `tests/scim/run_scim2_tester.py`
+//! runs its checks, this test judges them) and scim-sanity's strict probe.
 //!
-//! Needs a Python with scim2-tester (`.ci/run` installs one and names it in
-//! `WBXPROV_SCIM2_TESTER_PYTHON`); without one the test says so and skips,
-//! unless `WBXPROV_REQUIRE_SCIM2_TESTER=1` (CI), where that is a failure.
+//! Needs a Python with both (`.ci/run` installs them in a venv and names its
+//! Python in `WBXPROV_SCIM2_TESTER_PYTHON`); without them the tests say so and
+//! skip, unless `WBXPROV_REQUIRE_SCIM2_TESTER=1` (CI), where that is a failure.
 #![cfg(feature = "cli")]
 
 use std::collections::BTreeSet;
@@ -115,18 +115,12 @@ fn validator_refuses(name: &str, printed: &str) -> bool {
     }
 }
 
-#[test]
-fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
-    let Some(python) = python() else {
-        if std::env::var("WBXPROV_REQUIRE_SCIM2_TESTER").as_deref() == Ok("1") {
-            panic!("WBXPROV_REQUIRE_SCIM2_TESTER=1 but no Python with scim2-tester was found");
-        }
-        eprintln!(
-            "skipped: no Python with scim2-tester (pip install scim2-tester 'scim2-client[httpx2]', \
-             or set WBXPROV_SCIM2_TESTER_PYTHON); .ci/run installs it"
-        );
-        return;
-    };
+fn required() -> bool {
+    std::env::var("WBXPROV_REQUIRE_SCIM2_TESTER").as_deref() == Ok("1")
+}
+
+/// `wbxprov scim serve --simulator` on a free port, and its URL.
+fn scim_serve() -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
         .args(["scim", "serve", "--simulator", "--addr", "127.0.0.1:0"])
         .env("WBXPROV_SCIM_TOKEN", TOKEN)
@@ -142,12 +136,86 @@ fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let _server = Server(child);
+    let server = Server(child);
     let url = first
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_owned();
+    (server, url)
+}
+
+#[test]
+fn scim_sanity_strict_probe_passes() {
+    // Installed beside the Python that has scim2-tester, or on the PATH.
+    let beside = std::env::var("WBXPROV_SCIM2_TESTER_PYTHON")
+        .ok()
+        .and_then(|p| Some(std::path::Path::new(&p).parent()?.join("scim-sanity")))
+        .filter(|p| p.is_file());
+    let program = beside.map_or_else(|| "scim-sanity".into(), |p| p.display().to_string());
+    if Command::new(&program).arg("--version").output().is_err() {
+        assert!(
+            !required(),
+            "WBXPROV_REQUIRE_SCIM2_TESTER=1 but scim-sanity was not found"
+        );
+        eprintln!("skipped: scim-sanity not found (pip install scim-sanity); .ci/run installs it");
+        return;
+    }
+    let (_server, url) = scim_serve();
+    let out = Command::new(&program)
+        .args(["probe", &url, "--token", TOKEN, "--strict", "--json-output"])
+        .arg("--i-accept-side-effects")
+        .output()
+        .unwrap();
+    let report: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "scim-sanity: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let summary = &report["summary"];
+    let failed: Vec<&Json> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !matches!(r["status"].as_str(), Some("pass" | "skip")))
+        .collect();
+    assert!(failed.is_empty(), "scim-sanity: {failed:#?}");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert!(summary["passed"].as_u64().unwrap() >= 18, "{summary}");
+    // Skipped: Group, Agent and AgenticApplication lifecycles (a site has none).
+    for skipped in report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "skip")
+    {
+        let name = skipped["name"].as_str().unwrap_or_default();
+        assert!(
+            ["Group", "Agent", "AgenticApplication"]
+                .iter()
+                .any(|t| name.contains(t)),
+            "unexpected skip: {skipped}"
+        );
+    }
+}
+
+#[test]
+fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
+    let Some(python) = python() else {
+        assert!(
+            !required(),
+            "WBXPROV_REQUIRE_SCIM2_TESTER=1 but no Python with scim2-tester was found"
+        );
+        eprintln!(
+            "skipped: no Python with scim2-tester (pip install scim2-tester 'scim2-client[httpx2]', \
+             or set WBXPROV_SCIM2_TESTER_PYTHON); .ci/run installs it"
+        );
+        return;
+    };
+    let (_server, url) = scim_serve();
 
     // Core mode: every check, the Meetings extension out of the tester's view.
     let core = run(&python, &url, "core");

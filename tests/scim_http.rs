@@ -500,7 +500,7 @@ async fn entra_request_shapes() {
 
     // Replace without a path, keys as dotted paths and URN-qualified.
     let map = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {
-        "displayName": "ignored (read-only)",
+        "displayName": "Grace (Contoso)",
         "name.givenName": "Grace",
         (format!("{ENTERPRISE}:organization")): "Contoso",
         (format!("{EXTENSION}:privilegeHQvideo")): "True"
@@ -508,6 +508,21 @@ async fn entra_request_shapes() {
     let r = f.call("PATCH", &format!("/Users/{id}"), Some(&map)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["name"]["givenName"], json!("Grace"));
+    assert_eq!(
+        r.body["displayName"],
+        json!("Grace (Contoso)"),
+        "kept by wbxprov"
+    );
+    assert!(
+        r.body["meta"]["created"]
+            .as_str()
+            .is_some_and(|c| c.ends_with('Z'))
+    );
+    assert!(
+        r.body["meta"]["lastModified"]
+            .as_str()
+            .is_some_and(|c| c.ends_with('Z'))
+    );
     assert_eq!(r.body[ENTERPRISE]["organization"], json!("Contoso"));
     assert_eq!(r.body[EXTENSION]["privilegeHQvideo"], json!(true));
     let on_site = f.site_user("Test_User_ab6490ee@contoso.com").await;

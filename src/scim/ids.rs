@@ -17,6 +17,11 @@ pub struct Entry {
     pub id: String,
     pub web_ex_id: String,
     pub external_id: Option<String>,
+    /// The displayName a SCIM client set: `None` never set (the names
+    /// stand in), `Some("")` removed.
+    pub display_name: Option<String>,
+    /// When a SCIM client last changed the user (RFC 3339), if ever.
+    pub last_modified: Option<String>,
     pub deleted: bool,
 }
 
@@ -39,7 +44,9 @@ CREATE TABLE IF NOT EXISTS scim_users (
     id          TEXT PRIMARY KEY,
     web_ex_id   TEXT NOT NULL COLLATE NOCASE,
     external_id TEXT,
-    deleted     INTEGER NOT NULL DEFAULT 0
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    display_name  TEXT,
+    last_modified TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
@@ -51,10 +58,37 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         web_ex_id: row.get(1)?,
         external_id: row.get(2)?,
         deleted: row.get(3)?,
+        display_name: row.get(4)?,
+        last_modified: row.get(5)?,
     })
 }
 
-const COLUMNS: &str = "id, web_ex_id, external_id, deleted";
+const COLUMNS: &str = "id, web_ex_id, external_id, deleted, display_name, last_modified";
+
+/// Now, as RFC 3339 UTC (`2026-11-23T15:01:07Z`), without a date library.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
 
 /// A fresh SCIM id: 128 random bits in the UUID layout.
 fn new_id() -> String {
@@ -77,6 +111,13 @@ impl IdStore {
             None => Connection::open_in_memory()?,
         };
         db.execute_batch(SCHEMA)?;
+        // Files from before these columns: add them (an error means they exist).
+        for column in ["display_name", "last_modified"] {
+            let _ = db.execute(
+                &format!("ALTER TABLE scim_users ADD COLUMN {column} TEXT"),
+                [],
+            );
+        }
         Ok(IdStore { db: Mutex::new(db) })
     }
 
@@ -159,6 +200,8 @@ impl IdStore {
                     id: new_id(),
                     web_ex_id: (*web_ex_id).to_owned(),
                     external_id: None,
+                    display_name: None,
+                    last_modified: None,
                     deleted: false,
                 };
                 tx.execute(
@@ -173,24 +216,46 @@ impl IdStore {
     }
 
     /// A new live entry (after a POST).
-    pub fn insert(&self, web_ex_id: &str, external_id: Option<&str>) -> Result<Entry, StoreError> {
-        let id = new_id();
-        self.db().execute(
-            "INSERT INTO scim_users (id, web_ex_id, external_id) VALUES (?1, ?2, ?3)",
-            params![id, web_ex_id, external_id],
-        )?;
-        Ok(Entry {
-            id,
+    pub fn insert(
+        &self,
+        web_ex_id: &str,
+        external_id: Option<&str>,
+        display_name: Option<&str>,
+    ) -> Result<Entry, StoreError> {
+        let entry = Entry {
+            id: new_id(),
             web_ex_id: web_ex_id.to_owned(),
             external_id: external_id.map(str::to_owned),
+            display_name: display_name.map(str::to_owned),
+            last_modified: Some(now_rfc3339()),
             deleted: false,
-        })
+        };
+        self.db().execute(
+            "INSERT INTO scim_users (id, web_ex_id, external_id, display_name, last_modified) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                entry.id,
+                entry.web_ex_id,
+                entry.external_id,
+                entry.display_name,
+                entry.last_modified
+            ],
+        )?;
+        Ok(entry)
     }
 
-    pub fn set_external_id(&self, id: &str, external_id: Option<&str>) -> Result<(), StoreError> {
+    /// What a SCIM client changed: the externalId and displayName it holds
+    /// now; the time of the change.
+    pub fn record_change(
+        &self,
+        id: &str,
+        external_id: Option<&str>,
+        display_name: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.db().execute(
-            "UPDATE scim_users SET external_id = ?2 WHERE id = ?1",
-            params![id, external_id],
+            "UPDATE scim_users SET external_id = ?2, display_name = ?3, last_modified = ?4 \
+             WHERE id = ?1",
+            params![id, external_id, display_name, now_rfc3339()],
         )?;
         Ok(())
     }
@@ -217,7 +282,7 @@ mod tests {
     #[test]
     fn ids_are_stable_and_deletion_leaves_a_tombstone() {
         let store = IdStore::open(None).unwrap();
-        let ann = store.insert("ann", Some("ext-1")).unwrap();
+        let ann = store.insert("ann", Some("ext-1"), None).unwrap();
         let seen = store.entries_for(&["ANN", "bob"]).unwrap();
         assert_eq!(
             seen["ann"].id, ann.id,
@@ -237,7 +302,13 @@ mod tests {
         assert!(store.by_external_id("ext-1").unwrap().is_empty());
         assert!(store.by_id(&ann.id).unwrap().unwrap().deleted);
 
-        let again = store.insert("ann", None).unwrap();
+        let again = store.insert("ann", None, Some("Ann")).unwrap();
+        assert!(
+            again
+                .last_modified
+                .as_deref()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
         assert_ne!(again.id, ann.id);
         assert!(!store.is_deleted("ann").unwrap());
         store.rename(&again.id, "anna").unwrap();

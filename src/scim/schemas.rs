@@ -102,8 +102,8 @@ pub fn core_user_schema() -> Json {
         attr(
             "displayName",
             "string",
-            "givenName familyName (Meetings keeps no display name of its own)",
-            json!({"mutability": "readOnly"}),
+            "Kept by wbxprov (a site has none); givenName familyName until a client sets one",
+            json!({}),
         ),
         attr("title", "string", "title", json!({})),
         attr(

@@ -238,7 +238,28 @@ impl Service {
 
     fn resource(&self, entry: &Entry, user: &FlatUser) -> Json {
         let location = format!("{}/Users/{}", self.base_url, entry.id);
-        to_scim(user, &entry.id, entry.external_id.as_deref(), &location)
+        let mut out = to_scim(user, &entry.id, entry.external_id.as_deref(), &location);
+        // A displayName a client set wins over the names; removed, it is gone.
+        match entry.display_name.as_deref() {
+            Some("") => {
+                if let Some(o) = out.as_object_mut() {
+                    o.remove("displayName");
+                }
+            }
+            Some(d) => out["displayName"] = json!(d),
+            None => {}
+        }
+        let created = match user.get(&FlatKey::new(Attribute::RegistrationDate)) {
+            Some(Value::Text(t)) => rfc3339_of(t),
+            _ => None,
+        };
+        if let Some(c) = &created {
+            out["meta"]["created"] = json!(c);
+        }
+        if let Some(m) = entry.last_modified.as_ref().or(created.as_ref()) {
+            out["meta"]["lastModified"] = json!(m);
+        }
+        out
     }
 
     /// GetUser, `None` when the site has no such user.
@@ -421,7 +442,9 @@ impl Service {
                 );
             }
             let now = self.apply(&site_id, &before, &wanted, false).await?;
-            let entry = self.ids.insert(&now, external_id.as_deref())?;
+            let entry = self
+                .ids
+                .insert(&now, external_id.as_deref(), display_name_of(body))?;
             return self.get(&entry.id).await;
         }
         if wanted.get(&FlatKey::new(Attribute::Password)).is_none() {
@@ -440,7 +463,9 @@ impl Service {
         if deactivated {
             self.deactivate(&web_ex_id).await?;
         }
-        let entry = self.ids.insert(&web_ex_id, external_id.as_deref())?;
+        let entry = self
+            .ids
+            .insert(&web_ex_id, external_id.as_deref(), display_name_of(body))?;
         self.get(&entry.id).await
     }
 
@@ -469,7 +494,9 @@ impl Service {
         let now = self
             .apply(&entry.web_ex_id, &before, &wanted, false)
             .await?;
-        self.after_change(&entry, &now, external_id.as_deref())
+        // Like the attributes, a displayName the body leaves out stays.
+        let display_name = display_name_of(body).or(entry.display_name.as_deref());
+        self.after_change(&entry, &now, external_id.as_deref(), display_name)
             .await
     }
 
@@ -481,6 +508,7 @@ impl Service {
             .await?
             .ok_or_else(|| ScimError::not_found(id))?;
         let mut resource = self.resource(&entry, &current);
+        let shown_name = display_name_of(&resource).map(str::to_owned);
         let before = from_scim(&resource)?.0;
         patch::apply(&mut resource, body)
             .map_err(|e| ScimError::new(400, Some("invalidPath"), e))?;
@@ -493,7 +521,13 @@ impl Service {
             ));
         }
         let now = self.apply(&entry.web_ex_id, &before, &wanted, true).await?;
-        self.after_change(&entry, &now, external_id.as_deref())
+        let display_name = match display_name_of(&resource) {
+            // Still what the names make: nothing of its own to keep.
+            Some(d) if entry.display_name.is_none() && Some(d) == shown_name.as_deref() => None,
+            Some(d) => Some(d),
+            None => Some(""),
+        };
+        self.after_change(&entry, &now, external_id.as_deref(), display_name)
             .await
     }
 
@@ -502,13 +536,13 @@ impl Service {
         entry: &Entry,
         web_ex_id: &str,
         external_id: Option<&str>,
+        display_name: Option<&str>,
     ) -> Result<Json, ScimError> {
         if web_ex_id != entry.web_ex_id {
             self.ids.rename(&entry.id, web_ex_id)?;
         }
-        if external_id != entry.external_id.as_deref() {
-            self.ids.set_external_id(&entry.id, external_id)?;
-        }
+        self.ids
+            .record_change(&entry.id, external_id, display_name)?;
         self.get(&entry.id).await
     }
 
@@ -617,6 +651,26 @@ impl Service {
         self.ids.mark_deleted(&entry.id)?;
         Ok(())
     }
+}
+
+/// The displayName a body or resource carries.
+fn display_name_of(json: &Json) -> Option<&str> {
+    json.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("displayName"))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// `MM/DD/YYYY HH:MM:SS` (the site's registrationDate) as RFC 3339.
+fn rfc3339_of(date: &str) -> Option<String> {
+    let (day, time) = date.trim().split_once(' ')?;
+    let mut parts = day.split('/');
+    let (m, d, y) = (parts.next()?, parts.next()?, parts.next()?);
+    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !(ok(m, 2) && ok(d, 2) && ok(y, 4) && time.len() == 8) {
+        return None;
+    }
+    Some(format!("{y}-{m}-{d}T{time}Z"))
 }
 
 /// The attributes a user list gives, as a site user.
