@@ -1,6 +1,8 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
+#[cfg(any(feature = "sim", feature = "scim", feature = "cli"))]
+mod civil;
 pub mod client;
 pub mod identity;
 pub mod ops;

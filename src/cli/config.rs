@@ -259,19 +259,7 @@ fn date_of(text: &str) -> Option<std::time::SystemTime> {
         parts.next()?.parse().ok()?,
         parts.next()?.parse().ok()?,
     );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days * 86_400).ok()?;
-    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+    crate::civil::midnight(y, m, d)
 }
 
 fn read_file(path: &Path) -> Result<File, String> {

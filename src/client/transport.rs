@@ -107,14 +107,26 @@ pub struct Https {
 #[cfg(feature = "https")]
 impl Https {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))?;
-        Ok(Https { http, timeout })
+        Ok(Https {
+            http: http_client(connect_timeout, timeout)?,
+            timeout,
+        })
     }
+}
+
+/// The reqwest client of every wbxprov transport: rustls, timeouts, a
+/// User-Agent naming wbxprov.
+#[cfg(feature = "https")]
+pub(crate) fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client, TransportError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))
 }
 
 #[cfg(feature = "https")]
@@ -143,7 +155,7 @@ impl Transport for Https {
 }
 
 #[cfg(feature = "https")]
-fn classify_reqwest(e: &reqwest::Error, timeout: Duration) -> TransportError {
+pub(crate) fn classify_reqwest(e: &reqwest::Error, timeout: Duration) -> TransportError {
     // reqwest's messages carry the URL, never the body: safe to keep.
     if e.is_timeout() {
         TransportError::Timeout {

@@ -66,13 +66,10 @@ pub struct HttpsJson {
 #[cfg(feature = "https")]
 impl HttpsJson {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))?;
-        Ok(HttpsJson { http, timeout })
+        Ok(HttpsJson {
+            http: crate::client::transport::http_client(connect_timeout, timeout)?,
+            timeout,
+        })
     }
 }
 
@@ -92,25 +89,9 @@ impl HttpTransport for HttpsJson {
                     .header("Content-Type", "application/scim+json")
                     .body(body.to_string());
             }
-            let classify = |e: reqwest::Error| {
-                // reqwest's messages carry the URL, never headers: the token stays out.
-                if e.is_timeout() {
-                    TransportError::Timeout {
-                        after: self.timeout,
-                        sent: !e.is_connect(),
-                    }
-                } else if e.is_connect() {
-                    TransportError::Connection {
-                        message: e.to_string(),
-                        sent: false,
-                    }
-                } else {
-                    TransportError::Connection {
-                        message: e.to_string(),
-                        sent: true,
-                    }
-                }
-            };
+            // reqwest's messages carry the URL, never headers: the token stays out.
+            let classify =
+                |e: reqwest::Error| crate::client::transport::classify_reqwest(&e, self.timeout);
             let response = builder.send().await.map_err(classify)?;
             let status = response.status().as_u16();
             let retry_after = response

@@ -65,29 +65,9 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 
 const COLUMNS: &str = "id, web_ex_id, external_id, deleted, display_name, last_modified";
 
-/// Now, as RFC 3339 UTC (`2026-11-23T15:01:07Z`), without a date library.
+/// Now, as RFC 3339 UTC (`2026-11-23T15:01:07Z`).
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    crate::civil::Utc::now().rfc3339()
 }
 
 /// A fresh SCIM id: 128 random bits in the UUID layout.

@@ -35,6 +35,11 @@ fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
     }
 }
 
+/// `active` as the catalogue holds it.
+fn account_state(active: bool) -> Value {
+    Value::Text(if active { "ACTIVATED" } else { "DEACTIVATED" }.into())
+}
+
 fn display_name(person: &FlatUser) -> Option<String> {
     let parts: Vec<&str> = [Attribute::FirstName, Attribute::LastName]
         .into_iter()
@@ -138,17 +143,7 @@ pub(super) async fn plan(
         let identity_step = match person {
             None => {
                 let mut attributes = person_part.clone();
-                attributes.insert(
-                    FlatKey::new(Attribute::Active),
-                    Value::Text(
-                        if wants_active {
-                            "ACTIVATED"
-                        } else {
-                            "DEACTIVATED"
-                        }
-                        .into(),
-                    ),
-                );
+                attributes.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
                 IdentityStep {
                     action: Action::Create,
                     person_id: None,
@@ -172,17 +167,7 @@ pub(super) async fn plan(
                 });
                 let reactivate = wants_active && !p.active();
                 if p.active() != wants_active {
-                    change.insert(
-                        FlatKey::new(Attribute::Active),
-                        Value::Text(
-                            if wants_active {
-                                "ACTIVATED"
-                            } else {
-                                "DEACTIVATED"
-                            }
-                            .into(),
-                        ),
-                    );
+                    change.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
                 }
                 let action = if reactivate {
                     Action::Reactivate
