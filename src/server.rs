@@ -51,3 +51,21 @@ impl Drop for ServerTask {
         }
     }
 }
+
+/// The token of an `Authorization: Bearer …` header (scheme in any case).
+pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
+    authorization
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// Equal bytes, in a time that does not depend on where they differ.
+pub(crate) fn same_token(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}

@@ -62,6 +62,20 @@ pub struct RetryPolicy {
     pub rate_limit_wait: Duration,
 }
 
+impl RetryPolicy {
+    /// Exponential backoff with jitter: a random wait between half and all of
+    /// base·2^(n-1), capped. `attempt` counts from 1.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let fraction = (random_u64() % 1000) as u32;
+        // At least half the ceiling, so waits still grow.
+        ceiling / 2 + ceiling / 2 * fraction / 1000
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -553,22 +567,9 @@ impl Client {
 
     fn wait(&self, wait: Wait, attempt: u32) -> Duration {
         match wait {
-            Wait::Backoff => self.backoff(attempt),
+            Wait::Backoff => self.options.retry.backoff(attempt),
             Wait::Fixed(d) => d,
         }
-    }
-
-    /// Exponential backoff with jitter: a random wait between half and all of
-    /// base·2^(n-1), capped.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let p = &self.options.retry;
-        let ceiling = p
-            .base_delay
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-            .min(p.max_delay);
-        let fraction = (random_u64() % 1000) as u32;
-        // At least half the ceiling, so waits still grow.
-        ceiling / 2 + ceiling / 2 * fraction / 1000
     }
 
     /// Waits for this request's slot under the client-side rate limit.

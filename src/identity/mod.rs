@@ -39,21 +39,14 @@ pub struct Person {
     pub external_id: Option<String>,
 }
 
-fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
-    match user.get(&FlatKey::new(a)) {
-        Some(Value::Text(t)) if !t.is_empty() => Some(t),
-        _ => None,
-    }
-}
-
 impl Person {
     /// The userName: the person's primary email.
     pub fn user_name(&self) -> &str {
-        text(&self.attributes, Attribute::WebExId).unwrap_or_default()
+        self.attributes.text(Attribute::WebExId).unwrap_or_default()
     }
 
     pub fn active(&self) -> bool {
-        text(&self.attributes, Attribute::Active) != Some("DEACTIVATED")
+        self.attributes.text(Attribute::Active) != Some("DEACTIVATED")
     }
 
     /// A person as the identity API answers it.
@@ -75,7 +68,7 @@ impl Person {
     pub fn to_json(&self) -> Json {
         // The userName is the primary email: listed as the work email too.
         let mut attributes = self.attributes.clone();
-        if text(&attributes, Attribute::Email).is_none() && self.user_name().contains('@') {
+        if attributes.text(Attribute::Email).is_none() && self.user_name().contains('@') {
             attributes.insert(
                 FlatKey::new(Attribute::Email),
                 Value::Text(self.user_name().to_owned()),
@@ -282,15 +275,7 @@ impl IdentityClient {
         loop {
             attempt += 1;
             let last = attempt >= self.retry.max_attempts.max(1);
-            let backoff = {
-                let base = self
-                    .retry
-                    .base_delay
-                    .saturating_mul(1 << (attempt - 1).min(16));
-                let capped = base.min(self.retry.max_delay);
-                // Jitter in the upper half: spread retries of many users.
-                capped / 2 + capped.mul_f64((crate::client::random_u64() % 1000) as f64 / 2000.0)
-            };
+            let backoff = self.retry.backoff(attempt);
             let response = match self.transport.send(&request, &self.token).await {
                 Ok(r) => r,
                 Err(e)

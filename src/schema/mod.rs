@@ -491,6 +491,14 @@ impl FlatUser {
         self.0.is_empty()
     }
 
+    /// The non-empty text of attribute `a` (first occurrence).
+    pub fn text(&self, a: Attribute) -> Option<&str> {
+        match self.get(&FlatKey::new(a)) {
+            Some(Value::Text(t)) if !t.is_empty() => Some(t),
+            _ => None,
+        }
+    }
+
     /// The `webExId` value, which names the user in every request.
     pub fn web_ex_id(&self) -> Option<&str> {
         match self.get(&FlatKey::new(Attribute::WebExId)) {

@@ -19,23 +19,13 @@ use super::schemas;
 use super::service::{ListQuery, ScimError, Service, project};
 use super::user::LIST;
 use crate::Secret;
-use crate::server::ServerTask;
+use crate::server::{ServerTask, bearer_token, same_token};
 
 const SCIM_JSON: &str = "application/scim+json";
 
 struct Served {
     service: Service,
     token: Secret,
-}
-
-/// Equal bytes, in a time that does not depend on where they differ.
-fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 fn scim(status: StatusCode, body: &Json) -> Response {
@@ -71,11 +61,7 @@ async fn authenticate(State(served): State<Arc<Served>>, request: Request, next:
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        })
-        .map(|(_, token)| token.trim());
+        .and_then(bearer_token);
     let ok = given.is_some_and(|t| same_token(t.as_bytes(), served.token.expose().as_bytes()));
     if !ok {
         tracing::info!(method = %request.method(), path = %request.uri().path(), "SCIM request refused: no valid bearer token");

@@ -5,7 +5,7 @@
 //! site user is deactivated (the XML API cannot delete), and the SCIM id
 //! answers 404 from then on, as RFC 7644 §3.6 asks.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS scim_users (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
+CREATE INDEX IF NOT EXISTS scim_users_web_ex_id ON scim_users (web_ex_id);
 ";
 
 fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -117,18 +118,6 @@ impl IdStore {
             .optional()?)
     }
 
-    /// The live entry of a Webex ID (not a tombstone).
-    pub fn by_web_ex_id(&self, web_ex_id: &str) -> Result<Option<Entry>, StoreError> {
-        Ok(self
-            .db()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM scim_users WHERE web_ex_id = ?1 AND deleted = 0"),
-                [web_ex_id],
-                entry,
-            )
-            .optional()?)
-    }
-
     /// Live entries with this externalId (exact, as identity providers send it).
     pub fn by_external_id(&self, external_id: &str) -> Result<Vec<Entry>, StoreError> {
         let db = self.db();
@@ -156,39 +145,42 @@ impl IdStore {
     pub fn entries_for(&self, web_ex_ids: &[&str]) -> Result<HashMap<String, Entry>, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        let mut known: HashMap<String, Entry> = HashMap::new();
-        let mut deleted: HashSet<String> = HashSet::new();
-        {
-            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM scim_users"))?;
-            for e in stmt.query_map([], entry)? {
-                let e = e?;
-                let key = e.web_ex_id.to_lowercase();
-                if e.deleted {
-                    deleted.insert(key);
-                } else {
-                    known.insert(key, e);
-                }
-            }
-        }
         let mut out = HashMap::with_capacity(web_ex_ids.len());
-        for web_ex_id in web_ex_ids {
-            let key = web_ex_id.to_lowercase();
-            if let Some(e) = known.remove(&key) {
-                out.insert(key, e);
-            } else if !deleted.contains(&key) && !out.contains_key(&key) {
-                let e = Entry {
-                    id: new_id(),
-                    web_ex_id: (*web_ex_id).to_owned(),
-                    external_id: None,
-                    display_name: None,
-                    last_modified: None,
-                    deleted: false,
-                };
-                tx.execute(
-                    "INSERT INTO scim_users (id, web_ex_id) VALUES (?1, ?2)",
-                    params![e.id, e.web_ex_id],
-                )?;
-                out.insert(key, e);
+        {
+            // One indexed lookup per name: a filter on one userName costs one.
+            let mut rows = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM scim_users WHERE web_ex_id = ?1"
+            ))?;
+            for web_ex_id in web_ex_ids {
+                let key = web_ex_id.to_lowercase();
+                if out.contains_key(&key) {
+                    continue;
+                }
+                let found: Vec<Entry> = rows
+                    .query_map([web_ex_id], entry)?
+                    .collect::<Result<_, _>>()?;
+                match found.iter().find(|e| !e.deleted) {
+                    Some(live) => {
+                        out.insert(key, live.clone());
+                    }
+                    // Deleted through SCIM: no entry.
+                    None if !found.is_empty() => {}
+                    None => {
+                        let e = Entry {
+                            id: new_id(),
+                            web_ex_id: (*web_ex_id).to_owned(),
+                            external_id: None,
+                            display_name: None,
+                            last_modified: None,
+                            deleted: false,
+                        };
+                        tx.execute(
+                            "INSERT INTO scim_users (id, web_ex_id) VALUES (?1, ?2)",
+                            params![e.id, e.web_ex_id],
+                        )?;
+                        out.insert(key, e);
+                    }
+                }
             }
         }
         tx.commit()?;
@@ -292,7 +284,7 @@ mod tests {
         assert_ne!(again.id, ann.id);
         assert!(!store.is_deleted("ann").unwrap());
         store.rename(&again.id, "anna").unwrap();
-        assert_eq!(store.by_web_ex_id("anna").unwrap().unwrap().id, again.id);
+        assert_eq!(store.entries_for(&["anna"]).unwrap()["anna"].id, again.id);
         assert!(!store.is_deleted("bob").unwrap());
     }
 }

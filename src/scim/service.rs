@@ -232,10 +232,6 @@ impl Service {
         self
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     fn resource(&self, entry: &Entry, user: &FlatUser) -> Json {
         let location = format!("{}/Users/{}", self.base_url, entry.id);
         let mut out = to_scim(user, &entry.id, entry.external_id.as_deref(), &location);

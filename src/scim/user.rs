@@ -89,40 +89,36 @@ pub(crate) fn shown(a: Attribute) -> bool {
     info.ops.get && !info.secret
 }
 
-fn text(user: &FlatUser, a: Attribute) -> Option<String> {
-    match user.get(&FlatKey::new(a)) {
-        Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
-        _ => None,
-    }
+/// `givenName familyName`: the displayName of a user nobody gave one.
+pub fn display_name(user: &FlatUser) -> Option<String> {
+    let parts: Vec<&str> = [Attribute::FirstName, Attribute::LastName]
+        .into_iter()
+        .filter_map(|a| user.text(a))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// The SCIM User of a site user (secrets never shown; empty values left out).
 pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &str) -> Json {
-    let first = text(user, Attribute::FirstName);
-    let last = text(user, Attribute::LastName);
     let mut out = json!({
         "schemas": [CORE],
         "id": id,
-        "userName": text(user, Attribute::WebExId).unwrap_or_default(),
-        "active": text(user, Attribute::Active).as_deref() != Some("DEACTIVATED"),
+        "userName": user.text(Attribute::WebExId).unwrap_or_default(),
+        "active": user.text(Attribute::Active) != Some("DEACTIVATED"),
         "meta": {"resourceType": "User", "location": location},
     });
     if let Some(e) = external_id {
         out["externalId"] = json!(e);
     }
     let mut name = Map::new();
-    if let Some(f) = &first {
+    if let Some(f) = user.text(Attribute::FirstName) {
         name.insert("givenName".into(), json!(f));
     }
-    if let Some(l) = &last {
+    if let Some(l) = user.text(Attribute::LastName) {
         name.insert("familyName".into(), json!(l));
     }
-    let display: Vec<&str> = [first.as_deref(), last.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !display.is_empty() {
-        out["displayName"] = json!(display.join(" "));
+    if let Some(d) = display_name(user) {
+        out["displayName"] = json!(d);
     }
     if !name.is_empty() {
         out["name"] = Json::Object(name);
@@ -131,7 +127,7 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
     let items = |pairs: &[(&str, Attribute)]| -> Vec<Json> {
         pairs
             .iter()
-            .filter_map(|(kind, a)| text(user, *a).map(|v| json!({"value": v, "type": kind})))
+            .filter_map(|(kind, a)| user.text(*a).map(|v| json!({"value": v, "type": kind})))
             .collect()
     };
     let emails = items(&EMAILS);
@@ -144,7 +140,7 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
     }
     let mut address = Map::new();
     for (sub, a) in ADDRESS {
-        if let Some(v) = text(user, a) {
+        if let Some(v) = user.text(a) {
             address.insert(sub.into(), json!(v));
         }
     }
@@ -154,7 +150,7 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
     }
     let mut schemas = vec![json!(CORE)];
     for (scim, a) in SCALARS {
-        if let Some(v) = text(user, a) {
+        if let Some(v) = user.text(a) {
             if a == Attribute::Company {
                 out[ENTERPRISE] = json!({ scim: v });
                 schemas.push(json!(ENTERPRISE));

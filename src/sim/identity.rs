@@ -12,8 +12,8 @@ use super::{Simulator, State, StoredUser, email_taken, text};
 use crate::identity::Person;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::scim::Filter;
+use crate::scim::filter::CompareOp;
 use crate::scim::user::{ERROR, LIST, core_path};
-use crate::secret::Secret;
 
 /// What the organisation keeps of a person beyond the site user.
 #[derive(Debug, Clone, Default)]
@@ -113,11 +113,9 @@ impl Simulator {
             .expect("sim identity calls")
             .entry(call.method.to_ascii_uppercase())
             .or_default() += 1;
-        let token = call.authorization.and_then(|a| {
-            a.strip_prefix("Bearer ")
-                .or_else(|| a.strip_prefix("bearer "))
-        });
-        if token.map(Secret::new).as_ref() != Some(&self.config.identity_token) {
+        let expected = self.config.identity_token.expose().as_bytes();
+        let token = call.authorization.and_then(crate::server::bearer_token);
+        if !token.is_some_and(|t| crate::server::same_token(t.as_bytes(), expected)) {
             return error(401, "The request requires a valid access token");
         }
         let org = self.config.profile.control_hub.as_ref();
@@ -157,9 +155,19 @@ impl Simulator {
             Some(Err(e)) => return error(400, format!("invalid filter: {e}")),
             None => None,
         };
-        let all: Vec<Json> = state
-            .users
-            .values()
+        // `userName eq "…"` (how wbxprov finds a person) is one lookup, not a scan.
+        let candidates: Vec<&StoredUser> = match &filter {
+            Some(Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: Json::String(name),
+            }) if path.eq_ignore_ascii_case("userName") => {
+                state.users.get(&name.to_lowercase()).into_iter().collect()
+            }
+            _ => state.users.values().collect(),
+        };
+        let all: Vec<Json> = candidates
+            .into_iter()
             .map(|u| self.person_json(state, u))
             .filter(|p| filter.as_ref().is_none_or(|f| f.matches(p)))
             .collect();

@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{
-    Action, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users, invalid_step,
-    problems, read_site,
+    Action, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users, gather,
+    invalid_step, problems, read_site,
 };
 use crate::client::Client;
-use crate::identity::{IdentityClient, IdentityError, Person};
+use crate::identity::IdentityClient;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::scim::user::display_name;
 use crate::site::SiteProfile;
 use crate::sync::Journal;
 use crate::validate::control_hub::{split, validate_split};
@@ -28,50 +29,9 @@ pub(super) struct Desired {
     pub external_id: Option<String>,
 }
 
-fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
-    match user.get(&FlatKey::new(a)) {
-        Some(Value::Text(t)) if !t.is_empty() => Some(t),
-        _ => None,
-    }
-}
-
 /// `active` as the catalogue holds it.
 fn account_state(active: bool) -> Value {
     Value::Text(if active { "ACTIVATED" } else { "DEACTIVATED" }.into())
-}
-
-fn display_name(person: &FlatUser) -> Option<String> {
-    let parts: Vec<&str> = [Attribute::FirstName, Attribute::LastName]
-        .into_iter()
-        .filter_map(|a| text(person, a))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
-/// The persons of `keys` (userNames), found concurrently.
-async fn find_people(
-    identity: &Arc<IdentityClient>,
-    keys: Vec<String>,
-    concurrency: usize,
-) -> Result<HashMap<String, Person>, IdentityError> {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for key in keys {
-        let identity = identity.clone();
-        let semaphore = semaphore.clone();
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.expect("semaphore open");
-            (key.clone(), identity.find(&key).await)
-        });
-    }
-    let mut out = HashMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (key, found) = joined.expect("find task");
-        if let Some(p) = found? {
-            out.insert(key, p);
-        }
-    }
-    Ok(out)
 }
 
 pub(super) async fn plan(
@@ -115,9 +75,13 @@ pub(super) async fn plan(
     }
     keys.extend(leaving.iter().cloned());
     reads += keys.len();
-    let people = find_people(identity, keys, options.concurrency)
-        .await
-        .map_err(SyncError::Identity)?;
+    let finder = identity.clone();
+    let people = gather(keys, options.concurrency, move |key| {
+        let identity = finder.clone();
+        async move { identity.find(&key).await }
+    })
+    .await
+    .map_err(SyncError::Identity)?;
     let matched: Vec<String> = desired
         .iter()
         .filter_map(|d| site_by_email.get(&d.key).cloned())
@@ -134,7 +98,7 @@ pub(super) async fn plan(
             steps.push(invalid_step(d.row, &d.key, problems(violations)));
             continue;
         }
-        let wants_active = text(&d.user, Attribute::Active) != Some("DEACTIVATED");
+        let wants_active = d.user.text(Attribute::Active) != Some("DEACTIVATED");
         let known = match journal {
             Some(j) => j.is_known(&d.key)?,
             None => true,

@@ -504,21 +504,43 @@ async fn fetch_users(
     ids: Vec<String>,
     concurrency: usize,
 ) -> Result<HashMap<String, User>, ClientError> {
+    let client = client.clone();
+    gather(ids, concurrency, move |id| {
+        let client = client.clone();
+        async move { client.get_user(&id).await.map(Some) }
+    })
+    .await
+}
+
+/// `call` for every key, at most `concurrency` at once; the answers by
+/// lower-cased key (keys answered `None` left out), or the first error.
+async fn gather<T, E, F, Fut>(
+    keys: Vec<String>,
+    concurrency: usize,
+    call: F,
+) -> Result<HashMap<String, T>, E>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for id in ids {
-        let client = client.clone();
+    for key in keys {
         let semaphore = semaphore.clone();
+        let answer = call(key.clone());
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.expect("semaphore open");
-            let user = client.get_user(&id).await;
-            (id, user)
+            (key, answer.await)
         });
     }
     let mut out = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
-        let (id, user) = joined.expect("GetUser task");
-        out.insert(id.to_lowercase(), user?);
+        let (key, answer) = joined.expect("a read task");
+        if let Some(found) = answer? {
+            out.insert(key.to_lowercase(), found);
+        }
     }
     Ok(out)
 }

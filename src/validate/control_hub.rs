@@ -15,13 +15,6 @@ pub fn routed_to_identity(a: Attribute) -> bool {
         && !matches!(a, Attribute::Password | Attribute::NewWebExId)
 }
 
-fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
-    match user.get(&FlatKey::new(a)) {
-        Some(Value::Text(t)) if !t.is_empty() => Some(t),
-        _ => None,
-    }
-}
-
 /// The person's half (identity API) and the Meetings half (SetUser) of a
 /// desired user; `active` is in neither (it is the person's state).
 pub fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
@@ -37,7 +30,7 @@ pub fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
         }
     }
     // On these sites the Webex ID is the email.
-    if let Some(email) = text(&person, Attribute::Email).map(str::to_owned) {
+    if let Some(email) = person.text(Attribute::Email).map(str::to_owned) {
         person.insert(FlatKey::new(Attribute::WebExId), Value::Text(email));
     }
     (person, meetings)
