@@ -6,17 +6,12 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::Run;
 
 use serde_json::Value as Json;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// A replay directory: (exchange stem, response fixture) in call order.
 fn recording(name: &str, exchanges: &[(&str, &str)]) -> PathBuf {
@@ -47,23 +42,8 @@ fn wbxprov(args: &[&str], replay: &PathBuf, stdin: &str) -> Run {
         .env_remove("WBXPROV_CONFIG")
         .env("WBXPROV_SITE_URL", "example")
         .env("WBXPROV_ADMIN_ID", "admin")
-        .env("WBXPROV_ADMIN_PASSWORD", "Adm1n-s3cret")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+        .env("WBXPROV_ADMIN_PASSWORD", "Adm1n-s3cret");
+    common::run(cmd, stdin.as_bytes())
 }
 
 fn user_file(name: &str, json: &str) -> String {

@@ -3,24 +3,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::Run;
 
 use serde_json::Value as Json;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
-    cmd.args(args)
-        .current_dir(common::repo_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args).current_dir(common::repo_root());
     for var in [
         "WBXPROV_SITE_URL",
         "WBXPROV_ADMIN_ID",
@@ -31,19 +22,7 @@ fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.unwrap_or_default())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    common::run(cmd, stdin.unwrap_or_default())
 }
 
 fn decode_json(fixture: &str, extra: &[&str]) -> (i32, Json) {

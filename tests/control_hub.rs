@@ -311,6 +311,25 @@ async fn both_halves_in_one_run_create_link_update_deactivate_reactivate() {
     );
 }
 
+/// The plan of a source mapped by name, nothing carried out.
+async fn plan_only(
+    client: &Arc<Client>,
+    source: &Path,
+    journal: &Path,
+    options: &SyncOptions,
+) -> sync::Plan {
+    sync::plan(
+        sync::source::open(source).unwrap(),
+        &Mapping::default(),
+        client,
+        &profile(),
+        Some(&Journal::open(journal).unwrap()),
+        options,
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_validator_knows_the_routing() {
     let site = site().await;
@@ -328,16 +347,7 @@ async fn the_validator_knows_the_routing() {
         identity: Some(identity(&site)),
         ..SyncOptions::default()
     };
-    let plan = sync::plan(
-        sync::source::open(&source).unwrap(),
-        &Mapping::default(),
-        &client,
-        &profile(),
-        Some(&Journal::open(&journal).unwrap()),
-        &options,
-    )
-    .await
-    .unwrap();
+    let plan = plan_only(&client, &source, &journal, &options).await;
     let step = &plan.steps[0];
     assert_eq!(step.action, Action::Invalid, "{step:?}");
     assert!(
@@ -353,16 +363,7 @@ async fn the_validator_knows_the_routing() {
         "email,firstName,lastName,privilegeHQvideo\ndave@example.com,Dave,Doe,true\n",
     )
     .unwrap();
-    let plan = sync::plan(
-        sync::source::open(&source).unwrap(),
-        &Mapping::default(),
-        &client,
-        &profile(),
-        Some(&Journal::open(&journal).unwrap()),
-        &options,
-    )
-    .await
-    .unwrap();
+    let plan = plan_only(&client, &source, &journal, &options).await;
     let step = &plan.steps[0];
     let person = step.identity.as_ref().unwrap();
     assert_eq!(person.action, Action::Create);

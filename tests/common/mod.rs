@@ -125,3 +125,27 @@ pub fn sim_admin() -> wbxprov::client::AdminAuth {
         password: Secret::new(wbxprov::sim::DEFAULT_ADMIN_PASSWORD),
     }
 }
+
+/// What a `wbxprov` run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` with `stdin` fed in, capturing its output.
+pub fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
