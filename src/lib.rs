@@ -6,6 +6,7 @@ mod civil;
 pub mod client;
 pub mod identity;
 pub mod ops;
+pub mod private_file;
 pub mod schema;
 pub mod scim;
 pub mod secret;
