@@ -6,7 +6,7 @@ use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A UTC date and time, to the second.
-#[cfg(any(feature = "sim", feature = "scim"))]
+#[cfg(any(feature = "sim", feature = "scim", feature = "sync"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Utc {
     pub year: i64,
@@ -17,7 +17,7 @@ pub(crate) struct Utc {
     pub second: u64,
 }
 
-#[cfg(any(feature = "sim", feature = "scim"))]
+#[cfg(any(feature = "sim", feature = "scim", feature = "sync"))]
 impl Utc {
     pub fn now() -> Utc {
         let secs = SystemTime::now()
@@ -48,7 +48,7 @@ impl Utc {
     }
 
     /// RFC 3339: `2026-11-23T15:01:07Z`.
-    #[cfg(feature = "scim")]
+    #[cfg(any(feature = "scim", feature = "sync"))]
     pub fn rfc3339(&self) -> String {
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",

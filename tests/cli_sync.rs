@@ -2,6 +2,8 @@
 //! runs them, including a run killed midway (abort, as abrupt as kill -9).
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -355,4 +357,193 @@ fn control_hub_mode_routes_and_survives_an_abort_between_the_halves() {
         listed.contains("\n4 user(s)"),
         "one site user per person: {listed}"
     );
+}
+
+/// A proxy in front of the simulator that answers HTTP 500 to every GetUser of
+/// `unreadable`; its XML API URL.
+fn proxy(target: &str, unreadable: &'static str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let target = target.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let http = reqwest::Client::new();
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let (http, target) = (http.clone(), target.clone());
+                tokio::spawn(async move {
+                    while let Some(request) = common::http::read_request(&mut socket).await {
+                        let body = common::http::body_of(&request).to_owned();
+                        let refused = body.contains("user.GetUser\"")
+                            && body.contains(&format!("<webExId>{unreadable}</webExId>"));
+                        let (status, answer) = if refused {
+                            (500, String::new())
+                        } else {
+                            let r = http.post(&target).body(body).send().await.unwrap();
+                            (r.status().as_u16(), r.text().await.unwrap())
+                        };
+                        let head = format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+                            answer.len()
+                        );
+                        let sent = socket.write_all(head.as_bytes()).await;
+                        if sent.is_err() || socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    format!("http://{addr}/WBXService/XMLService")
+}
+
+/// Issue 15 item 8: a user whose GetUser keeps failing is one failed user
+/// (exit 2), not a run that could not start (exit 1); the others are applied.
+#[test]
+fn an_unreadable_user_is_one_failure_and_exit_status_2() {
+    let server = serve(&[]);
+    let d = dir("unreadable");
+    source(&d.join("people.csv"), 6);
+    let out = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let csv = std::fs::read_to_string(d.join("people.csv")).unwrap();
+    std::fs::write(d.join("people.csv"), csv.replace(",Last", ",Renamed")).unwrap();
+    let url = proxy(&server.1, "u003");
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--json"],
+        &[("WBXPROV_SITE_URL", url.as_str())],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["updated"], 5, "{report:#}");
+    assert_eq!(report["summary"]["failed"], 1, "{report:#}");
+    let failed = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["status"] == "failed")
+        .unwrap();
+    assert_eq!(failed["webExId"], "u003");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("GetUser u003: HTTP status 500"),
+        "{message}"
+    );
+}
+
+/// Issue 15 item 10: a second sync on a journal in use exits 1, naming the
+/// run that holds it, before it reads or writes the site.
+#[test]
+fn a_second_sync_on_a_journal_in_use_exits_1_untouched() {
+    let server = serve(&[]);
+    let d = dir("locked");
+    source(&d.join("people.csv"), 3);
+    let held = wbxprov::sync::Journal::open(&d.join("wbxprov-journal.sqlite")).unwrap();
+    let out = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
+    drop(held);
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 0, "nothing was written");
+}
+
+/// Issue 15 item 11: a header-only CSV is refused unless --allow-empty; a
+/// duplicate header is refused; an unwritable --report stops the run before
+/// anything is written.
+#[test]
+fn bad_sources_and_report_paths_are_refused_before_writing() {
+    let server = serve(&[]);
+    let d = dir("bad-sources");
+    std::fs::write(d.join("empty.csv"), "webExId,email\n").unwrap();
+    let out = wbxprov(&server, &d, &["sync", "--source", "empty.csv"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--allow-empty"), "{}", text(&out));
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "empty.csv", "--allow-empty"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    std::fs::write(
+        d.join("twice.csv"),
+        "webExId,email,email\na,a@example.com,b@example.com\n",
+    )
+    .unwrap();
+    let out = wbxprov(&server, &d, &["sync", "--source", "twice.csv"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("\"email\" appears twice"),
+        "{}",
+        text(&out)
+    );
+
+    source(&d.join("people.csv"), 3);
+    let out = wbxprov(
+        &server,
+        &d,
+        &[
+            "sync",
+            "--source",
+            "people.csv",
+            "--report",
+            "no-such-dir/report.json",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no-such-dir/report.json"),
+        "{}",
+        text(&out)
+    );
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 0, "nothing was written");
+}
+
+/// Files holding user data are owner-only: the journal, the report, an
+/// import's output and the simulator's state.
+#[cfg(unix)]
+#[test]
+fn journal_report_export_and_state_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let d = dir("modes");
+    let state = d.join("state.sqlite");
+    let server = serve(&["--state", state.to_str().unwrap()]);
+    source(&d.join("people.csv"), 2);
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--report", "report.json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = wbxprov(&server, &d, &["import", "--out", "all.jsonl"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for file in [
+        "wbxprov-journal.sqlite",
+        "report.json",
+        "all.jsonl",
+        "state.sqlite",
+    ] {
+        assert_eq!(mode(&d.join(file)), 0o600, "{file}");
+    }
 }

@@ -411,3 +411,328 @@ meetingTypes = { field = "dept", lookup = { Sales = [214], Support = [214, 216] 
     assert!(!mapping.in_scope(&gone));
     assert!(Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }").is_err());
 }
+
+/// The simulator over HTTP, except that GetUser of `unreadable` is always
+/// answered HTTP 500, and that after `gone_after` requests nothing answers at
+/// all (the site went away).
+struct Flaky {
+    inner: wbxprov::client::transport::Https,
+    unreadable: Option<String>,
+    gone_after: Option<usize>,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl Flaky {
+    fn new(unreadable: Option<&str>, gone_after: Option<usize>) -> Arc<Flaky> {
+        Arc::new(Flaky {
+            inner: wbxprov::client::transport::Https::new(
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+            )
+            .unwrap(),
+            unreadable: unreadable.map(str::to_owned),
+            gone_after,
+            sent: Default::default(),
+        })
+    }
+
+    fn sent(&self) -> usize {
+        self.sent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl wbxprov::client::Transport for Flaky {
+    fn send<'a>(
+        &'a self,
+        request: &'a wbxprov::client::Outgoing,
+    ) -> wbxprov::client::transport::Sending<'a> {
+        Box::pin(async move {
+            let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if self.gone_after.is_some_and(|limit| n > limit) {
+                return Err(wbxprov::client::TransportError::Connection {
+                    message: "connection refused".into(),
+                    sent: false,
+                });
+            }
+            if request.operation == Operation::GetUser
+                && request.key.as_deref() == self.unreadable.as_deref()
+            {
+                return Ok(wbxprov::client::Incoming {
+                    status: 500,
+                    body: Vec::new(),
+                });
+            }
+            self.inner.send(request).await
+        })
+    }
+}
+
+fn client_over(site: &SimHandle, transport: Arc<Flaky>) -> Arc<Client> {
+    let options = Options {
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+            rate_limit_wait: Duration::from_millis(10),
+            max_attempts: 4,
+        },
+        max_concurrency: 16,
+        ..Options::default()
+    };
+    Arc::new(
+        Client::builder(
+            "sim",
+            AdminAuth::Password {
+                web_ex_id: DEFAULT_ADMIN_ID.into(),
+                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
+            },
+        )
+        .endpoint(&site.url)
+        .transport(transport)
+        .options(options)
+        .build()
+        .unwrap(),
+    )
+}
+
+async fn run_with(
+    c: &Arc<Client>,
+    source: &Path,
+    journal: &Path,
+    options: &SyncOptions,
+) -> Result<(sync::Plan, sync::Report), sync::SyncError> {
+    let journal = Arc::new(Journal::open(journal).unwrap());
+    let records = sync::source::open(source).unwrap();
+    let plan = sync::plan(
+        records,
+        &Mapping::default(),
+        c,
+        &default_profile(),
+        Some(&journal),
+        options,
+    )
+    .await?;
+    let report = sync::apply(plan.clone(), c, Some(journal), options, |_| {}).await?;
+    Ok((plan, report))
+}
+
+/// Issue 15 item 8: one user whose GetUser keeps failing is that user's
+/// failure; every other user is planned and applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_user_fails_alone_and_the_rest_is_applied() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("unreadable.csv");
+    let journal = tmp("unreadable.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let mut folks = people(10);
+    write_csv(&source, &folks, &[]);
+    run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    for p in &mut folks {
+        p.last = format!("{}-changed", p.last);
+    }
+    write_csv(&source, &folks, &[]);
+    let flaky = client_over(&site, Flaky::new(Some("p0004"), None));
+    let (_, report) = run_with(&flaky, &source, &journal, &SyncOptions::default())
+        .await
+        .expect("one unreadable user does not stop the run");
+    assert_eq!(
+        (report.summary.updated, report.summary.failed),
+        (9, 1),
+        "{:?}",
+        report.summary
+    );
+    let failed = report.users.iter().find(|u| u.status == "failed").unwrap();
+    assert_eq!(failed.web_ex_id, "p0004");
+    let message = &failed.error.as_ref().unwrap().message;
+    assert!(
+        message.contains("GetUser p0004") && message.contains("HTTP status 500"),
+        "{message}"
+    );
+    // The next run, with the site readable again, finishes the work.
+    let (_, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.summary.updated, report.summary.unchanged),
+        (1, 9),
+        "{:?}",
+        report.summary
+    );
+}
+
+/// Issue 15 item 9: once the site stops answering, the run stops after a run
+/// of consecutive transport failures, without finishing the journal; the next
+/// run resumes and completes, with no user created twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_stops_answering_stops_the_run_resumably() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("gone.csv");
+    let journal = tmp("gone.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    write_csv(&source, &people(100), &[]);
+    let gone_after = 30;
+    let transport = Flaky::new(None, Some(gone_after));
+    let options = SyncOptions {
+        concurrency: 4,
+        max_consecutive_failures: 5,
+        ..SyncOptions::default()
+    };
+    let c = client_over(&site, transport.clone());
+    let err = run_with(&c, &source, &journal, &options)
+        .await
+        .expect_err("the run stops");
+    assert!(
+        matches!(err, sync::SyncError::SiteUnreachable { failures: 5, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("connection refused"), "{err}");
+    // Each of the 5 failures and each call in flight took at most 4 attempts:
+    // the other users were never tried.
+    let after_gone = transport.sent() - gone_after;
+    assert!(
+        after_gone <= (5 + 4) * 4,
+        "{after_gone} requests after the site went"
+    );
+    let created = site.simulator.user_count();
+    assert!(created > 0 && created < 100, "{created}");
+
+    let j = Journal::open(&journal).unwrap();
+    assert!(j.resumed.is_some(), "the stopped run is left unfinished");
+    drop(j);
+    let (_, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    let s = report.summary;
+    assert_eq!(s.created + s.linked + s.unchanged, 100, "{s:?}");
+    assert!(report.all_ok(), "{s:?}");
+    assert_eq!(site.simulator.user_count(), 100, "no duplicates");
+}
+
+/// Issue 15 item 10: a second run on a journal in use is refused, naming the
+/// holder; the lock goes with the first run.
+#[test]
+fn a_journal_in_use_is_refused_naming_its_holder() {
+    let path = tmp("locked.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let first = Journal::open(&path).unwrap();
+    let err = Journal::open(&path).err().expect("the journal is in use");
+    let text = err.to_string();
+    assert!(
+        matches!(err, sync::journal::JournalError::Locked { .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    drop(first);
+    Journal::open(&path).expect("free again once the first run ends");
+}
+
+/// Issue 15 item 11: two rows sharing a unique attribute (here the email, with
+/// different webExIds; or the webExId) are both invalid, each naming the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_sharing_a_unique_attribute_are_both_invalid() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("dupes.csv");
+    let journal = tmp("dupes.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    std::fs::write(
+        &source,
+        "webExId,email\n\
+         ann,shared@example.com\n\
+         bob,bob@example.com\n\
+         cat,Shared@example.com\n\
+         dan,dan@example.com\n\
+         DAN,dan2@example.com\n",
+    )
+    .unwrap();
+    let (_, report) = run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.summary.created, report.summary.invalid),
+        (1, 4),
+        "{:?}",
+        report.summary
+    );
+    let message = |row: usize| {
+        report
+            .users
+            .iter()
+            .find(|u| u.row == Some(row))
+            .and_then(|u| u.error.as_ref())
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        message(2).contains("email") && message(2).contains("row 4"),
+        "{}",
+        message(2)
+    );
+    assert!(
+        message(4).contains("email") && message(4).contains("row 2"),
+        "{}",
+        message(4)
+    );
+    assert!(
+        message(5).contains("webExId") && message(5).contains("row 6"),
+        "{}",
+        message(5)
+    );
+    assert!(
+        message(6).contains("webExId") && message(6).contains("row 5"),
+        "{}",
+        message(6)
+    );
+    assert_eq!(site.simulator.calls(Operation::CreateUser), 1);
+}
+
+/// Issue 15 item 11: an empty source (header-only CSV, `[]`, empty JSON Lines)
+/// is refused before the site is read, unless allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_source_is_refused_unless_allowed() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let c = client(&site);
+    let deprovision = SyncOptions {
+        deprovision: true,
+        ..SyncOptions::default()
+    };
+    for (name, text) in [
+        ("empty.csv", "webExId,email\n"),
+        ("empty.json", "[]"),
+        ("empty.jsonl", "\n"),
+    ] {
+        let source = tmp(name);
+        std::fs::write(&source, text).unwrap();
+        let err = sync::plan(
+            sync::source::open(&source).unwrap(),
+            &Mapping::default(),
+            &c,
+            &default_profile(),
+            None,
+            &deprovision,
+        )
+        .await
+        .expect_err(name);
+        assert!(matches!(err, sync::SyncError::EmptySource), "{name}: {err}");
+        assert!(err.to_string().contains("--allow-empty"), "{err}");
+    }
+    assert_eq!(site.simulator.calls(Operation::LstsummaryUser), 0);
+    let allowed = SyncOptions {
+        allow_empty: true,
+        ..SyncOptions::default()
+    };
+    let plan = sync::plan(
+        sync::source::open(&tmp("empty.csv")).unwrap(),
+        &Mapping::default(),
+        &c,
+        &default_profile(),
+        None,
+        &allowed,
+    )
+    .await
+    .unwrap();
+    assert!(plan.steps.is_empty());
+}

@@ -65,7 +65,8 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             return Ok(exit::COULD_NOT_RUN);
         }
     };
-    let file = match std::fs::File::create(&args.out) {
+    // An export holds user data: owner-only.
+    let file = match crate::private_file::create(&args.out) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {}: {e}", args.out.display());

@@ -37,7 +37,15 @@ pub struct Args {
     /// Calls in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// The journal that makes runs resumable.
+    /// Sync a source that holds no user (refused otherwise: with --deprovision
+    /// it would deactivate everyone).
+    #[arg(long)]
+    allow_empty: bool,
+    /// Stop the run (resumable) after this many calls in a row got no answer
+    /// from the site; 0: never stop.
+    #[arg(long, default_value_t = sync::DEFAULT_MAX_CONSECUTIVE_FAILURES, value_name = "N")]
+    max_consecutive_failures: usize,
+    /// The journal that makes runs resumable (one run at a time holds it).
     #[arg(long, default_value = "wbxprov-journal.sqlite", value_name = "FILE")]
     journal: PathBuf,
     /// Validate against this site profile instead of the site's GetSite.
@@ -67,17 +75,20 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             } else {
                 write_plan(out, &plan)?;
             }
-            Ok(if plan.count(Action::Invalid) == 0 {
-                exit::OK
-            } else {
-                exit::SOME_FAILED
-            })
+            Ok(
+                if plan.count(Action::Invalid) + plan.count(Action::Unreadable) == 0 {
+                    exit::OK
+                } else {
+                    exit::SOME_FAILED
+                },
+            )
         }
         Ok(Outcome::Done(report)) => {
             if let Some(path) = &args.report {
                 let json = serde_json::to_vec_pretty(&report).expect("report serializes");
-                if let Err(e) = std::fs::write(path, json) {
+                if let Err(e) = crate::private_file::write(path, &json) {
                     eprintln!("error: {}: {e}", path.display());
+                    return Ok(exit::COULD_NOT_RUN);
                 }
             }
             if args.json {
@@ -110,6 +121,21 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         None => Mapping::default(),
     };
     let records = sync::source::open(&args.source)?;
+    // Before the site is touched: the journal's lock (another run may hold
+    // it), and a report path that can be written.
+    let journal = if args.dry_run {
+        None
+    } else {
+        let j =
+            Journal::open(&args.journal).map_err(|e| format!("{}: {e}", args.journal.display()))?;
+        if let Some(run) = j.resumed {
+            eprintln!("resuming: run {run} did not finish; planning again from the site");
+        }
+        Some(Arc::new(j))
+    };
+    if let Some(path) = args.report.as_deref().filter(|_| !args.dry_run) {
+        writable(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let connection = Connection {
         record: args.record.as_deref(),
         replay: args.replay.as_deref(),
@@ -124,6 +150,8 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         max_deprovision_share: args.max_deprovision / 100.0,
         push_passwords: args.push_passwords,
         concurrency: args.concurrency.max(1),
+        allow_empty: args.allow_empty,
+        max_consecutive_failures: args.max_consecutive_failures,
         ..SyncOptions::default()
     };
     // The admin running the sync is never deprovisioned.
@@ -134,16 +162,6 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     options.abort_after_writes = std::env::var("WBXPROV_FAULT_ABORT_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());
-    let journal = if args.dry_run {
-        None
-    } else {
-        let j =
-            Journal::open(&args.journal).map_err(|e| format!("{}: {e}", args.journal.display()))?;
-        if let Some(run) = j.resumed {
-            eprintln!("resuming: run {run} did not finish; planning again from the site");
-        }
-        Some(Arc::new(j))
-    };
     let plan = sync::plan(
         records,
         &mapping,
@@ -162,6 +180,16 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         .await
         .map_err(|e| e.to_string())?;
     Ok(Outcome::Done(report))
+}
+
+/// Whether `path` can be written, leaving no file behind that was not there.
+fn writable(path: &std::path::Path) -> io::Result<()> {
+    let existed = path.exists();
+    crate::private_file::touch(path)?;
+    if !existed {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
 }
 
 /// A progress bar on a terminal, a line per tenth of the work otherwise.
@@ -196,7 +224,7 @@ fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
 fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
     for step in &plan.steps {
         let row = step.row.map(|r| format!("row {r}")).unwrap_or_default();
-        let detail = if step.action == Action::Invalid {
+        let detail = if matches!(step.action, Action::Invalid | Action::Unreadable) {
             step.problems
                 .iter()
                 .map(|p| p.reason.clone())
@@ -236,6 +264,7 @@ fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
         Action::Reactivate,
         Action::Unchanged,
         Action::Invalid,
+        Action::Unreadable,
     ]
     .iter()
     .map(|a| format!("{} {}", plan.count(*a), a.as_ref()))

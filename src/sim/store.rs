@@ -53,7 +53,9 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Sqlite {
+    /// Opens (or creates, owner-only: it holds user data) the state file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        crate::private_file::touch(path).map_err(err)?;
         let db = rusqlite::Connection::open(path).map_err(err)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS users (

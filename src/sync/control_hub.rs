@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{
-    Action, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users, gather,
-    invalid_step, problems, read_site,
+    Action, Breaker, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users,
+    gather, invalid_step, problems, read_site, unreadable_step,
 };
 use crate::client::Client;
 use crate::identity::IdentityClient;
@@ -44,14 +44,20 @@ pub(super) async fn plan(
     steps: &mut Vec<Step>,
 ) -> Result<usize, SyncError> {
     let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
+    let breaker = &Arc::new(Breaker::new(options.max_consecutive_failures));
     let site_by_email: HashMap<String, String> = site
         .summaries
         .iter()
         .filter_map(|s| Some((s.email.as_ref()?.to_lowercase(), s.web_ex_id.clone())))
         .collect();
     let mut keys: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
-    // Deprovisioning needs the persons of the site users the source lacks.
-    let wanted: std::collections::HashSet<&str> = desired.iter().map(|d| d.key.as_str()).collect();
+    // Deprovisioning needs the persons of the site users the source lacks
+    // (rows already refused still name theirs).
+    let wanted: std::collections::HashSet<&str> = desired
+        .iter()
+        .map(|d| d.key.as_str())
+        .chain(steps.iter().map(|s| s.key.as_str()))
+        .collect();
     let protected = |w: &str| options.protected.iter().any(|p| p.eq_ignore_ascii_case(w));
     let leaving: Vec<String> = site
         .summaries
@@ -76,19 +82,18 @@ pub(super) async fn plan(
     keys.extend(leaving.iter().cloned());
     reads += keys.len();
     let finder = identity.clone();
-    let people = gather(keys, options.concurrency, move |key| {
+    let people = gather(keys, options.concurrency, breaker, move |key| {
         let identity = finder.clone();
         async move { identity.find(&key).await }
     })
-    .await
-    .map_err(SyncError::Identity)?;
+    .await;
+    breaker.check()?;
     let matched: Vec<String> = desired
         .iter()
         .filter_map(|d| site_by_email.get(&d.key).cloned())
         .collect();
-    let current = fetch_users(client, matched, options.concurrency)
-        .await
-        .map_err(SyncError::Site)?;
+    let current = fetch_users(client, matched, options.concurrency, breaker).await;
+    breaker.check()?;
     reads += current.len();
 
     for d in desired {
@@ -103,7 +108,26 @@ pub(super) async fn plan(
             Some(j) => j.is_known(&d.key)?,
             None => true,
         };
-        let person = people.get(&d.key);
+        // What the organisation and the site hold now; a user either cannot
+        // tell is this user's failure alone.
+        let person = match people.get(&d.key).map(Result::as_ref).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                steps.push(unreadable_step(Some(d.row), &d.key, d.key.clone(), e));
+                continue;
+            }
+        };
+        let site_user = site_by_email
+            .get(&d.key)
+            .map(|w| current[&w.to_lowercase()].as_ref())
+            .transpose();
+        let site_user = match site_user {
+            Ok(u) => u,
+            Err(e) => {
+                steps.push(unreadable_step(Some(d.row), &d.key, d.key.clone(), e));
+                continue;
+            }
+        };
         let identity_step = match person {
             None => {
                 let mut attributes = person_part.clone();
@@ -155,12 +179,8 @@ pub(super) async fn plan(
         };
         // The Meetings half: what differs from the site user, or everything
         // when the person is new to the site.
-        let meetings_change = match site_by_email.get(&d.key) {
-            Some(w) => diff(
-                &meetings_part,
-                &current[&w.to_lowercase()],
-                options.push_passwords,
-            ),
+        let meetings_change = match site_user {
+            Some(u) => diff(&meetings_part, u, options.push_passwords),
             None => meetings_part,
         };
         let web_ex_id = person
@@ -183,25 +203,30 @@ pub(super) async fn plan(
     }
 
     for key in leaving {
-        let Some(p) = people.get(&key) else {
-            steps.push(Step {
-                web_ex_id: site_by_email
-                    .get(&key)
-                    .cloned()
-                    .unwrap_or_else(|| key.clone()),
-                key: key.clone(),
-                row: None,
-                action: Action::Invalid,
-                change: FlatUser::new(),
-                problems: vec![Problem {
-                    attribute: Some("email".into()),
-                    reason: format!(
-                        "{key}: a site user with no person in the organisation; not deactivated"
-                    ),
-                }],
-                identity: None,
-            });
-            continue;
+        let site_user = site_by_email.get(&key).map_or(key.as_str(), String::as_str);
+        let p = match people.get(&key) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                steps.push(unreadable_step(None, site_user, key.clone(), e));
+                continue;
+            }
+            None => {
+                steps.push(Step {
+                    web_ex_id: site_user.to_owned(),
+                    key: key.clone(),
+                    row: None,
+                    action: Action::Invalid,
+                    change: FlatUser::new(),
+                    problems: vec![Problem {
+                        attribute: Some("email".into()),
+                        reason: format!(
+                            "{key}: a site user with no person in the organisation; not deactivated"
+                        ),
+                    }],
+                    identity: None,
+                });
+                continue;
+            }
         };
         let change: FlatUser = [(
             FlatKey::new(Attribute::Active),

@@ -10,6 +10,7 @@
 //! first, then the Meetings settings (`control_hub.rs`). The CLI
 //! (`wbxprov sync`) is a thin layer over these two functions.
 
+mod breaker;
 mod control_hub;
 pub mod journal;
 pub mod mapping;
@@ -21,6 +22,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
+use breaker::{Breaker, Unanswered};
 pub use journal::Journal;
 pub use mapping::{Mapping, MatchKey};
 pub use report::{HalfReport, Report, ReportError, Summary, UserReport, preview};
@@ -52,6 +55,12 @@ pub struct SyncOptions {
     /// Control Hub mode (a profile with `[controlHub]`): the organisation's
     /// identity client, which people go through.
     pub identity: Option<Arc<IdentityClient>>,
+    /// Run with a source that holds no user (with `deprovision`, that plans
+    /// to deactivate everyone): refused unless set.
+    pub allow_empty: bool,
+    /// Stop the run (resumable) after this many calls in a row got no answer
+    /// from the site; 0: never stop.
+    pub max_consecutive_failures: usize,
 }
 
 impl Default for SyncOptions {
@@ -64,6 +73,8 @@ impl Default for SyncOptions {
             protected: Vec::new(),
             abort_after_writes: None,
             identity: None,
+            allow_empty: false,
+            max_consecutive_failures: DEFAULT_MAX_CONSECUTIVE_FAILURES,
         }
     }
 }
@@ -81,6 +92,9 @@ pub enum Action {
     Reactivate,
     Unchanged,
     Invalid,
+    /// The site (or the identity) could not tell what the user is now: a
+    /// failure of this user alone; the next run tries again.
+    Unreadable,
 }
 
 impl Action {
@@ -88,7 +102,7 @@ impl Action {
         match self {
             Action::Create | Action::Update | Action::Deactivate | Action::Reactivate => true,
             Action::Link => !change.is_empty(),
-            Action::Unchanged | Action::Invalid => false,
+            Action::Unchanged | Action::Invalid | Action::Unreadable => false,
         }
     }
 }
@@ -166,6 +180,7 @@ impl Plan {
 
 /// Why a sync could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
     #[error("reading the site: {0}")]
     Site(ClientError),
@@ -185,6 +200,14 @@ pub enum SyncError {
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
     NoIdentityClient,
+    #[error(
+        "the source holds no user: refusing to sync it (with --deprovision that would deactivate everyone); pass --allow-empty if it is meant to be empty"
+    )]
+    EmptySource,
+    #[error(
+        "stopped: {failures} calls in a row got no answer from the site (last: {last}); what was done is in the journal, and the next run resumes"
+    )]
+    SiteUnreachable { failures: usize, last: String },
 }
 
 /// The site as the planner reads it.
@@ -240,10 +263,11 @@ pub async fn plan(
         mapping.match_key
     };
     let mut steps = Vec::new();
-    // The source, mapped; first row wins on a duplicate key.
+    // The source, mapped.
     let mut desired: Vec<control_hub::Desired> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut in_scope = 0usize;
     for record in records {
+        in_scope += 1;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -259,6 +283,7 @@ pub async fn plan(
             }
         };
         if !mapping.in_scope(&record) {
+            in_scope -= 1;
             continue;
         }
         let user = match mapping.apply(&record) {
@@ -304,17 +329,6 @@ pub async fn plan(
             ));
             continue;
         };
-        if !seen.insert(key.clone()) {
-            steps.push(invalid_step(
-                record.row,
-                user.web_ex_id().unwrap_or(""),
-                vec![Problem {
-                    attribute: None,
-                    reason: format!("a second row for {key}"),
-                }],
-            ));
-            continue;
-        }
         desired.push(control_hub::Desired {
             row: record.row,
             key,
@@ -322,6 +336,10 @@ pub async fn plan(
             external_id,
         });
     }
+    if in_scope == 0 && !options.allow_empty {
+        return Err(SyncError::EmptySource);
+    }
+    let desired = refuse_duplicates(desired, &mut steps);
     if let Some(identity) = control_hub {
         let reads = control_hub::plan(
             desired, client, &identity, profile, journal, options, &mut steps,
@@ -332,6 +350,7 @@ pub async fn plan(
     }
 
     let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
+    let breaker = Arc::new(Breaker::new(options.max_consecutive_failures));
     let by_key: HashMap<String, &UserSummary> = site
         .summaries
         .iter()
@@ -349,9 +368,8 @@ pub async fn plan(
         .iter()
         .filter_map(|d| by_key.get(&d.key).map(|s| s.web_ex_id.clone()))
         .collect();
-    let current = fetch_users(client, matched, options.concurrency)
-        .await
-        .map_err(SyncError::Site)?;
+    let current = fetch_users(client, matched, options.concurrency, &breaker).await;
+    breaker.check()?;
     reads += current.len();
 
     for control_hub::Desired { row, key, user, .. } in desired {
@@ -372,7 +390,13 @@ pub async fn plan(
             });
             continue;
         };
-        let site_user = &current[&summary.web_ex_id.to_lowercase()];
+        let site_user = match &current[&summary.web_ex_id.to_lowercase()] {
+            Ok(u) => u,
+            Err(e) => {
+                steps.push(unreadable_step(Some(row), &summary.web_ex_id, key, e));
+                continue;
+            }
+        };
         // The whole desired user, as an update, is what must be valid; only the diff is sent.
         let settable: FlatUser = user
             .iter()
@@ -381,7 +405,11 @@ pub async fn plan(
             .collect();
         let violations = validate::validate(&settable, Op::Update, profile);
         if !violations.is_empty() {
-            steps.push(invalid_step(row, &summary.web_ex_id, problems(violations)));
+            // Keyed, so that deprovisioning leaves the site user alone.
+            steps.push(Step {
+                key,
+                ..invalid_step(row, &summary.web_ex_id, problems(violations))
+            });
             continue;
         }
         let mut change = diff(&settable, site_user, options.push_passwords);
@@ -468,6 +496,83 @@ fn sort_steps(steps: &mut [Step]) {
     });
 }
 
+/// Every unique attribute of the site, with the service error that refuses a
+/// second user holding its value (030004, 030005). The catalogue has no
+/// uniqueness notion; these two are the ones the service documents.
+const UNIQUE: [Attribute; 2] = [Attribute::WebExId, Attribute::Email];
+
+/// Rows that share the value of a unique attribute (case aside) with another
+/// row are all invalid, each naming the rows it collides with: the site would
+/// refuse all but one, and which one would be chance.
+fn refuse_duplicates(
+    desired: Vec<control_hub::Desired>,
+    steps: &mut Vec<Step>,
+) -> Vec<control_hub::Desired> {
+    let mut rows: HashMap<(Attribute, String), Vec<usize>> = HashMap::new();
+    for d in &desired {
+        for attribute in UNIQUE {
+            if let Some(value) = d.user.text(attribute).filter(|v| !v.is_empty()) {
+                rows.entry((attribute, value.to_lowercase()))
+                    .or_default()
+                    .push(d.row);
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(desired.len());
+    for d in desired {
+        let problems: Vec<Problem> = UNIQUE
+            .iter()
+            .filter_map(|&attribute| {
+                let value = d.user.text(attribute).filter(|v| !v.is_empty())?;
+                let others: Vec<String> = rows[&(attribute, value.to_lowercase())]
+                    .iter()
+                    .filter(|&&r| r != d.row)
+                    .map(|r| format!("row {r}"))
+                    .collect();
+                (!others.is_empty()).then(|| Problem {
+                    attribute: Some(attribute.name().to_owned()),
+                    reason: format!(
+                        "{}={value:?} is unique on the site, and also in {}",
+                        attribute.name(),
+                        others.join(", ")
+                    ),
+                })
+            })
+            .collect();
+        if problems.is_empty() {
+            kept.push(d);
+        } else {
+            // Keyed, so that deprovisioning leaves the site user alone.
+            steps.push(Step {
+                key: d.key,
+                ..invalid_step(d.row, d.user.web_ex_id().unwrap_or(""), problems)
+            });
+        }
+    }
+    kept
+}
+
+/// A user whose current state could not be read: its failure, alone.
+fn unreadable_step(
+    row: Option<usize>,
+    web_ex_id: &str,
+    key: String,
+    error: &impl std::fmt::Display,
+) -> Step {
+    Step {
+        web_ex_id: web_ex_id.to_owned(),
+        key,
+        row,
+        action: Action::Unreadable,
+        change: FlatUser::new(),
+        problems: vec![Problem {
+            attribute: None,
+            reason: error.to_string(),
+        }],
+        identity: None,
+    }
+}
+
 fn invalid_step(row: usize, web_ex_id: &str, problems: Vec<Problem>) -> Step {
     Step {
         web_ex_id: web_ex_id.to_owned(),
@@ -499,50 +604,60 @@ fn diff(desired: &FlatUser, site: &User, push_passwords: bool) -> FlatUser {
         .collect()
 }
 
+/// GetUser for each id: each user's answer or its own failure.
 async fn fetch_users(
     client: &Arc<Client>,
     ids: Vec<String>,
     concurrency: usize,
-) -> Result<HashMap<String, User>, ClientError> {
+    breaker: &Arc<Breaker>,
+) -> HashMap<String, Result<User, ClientError>> {
     let client = client.clone();
-    gather(ids, concurrency, move |id| {
+    gather(ids, concurrency, breaker, move |id| {
         let client = client.clone();
         async move { client.get_user(&id).await.map(Some) }
     })
     .await
 }
 
-/// `call` for every key, at most `concurrency` at once; the answers by
-/// lower-cased key (keys answered `None` left out), or the first error.
+/// `call` for every key, at most `concurrency` at once; each key's answer or
+/// failure by lower-cased key (keys answered `None` left out). Once the
+/// breaker trips, no further call starts: check it before using the answers.
 async fn gather<T, E, F, Fut>(
     keys: Vec<String>,
     concurrency: usize,
+    breaker: &Arc<Breaker>,
     call: F,
-) -> Result<HashMap<String, T>, E>
+) -> HashMap<String, Result<T, E>>
 where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, E>> + Send + 'static,
     T: Send + 'static,
-    E: Send + 'static,
+    E: Unanswered + Send + 'static,
 {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for key in keys {
         let semaphore = semaphore.clone();
+        let breaker = breaker.clone();
         let answer = call(key.clone());
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.expect("semaphore open");
-            (key, answer.await)
+            if breaker.tripped() {
+                return (key, None);
+            }
+            let answer = answer.await;
+            breaker.record(&answer);
+            (key, Some(answer))
         });
     }
     let mut out = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
         let (key, answer) = joined.expect("a read task");
-        if let Some(found) = answer? {
+        if let Some(found) = answer.and_then(Result::transpose) {
             out.insert(key.to_lowercase(), found);
         }
     }
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -621,16 +736,25 @@ pub async fn apply(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let done_writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let abort_after = options.abort_after_writes;
+    let breaker = Arc::new(Breaker::new(options.max_consecutive_failures));
     let mut reports: BTreeMap<usize, UserReport> = BTreeMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut leaving: Vec<(usize, Step)> = Vec::new();
     for (i, step) in plan.steps.into_iter().enumerate() {
         if !step.writes() {
-            if step.action == Action::Link {
-                // Taking charge of an identical user writes nothing but the journal.
-                if let Some(j) = &journal {
-                    j.intend(&step.key, "link")?;
-                    j.outcome(&step.key, None, true)?;
+            if let Some(j) = &journal {
+                match step.action {
+                    // Taking charge of an identical user writes nothing but the journal.
+                    Action::Link => {
+                        j.intend(&step.key, "link")?;
+                        j.outcome(&step.key, None, true)?;
+                    }
+                    Action::Unreadable => {
+                        let reason = step.problems.first().map(|p| p.reason.as_str());
+                        j.intend(&step.key, "read")?;
+                        j.outcome(&step.key, reason, false)?;
+                    }
+                    _ => {}
                 }
             }
             let report = match &step.identity {
@@ -650,8 +774,13 @@ pub async fn apply(
         let progress = progress.clone();
         let done_writes = done_writes.clone();
         let identity = options.identity.clone();
+        let breaker = breaker.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+            if breaker.tripped() {
+                // The site is gone: this user is left for the next run.
+                return None;
+            }
             if let Some(j) = &journal {
                 let _ = j.intend(&step.key, step.action.as_ref());
             }
@@ -667,15 +796,16 @@ pub async fn apply(
                 let identity = identity.expect("Control Hub plans come with an identity client");
                 let mut identity_failed = None;
                 if person.writes() {
-                    identity_failed = run_identity(&identity, &step, person).await.err();
+                    let result = run_identity(&identity, &step, person).await;
+                    breaker.record(&result);
+                    identity_failed = result.err();
                     wrote();
                 }
                 let mut meetings_failed = None;
                 if identity_failed.is_none() && !step.change.is_empty() {
-                    meetings_failed = client
-                        .set_user(&step.web_ex_id, step.change.clone())
-                        .await
-                        .err();
+                    let result = client.set_user(&step.web_ex_id, step.change.clone()).await;
+                    breaker.record(&result);
+                    meetings_failed = result.err();
                     wrote();
                 }
                 let identity_failed = identity_failed.as_ref().map(identity_error);
@@ -694,7 +824,7 @@ pub async fn apply(
                     action: step.action,
                     ok: report.error.is_none(),
                 });
-                return (i, report);
+                return Some((i, report));
             }
             let result = match step.action {
                 Action::Create => client.create_user(step.change.clone()).await.map(|_| ()),
@@ -703,6 +833,7 @@ pub async fn apply(
                     .await
                     .map(|_| ()),
             };
+            breaker.record(&result);
             let error = result.err();
             if let Some(j) = &journal {
                 let message = error.as_ref().map(|e| e.to_string());
@@ -715,14 +846,18 @@ pub async fn apply(
                 ok: error.is_none(),
             });
             let attempts = error.as_ref().map_or(1, |e| e.attempts);
-            (i, user_report(&step, error.as_ref(), attempts, true))
+            Some((i, user_report(&step, error.as_ref(), attempts, true)))
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (i, report) = joined.expect("sync task");
-        reports.insert(i, report);
+        if let Some((i, report)) = joined.expect("sync task") {
+            reports.insert(i, report);
+        }
     }
     for batch in leaving.chunks(crate::ops::DEL_USER_MAX) {
+        if breaker.tripped() {
+            break;
+        }
         let ids: Vec<String> = batch.iter().map(|(_, s)| s.web_ex_id.clone()).collect();
         for (_, s) in batch {
             if let Some(j) = &journal {
@@ -730,6 +865,7 @@ pub async fn apply(
             }
         }
         let result = client.deactivate(&ids).await;
+        breaker.record(&result);
         for (i, step) in batch {
             let failed: Option<ClientError> = match &result {
                 Ok(d)
@@ -769,6 +905,8 @@ pub async fn apply(
             reports.insert(*i, user_report(step, failed.as_ref(), 1, true));
         }
     }
+    // Stopped by the breaker: the journal stays unfinished, for the next run.
+    breaker.check()?;
     if let Some(j) = &journal {
         j.finish()?;
     }

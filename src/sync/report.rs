@@ -96,14 +96,15 @@ pub(super) fn user_report(
 ) -> UserReport {
     let status = match (step.action, result) {
         (Action::Invalid, _) => "invalid",
-        (_, Some(_)) => "failed",
+        (Action::Unreadable, _) | (_, Some(_)) => "failed",
         (a, None) if !a.writes(&step.change) => "skipped",
         (_, None) if executed => "ok",
         (_, None) => "planned",
     };
     let error = match (step.action, result) {
-        (Action::Invalid, _) => Some(ReportError {
-            kind: "invalid".into(),
+        // The problems of an invalid row, or why the user could not be read.
+        (Action::Invalid | Action::Unreadable, _) => Some(ReportError {
+            kind: step.action.as_ref().into(),
             message: step
                 .problems
                 .iter()
@@ -235,6 +236,7 @@ pub(super) fn report_from(users: Vec<UserReport>) -> Report {
             Action::Reactivate => s.reactivated += 1,
             Action::Unchanged => s.unchanged += 1,
             Action::Invalid => s.invalid += 1,
+            Action::Unreadable => s.failed += 1,
         }
     }
     Report { summary: s, users }

@@ -71,6 +71,7 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
                 .iter()
                 .map(str::to_owned)
                 .collect();
+            refuse_duplicate_headers(&headers)?;
             Ok(Box::new(csv.into_records().enumerate().map(
                 move |(i, r)| {
                     let row = i + 2;
@@ -120,6 +121,20 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
     }
 }
 
+/// A column named twice would have its last value win silently.
+fn refuse_duplicate_headers(headers: &[String]) -> Result<(), String> {
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, name) in headers.iter().enumerate() {
+        if let Some(earlier) = first.insert(name, i + 1) {
+            return Err(format!(
+                "CSV header: {name:?} appears twice (columns {earlier} and {})",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn object(row: usize, parsed: serde_json::Result<Json>) -> Result<Record, RecordError> {
     match parsed {
         Ok(Json::Object(fields)) => Ok(Record { row, fields }),
@@ -131,5 +146,26 @@ fn object(row: usize, parsed: serde_json::Result<Json>) -> Result<Record, Record
             row,
             message: e.to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(text: &'static str) -> Result<Records, String> {
+        read(Box::new(text.as_bytes()), Format::Csv)
+    }
+
+    /// Issue 15 item 11: a column named twice is refused (it used to take the
+    /// last one silently).
+    #[test]
+    fn a_duplicate_csv_header_is_refused() {
+        let err = csv("webExId,email,lastName,email\na,a@x.com,A,b@x.com\n")
+            .err()
+            .expect("refused");
+        assert!(err.contains("\"email\" appears twice"), "{err}");
+        assert!(err.contains("columns 2 and 4"), "{err}");
+        assert_eq!(csv("webExId,email\na,a@x.com\n").unwrap().count(), 1);
     }
 }
