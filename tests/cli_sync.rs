@@ -360,8 +360,9 @@ fn control_hub_mode_routes_and_survives_an_abort_between_the_halves() {
 }
 
 /// A proxy in front of the simulator that answers HTTP 500 to every GetUser of
-/// `unreadable`; its XML API URL.
-fn proxy(target: &str, unreadable: &'static str) -> String {
+/// `unreadable`, and after `gone_after` requests closes every connection
+/// without an answer (the site went away); its XML API URL.
+fn proxy(target: &str, unreadable: &'static str, gone_after: Option<usize>) -> String {
     use tokio::io::AsyncWriteExt;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -375,11 +376,16 @@ fn proxy(target: &str, unreadable: &'static str) -> String {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let http = reqwest::Client::new();
+            let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
             loop {
                 let (mut socket, _) = listener.accept().await.unwrap();
-                let (http, target) = (http.clone(), target.clone());
+                let (http, target, served) = (http.clone(), target.clone(), served.clone());
                 tokio::spawn(async move {
                     while let Some(request) = common::http::read_request(&mut socket).await {
+                        let n = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                        if gone_after.is_some_and(|limit| n > limit) {
+                            return;
+                        }
                         let body = common::http::body_of(&request).to_owned();
                         let refused = body.contains("user.GetUser\"")
                             && body.contains(&format!("<webExId>{unreadable}</webExId>"));
@@ -416,7 +422,7 @@ fn an_unreadable_user_is_one_failure_and_exit_status_2() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let csv = std::fs::read_to_string(d.join("people.csv")).unwrap();
     std::fs::write(d.join("people.csv"), csv.replace(",Last", ",Renamed")).unwrap();
-    let url = proxy(&server.1, "u003");
+    let url = proxy(&server.1, "u003", None);
     let out = wbxprov(
         &server,
         &d,
@@ -546,4 +552,59 @@ fn journal_report_export_and_state_files_are_owner_only() {
     ] {
         assert_eq!(mode(&d.join(file)), 0o600, "{file}");
     }
+}
+
+/// Issue 15 item 9: when the site stops answering mid-run, the run stops
+/// after a run of calls without an answer (exit 1, saying why), and the next
+/// run resumes and finishes, with no user created twice.
+#[test]
+fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
+    let server = serve(&[]);
+    let d = dir("gone");
+    source(&d.join("people.csv"), 40);
+    let url = proxy(&server.1, "nobody", Some(15));
+    let out = wbxprov(
+        &server,
+        &d,
+        &[
+            "sync",
+            "--source",
+            "people.csv",
+            "--concurrency",
+            "2",
+            "--max-consecutive-failures",
+            "3",
+        ],
+        &[("WBXPROV_SITE_URL", url.as_str())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 calls in a row got no answer from the site"),
+        "{stderr}"
+    );
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resuming"),
+        "{}",
+        text(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &report["summary"];
+    let created = s["created"].as_u64().unwrap();
+    assert!(created < 40, "the first run did part of the work: {s}");
+    assert_eq!(
+        created + s["linked"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(),
+        40,
+        "{s}"
+    );
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 40, "each user exactly once");
 }

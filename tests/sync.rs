@@ -736,3 +736,44 @@ async fn an_empty_source_is_refused_unless_allowed() {
     .unwrap();
     assert!(plan.steps.is_empty());
 }
+
+/// Issue 15 item 9, while planning: the GetUsers of a site that went away stop
+/// after a run of failures instead of failing every user in turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_gone_while_planning_stops_the_plan() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("gone-planning.csv");
+    let journal = tmp("gone-planning.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    write_csv(&source, &people(100), &[]);
+    run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    // AuthenticateUser and the list answer; the GetUsers do not.
+    let transport = Flaky::new(None, Some(2));
+    let c = client_over(&site, transport.clone());
+    let options = SyncOptions {
+        concurrency: 4,
+        max_consecutive_failures: 5,
+        ..SyncOptions::default()
+    };
+    let err = sync::plan(
+        sync::source::open(&source).unwrap(),
+        &Mapping::default(),
+        &c,
+        &default_profile(),
+        None,
+        &options,
+    )
+    .await
+    .expect_err("the plan stops");
+    assert!(
+        matches!(err, sync::SyncError::SiteUnreachable { failures: 5, .. }),
+        "{err}"
+    );
+    let after_gone = transport.sent() - 2;
+    assert!(
+        after_gone <= (5 + 4) * 4,
+        "{after_gone} requests after the site went"
+    );
+}
