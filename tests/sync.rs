@@ -777,3 +777,35 @@ async fn a_site_gone_while_planning_stops_the_plan() {
         "{after_gone} requests after the site went"
     );
 }
+
+/// Deprovisioning leaves alone a site user whose row is in the source but
+/// invalid or duplicated: the row is refused, not the user removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deprovisioning_spares_users_whose_rows_are_refused() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("spared.csv");
+    let journal = tmp("spared.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let folks = people(20);
+    write_csv(&source, &folks, &[]);
+    run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    let csv = std::fs::read_to_string(&source)
+        .unwrap()
+        .replace("p0005@example.com", "nope")
+        .replace("p0007@example.com", "p0006@example.com");
+    std::fs::write(&source, csv).unwrap();
+    let options = SyncOptions {
+        deprovision: true,
+        max_deprovision_share: 1.0,
+        ..SyncOptions::default()
+    };
+    let (_, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!(
+        (report.summary.invalid, report.summary.deactivated),
+        (3, 0),
+        "{:?}",
+        report.summary
+    );
+}

@@ -265,8 +265,12 @@ pub async fn plan(
     let mut steps = Vec::new();
     // The source, mapped.
     let mut desired: Vec<control_hub::Desired> = Vec::new();
+    // Records in scope, readable or not: none at all is refused.
     let mut in_scope = 0usize;
     for record in records {
+        if record.as_ref().is_ok_and(|r| !mapping.in_scope(r)) {
+            continue;
+        }
         in_scope += 1;
         let record = match record {
             Ok(r) => r,
@@ -282,10 +286,6 @@ pub async fn plan(
                 continue;
             }
         };
-        if !mapping.in_scope(&record) {
-            in_scope -= 1;
-            continue;
-        }
         let user = match mapping.apply(&record) {
             Ok(u) => u,
             Err(errors) => {
@@ -496,9 +496,9 @@ fn sort_steps(steps: &mut [Step]) {
     });
 }
 
-/// Every unique attribute of the site, with the service error that refuses a
-/// second user holding its value (030004, 030005). The catalogue has no
-/// uniqueness notion; these two are the ones the service documents.
+/// The attributes the site holds unique: the service refuses a second user
+/// with the same webExId (030004) or email (030005). The catalogue has no
+/// uniqueness notion; these two are the ones the service's errors document.
 const UNIQUE: [Attribute; 2] = [Attribute::WebExId, Attribute::Email];
 
 /// Rows that share the value of a unique attribute (case aside) with another
