@@ -99,6 +99,7 @@ pub struct AttributeRow {
     pub secret: bool,
     pub required: bool,
     pub identity: bool,
+    pub unique: bool,
     pub field_override: Option<String>,
     pub description: String,
     pub source: String,
@@ -309,14 +310,15 @@ fn parse_attributes(
                 return Err(err(format!("feature `{f}` is not in {FEATURES_FILE}")));
             }
         }
-        let (mut secret, mut required, mut identity, mut field_override) =
-            (false, false, false, None);
+        let (mut secret, mut required, mut identity, mut unique, mut field_override) =
+            (false, false, false, false, None);
         if c[5] != "-" {
             for flag in c[5].split(' ') {
                 match flag {
                     "secret" => secret = true,
                     "required" => required = true,
                     "identity" => identity = true,
+                    "unique" => unique = true,
                     _ => match flag.strip_prefix("field=") {
                         Some(f) if is_snake(f) => field_override = Some(f.to_owned()),
                         _ => return Err(err(format!("unknown flag `{flag}`"))),
@@ -338,6 +340,7 @@ fn parse_attributes(
             secret,
             required,
             identity,
+            unique,
             field_override,
             description: c[6].to_owned(),
             source: c[7].to_owned(),

@@ -223,8 +223,8 @@ fn render_attribute_table(cat: &Catalogue, out: &mut String) {
         let _ = writeln!(out, "        gate: &[{}],", gate.join(", "));
         let _ = writeln!(
             out,
-            "        secret: {}, required: {}, identity: {},",
-            a.secret, a.required, a.identity
+            "        secret: {}, required: {}, identity: {}, unique: {},",
+            a.secret, a.required, a.identity, a.unique
         );
         let _ = writeln!(out, "        description: {:?},", a.description);
         let _ = writeln!(out, "        source: {:?},", a.source);

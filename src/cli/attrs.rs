@@ -63,6 +63,7 @@ pub fn to_json(a: &AttributeInfo) -> serde_json::Value {
         "secret": a.secret,
         "required": a.required,
         "identity": a.identity,
+        "unique": a.unique,
         "repeat": a.repeat.map(|r| r.max),
         "source": a.source,
     });

@@ -203,6 +203,9 @@ pub struct AttributeInfo {
     pub required: bool,
     /// Owned by the Webex identity on Control-Hub-managed sites: the XML API cannot change it there.
     pub identity: bool,
+    /// No two users of a site may share the value (case aside): the service refuses
+    /// a second one (030004 for webExId, 030005 for email).
+    pub unique: bool,
     pub description: &'static str,
     /// Where the row's decisions came from.
     pub source: &'static str,

@@ -496,10 +496,11 @@ fn sort_steps(steps: &mut [Step]) {
     });
 }
 
-/// The attributes the site holds unique: the service refuses a second user
-/// with the same webExId (030004) or email (030005). The catalogue has no
-/// uniqueness notion; these two are the ones the service's errors document.
-const UNIQUE: [Attribute; 2] = [Attribute::WebExId, Attribute::Email];
+/// The attributes the site holds unique (catalogue flag `unique`: the service
+/// refuses a second user with the same webExId, 030004, or email, 030005).
+fn unique_attributes() -> impl Iterator<Item = Attribute> {
+    <Attribute as strum::IntoEnumIterator>::iter().filter(|a| a.info().unique)
+}
 
 /// Rows that share the value of a unique attribute (case aside) with another
 /// row are all invalid, each naming the rows it collides with: the site would
@@ -510,7 +511,7 @@ fn refuse_duplicates(
 ) -> Vec<control_hub::Desired> {
     let mut rows: HashMap<(Attribute, String), Vec<usize>> = HashMap::new();
     for d in &desired {
-        for attribute in UNIQUE {
+        for attribute in unique_attributes() {
             if let Some(value) = d.user.text(attribute).filter(|v| !v.is_empty()) {
                 rows.entry((attribute, value.to_lowercase()))
                     .or_default()
@@ -520,9 +521,8 @@ fn refuse_duplicates(
     }
     let mut kept = Vec::with_capacity(desired.len());
     for d in desired {
-        let problems: Vec<Problem> = UNIQUE
-            .iter()
-            .filter_map(|&attribute| {
+        let problems: Vec<Problem> = unique_attributes()
+            .filter_map(|attribute| {
                 let value = d.user.text(attribute).filter(|v| !v.is_empty())?;
                 let others: Vec<String> = rows[&(attribute, value.to_lowercase())]
                     .iter()
