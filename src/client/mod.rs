@@ -4,8 +4,9 @@
 //! reuses the ticket and renews it before it expires or when the service
 //! rejects it; retries what is worth retrying (rate limit after 60 s, HTTP 5xx
 //! and 429, timeouts and resets with exponential backoff and jitter) and nothing
-//! else; never resends a CreateUser whose outcome is unknown without first
-//! asking whether the user exists; and, with a site profile, validates every
+//! else; never resends a CreateUser whose outcome is unknown (5xx, 429, a
+//! timeout or reset after sending) without first asking whether the user
+//! exists; and, with a site profile, validates every
 //! CreateUser/SetUser before sending it.
 
 pub mod transport;
@@ -319,9 +320,9 @@ impl Client {
         self.call(&req, Some(web_ex_id)).await
     }
 
-    /// Creates a user. A request whose outcome is unknown (sent, then the
-    /// connection failed) is not sent again before GetUser says the user does
-    /// not exist.
+    /// Creates a user. A request whose outcome is unknown (an HTTP 5xx or 429,
+    /// a timeout or reset after sending) is not sent again before GetUser says
+    /// the user does not exist; "exists" on a resend is checked the same way.
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
         let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
@@ -448,6 +449,8 @@ impl Client {
             attempts,
         };
         let mut reauthenticated = false;
+        // Whether an earlier CreateUser may have reached the site and acted.
+        let mut may_have_landed = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -456,27 +459,11 @@ impl Client {
                 ..e
             })?;
             let verdict = self.attempt(request, key, &security).await;
-            let verdict = match verdict {
-                // Sent, then lost: for CreateUser, ask before sending again.
-                Verdict::Retry(_, ErrorKind::Transport(t))
-                    if operation == Operation::CreateUser && t.maybe_sent() =>
-                {
-                    match key {
-                        Some(id) => match Box::pin(self.get_user(id)).await {
-                            Ok(user) => {
-                                tracing::info!("CreateUser outcome was unknown; the user exists");
-                                return R::from_existing(&user)
-                                    .ok_or_else(|| fail(ErrorKind::Transport(t), attempt));
-                            }
-                            Err(e) if e.is_not_found() => {
-                                Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t))
-                            }
-                            Err(_) => Verdict::Done(Err(ErrorKind::Transport(t))),
-                        },
-                        None => Verdict::Done(Err(ErrorKind::Transport(t))),
-                    }
-                }
-                other => other,
+            let verdict = if operation == Operation::CreateUser {
+                self.settle_create(request, key, verdict, &mut may_have_landed)
+                    .await
+            } else {
+                verdict
             };
             match verdict {
                 Verdict::Done(result) => {
@@ -505,6 +492,75 @@ impl Client {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+    }
+
+    /// CreateUser is never resent blindly. An attempt whose outcome is unknown
+    /// (an HTTP 5xx or 429, a timeout or reset after sending) is followed by a
+    /// GetUser: the user we were creating ends the call as created, and only
+    /// otherwise is the request sent again. On such a resend, "webExId/email
+    /// exists" is checked the same way instead of being reported as a conflict.
+    async fn settle_create<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        verdict: Verdict<R::Response>,
+        may_have_landed: &mut bool,
+    ) -> Verdict<R::Response> {
+        match verdict {
+            Verdict::Retry(wait, kind) if outcome_unknown(&kind) => {
+                *may_have_landed = true;
+                let Some(id) = key else {
+                    return Verdict::Done(Err(kind));
+                };
+                match self.created_meanwhile(request, id).await {
+                    Ok(Some(created)) => Verdict::Done(Ok(created)),
+                    // Absent, someone else's, or unreadable: a resend is safe,
+                    // since the site's answer to it is checked in turn.
+                    Ok(None) | Err(_) => Verdict::Retry(wait, kind),
+                }
+            }
+            Verdict::Done(Err(ErrorKind::Service(e)))
+                if *may_have_landed
+                    && matches!(
+                        e.kind(),
+                        ServiceErrorKind::WebExIdExists | ServiceErrorKind::EmailExists
+                    ) =>
+            {
+                let Some(id) = key else {
+                    return Verdict::Done(Err(ErrorKind::Service(e)));
+                };
+                match self.created_meanwhile(request, id).await {
+                    Ok(Some(created)) => Verdict::Done(Ok(created)),
+                    Ok(None) => Verdict::Done(Err(ErrorKind::Service(e))),
+                    // Unverifiable: not a conflict, but what kept the outcome unknown.
+                    Err(check) => Verdict::Done(Err(check.kind)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// What `request` answers, given GetUser finds the user it was creating
+    /// (`None` when the user is absent or is someone else).
+    async fn created_meanwhile<R: Request + Operational>(
+        &self,
+        request: &R,
+        web_ex_id: &str,
+    ) -> Result<Option<R::Response>, Error> {
+        match Box::pin(self.get_user(web_ex_id)).await {
+            Ok(user) => {
+                let created = request.from_existing(&user);
+                let verdict = if created.is_some() {
+                    "ours"
+                } else {
+                    "someone else's"
+                };
+                tracing::info!(verdict, "CreateUser outcome was unknown; the user exists");
+                Ok(created)
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -680,6 +736,17 @@ impl Client {
     }
 }
 
+/// Whether a failed attempt may still have been carried out by the service:
+/// an HTTP 5xx or 429 (a gateway may answer so after the site acted), or a
+/// timeout or reset after the request may have been sent.
+fn outcome_unknown(kind: &ErrorKind) -> bool {
+    match kind {
+        ErrorKind::Http(status) => *status == 429 || *status >= 500,
+        ErrorKind::Transport(t) => t.maybe_sent(),
+        _ => false,
+    }
+}
+
 /// A random number without a dependency: std's per-instance hasher keys.
 pub(crate) fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -691,8 +758,9 @@ pub(crate) fn random_u64() -> u64 {
 /// What the client needs to know about each request type.
 pub trait Operational: Request {
     const OPERATION: Operation;
-    /// For CreateUser: the answer, given that the user turned out to exist.
-    fn from_existing(_user: &User) -> Option<Self::Response> {
+    /// For CreateUser: the answer, given that GetUser found `user` — `None`
+    /// unless it is the user this request was creating.
+    fn from_existing(&self, _user: &User) -> Option<Self::Response> {
         None
     }
 }
@@ -716,8 +784,16 @@ operational!(
 impl Operational for CreateUser {
     const OPERATION: Operation = Operation::CreateUser;
 
-    fn from_existing(user: &User) -> Option<CreatedUser> {
-        Some(CreatedUser {
+    /// Ours when the email we sent is the one the site holds (a webExId alone
+    /// could be someone else's, created meanwhile).
+    fn from_existing(&self, user: &User) -> Option<CreatedUser> {
+        let sent = self.user.text(Attribute::Email);
+        let same_email = match (sent, user.email.as_deref()) {
+            (Some(sent), Some(held)) => sent.eq_ignore_ascii_case(held),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        same_email.then_some(CreatedUser {
             user_id: user.user_id?,
         })
     }
