@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError};
+use wbxprov::client::{
+    AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError, count_attempts,
+};
 use wbxprov::ops::Operation;
 use wbxprov::schema::User;
 
@@ -309,4 +311,56 @@ async fn a_conflict_on_a_resend_is_verified_not_reported_blindly() {
     let err = c.create_user(new_user()).await.unwrap_err();
     assert_eq!(err.service().unwrap().exception_id(), Some("030004"));
     assert_eq!(script.sent(), [AuthenticateUser, CreateUser]);
+}
+
+/// Issue 15 item 12: every send counts, on success too, in the scope that
+/// asked and in the client's totals.
+#[tokio::test(start_paused = true)]
+async fn attempts_and_retries_are_counted() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, status(503)),
+        (GetUser, failure("000045", "API Rate Limit Reached")),
+        (GetUser, lost()),
+        (GetUser, user_reply("jdoe", 7)),
+        (GetUser, user_reply("ann", 8)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let (user, attempts) = count_attempts(c.get_user("jdoe")).await;
+    assert_eq!(user.unwrap().user_id, Some(7));
+    // Authentication is the session's, not this user's.
+    assert_eq!(attempts, 4);
+    let (_, attempts) = count_attempts(c.get_user("ann")).await;
+    assert_eq!(attempts, 1);
+    let stats = c.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.sends,
+            stats.retries,
+            stats.rate_limit_waits
+        ),
+        (2, 6, 3, 1)
+    );
+    assert_eq!(stats.rate_limit_waited, Duration::from_secs(60));
+    assert_eq!(stats.reauthentications, 0);
+}
+
+/// The GetUser that checks an unknown outcome is not an attempt at the create.
+#[tokio::test(start_paused = true)]
+async fn the_check_of_an_unknown_outcome_is_not_counted_as_an_attempt() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (CreateUser, status(500)),
+        (GetUser, failure("030001", "Corresponding User not found")),
+        (CreateUser, created(43)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let (made, attempts) = count_attempts(c.create_user(new_user())).await;
+    assert_eq!(made.unwrap().user_id, 43);
+    assert_eq!(attempts, 2);
+    let stats = c.stats();
+    assert_eq!((stats.retries, stats.outcome_checks), (1, 1));
 }

@@ -12,6 +12,7 @@
 pub mod transport;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, Semaphore};
@@ -188,6 +189,7 @@ pub struct Client {
     ticket: Mutex<Option<Ticket>>,
     in_flight: Semaphore,
     next_slot: Mutex<Instant>,
+    counters: Counters,
     #[cfg(feature = "validate")]
     profile: Option<crate::site::SiteProfile>,
 }
@@ -282,6 +284,7 @@ impl ClientBuilder {
             options: self.options,
             ticket: Mutex::new(None),
             next_slot: Mutex::new(Instant::now()),
+            counters: Counters::default(),
             #[cfg(feature = "validate")]
             profile: self.profile,
         })
@@ -441,6 +444,7 @@ impl Client {
         let operation = R::OPERATION;
         let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
         let _entered = span.enter();
+        Counters::add(&self.counters.calls, 1);
         let started = Instant::now();
         let fail = |kind: ErrorKind, attempts: u32| Error {
             operation,
@@ -473,6 +477,7 @@ impl Client {
                 }
                 Verdict::Reauthenticate(_) if !reauthenticated => {
                     tracing::info!(attempt, "session ticket refused; authenticating again");
+                    Counters::add(&self.counters.reauthentications, 1);
                     reauthenticated = true;
                     *self.ticket.lock().await = None;
                     if let Err(e) = self.security(true).await {
@@ -487,9 +492,10 @@ impl Client {
                     if attempt >= self.options.retry.max_attempts {
                         return Err(fail(kind, attempt));
                     }
-                    let wait = self.wait(wait, attempt);
-                    tracing::info!(attempt, ?wait, cause = %kind, "retrying");
-                    tokio::time::sleep(wait).await;
+                    let length = self.wait(&wait, attempt);
+                    self.counters.retry(&wait, length);
+                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying");
+                    tokio::time::sleep(length).await;
                 }
             }
         }
@@ -548,7 +554,8 @@ impl Client {
         request: &R,
         web_ex_id: &str,
     ) -> Result<Option<R::Response>, Error> {
-        match Box::pin(self.get_user(web_ex_id)).await {
+        Counters::add(&self.counters.outcome_checks, 1);
+        match uncounted(Box::pin(self.get_user(web_ex_id))).await {
             Ok(user) => {
                 let created = request.from_existing(&user);
                 let verdict = if created.is_some() {
@@ -587,6 +594,10 @@ impl Client {
         self.pace().await;
         let sent = {
             let _permit = self.in_flight.acquire().await.expect("semaphore open");
+            Counters::add(&self.counters.sends, 1);
+            if R::OPERATION != Operation::AuthenticateUser {
+                note_attempts(1);
+            }
             self.transport.send(&outgoing).await
         };
         let incoming = match sent {
@@ -621,10 +632,10 @@ impl Client {
         }
     }
 
-    fn wait(&self, wait: Wait, attempt: u32) -> Duration {
+    fn wait(&self, wait: &Wait, attempt: u32) -> Duration {
         match wait {
             Wait::Backoff => self.options.retry.backoff(attempt),
-            Wait::Fixed(d) => d,
+            Wait::Fixed(d) => *d,
         }
     }
 
@@ -717,9 +728,10 @@ impl Client {
                     });
                 }
                 Verdict::Retry(wait, kind) if attempt < self.options.retry.max_attempts => {
-                    let wait = self.wait(wait, attempt);
-                    tracing::info!(attempt, ?wait, cause = %kind, "retrying AuthenticateUser");
-                    tokio::time::sleep(wait).await;
+                    let length = self.wait(&wait, attempt);
+                    self.counters.retry(&wait, length);
+                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying AuthenticateUser");
+                    tokio::time::sleep(length).await;
                 }
                 Verdict::Done(Err(kind))
                 | Verdict::Retry(_, kind)
@@ -744,6 +756,109 @@ fn outcome_unknown(kind: &ErrorKind) -> bool {
         ErrorKind::Http(status) => *status == 429 || *status >= 500,
         ErrorKind::Transport(t) => t.maybe_sent(),
         _ => false,
+    }
+}
+
+tokio::task_local! {
+    /// Requests sent for the innermost [`count_attempts`] around this task.
+    static ATTEMPTS: std::cell::Cell<u32>;
+}
+
+/// Runs `future` and counts the attempts of every call it makes: each request
+/// sent, resends included, on success as on failure. Not counted: the
+/// authentication (it serves every call of the session) and the GetUser that
+/// checks a CreateUser's unknown outcome (not an attempt at the create). Calls
+/// in tasks `future` spawns are not counted; an enclosing `count_attempts`
+/// counts these attempts too.
+pub async fn count_attempts<F: std::future::Future>(future: F) -> (F::Output, u32) {
+    let (output, attempts) = ATTEMPTS
+        .scope(std::cell::Cell::new(0), async move {
+            let output = future.await;
+            (output, ATTEMPTS.with(std::cell::Cell::get))
+        })
+        .await;
+    note_attempts(attempts);
+    (output, attempts)
+}
+
+fn note_attempts(n: u32) {
+    let _ = ATTEMPTS.try_with(|c| c.set(c.get().saturating_add(n)));
+}
+
+/// Runs `future` outside any [`count_attempts`].
+async fn uncounted<F: std::future::Future>(future: F) -> F::Output {
+    ATTEMPTS.scope(std::cell::Cell::new(0), future).await
+}
+
+/// What a client has done since it was built: for reports and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CallStats {
+    /// Operations asked of the client (one per method call; the GetUser that
+    /// checks an unknown outcome included).
+    pub calls: u64,
+    /// Requests sent, authentication included.
+    pub sends: u64,
+    /// Requests sent again after a failed attempt (after a backoff or a
+    /// rate-limit wait).
+    pub retries: u64,
+    /// Waits the service asked for (000045 "API Rate Limit Reached").
+    pub rate_limit_waits: u64,
+    /// Their total length.
+    pub rate_limit_waited: Duration,
+    /// Session tickets refused and replaced mid-call.
+    pub reauthentications: u64,
+    /// GetUsers that checked whether a CreateUser of unknown outcome landed.
+    pub outcome_checks: u64,
+}
+
+/// The atomic counters behind [`CallStats`].
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    sends: AtomicU64,
+    retries: AtomicU64,
+    rate_limit_waits: AtomicU64,
+    rate_limit_waited_ms: AtomicU64,
+    reauthentications: AtomicU64,
+    outcome_checks: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> CallStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        CallStats {
+            calls: get(&self.calls),
+            sends: get(&self.sends),
+            retries: get(&self.retries),
+            rate_limit_waits: get(&self.rate_limit_waits),
+            rate_limit_waited: Duration::from_millis(get(&self.rate_limit_waited_ms)),
+            reauthentications: get(&self.reauthentications),
+            outcome_checks: get(&self.outcome_checks),
+        }
+    }
+
+    /// A resend is due after `wait`.
+    fn retry(&self, wait: &Wait, length: Duration) {
+        Counters::add(&self.retries, 1);
+        if let Wait::Fixed(_) = wait {
+            Counters::add(&self.rate_limit_waits, 1);
+            Counters::add(
+                &self.rate_limit_waited_ms,
+                u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
+            );
+        }
+    }
+}
+
+impl Client {
+    /// What this client has done since it was built.
+    pub fn stats(&self) -> CallStats {
+        self.counters.snapshot()
     }
 }
 
