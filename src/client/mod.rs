@@ -3,11 +3,11 @@
 //! It authenticates once (password or OAuth access token → session ticket),
 //! reuses the ticket and renews it before it expires or when the service
 //! rejects it; retries what is worth retrying (rate limit after 60 s, HTTP 5xx
-//! and 429, timeouts and resets with exponential backoff and jitter) and nothing
-//! else; never resends a CreateUser whose outcome is unknown (5xx, 429, a
-//! timeout or reset after sending) without first asking whether the user
-//! exists; and, with a site profile, validates every
-//! CreateUser/SetUser before sending it.
+//! and 429, timeouts and resets with exponential backoff and jitter) and
+//! nothing else, within an overall deadline per call; never resends a
+//! CreateUser whose outcome is unknown (5xx, 429, a timeout or reset after
+//! sending) without first asking whether the user exists; and, with a site
+//! profile, validates every CreateUser/SetUser before sending it.
 
 pub mod transport;
 
@@ -100,6 +100,14 @@ pub struct Options {
     /// How long a session ticket is trusted when the service does not say (it
     /// lives 90 minutes by default; renew well before).
     pub ticket_lifetime: Duration,
+    /// The most one call may take: every attempt, backoff and authentication
+    /// included, and the GetUser that checks an unknown CreateUser outcome.
+    /// Not counted: queueing for a slot under `max_concurrency` or
+    /// `requests_per_minute`, and waits the service asks for (000045: a
+    /// minute). A call out of time fails with [`TransportError::Timeout`]
+    /// saying how long it took; one whose next backoff would outlast it fails
+    /// with its last error.
+    pub deadline: Duration,
 }
 
 impl Default for Options {
@@ -109,6 +117,7 @@ impl Default for Options {
             max_concurrency: 4,
             requests_per_minute: None,
             ticket_lifetime: Duration::from_secs(60 * 60),
+            deadline: Duration::from_secs(60),
         }
     }
 }
@@ -307,6 +316,41 @@ enum Wait {
     Fixed(Duration),
 }
 
+/// When a call gives up ([`Options::deadline`]). Time the client itself
+/// imposes — queueing for a slot under `max_concurrency` or
+/// `requests_per_minute`, and waits the service asks for — moves it later.
+struct Deadline {
+    started: Instant,
+    at: Instant,
+}
+
+impl Deadline {
+    fn new(length: Duration) -> Self {
+        let started = Instant::now();
+        Deadline {
+            started,
+            at: started + length,
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// `length` spent waiting does not count.
+    fn excuse(&mut self, length: Duration) {
+        self.at += length;
+    }
+
+    /// The error of a call out of time: how long it really took.
+    fn passed(&self, sent: bool) -> ErrorKind {
+        ErrorKind::Transport(TransportError::Timeout {
+            after: self.started.elapsed(),
+            sent,
+        })
+    }
+}
+
 impl Client {
     /// From now on, validate every CreateUser/SetUser against this site.
     #[cfg(feature = "validate")]
@@ -435,11 +479,22 @@ impl Client {
         })
     }
 
-    /// One operation with retries, authentication and the unknown-outcome rule.
+    /// One operation with retries, authentication and the unknown-outcome
+    /// rule, within [`Options::deadline`].
     async fn call<R: Request + Operational>(
         &self,
         request: &R,
         key: Option<&str>,
+    ) -> Result<R::Response, Error> {
+        let mut deadline = Deadline::new(self.options.deadline);
+        self.call_within(request, key, &mut deadline).await
+    }
+
+    async fn call_within<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        deadline: &mut Deadline,
     ) -> Result<R::Response, Error> {
         let operation = R::OPERATION;
         let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
@@ -458,13 +513,13 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let security = self.security(false).await.map_err(|e| Error {
+            let security = self.security(false, deadline).await.map_err(|e| Error {
                 attempts: attempt,
                 ..e
             })?;
-            let verdict = self.attempt(request, key, &security).await;
+            let verdict = self.attempt(request, key, &security, deadline).await;
             let verdict = if operation == Operation::CreateUser {
-                self.settle_create(request, key, verdict, &mut may_have_landed)
+                self.settle_create(request, key, verdict, &mut may_have_landed, deadline)
                     .await
             } else {
                 verdict
@@ -480,7 +535,7 @@ impl Client {
                     Counters::add(&self.counters.reauthentications, 1);
                     reauthenticated = true;
                     *self.ticket.lock().await = None;
-                    if let Err(e) = self.security(true).await {
+                    if let Err(e) = self.security(true, deadline).await {
                         return Err(Error {
                             attempts: attempt,
                             ..e
@@ -489,11 +544,9 @@ impl Client {
                 }
                 Verdict::Reauthenticate(kind) => return Err(fail(kind, attempt)),
                 Verdict::Retry(wait, kind) => {
-                    if attempt >= self.options.retry.max_attempts {
+                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
-                    }
-                    let length = self.wait(&wait, attempt);
-                    self.counters.retry(&wait, length);
+                    };
                     tracing::info!(attempt, wait = ?length, cause = %kind, "retrying");
                     tokio::time::sleep(length).await;
                 }
@@ -512,6 +565,7 @@ impl Client {
         key: Option<&str>,
         verdict: Verdict<R::Response>,
         may_have_landed: &mut bool,
+        deadline: &mut Deadline,
     ) -> Verdict<R::Response> {
         match verdict {
             Verdict::Retry(wait, kind) if outcome_unknown(&kind) => {
@@ -519,7 +573,7 @@ impl Client {
                 let Some(id) = key else {
                     return Verdict::Done(Err(kind));
                 };
-                match self.created_meanwhile(request, id).await {
+                match self.created_meanwhile(request, id, deadline).await {
                     Ok(Some(created)) => Verdict::Done(Ok(created)),
                     // Absent, someone else's, or unreadable: a resend is safe,
                     // since the site's answer to it is checked in turn.
@@ -536,7 +590,7 @@ impl Client {
                 let Some(id) = key else {
                     return Verdict::Done(Err(ErrorKind::Service(e)));
                 };
-                match self.created_meanwhile(request, id).await {
+                match self.created_meanwhile(request, id, deadline).await {
                     Ok(Some(created)) => Verdict::Done(Ok(created)),
                     Ok(None) => Verdict::Done(Err(ErrorKind::Service(e))),
                     // Unverifiable: not a conflict, but what kept the outcome unknown.
@@ -553,9 +607,15 @@ impl Client {
         &self,
         request: &R,
         web_ex_id: &str,
+        deadline: &mut Deadline,
     ) -> Result<Option<R::Response>, Error> {
         Counters::add(&self.counters.outcome_checks, 1);
-        match uncounted(Box::pin(self.get_user(web_ex_id))).await {
+        let check = GetUser {
+            web_ex_id: web_ex_id.to_owned(),
+        };
+        // Within the create's own deadline.
+        let found = Box::pin(self.call_within(&check, Some(web_ex_id), deadline));
+        match uncounted(found).await {
             Ok(user) => {
                 let created = request.from_existing(&user);
                 let verdict = if created.is_some() {
@@ -577,6 +637,7 @@ impl Client {
         request: &R,
         key: Option<&str>,
         security: &SecurityContext,
+        deadline: &mut Deadline,
     ) -> Verdict<R::Response> {
         let body = match encode(request, security, Form::Plain, Secrets::Reveal) {
             Ok(b) => b,
@@ -591,21 +652,28 @@ impl Client {
             body,
             masked_body,
         };
+        let queued = Instant::now();
         self.pace().await;
         let sent = {
             let _permit = self.in_flight.acquire().await.expect("semaphore open");
+            deadline.excuse(queued.elapsed());
+            if deadline.remaining().is_zero() {
+                return Verdict::Done(Err(deadline.passed(false)));
+            }
             Counters::add(&self.counters.sends, 1);
             if R::OPERATION != Operation::AuthenticateUser {
                 note_attempts(1);
             }
-            self.transport.send(&outgoing).await
+            tokio::time::timeout(deadline.remaining(), self.transport.send(&outgoing)).await
         };
         let incoming = match sent {
-            Ok(i) => i,
-            Err(t) if t.is_transient() => {
+            // Out of time with the request out: the service may have it.
+            Err(_elapsed) => return Verdict::Done(Err(deadline.passed(true))),
+            Ok(Ok(i)) => i,
+            Ok(Err(t)) if t.is_transient() => {
                 return Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t));
             }
-            Err(t) => return Verdict::Done(Err(ErrorKind::Transport(t))),
+            Ok(Err(t)) => return Verdict::Done(Err(ErrorKind::Transport(t))),
         };
         if incoming.status == 429 || incoming.status >= 500 {
             return Verdict::Retry(Wait::Backoff, ErrorKind::Http(incoming.status));
@@ -632,11 +700,24 @@ impl Client {
         }
     }
 
-    fn wait(&self, wait: &Wait, attempt: u32) -> Duration {
-        match wait {
+    /// How long to wait before attempt `attempt + 1`, counted as a retry;
+    /// `None` when the attempts are spent or the backoff would outlast the
+    /// deadline. A wait the service asks for does not count against it.
+    fn next_wait(&self, wait: &Wait, attempt: u32, deadline: &mut Deadline) -> Option<Duration> {
+        if attempt >= self.options.retry.max_attempts {
+            return None;
+        }
+        let length = match wait {
             Wait::Backoff => self.options.retry.backoff(attempt),
             Wait::Fixed(d) => *d,
+        };
+        match wait {
+            Wait::Backoff if length >= deadline.remaining() => return None,
+            Wait::Backoff => {}
+            Wait::Fixed(_) => deadline.excuse(length),
         }
+        self.counters.retry(wait, length);
+        Some(length)
     }
 
     /// Waits for this request's slot under the client-side rate limit.
@@ -657,7 +738,11 @@ impl Client {
 
     /// The security context for the next call: a valid session ticket, fetched
     /// with the admin's credentials when there is none or it is due for renewal.
-    async fn security(&self, force: bool) -> Result<SecurityContext, Error> {
+    async fn security(
+        &self,
+        force: bool,
+        deadline: &mut Deadline,
+    ) -> Result<SecurityContext, Error> {
         let mut guard = self.ticket.lock().await;
         let fresh = guard
             .as_ref()
@@ -666,7 +751,7 @@ impl Client {
         let ticket = match fresh {
             Some(t) => t,
             None => {
-                let t = self.authenticate().await?;
+                let t = self.authenticate(deadline).await?;
                 *guard = Some(t.clone());
                 t
             }
@@ -681,7 +766,7 @@ impl Client {
     }
 
     /// AuthenticateUser with the admin's credentials.
-    async fn authenticate(&self) -> Result<Ticket, Error> {
+    async fn authenticate(&self, deadline: &mut Deadline) -> Result<Ticket, Error> {
         let (request, credentials, web_ex_id) = match &self.auth {
             AdminAuth::Password {
                 web_ex_id,
@@ -707,11 +792,17 @@ impl Client {
             site: self.site.clone(),
             credentials,
         };
+        let fail = |kind, attempts| Error {
+            operation: Operation::AuthenticateUser,
+            key: web_ex_id.clone(),
+            kind,
+            attempts,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
-                .attempt(&request, web_ex_id.as_deref(), &security)
+                .attempt(&request, web_ex_id.as_deref(), &security, deadline)
                 .await
             {
                 Verdict::Done(Ok(t)) => {
@@ -727,21 +818,15 @@ impl Client {
                         renew_at: Instant::now() + lifetime.mul_f64(0.8),
                     });
                 }
-                Verdict::Retry(wait, kind) if attempt < self.options.retry.max_attempts => {
-                    let length = self.wait(&wait, attempt);
-                    self.counters.retry(&wait, length);
+                Verdict::Retry(wait, kind) => {
+                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
+                        return Err(fail(kind, attempt));
+                    };
                     tracing::info!(attempt, wait = ?length, cause = %kind, "retrying AuthenticateUser");
                     tokio::time::sleep(length).await;
                 }
-                Verdict::Done(Err(kind))
-                | Verdict::Retry(_, kind)
-                | Verdict::Reauthenticate(kind) => {
-                    return Err(Error {
-                        operation: Operation::AuthenticateUser,
-                        key: web_ex_id.clone(),
-                        kind,
-                        attempts: attempt,
-                    });
+                Verdict::Done(Err(kind)) | Verdict::Reauthenticate(kind) => {
+                    return Err(fail(kind, attempt));
                 }
             }
         }
