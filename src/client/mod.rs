@@ -103,8 +103,8 @@ pub struct Options {
     /// The most one call may take: every attempt, backoff and authentication
     /// included, and the GetUser that checks an unknown CreateUser outcome.
     /// Not counted: queueing for a slot under `max_concurrency` or
-    /// `requests_per_minute`, and waits the service asks for (000045: a
-    /// minute). A call out of time fails with [`TransportError::Timeout`]
+    /// `requests_per_minute` or behind another call's authentication, and
+    /// waits the service asks for (000045: a minute). A call out of time fails with [`TransportError::Timeout`]
     /// saying how long it took; one whose next backoff would outlast it fails
     /// with its last error.
     pub deadline: Duration,
@@ -316,9 +316,8 @@ enum Wait {
     Fixed(Duration),
 }
 
-/// When a call gives up ([`Options::deadline`]). Time the client itself
-/// imposes — queueing for a slot under `max_concurrency` or
-/// `requests_per_minute`, and waits the service asks for — moves it later.
+/// When a call gives up ([`Options::deadline`]). Queueing and the waits the
+/// service asks for move it later.
 struct Deadline {
     started: Instant,
     at: Instant,
@@ -743,7 +742,10 @@ impl Client {
         force: bool,
         deadline: &mut Deadline,
     ) -> Result<SecurityContext, Error> {
+        let queued = Instant::now();
         let mut guard = self.ticket.lock().await;
+        // Waiting on another call's authentication is queueing too.
+        deadline.excuse(queued.elapsed());
         let fresh = guard
             .as_ref()
             .filter(|t| !force && Instant::now() < t.renew_at)
@@ -866,7 +868,9 @@ pub async fn count_attempts<F: std::future::Future>(future: F) -> (F::Output, u3
     (output, attempts)
 }
 
-fn note_attempts(n: u32) {
+/// Counts `n` requests for the enclosing [`count_attempts`], if any (the
+/// identity client counts its own through this).
+pub(crate) fn note_attempts(n: u32) {
     let _ = ATTEMPTS.try_with(|c| c.set(c.get().saturating_add(n)));
 }
 

@@ -22,7 +22,8 @@ pub struct UserReport {
     pub error: Option<ReportError>,
     /// Requests sent for this user's change, resends included (0: nothing
     /// sent). Authentication and the GetUser that checks an unknown outcome
-    /// are not attempts; a deactivation counts its batch's DelUser requests.
+    /// are not attempts; a deactivation counts its batch's DelUser requests;
+    /// a Control Hub user, both halves' requests.
     pub attempts: u32,
     /// Control Hub mode: the person's half (the Webex identity).
     #[serde(skip_serializing_if = "Option::is_none")]
