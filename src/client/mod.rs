@@ -616,7 +616,7 @@ impl Client {
         let found = Box::pin(self.call_within(&check, Some(web_ex_id), deadline));
         match uncounted(found).await {
             Ok(user) => {
-                let created = request.from_existing(&user);
+                let created = request.answer_if_created(&user);
                 let verdict = if created.is_some() {
                     "ours"
                 } else {
@@ -964,7 +964,7 @@ pub trait Operational: Request {
     const OPERATION: Operation;
     /// For CreateUser: the answer, given that GetUser found `user` — `None`
     /// unless it is the user this request was creating.
-    fn from_existing(&self, _user: &User) -> Option<Self::Response> {
+    fn answer_if_created(&self, _user: &User) -> Option<Self::Response> {
         None
     }
 }
@@ -990,7 +990,7 @@ impl Operational for CreateUser {
 
     /// Ours when the email we sent is the one the site holds (a webExId alone
     /// could be someone else's, created meanwhile).
-    fn from_existing(&self, user: &User) -> Option<CreatedUser> {
+    fn answer_if_created(&self, user: &User) -> Option<CreatedUser> {
         let sent = self.user.text(Attribute::Email);
         let same_email = match (sent, user.email.as_deref()) {
             (Some(sent), Some(held)) => sent.eq_ignore_ascii_case(held),
