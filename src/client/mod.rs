@@ -489,6 +489,8 @@ impl Client {
         self.call_within(request, key, &mut deadline).await
     }
 
+    /// [`Client::call`] against a deadline the caller holds: the GetUser that
+    /// checks a CreateUser's unknown outcome runs within the create's.
     async fn call_within<R: Request + Operational>(
         &self,
         request: &R,
