@@ -126,6 +126,39 @@ fn dry_run_then_sync_then_report() {
     );
 }
 
+/// Issue 15 item 12: retries are visible, on stderr and in the report.
+#[test]
+fn a_sync_says_how_many_retries_and_rate_limit_waits_it_had() {
+    let server = serve(&["--faults", "500=0.3", "--seed", "7"]);
+    let d = dir("retries");
+    source(&d.join("people.csv"), 10);
+    // One at a time: the seeded faults then fall on the same requests every run.
+    let args = [
+        "sync",
+        "--source",
+        "people.csv",
+        "--report",
+        "report.json",
+        "--concurrency",
+        "1",
+    ];
+    let out = wbxprov(&server, &d, &args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    let retries = report["summary"]["retries"].as_u64().unwrap();
+    assert!(retries > 0, "{report}");
+    assert_eq!(report["summary"]["rateLimitWaits"], 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = format!("{retries} retr");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&line) && l.ends_with(", 0 rate-limit waits (0 ms)")),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
     let server = serve(&[]);

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError};
+use wbxprov::client::{
+    AdminAuth, Client, ErrorKind, Recorder, Replay, TransportError, count_attempts,
+};
 use wbxprov::ops::Operation;
 use wbxprov::schema::User;
 
@@ -245,4 +247,120 @@ async fn the_client_side_rate_limit_spaces_requests() {
     for pair in t.windows(2) {
         assert!(pair[1] - pair[0] >= Duration::from_secs(2), "{t:?}");
     }
+}
+
+/// Issue 15 item 6: an HTTP 5xx or 429 leaves a CreateUser's outcome unknown,
+/// like a lost connection: GetUser says whether it landed before any resend.
+#[tokio::test(start_paused = true)]
+async fn a_create_answered_5xx_or_429_is_checked_before_any_resend() {
+    use Operation::*;
+    for code in [500, 503, 429] {
+        let script = Script::new(vec![
+            (AuthenticateUser, ticket(None)),
+            (CreateUser, status(code)),
+            (GetUser, user_reply("jdoe", 42)),
+        ]);
+        let c = client(script.clone(), password_auth());
+        let made = c.create_user(new_user()).await;
+        assert_eq!(made.unwrap().user_id, 42, "HTTP {code}");
+        assert_eq!(script.sent(), [AuthenticateUser, CreateUser, GetUser]);
+    }
+}
+
+/// Issue 15 item 6: "webExId exists" on a resend whose first attempt may have
+/// landed is checked: the user we were creating (same email) is created, not a
+/// conflict; someone else's is a conflict.
+#[tokio::test(start_paused = true)]
+async fn a_conflict_on_a_resend_is_verified_not_reported_blindly() {
+    use Operation::*;
+    let after_unknown = |conflict: Reply, found: Reply| {
+        Script::new(vec![
+            (AuthenticateUser, ticket(None)),
+            (CreateUser, status(500)),
+            // Not visible yet (or the check itself failed): resent.
+            (GetUser, failure("030001", "Corresponding User not found")),
+            (CreateUser, conflict),
+            (GetUser, found),
+        ])
+    };
+    let script = after_unknown(
+        failure("030004", "User name already exists"),
+        user_reply("jdoe", 42),
+    );
+    let c = client(script.clone(), password_auth());
+    assert_eq!(c.create_user(new_user()).await.unwrap().user_id, 42);
+    assert_eq!(script.sent().len(), 5);
+
+    let script = after_unknown(
+        failure("030005", "E-mail address already exists"),
+        user_with_email("jdoe", 42, "someone.else@example.com"),
+    );
+    let c = client(script.clone(), password_auth());
+    let err = c.create_user(new_user()).await.unwrap_err();
+    assert!(
+        matches!(&err.kind, ErrorKind::Service(e) if e.exception_id() == Some("030005")),
+        "{err}"
+    );
+
+    // A conflict on the first attempt is the site's answer: no GetUser.
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (CreateUser, failure("030004", "User name already exists")),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let err = c.create_user(new_user()).await.unwrap_err();
+    assert_eq!(err.service().unwrap().exception_id(), Some("030004"));
+    assert_eq!(script.sent(), [AuthenticateUser, CreateUser]);
+}
+
+/// Issue 15 item 12: every send counts, on success too, in the scope that
+/// asked and in the client's totals.
+#[tokio::test(start_paused = true)]
+async fn attempts_and_retries_are_counted() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, status(503)),
+        (GetUser, failure("000045", "API Rate Limit Reached")),
+        (GetUser, lost()),
+        (GetUser, user_reply("jdoe", 7)),
+        (GetUser, user_reply("ann", 8)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let (user, attempts) = count_attempts(c.get_user("jdoe")).await;
+    assert_eq!(user.unwrap().user_id, Some(7));
+    // Authentication is the session's, not this user's.
+    assert_eq!(attempts, 4);
+    let (_, attempts) = count_attempts(c.get_user("ann")).await;
+    assert_eq!(attempts, 1);
+    let stats = c.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.sends,
+            stats.retries,
+            stats.rate_limit_waits
+        ),
+        (2, 6, 3, 1)
+    );
+    assert_eq!(stats.rate_limit_waited, Duration::from_secs(60));
+    assert_eq!(stats.reauthentications, 0);
+}
+
+/// The GetUser that checks an unknown outcome is not an attempt at the create.
+#[tokio::test(start_paused = true)]
+async fn the_check_of_an_unknown_outcome_is_not_counted_as_an_attempt() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (CreateUser, status(500)),
+        (GetUser, failure("030001", "Corresponding User not found")),
+        (CreateUser, created(43)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let (made, attempts) = count_attempts(c.create_user(new_user())).await;
+    assert_eq!(made.unwrap().user_id, 43);
+    assert_eq!(attempts, 2);
+    let stats = c.stats();
+    assert_eq!((stats.retries, stats.outcome_checks), (1, 1));
 }

@@ -191,6 +191,8 @@ async fn both_halves_in_one_run_create_link_update_deactivate_reactivate() {
     assert_eq!(alice.identity.as_ref().unwrap().operation, Action::Create);
     assert_eq!(alice.identity.as_ref().unwrap().status, "ok");
     assert_eq!(alice.meetings.as_ref().unwrap().status, "ok");
+    // One request per half (issue 15 item 12).
+    assert_eq!(alice.attempts, 2);
     let bob_report = user(&report, "bob@example.com");
     assert_eq!(
         bob_report.identity.as_ref().unwrap().operation,

@@ -51,7 +51,8 @@ async fn secrets_appear_in_no_log_recording_or_debug_output() {
     ] {
         let script = Script::new(vec![
             (AuthenticateUser, ticket(Some(5400))),
-            (CreateUser, status(503)),
+            // Refused by the service (not carried out): resent without a GetUser.
+            (CreateUser, failure("000045", "API Rate Limit Reached")),
             (CreateUser, failure("030004", "User name already exists")),
         ]);
         let recorder = Arc::new(Recorder::new(script.clone(), &dir).unwrap());

@@ -153,12 +153,15 @@ impl Config {
             options.max_concurrency = n.max(1);
         }
         options.requests_per_minute = file.requests_per_minute.or(options.requests_per_minute);
+        let timeout = Duration::from_secs(file.timeout_seconds.unwrap_or(60));
+        // The most one call may take, every attempt included (issue 15 item 9).
+        options.deadline = timeout;
         Ok(Config {
             endpoint,
             site_name,
             auth,
             options,
-            timeout: Duration::from_secs(file.timeout_seconds.unwrap_or(60)),
+            timeout,
             connect_timeout: Duration::from_secs(file.connect_timeout_seconds.unwrap_or(10)),
         })
     }

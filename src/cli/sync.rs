@@ -84,6 +84,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             )
         }
         Ok(Outcome::Done(report)) => {
+            eprintln!("{}", report.summary.retry_line());
             if let Some(path) = &args.report {
                 let json = serde_json::to_vec_pretty(&report).expect("report serializes");
                 if let Err(e) = crate::private_file::write(path, &json) {

@@ -3,14 +3,16 @@
 //! It authenticates once (password or OAuth access token → session ticket),
 //! reuses the ticket and renews it before it expires or when the service
 //! rejects it; retries what is worth retrying (rate limit after 60 s, HTTP 5xx
-//! and 429, timeouts and resets with exponential backoff and jitter) and nothing
-//! else; never resends a CreateUser whose outcome is unknown without first
-//! asking whether the user exists; and, with a site profile, validates every
-//! CreateUser/SetUser before sending it.
+//! and 429, timeouts and resets with exponential backoff and jitter) and
+//! nothing else, within an overall deadline per call; never resends a
+//! CreateUser whose outcome is unknown (5xx, 429, a timeout or reset after
+//! sending) without first asking whether the user exists; and, with a site
+//! profile, validates every CreateUser/SetUser before sending it.
 
 pub mod transport;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, Semaphore};
@@ -98,6 +100,14 @@ pub struct Options {
     /// How long a session ticket is trusted when the service does not say (it
     /// lives 90 minutes by default; renew well before).
     pub ticket_lifetime: Duration,
+    /// The most one call may take: every attempt, backoff and authentication
+    /// included, and the GetUser that checks an unknown CreateUser outcome.
+    /// Not counted: queueing for a slot under `max_concurrency` or
+    /// `requests_per_minute` or behind another call's authentication, and
+    /// waits the service asks for (000045: a minute). A call out of time fails with [`TransportError::Timeout`]
+    /// saying how long it took; one whose next backoff would outlast it fails
+    /// with its last error.
+    pub deadline: Duration,
 }
 
 impl Default for Options {
@@ -107,6 +117,7 @@ impl Default for Options {
             max_concurrency: 4,
             requests_per_minute: None,
             ticket_lifetime: Duration::from_secs(60 * 60),
+            deadline: Duration::from_secs(60),
         }
     }
 }
@@ -187,6 +198,7 @@ pub struct Client {
     ticket: Mutex<Option<Ticket>>,
     in_flight: Semaphore,
     next_slot: Mutex<Instant>,
+    counters: Counters,
     #[cfg(feature = "validate")]
     profile: Option<crate::site::SiteProfile>,
 }
@@ -281,6 +293,7 @@ impl ClientBuilder {
             options: self.options,
             ticket: Mutex::new(None),
             next_slot: Mutex::new(Instant::now()),
+            counters: Counters::default(),
             #[cfg(feature = "validate")]
             profile: self.profile,
         })
@@ -303,6 +316,40 @@ enum Wait {
     Fixed(Duration),
 }
 
+/// When a call gives up ([`Options::deadline`]). Queueing and the waits the
+/// service asks for move it later.
+struct Deadline {
+    started: Instant,
+    at: Instant,
+}
+
+impl Deadline {
+    fn new(length: Duration) -> Self {
+        let started = Instant::now();
+        Deadline {
+            started,
+            at: started + length,
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// `length` spent waiting does not count.
+    fn excuse(&mut self, length: Duration) {
+        self.at += length;
+    }
+
+    /// The error of a call out of time: how long it really took.
+    fn passed(&self, sent: bool) -> ErrorKind {
+        ErrorKind::Transport(TransportError::Timeout {
+            after: self.started.elapsed(),
+            sent,
+        })
+    }
+}
+
 impl Client {
     /// From now on, validate every CreateUser/SetUser against this site.
     #[cfg(feature = "validate")]
@@ -319,9 +366,9 @@ impl Client {
         self.call(&req, Some(web_ex_id)).await
     }
 
-    /// Creates a user. A request whose outcome is unknown (sent, then the
-    /// connection failed) is not sent again before GetUser says the user does
-    /// not exist.
+    /// Creates a user. A request whose outcome is unknown (an HTTP 5xx or 429,
+    /// a timeout or reset after sending) is not sent again before GetUser says
+    /// the user does not exist; "exists" on a resend is checked the same way.
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
         let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
@@ -431,15 +478,29 @@ impl Client {
         })
     }
 
-    /// One operation with retries, authentication and the unknown-outcome rule.
+    /// One operation with retries, authentication and the unknown-outcome
+    /// rule, within [`Options::deadline`].
     async fn call<R: Request + Operational>(
         &self,
         request: &R,
         key: Option<&str>,
     ) -> Result<R::Response, Error> {
+        let mut deadline = Deadline::new(self.options.deadline);
+        self.call_within(request, key, &mut deadline).await
+    }
+
+    /// [`Client::call`] against a deadline the caller holds: the GetUser that
+    /// checks a CreateUser's unknown outcome runs within the create's.
+    async fn call_within<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        deadline: &mut Deadline,
+    ) -> Result<R::Response, Error> {
         let operation = R::OPERATION;
         let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
         let _entered = span.enter();
+        Counters::add(&self.counters.calls, 1);
         let started = Instant::now();
         let fail = |kind: ErrorKind, attempts: u32| Error {
             operation,
@@ -448,35 +509,21 @@ impl Client {
             attempts,
         };
         let mut reauthenticated = false;
+        // Whether an earlier CreateUser may have reached the site and acted.
+        let mut may_have_landed = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let security = self.security(false).await.map_err(|e| Error {
+            let security = self.security(false, deadline).await.map_err(|e| Error {
                 attempts: attempt,
                 ..e
             })?;
-            let verdict = self.attempt(request, key, &security).await;
-            let verdict = match verdict {
-                // Sent, then lost: for CreateUser, ask before sending again.
-                Verdict::Retry(_, ErrorKind::Transport(t))
-                    if operation == Operation::CreateUser && t.maybe_sent() =>
-                {
-                    match key {
-                        Some(id) => match Box::pin(self.get_user(id)).await {
-                            Ok(user) => {
-                                tracing::info!("CreateUser outcome was unknown; the user exists");
-                                return R::from_existing(&user)
-                                    .ok_or_else(|| fail(ErrorKind::Transport(t), attempt));
-                            }
-                            Err(e) if e.is_not_found() => {
-                                Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t))
-                            }
-                            Err(_) => Verdict::Done(Err(ErrorKind::Transport(t))),
-                        },
-                        None => Verdict::Done(Err(ErrorKind::Transport(t))),
-                    }
-                }
-                other => other,
+            let verdict = self.attempt(request, key, &security, deadline).await;
+            let verdict = if operation == Operation::CreateUser {
+                self.settle_create(request, key, verdict, &mut may_have_landed, deadline)
+                    .await
+            } else {
+                verdict
             };
             match verdict {
                 Verdict::Done(result) => {
@@ -486,9 +533,10 @@ impl Client {
                 }
                 Verdict::Reauthenticate(_) if !reauthenticated => {
                     tracing::info!(attempt, "session ticket refused; authenticating again");
+                    Counters::add(&self.counters.reauthentications, 1);
                     reauthenticated = true;
                     *self.ticket.lock().await = None;
-                    if let Err(e) = self.security(true).await {
+                    if let Err(e) = self.security(true, deadline).await {
                         return Err(Error {
                             attempts: attempt,
                             ..e
@@ -497,14 +545,90 @@ impl Client {
                 }
                 Verdict::Reauthenticate(kind) => return Err(fail(kind, attempt)),
                 Verdict::Retry(wait, kind) => {
-                    if attempt >= self.options.retry.max_attempts {
+                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
-                    }
-                    let wait = self.wait(wait, attempt);
-                    tracing::info!(attempt, ?wait, cause = %kind, "retrying");
-                    tokio::time::sleep(wait).await;
+                    };
+                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying");
+                    tokio::time::sleep(length).await;
                 }
             }
+        }
+    }
+
+    /// CreateUser is never resent blindly. An attempt whose outcome is unknown
+    /// (an HTTP 5xx or 429, a timeout or reset after sending) is followed by a
+    /// GetUser: the user we were creating ends the call as created, and only
+    /// otherwise is the request sent again. On such a resend, "webExId/email
+    /// exists" is checked the same way instead of being reported as a conflict.
+    async fn settle_create<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        verdict: Verdict<R::Response>,
+        may_have_landed: &mut bool,
+        deadline: &mut Deadline,
+    ) -> Verdict<R::Response> {
+        match verdict {
+            Verdict::Retry(wait, kind) if outcome_unknown(&kind) => {
+                *may_have_landed = true;
+                let Some(id) = key else {
+                    return Verdict::Done(Err(kind));
+                };
+                match self.created_meanwhile(request, id, deadline).await {
+                    Ok(Some(created)) => Verdict::Done(Ok(created)),
+                    // Absent, someone else's, or unreadable: a resend is safe,
+                    // since the site's answer to it is checked in turn.
+                    Ok(None) | Err(_) => Verdict::Retry(wait, kind),
+                }
+            }
+            Verdict::Done(Err(ErrorKind::Service(e)))
+                if *may_have_landed
+                    && matches!(
+                        e.kind(),
+                        ServiceErrorKind::WebExIdExists | ServiceErrorKind::EmailExists
+                    ) =>
+            {
+                let Some(id) = key else {
+                    return Verdict::Done(Err(ErrorKind::Service(e)));
+                };
+                match self.created_meanwhile(request, id, deadline).await {
+                    Ok(Some(created)) => Verdict::Done(Ok(created)),
+                    Ok(None) => Verdict::Done(Err(ErrorKind::Service(e))),
+                    // Unverifiable: not a conflict, but what kept the outcome unknown.
+                    Err(check) => Verdict::Done(Err(check.kind)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// What `request` answers, given GetUser finds the user it was creating
+    /// (`None` when the user is absent or is someone else).
+    async fn created_meanwhile<R: Request + Operational>(
+        &self,
+        request: &R,
+        web_ex_id: &str,
+        deadline: &mut Deadline,
+    ) -> Result<Option<R::Response>, Error> {
+        Counters::add(&self.counters.outcome_checks, 1);
+        let check = GetUser {
+            web_ex_id: web_ex_id.to_owned(),
+        };
+        // Within the create's own deadline.
+        let found = Box::pin(self.call_within(&check, Some(web_ex_id), deadline));
+        match uncounted(found).await {
+            Ok(user) => {
+                let created = request.answer_if_created(&user);
+                let verdict = if created.is_some() {
+                    "ours"
+                } else {
+                    "someone else's"
+                };
+                tracing::info!(verdict, "CreateUser outcome was unknown; the user exists");
+                Ok(created)
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -514,6 +638,7 @@ impl Client {
         request: &R,
         key: Option<&str>,
         security: &SecurityContext,
+        deadline: &mut Deadline,
     ) -> Verdict<R::Response> {
         let body = match encode(request, security, Form::Plain, Secrets::Reveal) {
             Ok(b) => b,
@@ -528,17 +653,28 @@ impl Client {
             body,
             masked_body,
         };
+        let queued = Instant::now();
         self.pace().await;
         let sent = {
             let _permit = self.in_flight.acquire().await.expect("semaphore open");
-            self.transport.send(&outgoing).await
+            deadline.excuse(queued.elapsed());
+            if deadline.remaining().is_zero() {
+                return Verdict::Done(Err(deadline.passed(false)));
+            }
+            Counters::add(&self.counters.sends, 1);
+            if R::OPERATION != Operation::AuthenticateUser {
+                note_attempts(1);
+            }
+            tokio::time::timeout(deadline.remaining(), self.transport.send(&outgoing)).await
         };
         let incoming = match sent {
-            Ok(i) => i,
-            Err(t) if t.is_transient() => {
+            // Out of time with the request out: the service may have it.
+            Err(_elapsed) => return Verdict::Done(Err(deadline.passed(true))),
+            Ok(Ok(i)) => i,
+            Ok(Err(t)) if t.is_transient() => {
                 return Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t));
             }
-            Err(t) => return Verdict::Done(Err(ErrorKind::Transport(t))),
+            Ok(Err(t)) => return Verdict::Done(Err(ErrorKind::Transport(t))),
         };
         if incoming.status == 429 || incoming.status >= 500 {
             return Verdict::Retry(Wait::Backoff, ErrorKind::Http(incoming.status));
@@ -565,11 +701,24 @@ impl Client {
         }
     }
 
-    fn wait(&self, wait: Wait, attempt: u32) -> Duration {
-        match wait {
-            Wait::Backoff => self.options.retry.backoff(attempt),
-            Wait::Fixed(d) => d,
+    /// How long to wait before attempt `attempt + 1`, counted as a retry;
+    /// `None` when the attempts are spent or the backoff would outlast the
+    /// deadline. A wait the service asks for does not count against it.
+    fn next_wait(&self, wait: &Wait, attempt: u32, deadline: &mut Deadline) -> Option<Duration> {
+        if attempt >= self.options.retry.max_attempts {
+            return None;
         }
+        let length = match wait {
+            Wait::Backoff => self.options.retry.backoff(attempt),
+            Wait::Fixed(d) => *d,
+        };
+        match wait {
+            Wait::Backoff if length >= deadline.remaining() => return None,
+            Wait::Backoff => {}
+            Wait::Fixed(_) => deadline.excuse(length),
+        }
+        self.counters.retry(wait, length);
+        Some(length)
     }
 
     /// Waits for this request's slot under the client-side rate limit.
@@ -590,8 +739,15 @@ impl Client {
 
     /// The security context for the next call: a valid session ticket, fetched
     /// with the admin's credentials when there is none or it is due for renewal.
-    async fn security(&self, force: bool) -> Result<SecurityContext, Error> {
+    async fn security(
+        &self,
+        force: bool,
+        deadline: &mut Deadline,
+    ) -> Result<SecurityContext, Error> {
+        let queued = Instant::now();
         let mut guard = self.ticket.lock().await;
+        // Waiting on another call's authentication is queueing too.
+        deadline.excuse(queued.elapsed());
         let fresh = guard
             .as_ref()
             .filter(|t| !force && Instant::now() < t.renew_at)
@@ -599,7 +755,7 @@ impl Client {
         let ticket = match fresh {
             Some(t) => t,
             None => {
-                let t = self.authenticate().await?;
+                let t = self.authenticate(deadline).await?;
                 *guard = Some(t.clone());
                 t
             }
@@ -614,7 +770,7 @@ impl Client {
     }
 
     /// AuthenticateUser with the admin's credentials.
-    async fn authenticate(&self) -> Result<Ticket, Error> {
+    async fn authenticate(&self, deadline: &mut Deadline) -> Result<Ticket, Error> {
         let (request, credentials, web_ex_id) = match &self.auth {
             AdminAuth::Password {
                 web_ex_id,
@@ -640,11 +796,17 @@ impl Client {
             site: self.site.clone(),
             credentials,
         };
+        let fail = |kind, attempts| Error {
+            operation: Operation::AuthenticateUser,
+            key: web_ex_id.clone(),
+            kind,
+            attempts,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
-                .attempt(&request, web_ex_id.as_deref(), &security)
+                .attempt(&request, web_ex_id.as_deref(), &security, deadline)
                 .await
             {
                 Verdict::Done(Ok(t)) => {
@@ -660,23 +822,134 @@ impl Client {
                         renew_at: Instant::now() + lifetime.mul_f64(0.8),
                     });
                 }
-                Verdict::Retry(wait, kind) if attempt < self.options.retry.max_attempts => {
-                    let wait = self.wait(wait, attempt);
-                    tracing::info!(attempt, ?wait, cause = %kind, "retrying AuthenticateUser");
-                    tokio::time::sleep(wait).await;
+                Verdict::Retry(wait, kind) => {
+                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
+                        return Err(fail(kind, attempt));
+                    };
+                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying AuthenticateUser");
+                    tokio::time::sleep(length).await;
                 }
-                Verdict::Done(Err(kind))
-                | Verdict::Retry(_, kind)
-                | Verdict::Reauthenticate(kind) => {
-                    return Err(Error {
-                        operation: Operation::AuthenticateUser,
-                        key: web_ex_id.clone(),
-                        kind,
-                        attempts: attempt,
-                    });
+                Verdict::Done(Err(kind)) | Verdict::Reauthenticate(kind) => {
+                    return Err(fail(kind, attempt));
                 }
             }
         }
+    }
+}
+
+/// Whether a failed attempt may still have been carried out by the service:
+/// an HTTP 5xx or 429 (a gateway may answer so after the site acted), or a
+/// timeout or reset after the request may have been sent.
+fn outcome_unknown(kind: &ErrorKind) -> bool {
+    match kind {
+        ErrorKind::Http(status) => *status == 429 || *status >= 500,
+        ErrorKind::Transport(t) => t.maybe_sent(),
+        _ => false,
+    }
+}
+
+tokio::task_local! {
+    /// Requests sent for the innermost [`count_attempts`] around this task.
+    static ATTEMPTS: std::cell::Cell<u32>;
+}
+
+/// Runs `future` and counts the attempts of every call it makes: each request
+/// sent, resends included, on success as on failure. Not counted: the
+/// authentication (it serves every call of the session) and the GetUser that
+/// checks a CreateUser's unknown outcome (not an attempt at the create). Calls
+/// in tasks `future` spawns are not counted; an enclosing `count_attempts`
+/// counts these attempts too.
+pub async fn count_attempts<F: std::future::Future>(future: F) -> (F::Output, u32) {
+    let (output, attempts) = ATTEMPTS
+        .scope(std::cell::Cell::new(0), async move {
+            let output = future.await;
+            (output, ATTEMPTS.with(std::cell::Cell::get))
+        })
+        .await;
+    note_attempts(attempts);
+    (output, attempts)
+}
+
+/// Counts `n` requests for the enclosing [`count_attempts`], if any (the
+/// identity client counts its own through this).
+pub(crate) fn note_attempts(n: u32) {
+    let _ = ATTEMPTS.try_with(|c| c.set(c.get().saturating_add(n)));
+}
+
+/// Runs `future` outside any [`count_attempts`].
+async fn uncounted<F: std::future::Future>(future: F) -> F::Output {
+    ATTEMPTS.scope(std::cell::Cell::new(0), future).await
+}
+
+/// What a client has done since it was built: for reports and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CallStats {
+    /// Operations asked of the client (one per method call; the GetUser that
+    /// checks an unknown outcome included).
+    pub calls: u64,
+    /// Requests sent, authentication included.
+    pub sends: u64,
+    /// Requests sent again after a failed attempt (after a backoff or a
+    /// rate-limit wait).
+    pub retries: u64,
+    /// Waits the service asked for (000045 "API Rate Limit Reached").
+    pub rate_limit_waits: u64,
+    /// Their total length.
+    pub rate_limit_waited: Duration,
+    /// Session tickets refused and replaced mid-call.
+    pub reauthentications: u64,
+    /// GetUsers that checked whether a CreateUser of unknown outcome landed.
+    pub outcome_checks: u64,
+}
+
+/// The atomic counters behind [`CallStats`].
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    sends: AtomicU64,
+    retries: AtomicU64,
+    rate_limit_waits: AtomicU64,
+    rate_limit_waited_ms: AtomicU64,
+    reauthentications: AtomicU64,
+    outcome_checks: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> CallStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        CallStats {
+            calls: get(&self.calls),
+            sends: get(&self.sends),
+            retries: get(&self.retries),
+            rate_limit_waits: get(&self.rate_limit_waits),
+            rate_limit_waited: Duration::from_millis(get(&self.rate_limit_waited_ms)),
+            reauthentications: get(&self.reauthentications),
+            outcome_checks: get(&self.outcome_checks),
+        }
+    }
+
+    /// A resend is due after `wait`.
+    fn retry(&self, wait: &Wait, length: Duration) {
+        Counters::add(&self.retries, 1);
+        if let Wait::Fixed(_) = wait {
+            Counters::add(&self.rate_limit_waits, 1);
+            Counters::add(
+                &self.rate_limit_waited_ms,
+                u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
+            );
+        }
+    }
+}
+
+impl Client {
+    /// What this client has done since it was built.
+    pub fn stats(&self) -> CallStats {
+        self.counters.snapshot()
     }
 }
 
@@ -691,8 +964,9 @@ pub(crate) fn random_u64() -> u64 {
 /// What the client needs to know about each request type.
 pub trait Operational: Request {
     const OPERATION: Operation;
-    /// For CreateUser: the answer, given that the user turned out to exist.
-    fn from_existing(_user: &User) -> Option<Self::Response> {
+    /// For CreateUser: the answer, given that GetUser found `user` — `None`
+    /// unless it is the user this request was creating.
+    fn answer_if_created(&self, _user: &User) -> Option<Self::Response> {
         None
     }
 }
@@ -716,8 +990,16 @@ operational!(
 impl Operational for CreateUser {
     const OPERATION: Operation = Operation::CreateUser;
 
-    fn from_existing(user: &User) -> Option<CreatedUser> {
-        Some(CreatedUser {
+    /// Ours when the email we sent is the one the site holds (a webExId alone
+    /// could be someone else's, created meanwhile).
+    fn answer_if_created(&self, user: &User) -> Option<CreatedUser> {
+        let sent = self.user.text(Attribute::Email);
+        let same_email = match (sent, user.email.as_deref()) {
+            (Some(sent), Some(held)) => sent.eq_ignore_ascii_case(held),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        same_email.then_some(CreatedUser {
             user_id: user.user_id?,
         })
     }

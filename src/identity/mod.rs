@@ -276,6 +276,7 @@ impl IdentityClient {
             attempt += 1;
             let last = attempt >= self.retry.max_attempts.max(1);
             let backoff = self.retry.backoff(attempt);
+            crate::client::note_attempts(1);
             let response = match self.transport.send(&request, &self.token).await {
                 Ok(r) => r,
                 Err(e)

@@ -30,7 +30,7 @@ pub use report::{HalfReport, Report, ReportError, Summary, UserReport, preview};
 use report::{client_error, control_hub_report, identity_error, report_from, user_report};
 pub use source::{Record, RecordError, Records};
 
-use crate::client::{Client, Error as ClientError, ErrorKind};
+use crate::client::{Client, Error as ClientError, ErrorKind, count_attempts};
 use crate::identity::{IdentityClient, IdentityError, Person, patch_ops};
 use crate::ops::{LstsummaryUser, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
@@ -795,17 +795,20 @@ pub async fn apply(
                 // The person first, then the Meetings settings.
                 let identity = identity.expect("Control Hub plans come with an identity client");
                 let mut identity_failed = None;
+                let mut attempts = 0;
                 if person.writes() {
-                    let result = run_identity(&identity, &step, person).await;
+                    let (result, sent) =
+                        count_attempts(run_identity(&identity, &step, person)).await;
                     breaker.record(&result);
-                    identity_failed = result.err();
+                    (identity_failed, attempts) = (result.err(), sent);
                     wrote();
                 }
                 let mut meetings_failed = None;
                 if identity_failed.is_none() && !step.change.is_empty() {
-                    let result = client.set_user(&step.web_ex_id, step.change.clone()).await;
+                    let (result, sent) =
+                        count_attempts(client.set_user(&step.web_ex_id, step.change.clone())).await;
                     breaker.record(&result);
-                    meetings_failed = result.err();
+                    (meetings_failed, attempts) = (result.err(), attempts + sent);
                     wrote();
                 }
                 let identity_failed = identity_failed.as_ref().map(identity_error);
@@ -817,8 +820,9 @@ pub async fn apply(
                         .map(|e| e.message.clone());
                     let _ = j.outcome(&step.key, message.as_deref(), true);
                 }
-                let report =
+                let mut report =
                     control_hub_report(&step, person, identity_failed, meetings_failed, true);
+                report.attempts = attempts;
                 progress(Event::Done {
                     web_ex_id: step.web_ex_id.clone(),
                     action: step.action,
@@ -826,13 +830,16 @@ pub async fn apply(
                 });
                 return Some((i, report));
             }
-            let result = match step.action {
-                Action::Create => client.create_user(step.change.clone()).await.map(|_| ()),
-                _ => client
-                    .set_user(&step.web_ex_id, step.change.clone())
-                    .await
-                    .map(|_| ()),
-            };
+            let (result, attempts) = count_attempts(async {
+                match step.action {
+                    Action::Create => client.create_user(step.change.clone()).await.map(|_| ()),
+                    _ => client
+                        .set_user(&step.web_ex_id, step.change.clone())
+                        .await
+                        .map(|_| ()),
+                }
+            })
+            .await;
             breaker.record(&result);
             let error = result.err();
             if let Some(j) = &journal {
@@ -845,7 +852,6 @@ pub async fn apply(
                 action: step.action,
                 ok: error.is_none(),
             });
-            let attempts = error.as_ref().map_or(1, |e| e.attempts);
             Some((i, user_report(&step, error.as_ref(), attempts, true)))
         });
     }
@@ -864,7 +870,7 @@ pub async fn apply(
                 let _ = j.intend(&s.key, "deactivate");
             }
         }
-        let result = client.deactivate(&ids).await;
+        let (result, attempts) = count_attempts(client.deactivate(&ids)).await;
         breaker.record(&result);
         for (i, step) in batch {
             let failed: Option<ClientError> = match &result {
@@ -882,7 +888,7 @@ pub async fn apply(
                                 "DelUser reported FAILURE for this user",
                             ),
                         )),
-                        attempts: 1,
+                        attempts,
                     })
                 }
                 Ok(_) => None,
@@ -902,7 +908,7 @@ pub async fn apply(
                 action: Action::Deactivate,
                 ok: failed.is_none(),
             });
-            reports.insert(*i, user_report(step, failed.as_ref(), 1, true));
+            reports.insert(*i, user_report(step, failed.as_ref(), attempts, true));
         }
     }
     // Stopped by the breaker: the journal stays unfinished, for the next run.
@@ -910,5 +916,7 @@ pub async fn apply(
     if let Some(j) = &journal {
         j.finish()?;
     }
-    Ok(report_from(reports.into_values().collect()))
+    let mut report = report_from(reports.into_values().collect());
+    report.summary.add_client_totals(&client.stats());
+    Ok(report)
 }

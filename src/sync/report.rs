@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Action, IdentityStep, Plan, Step};
-use crate::client::{Error as ClientError, ErrorKind};
+use crate::client::{CallStats, Error as ClientError, ErrorKind};
 use crate::identity::IdentityError;
 
 /// One user in the report.
@@ -20,6 +20,10 @@ pub struct UserReport {
     pub attributes: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
+    /// Requests sent for this user's change, resends included (0: nothing
+    /// sent). Authentication and the GetUser that checks an unknown outcome
+    /// are not attempts; a deactivation counts its batch's DelUser requests;
+    /// a Control Hub user, both halves' requests.
     pub attempts: u32,
     /// Control Hub mode: the person's half (the Webex identity).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,8 +52,9 @@ pub struct ReportError {
     pub message: String,
 }
 
-/// Counts per outcome.
+/// Counts per outcome, and the client's retries and rate-limit waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub created: usize,
     pub linked: usize,
@@ -59,6 +64,37 @@ pub struct Summary {
     pub unchanged: usize,
     pub invalid: usize,
     pub failed: usize,
+    /// Requests the client sent again after a failed attempt, over its whole
+    /// life: planning and applying when it was made for the run (as `wbxprov
+    /// sync` does).
+    pub retries: u64,
+    /// Waits the service asked for (000045), and their total length.
+    pub rate_limit_waits: u64,
+    pub rate_limit_wait_ms: u64,
+}
+
+impl Summary {
+    pub(super) fn add_client_totals(&mut self, stats: &CallStats) {
+        self.retries += stats.retries;
+        self.rate_limit_waits += stats.rate_limit_waits;
+        self.rate_limit_wait_ms +=
+            u64::try_from(stats.rate_limit_waited.as_millis()).unwrap_or(u64::MAX);
+    }
+
+    /// "3 retries, 1 rate-limit wait (60 s)".
+    pub fn retry_line(&self) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let waited = match self.rate_limit_wait_ms {
+            ms if ms < 1000 => format!("{ms} ms"),
+            ms => format!("{} s", ms.div_ceil(1000)),
+        };
+        format!(
+            "{}, {} ({waited})",
+            plural(self.retries, "retry", "retries"),
+            plural(self.rate_limit_waits, "rate-limit wait", "rate-limit waits"),
+        )
+    }
 }
 
 /// What a sync did.
@@ -171,7 +207,7 @@ pub(super) fn control_hub_report(
     meetings_failed: Option<ReportError>,
     executed: bool,
 ) -> UserReport {
-    let mut report = user_report(step, None, 1, executed);
+    let mut report = user_report(step, None, 0, executed);
     let half = |operation, writes: bool, ran: bool, failed: Option<ReportError>, attributes| {
         let status = match (&failed, writes, ran) {
             (Some(_), _, _) => "failed",

@@ -116,9 +116,15 @@ pub fn ticket(ttl: Option<i64>) -> Reply {
     .unwrap())
 }
 
+/// A GetUser answer: `id`, its userId and the email `{id}@example.com`.
 pub fn user_reply(id: &str, user_id: i64) -> Reply {
+    user_with_email(id, user_id, &format!("{id}@example.com"))
+}
+
+pub fn user_with_email(id: &str, user_id: i64, email: &str) -> Reply {
     let flat: FlatUser = [
         (key("webExId"), Value::Text(id.into())),
+        (key("email"), Value::Text(email.into())),
         (key("userId"), Value::Int(user_id)),
     ]
     .into_iter()
