@@ -4,12 +4,17 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+use wbxprov::Secret;
 use wbxprov::client::transport::Https;
-use wbxprov::client::{Outgoing, Transport, TransportError};
+use wbxprov::client::{AdminAuth, Client, Outgoing, Transport, TransportError};
+use wbxprov::identity::IdentityClient;
+use wbxprov::identity::transport::HttpsJson;
 use wbxprov::ops::Operation;
 
 /// Serves one request with `status` and `body`; returns what it received.
@@ -90,4 +95,119 @@ async fn server_errors_come_back_as_statuses_and_refused_connections_as_transien
     );
     assert!(matches!(err, TransportError::Connection { .. }));
     assert!(!format!("{err:?}{err}").contains("secret-body"));
+}
+
+/// Counts what arrives at an address nobody should be sent to: each
+/// connection is counted, then dropped unanswered.
+async fn trap(ip: &str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (address, connections)
+}
+
+/// Answers every request with `status` and a `Location`; counts the requests.
+async fn redirector(status: u16, location: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            let location = location.clone();
+            tokio::spawn(async move {
+                while common::http::read_request(&mut socket).await.is_some() {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let response = format!(
+                        "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (base, requests)
+}
+
+/// The other loopback addresses a redirect may point to: another host and
+/// another port of this one.
+async fn traps() -> Vec<(String, Arc<AtomicUsize>)> {
+    vec![trap("127.0.0.2").await, trap("127.0.0.1").await]
+}
+
+#[tokio::test]
+async fn the_xml_api_transport_never_follows_a_redirect_and_does_not_retry_it() {
+    for status in [301, 302, 307, 308] {
+        for (elsewhere, connections) in traps().await {
+            let location = format!("http://{elsewhere}/WBXService/XMLService");
+            let (base, requests) = redirector(status, location.clone()).await;
+            let client = Client::builder("example", password())
+                .endpoint(format!("{base}/WBXService/XMLService"))
+                .options(common::fast_retries())
+                .build()
+                .unwrap();
+            let err = client.get_user("jdoe").await.unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(&status.to_string()) && text.contains(&location),
+                "{status}: {text}"
+            );
+            assert!(!err.is_transient(), "{status}: {err:?}");
+            assert_eq!(requests.load(Ordering::SeqCst), 1, "{status}: sent once");
+            assert_eq!(
+                connections.load(Ordering::SeqCst),
+                0,
+                "{status}: {elsewhere} received nothing"
+            );
+            assert!(!format!("{err:?}{text}").contains("Adm1n-s3cret"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_identity_transport_never_follows_a_redirect_and_does_not_retry_it() {
+    for status in [301, 302, 307, 308] {
+        for (elsewhere, connections) in traps().await {
+            let location = format!("http://{elsewhere}/identity/scim/org/v2/Users");
+            let (base, requests) = redirector(status, location.clone()).await;
+            let https = HttpsJson::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+            let identity = IdentityClient::new(
+                &format!("{base}/identity/scim"),
+                "org",
+                Secret::new("1dent1ty-bearer-t0ken"),
+                Arc::new(https),
+            )
+            .retry(common::fast_retries().retry);
+            let err = identity.find("jdoe@example.com").await.unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(&status.to_string()) && text.contains(&location),
+                "{status}: {text}"
+            );
+            assert!(!err.is_transient(), "{status}: {err:?}");
+            assert_eq!(requests.load(Ordering::SeqCst), 1, "{status}: sent once");
+            assert_eq!(
+                connections.load(Ordering::SeqCst),
+                0,
+                "{status}: {elsewhere} received nothing"
+            );
+        }
+    }
+}
+
+fn password() -> AdminAuth {
+    AdminAuth::Password {
+        web_ex_id: "admin".into(),
+        password: Secret::new("Adm1n-s3cret"),
+    }
 }

@@ -46,6 +46,7 @@ pub struct Incoming {
 
 /// Why bytes did not come back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// No answer in time. `sent` says whether the request may have reached the service.
     #[error("timed out after {after:?}")]
@@ -56,6 +57,29 @@ pub enum TransportError {
     /// A replay directory has no exchange for this request.
     #[error("no recorded exchange for {asked}; recorded: {recorded}")]
     NotRecorded { asked: String, recorded: String },
+    /// The service answered with a redirect (3xx). Never followed: the request
+    /// carries the admin's password or token, which must not go elsewhere.
+    #[error(
+        "the service answered HTTP {status}, a redirect{}; redirects are never followed (the request carries credentials): check the URL",
+        location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
+    )]
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// The answer is larger than wbxprov reads; refused as soon as that is
+    /// known (a `Content-Length` over the limit, or the limit reached while reading).
+    #[error(
+        "the answer exceeds the limit of {limit} bytes{}",
+        declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default()
+    )]
+    TooLarge { limit: usize, declared: Option<u64> },
+    /// Plain `http://` to a host other than this machine: refused before
+    /// anything is sent, unless allowed explicitly.
+    #[error(
+        "refusing plain http:// to {url}, which is not this machine: use https://, or allow it explicitly (allowInsecureHttp = true in wbxprov.toml)"
+    )]
+    InsecureUrl { url: String },
     /// Anything else (bad URL, TLS set-up, recording I/O).
     #[error("{0}")]
     Other(String),
@@ -74,7 +98,11 @@ impl TransportError {
     pub fn maybe_sent(&self) -> bool {
         match self {
             TransportError::Timeout { sent, .. } | TransportError::Connection { sent, .. } => *sent,
-            TransportError::NotRecorded { .. } | TransportError::Other(_) => false,
+            // Something answered: the request reached it.
+            TransportError::Redirect { .. } | TransportError::TooLarge { .. } => true,
+            TransportError::NotRecorded { .. }
+            | TransportError::InsecureUrl { .. }
+            | TransportError::Other(_) => false,
         }
     }
 }
@@ -96,62 +124,179 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 // ---------------------------------------------------------------------------
 // HTTPS
 
-/// HTTPS with reqwest and rustls: connection reuse, timeouts, a User-Agent naming wbxprov.
+/// HTTPS with reqwest and rustls: connection reuse, timeouts, a User-Agent
+/// naming wbxprov; no redirects; answers read up to the decoder's size limit.
 #[cfg(feature = "https")]
 #[derive(Debug, Clone)]
 pub struct Https {
-    http: reqwest::Client,
-    timeout: Duration,
+    http: Http,
 }
 
 #[cfg(feature = "https")]
 impl Https {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         Ok(Https {
-            http: http_client(connect_timeout, timeout)?,
-            timeout,
+            http: Http::new(
+                connect_timeout,
+                timeout,
+                crate::xml::Limits::default().max_bytes,
+            )?,
         })
     }
-}
 
-/// The reqwest client of every wbxprov transport: rustls, timeouts, a
-/// User-Agent naming wbxprov.
-#[cfg(feature = "https")]
-pub(crate) fn http_client(
-    connect_timeout: Duration,
-    timeout: Duration,
-) -> Result<reqwest::Client, TransportError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
-        .build()
-        .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))
+    /// Allows plain `http://` to hosts other than this machine (loopback is
+    /// always allowed, for the simulator).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.http.allow_insecure_http = allow;
+        self
+    }
 }
 
 #[cfg(feature = "https")]
 impl Transport for Https {
     fn send<'a>(&'a self, request: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let response = self
+            let builder = self
                 .http
-                .post(&request.url)
+                .request(reqwest::Method::POST, &request.url)?
                 .header("Content-Type", "application/xml; charset=utf-8")
-                .body(request.body.clone())
-                .send()
-                .await
-                .map_err(|e| classify_reqwest(&e, self.timeout))?;
-            let status = response.status().as_u16();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| classify_reqwest(&e, self.timeout))?;
+                .body(request.body.clone());
+            let answer = self.http.exchange(builder).await?;
             Ok(Incoming {
-                status,
-                body: body.to_vec(),
+                status: answer.status,
+                body: answer.body,
             })
         })
     }
+}
+
+/// What both HTTPS transports share: one reqwest client (rustls, timeouts
+/// covering the body too, a User-Agent naming wbxprov, no redirects), the
+/// plain-http policy and the size limit of an answer.
+#[cfg(feature = "https")]
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_bytes: usize,
+    pub(crate) allow_insecure_http: bool,
+}
+
+/// An answer that is neither a redirect nor too large.
+#[cfg(feature = "https")]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+#[cfg(feature = "https")]
+impl Http {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(connect_timeout)
+            // reqwest applies this to reading the body as well.
+            .timeout(timeout)
+            // Following one would re-send the body (password, token, ticket)
+            // to wherever the Location points.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))?;
+        Ok(Http {
+            client,
+            timeout,
+            max_bytes,
+            allow_insecure_http: false,
+        })
+    }
+
+    /// A request to `url`; plain http to another host is refused here, before
+    /// anything is sent.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, TransportError> {
+        if !self.allow_insecure_http && !secure_or_local(url) {
+            return Err(TransportError::InsecureUrl {
+                url: url.to_owned(),
+            });
+        }
+        Ok(self.client.request(method, url))
+    }
+
+    /// Sends; refuses a redirect; reads the body without ever holding more
+    /// than the size limit.
+    pub(crate) async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, TransportError> {
+        let classify = |e: reqwest::Error| classify_reqwest(&e, self.timeout);
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(redirect(status.as_u16(), response.headers()));
+        }
+        let too_large = |declared| TransportError::TooLarge {
+            limit: self.max_bytes,
+            declared,
+        };
+        let declared = response.content_length();
+        if let Some(n) = declared.filter(|n| *n > self.max_bytes as u64) {
+            return Err(too_large(Some(n)));
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(too_large(None));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status: status.as_u16(),
+            headers: std::mem::take(response.headers_mut()),
+            body,
+        })
+    }
+}
+
+#[cfg(feature = "https")]
+fn redirect(status: u16, headers: &reqwest::header::HeaderMap) -> TransportError {
+    // Bounded: the Location goes into messages.
+    let location = headers.get(reqwest::header::LOCATION).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .chars()
+            .take(512)
+            .collect()
+    });
+    TransportError::Redirect { status, location }
+}
+
+/// Whether `url` is https, or plain http to this machine (127.0.0.0/8, ::1,
+/// `localhost`). Anything else reqwest cannot parse is left for it to report.
+#[cfg(feature = "https")]
+fn secure_or_local(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    if url.scheme() != "http" {
+        return true;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // IPv6 hosts come bracketed; the URL parser has already normalised IPv4
+    // spellings such as `127.1`.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(feature = "https")]
