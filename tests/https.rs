@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use wbxprov::Secret;
 use wbxprov::client::transport::Https;
 use wbxprov::client::{AdminAuth, Client, Outgoing, Transport, TransportError};
-use wbxprov::identity::IdentityClient;
 use wbxprov::identity::transport::HttpsJson;
+use wbxprov::identity::{HttpTransport, IdentityClient};
 use wbxprov::ops::Operation;
 
 /// Serves one request with `status` and `body`; returns what it received.
@@ -209,5 +209,66 @@ fn password() -> AdminAuth {
     AdminAuth::Password {
         web_ex_id: "admin".into(),
         password: Secret::new("Adm1n-s3cret"),
+    }
+}
+
+#[tokio::test]
+async fn plain_http_to_another_host_is_refused_before_sending_unless_allowed() {
+    // TEST-NET-2 (RFC 5737) and a name that is not this machine.
+    for url in [
+        "http://198.51.100.7/WBXService/XMLService",
+        "http://acme.webex.com/WBXService/XMLService",
+    ] {
+        let https = Https::new(Duration::from_millis(300), Duration::from_secs(2)).unwrap();
+        let err = https.send(&outgoing(url.into())).await.unwrap_err();
+        assert!(
+            matches!(&err, TransportError::InsecureUrl { url: u } if u == url),
+            "{url}: {err:?}"
+        );
+        assert!(!err.is_transient() && !err.maybe_sent(), "{err:?}");
+        assert!(err.to_string().contains("allowInsecureHttp"), "{err}");
+        let identity = HttpsJson::new(Duration::from_millis(300), Duration::from_secs(2)).unwrap();
+        let request = wbxprov::identity::HttpRequest {
+            method: wbxprov::identity::Method::Get,
+            url: url.into(),
+            body: None,
+        };
+        let err = identity
+            .send(&request, &Secret::new("t0ken"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::InsecureUrl { .. }), "{err:?}");
+    }
+    // Allowed explicitly, it is tried (whatever then answers, or fails to).
+    let https = Https::new(Duration::from_millis(300), Duration::from_secs(2))
+        .unwrap()
+        .allow_insecure_http(true);
+    let sent = https.send(&outgoing("http://198.51.100.7/".into())).await;
+    assert!(
+        !matches!(sent, Err(TransportError::InsecureUrl { .. })),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_to_this_machine_stays_allowed() {
+    for (bind, host) in [
+        ("127.0.0.1:0", "127.0.0.1"),
+        ("127.0.0.1:0", "localhost"),
+        ("[::1]:0", "[::1]"),
+    ] {
+        let listener = TcpListener::bind(bind).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            common::http::read_request(&mut socket).await.unwrap();
+            let response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n<ok/>";
+            socket.write_all(response.as_bytes()).await.unwrap();
+        });
+        let https = Https::new(Duration::from_secs(5), Duration::from_secs(5)).unwrap();
+        let url = format!("http://{host}:{port}/WBXService/XMLService");
+        let incoming = https.send(&outgoing(url.clone())).await;
+        assert_eq!(incoming.map(|i| i.status), Ok(200), "{url}");
+        server.await.unwrap();
     }
 }

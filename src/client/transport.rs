@@ -74,10 +74,10 @@ pub enum TransportError {
         declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default()
     )]
     TooLarge { limit: usize, declared: Option<u64> },
-    /// Plain `http://` to a host other than this machine: refused before
+    /// Plain `http://` to a host that is not loopback: refused before
     /// anything is sent, unless allowed explicitly.
     #[error(
-        "refusing plain http:// to {url}, which is not this machine: use https://, or allow it explicitly (allowInsecureHttp = true in wbxprov.toml)"
+        "refusing plain http:// to {url}: without TLS only a loopback host (127.0.0.0/8, ::1, localhost) is reached; use https://, or allow it explicitly (allowInsecureHttp = true in wbxprov.toml, or WBXPROV_ALLOW_INSECURE_HTTP=1)"
     )]
     InsecureUrl { url: String },
     /// Anything else (bad URL, TLS set-up, recording I/O).
@@ -144,7 +144,7 @@ impl Https {
         })
     }
 
-    /// Allows plain `http://` to hosts other than this machine (loopback is
+    /// Allows plain `http://` to hosts that are not loopback (loopback is
     /// always allowed, for the simulator).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.http.allow_insecure_http = allow;

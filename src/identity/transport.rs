@@ -76,7 +76,7 @@ impl HttpsJson {
         })
     }
 
-    /// Allows plain `http://` to hosts other than this machine (loopback is
+    /// Allows plain `http://` to hosts that are not loopback (loopback is
     /// always allowed, for the simulator).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.http.allow_insecure_http = allow;
