@@ -272,3 +272,86 @@ async fn plain_http_to_this_machine_stays_allowed() {
         server.await.unwrap();
     }
 }
+
+/// Answers one request with `head` (status line and headers), then `body_len`
+/// zero bytes; then closes the connection, or with `hold`, keeps it open until
+/// the client leaves.
+async fn serve_zeros(head: &'static str, body_len: usize, hold: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        common::http::read_request(&mut socket).await;
+        let _ = socket.write_all(head.as_bytes()).await;
+        let zeros = vec![0u8; 1 << 20];
+        let mut left = body_len;
+        while left > 0 {
+            let n = left.min(zeros.len());
+            if socket.write_all(&zeros[..n]).await.is_err() {
+                return;
+            }
+            left -= n;
+        }
+        if hold {
+            let mut rest = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut rest).await;
+        }
+    });
+    url
+}
+
+const NO_LENGTH: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n";
+const HUGE_LENGTH: &str =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 2147483648\r\n\r\n";
+
+/// Asserts the answer was refused as too large (without printing a body).
+fn too_large<T>(result: Result<T, TransportError>, limit: usize, declared: Option<u64>) {
+    match result {
+        Err(TransportError::TooLarge {
+            limit: l,
+            declared: d,
+        }) => assert_eq!((l, d), (limit, declared)),
+        Err(other) => panic!("expected TooLarge, got {other:?}"),
+        Ok(_) => panic!("expected TooLarge, got the whole answer"),
+    }
+}
+
+#[tokio::test]
+async fn the_xml_api_transport_stops_reading_at_the_decoders_limit() {
+    let limit = wbxprov::xml::Limits::default().max_bytes;
+    let https = Https::new(Duration::from_secs(5), Duration::from_secs(60)).unwrap();
+    let url = serve_zeros(NO_LENGTH, limit + (1 << 20), false).await;
+    too_large(https.send(&outgoing(url)).await, limit, None);
+    // A Content-Length over the limit is refused before reading: the server
+    // closes right after its headers, so reading would end in a broken body.
+    let url = serve_zeros(HUGE_LENGTH, 0, false).await;
+    too_large(https.send(&outgoing(url)).await, limit, Some(1 << 31));
+}
+
+#[tokio::test]
+async fn the_identity_transport_stops_reading_at_its_limit() {
+    let limit = wbxprov::identity::transport::MAX_ANSWER_BYTES;
+    let https = HttpsJson::new(Duration::from_secs(5), Duration::from_secs(60)).unwrap();
+    let token = Secret::new("t0ken");
+    let get = |url: String| wbxprov::identity::HttpRequest {
+        method: wbxprov::identity::Method::Get,
+        url,
+        body: None,
+    };
+    let url = serve_zeros(NO_LENGTH, limit + (1 << 20), false).await;
+    too_large(https.send(&get(url), &token).await, limit, None);
+    let url = serve_zeros(HUGE_LENGTH, 0, false).await;
+    too_large(https.send(&get(url), &token).await, limit, Some(1 << 31));
+}
+
+#[tokio::test]
+async fn the_timeout_covers_reading_the_body() {
+    // Headers at once, then a body that never ends.
+    let url = serve_zeros(NO_LENGTH, 1, true).await;
+    let https = Https::new(Duration::from_secs(5), Duration::from_millis(500)).unwrap();
+    let err = https.send(&outgoing(url)).await.unwrap_err();
+    assert!(
+        matches!(err, TransportError::Timeout { sent: true, .. }),
+        "{err:?}"
+    );
+}
