@@ -435,7 +435,8 @@ impl Transport for Replay {
 }
 
 /// Sends through another transport and writes each exchange to a directory in
-/// the layout [`Replay`] reads, the request with its secrets masked.
+/// the layout [`Replay`] reads, every secret masked (see [`mask_secrets`]).
+/// The directory is made owner-only (0700), each file 0600.
 pub struct Recorder<T> {
     inner: T,
     dir: PathBuf,
@@ -444,7 +445,7 @@ pub struct Recorder<T> {
 
 impl<T> Recorder<T> {
     pub fn new(inner: T, dir: &Path) -> Result<Self, TransportError> {
-        std::fs::create_dir_all(dir)
+        crate::private_file::create_dir(dir)
             .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;
         Ok(Recorder {
             inner,
@@ -466,61 +467,159 @@ impl<T: Transport> Transport for Recorder<T> {
             let stem = exchange_stem(n, request.operation, request.key.as_deref());
             let write = |suffix: &str, bytes: &[u8]| {
                 let path = self.dir.join(format!("{stem}.{suffix}"));
-                std::fs::write(&path, bytes)
+                crate::private_file::write(&path, &mask_secrets(bytes))
                     .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))
             };
+            // The request is masked by the encoder already; masking it again
+            // costs little and covers what the encoder does not know.
             write("request.xml", request.masked_body.as_bytes())?;
-            write("response.xml", &mask_response_secrets(&incoming.body))?;
+            write("response.xml", &incoming.body)?;
             Ok(incoming)
         })
     }
 }
 
-/// Session tickets come back in AuthenticateUser responses: mask them in recordings.
-fn mask_response_secrets(body: &[u8]) -> Vec<u8> {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return body.to_vec();
+/// Element paths whose text is secret beyond the catalogue's attributes: the
+/// security context's credentials and the session ticket.
+const HEADER_SECRETS: &[&[&str]] = &[&["sessionTicket"], &["accessToken"], &["password"]];
+
+/// Whether the open elements (local names, outermost first) end with the path
+/// of a secret: a catalogue attribute marked `secret` (PINs, host PINs, access
+/// and moderator codes, the password and its hint answer) or a header secret.
+/// Matched by local names only, whatever the prefix or namespace: the decoder
+/// accepts unqualified elements too, and masking one element too many costs
+/// a replayed value while missing one leaks a secret.
+fn is_secret_path(open: &[Vec<u8>]) -> bool {
+    let ends_with = |path: &mut dyn ExactSizeIterator<Item = &str>| {
+        let len = path.len();
+        len <= open.len()
+            && path
+                .zip(&open[open.len() - len..])
+                .all(|(a, b)| a.as_bytes() == b.as_slice())
     };
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("sessionTicket>") {
-        let (head, tail) = rest.split_at(at + "sessionTicket>".len());
-        out.push_str(head);
-        // An opening tag (`<sessionTicket>`, `<use:sessionTicket>`), not a closing one,
-        // is followed by the ticket text up to the next `<`.
-        let tag_start = head.rfind('<').map(|i| &head[i..]);
-        let opening = tag_start.is_some_and(|t| {
-            !t.starts_with("</") && !t[1..t.len() - "sessionTicket>".len()].contains([' ', '>'])
-        });
-        if opening {
-            let end = tail.find('<').unwrap_or(tail.len());
-            out.push_str(crate::secret::MASK);
-            rest = &tail[end..];
-        } else {
-            rest = tail;
+    crate::schema::ATTRIBUTES
+        .iter()
+        .filter(|a| a.secret)
+        .any(|a| ends_with(&mut a.segments.iter().map(|s| s.name)))
+        || HEADER_SECRETS
+            .iter()
+            .any(|p| ends_with(&mut p.iter().copied()))
+}
+
+/// `body` with the content of every secret element replaced by the mask, the
+/// rest byte for byte as it was. A body that is not well-formed XML cannot be
+/// searched for secrets, so it is not kept: a comment saying so takes its place
+/// (replayed, it is a malformed answer, as the original was).
+pub fn mask_secrets(body: &[u8]) -> Vec<u8> {
+    match secret_spans(body) {
+        Ok(spans) => {
+            let mut out = Vec::with_capacity(body.len());
+            let mut from = 0;
+            for (start, end) in spans {
+                out.extend_from_slice(&body[from..start]);
+                out.extend_from_slice(crate::secret::MASK.as_bytes());
+                from = end;
+            }
+            out.extend_from_slice(&body[from..]);
+            out
+        }
+        Err(()) => format!(
+            "<!-- wbxprov: the answer ({} bytes) was not well-formed XML and is not recorded: it could hold secrets -->\n",
+            body.len()
+        )
+        .into_bytes(),
+    }
+}
+
+/// The byte ranges of the contents of secret elements, in document order.
+fn secret_spans(body: &[u8]) -> Result<Vec<(usize, usize)>, ()> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().check_end_names = true;
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut spans = Vec::new();
+    // Depth and content start of the secret element being read.
+    let mut secret: Option<(usize, usize)> = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        match reader.read_event().map_err(|_| ())? {
+            Event::Start(start) => {
+                open.push(start.local_name().into_inner().to_vec());
+                if secret.is_none() && is_secret_path(&open) {
+                    secret = Some((open.len(), reader.buffer_position() as usize));
+                }
+            }
+            Event::End(_) => {
+                if let Some((_, start)) = secret.filter(|(depth, _)| *depth == open.len()) {
+                    spans.push((start, before));
+                    secret = None;
+                }
+                open.pop();
+            }
+            Event::Eof if open.is_empty() => return Ok(spans),
+            Event::Eof => return Err(()),
+            _ => {}
         }
     }
-    out.push_str(rest);
-    out.into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn masked(body: &str) -> String {
+        String::from_utf8(mask_secrets(body.as_bytes())).unwrap()
+    }
+
     #[test]
     fn session_tickets_are_masked_in_recorded_responses() {
-        let body = b"<a><use:sessionTicket>SECRET</use:sessionTicket><x>y</x></a>";
-        let masked = String::from_utf8(mask_response_secrets(body)).unwrap();
         assert_eq!(
-            masked,
+            masked("<a><use:sessionTicket>SECRET</use:sessionTicket><x>y</x></a>"),
             "<a><use:sessionTicket>***</use:sessionTicket><x>y</x></a>"
         );
-        let plain = b"<sessionTicket>T1</sessionTicket><b>sessionTicket>x</b>";
         assert_eq!(
-            String::from_utf8(mask_response_secrets(plain)).unwrap(),
-            "<sessionTicket>***</sessionTicket><b>sessionTicket>x</b>"
+            masked("<r><sessionTicket>T1</sessionTicket><b>sessionTicket&gt;x</b></r>"),
+            "<r><sessionTicket>***</sessionTicket><b>sessionTicket&gt;x</b></r>"
         );
+    }
+
+    #[test]
+    fn every_secret_element_is_masked_whatever_its_prefix_or_content() {
+        let body = concat!(
+            "<serv:message xmlns:serv=\"s\" xmlns:use=\"u\"><serv:body><serv:bodyContent>",
+            "<use:phones><use:phone>1</use:phone><use:PIN>1234</use:PIN></use:phones>",
+            "<passwordHintAnswer>a &amp; <![CDATA[b]]><!-- c --></passwordHintAnswer>",
+            "<use:personalMeetingRoom><use:hostPIN>99</use:hostPIN><use:PIN/></use:personalMeetingRoom>",
+            "<use:tspAccount><use:tspAccount><use:subscriberAccessCode>77</use:subscriberAccessCode>",
+            "</use:tspAccount></use:tspAccount>",
+            "<x:thirdPartyTeleconf xmlns:x=\"u\"><x:account><x:moderatorCode>55</x:moderatorCode>",
+            "<x:participantCode>44</x:participantCode></x:account></x:thirdPartyTeleconf>",
+            "</serv:bodyContent></serv:body></serv:message>"
+        );
+        let expected = body
+            .replace(">1234<", ">***<")
+            .replace(">a &amp; <![CDATA[b]]><!-- c --><", ">***<")
+            .replace(">99<", ">***<")
+            .replace(">77<", ">***<")
+            .replace(">55<", ">***<");
+        assert_eq!(masked(body), expected);
+        // Not secret: the phone number, the participant code.
+        assert!(masked(body).contains(">1<") && masked(body).contains(">44<"));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_well_formed_is_not_recorded() {
+        for body in [
+            "<a><PIN>1234</a>",
+            "<a><PIN>1234</PIN>",
+            "<html><body>PIN 1234",
+        ] {
+            let out = masked(body);
+            assert!(
+                !out.contains("1234") && out.contains("not well-formed"),
+                "{out}"
+            );
+        }
     }
 
     #[test]
