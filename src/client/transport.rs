@@ -71,7 +71,7 @@ pub enum TransportError {
     /// known (a `Content-Length` over the limit, or the limit reached while reading).
     #[error(
         "the answer exceeds the limit of {limit} bytes{}",
-        declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default()
+        declared.map(|n| format!(" ({n} bytes announced)")).unwrap_or_default()
     )]
     TooLarge { limit: usize, declared: Option<u64> },
     /// Plain `http://` to a host that is not loopback: refused before
@@ -427,11 +427,36 @@ impl Transport for Replay {
                     }
                 }
             };
-            let body = std::fs::read(&path)
-                .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
+            let body = read_capped(&path, crate::xml::Limits::default().max_bytes)?;
             Ok(Incoming { status: 200, body })
         })
     }
+}
+
+/// The whole of a file of at most `limit` bytes; a larger one is refused
+/// without reading it (or, if it grows meanwhile, reading past the limit).
+pub(crate) fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, TransportError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| TransportError::Other(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > limit as u64 {
+        return Err(TransportError::TooLarge {
+            limit,
+            declared: Some(size),
+        });
+    }
+    let mut body = Vec::with_capacity(size as usize);
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(io)?;
+    if body.len() > limit {
+        return Err(TransportError::TooLarge {
+            limit,
+            declared: None,
+        });
+    }
+    Ok(body)
 }
 
 /// Sends through another transport and writes each exchange to a directory in
@@ -620,6 +645,30 @@ mod tests {
                 "{out}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_replayed_answer_over_the_limit_is_refused_unread() {
+        let dir = std::env::temp_dir().join(format!("wbxprov-replay-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let limit = crate::xml::Limits::default().max_bytes;
+        let file = std::fs::File::create(dir.join("0001-GetSite--.response.xml")).unwrap();
+        // Sparse: takes no disk.
+        file.set_len(limit as u64 + 1).unwrap();
+        let replay = Replay::from_dir(&dir).unwrap();
+        let request = Outgoing {
+            url: "replay:".into(),
+            operation: Operation::GetSite,
+            key: None,
+            body: String::new(),
+            masked_body: String::new(),
+        };
+        match replay.send(&request).await {
+            Err(TransportError::TooLarge { limit: l, .. }) => assert_eq!(l, limit),
+            Err(other) => panic!("expected TooLarge, got {other:?}"),
+            Ok(_) => panic!("expected TooLarge, got the whole file"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -147,9 +147,9 @@ pub struct JsonReplay {
 
 impl JsonReplay {
     pub fn from_file(path: &Path) -> Result<Self, TransportError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
-        let exchanges = serde_json::from_str(&text)
+        // A conversation of many answers, each within MAX_ANSWER_BYTES.
+        let text = crate::client::transport::read_capped(path, 16 * MAX_ANSWER_BYTES)?;
+        let exchanges = serde_json::from_slice(&text)
             .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
         Ok(JsonReplay {
             exchanges,
