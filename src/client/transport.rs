@@ -505,30 +505,33 @@ impl<T: Transport> Transport for Recorder<T> {
 }
 
 /// Element paths whose text is secret beyond the catalogue's attributes: the
-/// security context's credentials and the session ticket.
+/// session ticket and the security context's credentials.
 const HEADER_SECRETS: &[&[&str]] = &[&["sessionTicket"], &["accessToken"], &["password"]];
 
-/// Whether the open elements (local names, outermost first) end with the path
-/// of a secret: a catalogue attribute marked `secret` (PINs, host PINs, access
-/// and moderator codes, the password and its hint answer) or a header secret.
-/// Matched by local names only, whatever the prefix or namespace: the decoder
-/// accepts unqualified elements too, and masking one element too many costs
-/// a replayed value while missing one leaks a secret.
-fn is_secret_path(open: &[Vec<u8>]) -> bool {
-    let ends_with = |path: &mut dyn ExactSizeIterator<Item = &str>| {
-        let len = path.len();
-        len <= open.len()
-            && path
-                .zip(&open[open.len() - len..])
-                .all(|(a, b)| a.as_bytes() == b.as_slice())
-    };
+/// The paths of secret elements: every catalogue attribute marked `secret`
+/// (PINs, host PINs, access and moderator codes, the password and its hint
+/// answer) and the header secrets.
+static SECRET_PATHS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
     crate::schema::ATTRIBUTES
         .iter()
         .filter(|a| a.secret)
-        .any(|a| ends_with(&mut a.segments.iter().map(|s| s.name)))
-        || HEADER_SECRETS
-            .iter()
-            .any(|p| ends_with(&mut p.iter().copied()))
+        .map(|a| a.segments.iter().map(|s| s.name).collect())
+        .chain(HEADER_SECRETS.iter().map(|p| p.to_vec()))
+        .collect()
+});
+
+/// Whether the open elements (local names, outermost first) end with the path
+/// of a secret. Matched by local names only, whatever the prefix or namespace:
+/// the decoder accepts unqualified elements too, and masking one element too
+/// many costs a replayed value while missing one leaks a secret.
+fn is_secret_path(open: &[Vec<u8>]) -> bool {
+    SECRET_PATHS.iter().any(|path| {
+        path.len() <= open.len()
+            && path
+                .iter()
+                .zip(&open[open.len() - path.len()..])
+                .all(|(a, b)| a.as_bytes() == b.as_slice())
+    })
 }
 
 /// `body` with the content of every secret element replaced by the mask, the
