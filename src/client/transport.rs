@@ -460,8 +460,8 @@ pub(crate) fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, Transpor
 }
 
 /// Sends through another transport and writes each exchange to a directory in
-/// the layout [`Replay`] reads, every secret masked (see [`mask_secrets`]).
-/// The directory is made owner-only (0700), each file 0600.
+/// the layout [`Replay`] reads, every secret masked (see [`mask_secrets`]),
+/// each file owner-only (0600).
 pub struct Recorder<T> {
     inner: T,
     dir: PathBuf,
@@ -469,9 +469,14 @@ pub struct Recorder<T> {
 }
 
 impl<T> Recorder<T> {
+    /// Records into `dir`, created owner-only (0700) if missing. A directory
+    /// that exists keeps its mode (`--record .` must not lock others out of the
+    /// working directory); the files in it are owner-only all the same.
     pub fn new(inner: T, dir: &Path) -> Result<Self, TransportError> {
-        crate::private_file::create_dir(dir)
-            .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;
+        if !dir.is_dir() {
+            crate::private_file::create_dir(dir)
+                .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;
+        }
         Ok(Recorder {
             inner,
             dir: dir.to_owned(),
@@ -672,6 +677,23 @@ mod tests {
             Ok(_) => panic!("expected TooLarge, got the whole file"),
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_recording_directory_is_created_owner_only_and_an_existing_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = std::env::temp_dir().join(format!("wbxprov-recdir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let created = root.join("new");
+        Recorder::new((), &created).unwrap();
+        assert_eq!(mode(&created), 0o700);
+        Recorder::new((), &root).unwrap();
+        assert_eq!(mode(&root), 0o755);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
