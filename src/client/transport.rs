@@ -277,8 +277,9 @@ fn redirect(status: u16, headers: &reqwest::header::HeaderMap) -> TransportError
     TransportError::Redirect { status, location }
 }
 
-/// Whether `url` is https, or plain http to this machine (127.0.0.0/8, ::1,
-/// `localhost`). Anything else reqwest cannot parse is left for it to report.
+/// Whether `url` is https, or plain http to a loopback host (127.0.0.0/8, ::1,
+/// `localhost`). A URL reqwest cannot parse, or another scheme, is left for
+/// reqwest to report.
 #[cfg(feature = "https")]
 fn secure_or_local(url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(url) else {
