@@ -14,6 +14,7 @@
 //! identityTokenEnv = "WEBEX_SCIM_TOKEN"  # or identityTokenFile; Control Hub mode
 //! identityTokenExpires = "2027-11-01"    # warn a month before
 //! identityUrl = "https://webexapis.com/identity/scim"
+//! allowInsecureHttp = false              # plain http:// to a non-loopback host
 //! ```
 //!
 //! With no file, `WBXPROV_SITE_URL`, `WBXPROV_ADMIN_ID` and `WBXPROV_ADMIN_PASSWORD`
@@ -45,6 +46,9 @@ pub mod env {
     /// Control Hub mode: the identity API without the organisation
     /// (default `https://webexapis.com/identity/scim`).
     pub const IDENTITY_URL: &str = "WBXPROV_IDENTITY_URL";
+    /// `1` or `true`: allow plain `http://` to hosts that are not loopback
+    /// (as `allowInsecureHttp = true` does).
+    pub const ALLOW_INSECURE_HTTP: &str = "WBXPROV_ALLOW_INSECURE_HTTP";
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +71,8 @@ struct File {
     identity_token_file: Option<PathBuf>,
     /// `YYYY-MM-DD`: warn when the identity token nears it.
     identity_token_expires: Option<String>,
+    /// Plain `http://` to a host that is not loopback: refused unless true.
+    allow_insecure_http: Option<bool>,
 }
 
 /// Everything needed to build a client.
@@ -80,6 +86,8 @@ pub struct Config {
     pub options: Options,
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Plain `http://` to a host that is not loopback is allowed.
+    pub allow_insecure_http: bool,
 }
 
 /// The site name and endpoint of `WBXPROV_SITE_URL`'s value: a URL or a site name.
@@ -163,7 +171,29 @@ impl Config {
             options,
             timeout,
             connect_timeout: Duration::from_secs(file.connect_timeout_seconds.unwrap_or(10)),
+            allow_insecure_http: allow_insecure_http(file.allow_insecure_http)?,
         })
+    }
+}
+
+/// `WBXPROV_ALLOW_INSECURE_HTTP`, else `allowInsecureHttp`, else false.
+fn allow_insecure_http(in_file: Option<bool>) -> Result<bool, String> {
+    match var(env::ALLOW_INSECURE_HTTP) {
+        Some(value) => yes_or_no(&value).ok_or_else(|| {
+            format!(
+                "{}={value:?}: not 1/true or 0/false",
+                env::ALLOW_INSECURE_HTTP
+            )
+        }),
+        None => Ok(in_file.unwrap_or(false)),
+    }
+}
+
+fn yes_or_no(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
     }
 }
 
@@ -221,6 +251,8 @@ pub struct IdentitySettings {
     pub base_url: String,
     pub token: Secret,
     pub expires: Option<std::time::SystemTime>,
+    /// Plain `http://` to a host that is not loopback is allowed.
+    pub allow_insecure_http: bool,
 }
 
 /// The identity API's settings: `WBXPROV_IDENTITY_TOKEN` / `WBXPROV_IDENTITY_URL`,
@@ -251,6 +283,7 @@ pub fn identity_settings() -> Result<IdentitySettings, String> {
             .unwrap_or_else(|| crate::identity::DEFAULT_BASE_URL.to_owned()),
         token,
         expires,
+        allow_insecure_http: allow_insecure_http(file.allow_insecure_http)?,
     })
 }
 
@@ -286,6 +319,14 @@ fn read_file(path: &Path) -> Result<File, String> {
 #[cfg(test)]
 mod tests {
     use super::site_of;
+
+    #[test]
+    fn insecure_http_is_allowed_only_by_a_clear_yes() {
+        for (value, allowed) in [("1", true), ("TRUE", true), ("0", false), ("false", false)] {
+            assert_eq!(super::yes_or_no(value), Some(allowed), "{value}");
+        }
+        assert_eq!(super::yes_or_no("please"), None);
+    }
 
     #[test]
     fn token_expiry_dates() {

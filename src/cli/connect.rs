@@ -31,7 +31,8 @@ impl Connection<'_> {
                 let config = Config::load()?;
                 let https =
                     crate::client::transport::Https::new(config.connect_timeout, config.timeout)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| e.to_string())?
+                        .allow_insecure_http(config.allow_insecure_http);
                 let transport: Arc<dyn Transport> = match self.record {
                     Some(dir) => Arc::new(Recorder::new(https, dir).map_err(|e| e.to_string())?),
                     None => Arc::new(https),
@@ -94,7 +95,8 @@ pub fn identity_client(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(60),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .allow_insecure_http(settings.allow_insecure_http);
     let mut client = crate::identity::IdentityClient::new(
         &settings.base_url,
         &hub.org_id,

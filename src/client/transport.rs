@@ -46,6 +46,7 @@ pub struct Incoming {
 
 /// Why bytes did not come back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// No answer in time. `sent` says whether the request may have reached the service.
     #[error("timed out after {after:?}")]
@@ -56,6 +57,29 @@ pub enum TransportError {
     /// A replay directory has no exchange for this request.
     #[error("no recorded exchange for {asked}; recorded: {recorded}")]
     NotRecorded { asked: String, recorded: String },
+    /// The service answered with a redirect (3xx). Never followed: the request
+    /// carries the admin's password or token, which must not go elsewhere.
+    #[error(
+        "the service answered HTTP {status}, a redirect{}; redirects are never followed (the request carries credentials): check the URL",
+        location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
+    )]
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// The answer is larger than wbxprov reads; refused as soon as that is
+    /// known (a `Content-Length` over the limit, or the limit reached while reading).
+    #[error(
+        "the answer exceeds the limit of {limit} bytes{}",
+        declared.map(|n| format!(" ({n} bytes announced)")).unwrap_or_default()
+    )]
+    TooLarge { limit: usize, declared: Option<u64> },
+    /// Plain `http://` to a host that is not loopback: refused before
+    /// anything is sent, unless allowed explicitly.
+    #[error(
+        "refusing plain http:// to {url}: without TLS only a loopback host (127.0.0.0/8, ::1, localhost) is reached; use https://, or allow it explicitly (allowInsecureHttp = true in wbxprov.toml, or WBXPROV_ALLOW_INSECURE_HTTP=1)"
+    )]
+    InsecureUrl { url: String },
     /// Anything else (bad URL, TLS set-up, recording I/O).
     #[error("{0}")]
     Other(String),
@@ -74,7 +98,11 @@ impl TransportError {
     pub fn maybe_sent(&self) -> bool {
         match self {
             TransportError::Timeout { sent, .. } | TransportError::Connection { sent, .. } => *sent,
-            TransportError::NotRecorded { .. } | TransportError::Other(_) => false,
+            // Something answered: the request reached it.
+            TransportError::Redirect { .. } | TransportError::TooLarge { .. } => true,
+            TransportError::NotRecorded { .. }
+            | TransportError::InsecureUrl { .. }
+            | TransportError::Other(_) => false,
         }
     }
 }
@@ -96,62 +124,180 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 // ---------------------------------------------------------------------------
 // HTTPS
 
-/// HTTPS with reqwest and rustls: connection reuse, timeouts, a User-Agent naming wbxprov.
+/// HTTPS with reqwest and rustls: connection reuse, timeouts, a User-Agent
+/// naming wbxprov; no redirects; answers read up to the decoder's size limit.
 #[cfg(feature = "https")]
 #[derive(Debug, Clone)]
 pub struct Https {
-    http: reqwest::Client,
-    timeout: Duration,
+    http: Http,
 }
 
 #[cfg(feature = "https")]
 impl Https {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         Ok(Https {
-            http: http_client(connect_timeout, timeout)?,
-            timeout,
+            http: Http::new(
+                connect_timeout,
+                timeout,
+                crate::xml::Limits::default().max_bytes,
+            )?,
         })
     }
-}
 
-/// The reqwest client of every wbxprov transport: rustls, timeouts, a
-/// User-Agent naming wbxprov.
-#[cfg(feature = "https")]
-pub(crate) fn http_client(
-    connect_timeout: Duration,
-    timeout: Duration,
-) -> Result<reqwest::Client, TransportError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
-        .build()
-        .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))
+    /// Allows plain `http://` to hosts that are not loopback (loopback is
+    /// always allowed, for the simulator).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.http.allow_insecure_http = allow;
+        self
+    }
 }
 
 #[cfg(feature = "https")]
 impl Transport for Https {
     fn send<'a>(&'a self, request: &'a Outgoing) -> Sending<'a> {
         Box::pin(async move {
-            let response = self
+            let builder = self
                 .http
-                .post(&request.url)
+                .request(reqwest::Method::POST, &request.url)?
                 .header("Content-Type", "application/xml; charset=utf-8")
-                .body(request.body.clone())
-                .send()
-                .await
-                .map_err(|e| classify_reqwest(&e, self.timeout))?;
-            let status = response.status().as_u16();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| classify_reqwest(&e, self.timeout))?;
+                .body(request.body.clone());
+            let answer = self.http.exchange(builder).await?;
             Ok(Incoming {
-                status,
-                body: body.to_vec(),
+                status: answer.status,
+                body: answer.body,
             })
         })
     }
+}
+
+/// What both HTTPS transports share: one reqwest client (rustls, timeouts
+/// covering the body too, a User-Agent naming wbxprov, no redirects), the
+/// plain-http policy and the size limit of an answer.
+#[cfg(feature = "https")]
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_bytes: usize,
+    pub(crate) allow_insecure_http: bool,
+}
+
+/// An answer that is neither a redirect nor too large.
+#[cfg(feature = "https")]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+#[cfg(feature = "https")]
+impl Http {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("wbxprov/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(connect_timeout)
+            // reqwest applies this to reading the body as well.
+            .timeout(timeout)
+            // Following one would re-send the body (password, token, ticket)
+            // to wherever the Location points.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| TransportError::Other(format!("HTTPS client: {e}")))?;
+        Ok(Http {
+            client,
+            timeout,
+            max_bytes,
+            allow_insecure_http: false,
+        })
+    }
+
+    /// A request to `url`; plain http to another host is refused here, before
+    /// anything is sent.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, TransportError> {
+        if !self.allow_insecure_http && !secure_or_local(url) {
+            return Err(TransportError::InsecureUrl {
+                url: url.to_owned(),
+            });
+        }
+        Ok(self.client.request(method, url))
+    }
+
+    /// Sends; refuses a redirect; reads the body without ever holding more
+    /// than the size limit.
+    pub(crate) async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, TransportError> {
+        let classify = |e: reqwest::Error| classify_reqwest(&e, self.timeout);
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(redirect(status.as_u16(), response.headers()));
+        }
+        let too_large = |declared| TransportError::TooLarge {
+            limit: self.max_bytes,
+            declared,
+        };
+        let declared = response.content_length();
+        if let Some(n) = declared.filter(|n| *n > self.max_bytes as u64) {
+            return Err(too_large(Some(n)));
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(too_large(None));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status: status.as_u16(),
+            headers: std::mem::take(response.headers_mut()),
+            body,
+        })
+    }
+}
+
+#[cfg(feature = "https")]
+fn redirect(status: u16, headers: &reqwest::header::HeaderMap) -> TransportError {
+    // Bounded: the Location goes into messages.
+    let location = headers.get(reqwest::header::LOCATION).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .chars()
+            .take(512)
+            .collect()
+    });
+    TransportError::Redirect { status, location }
+}
+
+/// Whether `url` is https, or plain http to a loopback host (127.0.0.0/8, ::1,
+/// `localhost`). A URL reqwest cannot parse, or another scheme, is left for
+/// reqwest to report.
+#[cfg(feature = "https")]
+fn secure_or_local(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    if url.scheme() != "http" {
+        return true;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // IPv6 hosts come bracketed; the URL parser has already normalised IPv4
+    // spellings such as `127.1`.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(feature = "https")]
@@ -282,15 +428,41 @@ impl Transport for Replay {
                     }
                 }
             };
-            let body = std::fs::read(&path)
-                .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
+            let body = read_capped(&path, crate::xml::Limits::default().max_bytes)?;
             Ok(Incoming { status: 200, body })
         })
     }
 }
 
+/// The whole of a file of at most `limit` bytes; a larger one is refused
+/// without reading it (or, if it grows meanwhile, reading past the limit).
+pub(crate) fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, TransportError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| TransportError::Other(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > limit as u64 {
+        return Err(TransportError::TooLarge {
+            limit,
+            declared: Some(size),
+        });
+    }
+    let mut body = Vec::with_capacity(size as usize);
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(io)?;
+    if body.len() > limit {
+        return Err(TransportError::TooLarge {
+            limit,
+            declared: None,
+        });
+    }
+    Ok(body)
+}
+
 /// Sends through another transport and writes each exchange to a directory in
-/// the layout [`Replay`] reads, the request with its secrets masked.
+/// the layout [`Replay`] reads, every secret masked (see [`mask_secrets`]),
+/// each file owner-only (0600).
 pub struct Recorder<T> {
     inner: T,
     dir: PathBuf,
@@ -298,9 +470,14 @@ pub struct Recorder<T> {
 }
 
 impl<T> Recorder<T> {
+    /// Records into `dir`, created owner-only (0700) if missing. A directory
+    /// that exists keeps its mode (`--record .` must not lock others out of the
+    /// working directory); the files in it are owner-only all the same.
     pub fn new(inner: T, dir: &Path) -> Result<Self, TransportError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;
+        if !dir.is_dir() {
+            crate::private_file::create_dir(dir)
+                .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;
+        }
         Ok(Recorder {
             inner,
             dir: dir.to_owned(),
@@ -321,61 +498,203 @@ impl<T: Transport> Transport for Recorder<T> {
             let stem = exchange_stem(n, request.operation, request.key.as_deref());
             let write = |suffix: &str, bytes: &[u8]| {
                 let path = self.dir.join(format!("{stem}.{suffix}"));
-                std::fs::write(&path, bytes)
+                crate::private_file::write(&path, &mask_secrets(bytes))
                     .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))
             };
+            // The request is masked by the encoder already; masking it again
+            // costs little and covers what the encoder does not know.
             write("request.xml", request.masked_body.as_bytes())?;
-            write("response.xml", &mask_response_secrets(&incoming.body))?;
+            write("response.xml", &incoming.body)?;
             Ok(incoming)
         })
     }
 }
 
-/// Session tickets come back in AuthenticateUser responses: mask them in recordings.
-fn mask_response_secrets(body: &[u8]) -> Vec<u8> {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return body.to_vec();
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("sessionTicket>") {
-        let (head, tail) = rest.split_at(at + "sessionTicket>".len());
-        out.push_str(head);
-        // An opening tag (`<sessionTicket>`, `<use:sessionTicket>`), not a closing one,
-        // is followed by the ticket text up to the next `<`.
-        let tag_start = head.rfind('<').map(|i| &head[i..]);
-        let opening = tag_start.is_some_and(|t| {
-            !t.starts_with("</") && !t[1..t.len() - "sessionTicket>".len()].contains([' ', '>'])
-        });
-        if opening {
-            let end = tail.find('<').unwrap_or(tail.len());
-            out.push_str(crate::secret::MASK);
-            rest = &tail[end..];
-        } else {
-            rest = tail;
+/// Element paths whose text is secret beyond the catalogue's attributes: the
+/// session ticket and the security context's credentials.
+const HEADER_SECRETS: &[&[&str]] = &[&["sessionTicket"], &["accessToken"], &["password"]];
+
+/// The paths of secret elements: every catalogue attribute marked `secret`
+/// (PINs, host PINs, access and moderator codes, the password and its hint
+/// answer) and the header secrets.
+static SECRET_PATHS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
+    crate::schema::ATTRIBUTES
+        .iter()
+        .filter(|a| a.secret)
+        .map(|a| a.segments.iter().map(|s| s.name).collect())
+        .chain(HEADER_SECRETS.iter().map(|p| p.to_vec()))
+        .collect()
+});
+
+/// Whether the open elements (local names, outermost first) end with the path
+/// of a secret. Matched by local names only, whatever the prefix or namespace:
+/// the decoder accepts unqualified elements too, and masking one element too
+/// many costs a replayed value while missing one leaks a secret.
+fn is_secret_path(open: &[Vec<u8>]) -> bool {
+    SECRET_PATHS.iter().any(|path| {
+        path.len() <= open.len()
+            && path
+                .iter()
+                .zip(&open[open.len() - path.len()..])
+                .all(|(a, b)| a.as_bytes() == b.as_slice())
+    })
+}
+
+/// `body` with the content of every secret element replaced by the mask, the
+/// rest byte for byte as it was. A body that is not well-formed XML cannot be
+/// searched for secrets, so it is not kept: a comment saying so takes its place
+/// (replayed, it is a malformed answer, as the original was).
+pub fn mask_secrets(body: &[u8]) -> Vec<u8> {
+    match secret_spans(body) {
+        Ok(spans) => {
+            let mut out = Vec::with_capacity(body.len());
+            let mut from = 0;
+            for (start, end) in spans {
+                out.extend_from_slice(&body[from..start]);
+                out.extend_from_slice(crate::secret::MASK.as_bytes());
+                from = end;
+            }
+            out.extend_from_slice(&body[from..]);
+            out
+        }
+        Err(()) => format!(
+            "<!-- wbxprov: the answer ({} bytes) was not well-formed XML and is not recorded: it could hold secrets -->\n",
+            body.len()
+        )
+        .into_bytes(),
+    }
+}
+
+/// The byte ranges of the contents of secret elements, in document order.
+fn secret_spans(body: &[u8]) -> Result<Vec<(usize, usize)>, ()> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().check_end_names = true;
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut spans = Vec::new();
+    // Depth and content start of the secret element being read.
+    let mut secret: Option<(usize, usize)> = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        match reader.read_event().map_err(|_| ())? {
+            Event::Start(start) => {
+                open.push(start.local_name().into_inner().to_vec());
+                if secret.is_none() && is_secret_path(&open) {
+                    secret = Some((open.len(), reader.buffer_position() as usize));
+                }
+            }
+            Event::End(_) => {
+                if let Some((_, start)) = secret.filter(|(depth, _)| *depth == open.len()) {
+                    spans.push((start, before));
+                    secret = None;
+                }
+                open.pop();
+            }
+            Event::Eof if open.is_empty() => return Ok(spans),
+            Event::Eof => return Err(()),
+            _ => {}
         }
     }
-    out.push_str(rest);
-    out.into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn masked(body: &str) -> String {
+        String::from_utf8(mask_secrets(body.as_bytes())).unwrap()
+    }
+
     #[test]
     fn session_tickets_are_masked_in_recorded_responses() {
-        let body = b"<a><use:sessionTicket>SECRET</use:sessionTicket><x>y</x></a>";
-        let masked = String::from_utf8(mask_response_secrets(body)).unwrap();
         assert_eq!(
-            masked,
+            masked("<a><use:sessionTicket>SECRET</use:sessionTicket><x>y</x></a>"),
             "<a><use:sessionTicket>***</use:sessionTicket><x>y</x></a>"
         );
-        let plain = b"<sessionTicket>T1</sessionTicket><b>sessionTicket>x</b>";
         assert_eq!(
-            String::from_utf8(mask_response_secrets(plain)).unwrap(),
-            "<sessionTicket>***</sessionTicket><b>sessionTicket>x</b>"
+            masked("<r><sessionTicket>T1</sessionTicket><b>sessionTicket&gt;x</b></r>"),
+            "<r><sessionTicket>***</sessionTicket><b>sessionTicket&gt;x</b></r>"
         );
+    }
+
+    #[test]
+    fn every_secret_element_is_masked_whatever_its_prefix_or_content() {
+        let body = concat!(
+            "<serv:message xmlns:serv=\"s\" xmlns:use=\"u\"><serv:body><serv:bodyContent>",
+            "<use:phones><use:phone>1</use:phone><use:PIN>1234</use:PIN></use:phones>",
+            "<passwordHintAnswer>a &amp; <![CDATA[b]]><!-- c --></passwordHintAnswer>",
+            "<use:personalMeetingRoom><use:hostPIN>99</use:hostPIN><use:PIN/></use:personalMeetingRoom>",
+            "<use:tspAccount><use:tspAccount><use:subscriberAccessCode>77</use:subscriberAccessCode>",
+            "</use:tspAccount></use:tspAccount>",
+            "<x:thirdPartyTeleconf xmlns:x=\"u\"><x:account><x:moderatorCode>55</x:moderatorCode>",
+            "<x:participantCode>44</x:participantCode></x:account></x:thirdPartyTeleconf>",
+            "</serv:bodyContent></serv:body></serv:message>"
+        );
+        let expected = body
+            .replace(">1234<", ">***<")
+            .replace(">a &amp; <![CDATA[b]]><!-- c --><", ">***<")
+            .replace(">99<", ">***<")
+            .replace(">77<", ">***<")
+            .replace(">55<", ">***<");
+        assert_eq!(masked(body), expected);
+        // Not secret: the phone number, the participant code.
+        assert!(masked(body).contains(">1<") && masked(body).contains(">44<"));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_well_formed_is_not_recorded() {
+        for body in [
+            "<a><PIN>1234</a>",
+            "<a><PIN>1234</PIN>",
+            "<html><body>PIN 1234",
+        ] {
+            let out = masked(body);
+            assert!(
+                !out.contains("1234") && out.contains("not well-formed"),
+                "{out}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_replayed_answer_over_the_limit_is_refused_unread() {
+        let dir = std::env::temp_dir().join(format!("wbxprov-replay-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let limit = crate::xml::Limits::default().max_bytes;
+        let file = std::fs::File::create(dir.join("0001-GetSite--.response.xml")).unwrap();
+        // Sparse: takes no disk.
+        file.set_len(limit as u64 + 1).unwrap();
+        let replay = Replay::from_dir(&dir).unwrap();
+        let request = Outgoing {
+            url: "replay:".into(),
+            operation: Operation::GetSite,
+            key: None,
+            body: String::new(),
+            masked_body: String::new(),
+        };
+        match replay.send(&request).await {
+            Err(TransportError::TooLarge { limit: l, .. }) => assert_eq!(l, limit),
+            Err(other) => panic!("expected TooLarge, got {other:?}"),
+            Ok(_) => panic!("expected TooLarge, got the whole file"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_recording_directory_is_created_owner_only_and_an_existing_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = std::env::temp_dir().join(format!("wbxprov-recdir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let created = root.join("new");
+        Recorder::new((), &created).unwrap();
+        assert_eq!(mode(&created), 0o700);
+        Recorder::new((), &root).unwrap();
+        assert_eq!(mode(&root), 0o755);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

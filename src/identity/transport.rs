@@ -55,21 +55,32 @@ impl<T: HttpTransport + ?Sized> HttpTransport for std::sync::Arc<T> {
     }
 }
 
-/// HTTPS with reqwest and rustls.
+/// The largest identity API answer read, in bytes. wbxprov asks for one
+/// person at a time (a find asks for at most two), a few KB each: 4 MiB is
+/// far above any real answer and bounds what a hostile one costs.
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// HTTPS with reqwest and rustls; no redirects; answers read up to
+/// [`MAX_ANSWER_BYTES`].
 #[cfg(feature = "https")]
 #[derive(Debug, Clone)]
 pub struct HttpsJson {
-    http: reqwest::Client,
-    timeout: Duration,
+    http: crate::client::transport::Http,
 }
 
 #[cfg(feature = "https")]
 impl HttpsJson {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         Ok(HttpsJson {
-            http: crate::client::transport::http_client(connect_timeout, timeout)?,
-            timeout,
+            http: crate::client::transport::Http::new(connect_timeout, timeout, MAX_ANSWER_BYTES)?,
         })
+    }
+
+    /// Allows plain `http://` to hosts that are not loopback (loopback is
+    /// always allowed, for the simulator).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.http.allow_insecure_http = allow;
+        self
     }
 }
 
@@ -79,9 +90,10 @@ impl HttpTransport for HttpsJson {
         Box::pin(async move {
             let method = reqwest::Method::from_bytes(request.method.to_string().as_bytes())
                 .expect("a standard method");
+            // reqwest's messages carry the URL, never headers: the token stays out.
             let mut builder = self
                 .http
-                .request(method, &request.url)
+                .request(method, &request.url)?
                 .bearer_auth(token.expose())
                 .header("Accept", "application/scim+json, application/json");
             if let Some(body) = &request.body {
@@ -89,20 +101,18 @@ impl HttpTransport for HttpsJson {
                     .header("Content-Type", "application/scim+json")
                     .body(body.to_string());
             }
-            // reqwest's messages carry the URL, never headers: the token stays out.
-            let classify =
-                |e: reqwest::Error| crate::client::transport::classify_reqwest(&e, self.timeout);
-            let response = builder.send().await.map_err(classify)?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
+            let answer = self.http.exchange(builder).await?;
+            let retry_after = answer
+                .headers
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = response.text().await.map_err(classify)?;
+            // Valid UTF-8 (what JSON must be) is taken as is, without a copy.
+            let body = String::from_utf8(answer.body)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             Ok(HttpResponse {
-                status,
+                status: answer.status,
                 retry_after,
                 body,
             })
@@ -137,9 +147,9 @@ pub struct JsonReplay {
 
 impl JsonReplay {
     pub fn from_file(path: &Path) -> Result<Self, TransportError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
-        let exchanges = serde_json::from_str(&text)
+        // A conversation of many answers, each within MAX_ANSWER_BYTES.
+        let text = crate::client::transport::read_capped(path, 16 * MAX_ANSWER_BYTES)?;
+        let exchanges = serde_json::from_slice(&text)
             .map_err(|e| TransportError::Other(format!("{}: {e}", path.display())))?;
         Ok(JsonReplay {
             exchanges,
