@@ -5,8 +5,54 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::filter::Filter;
+use super::filter::{Filter, FilterError};
 use super::user::{CORE, ENTERPRISE, EXTENSION};
+
+/// The most dot-separated parts a path may have after its schema URN. RFC
+/// 7644 §3.10 allows one sub-attribute; a few more are tolerated, but not so
+/// many that a path builds an object deep enough to exhaust the stack.
+pub const MAX_PATH_PARTS: usize = 8;
+
+/// Why a PatchOp was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatchError {
+    /// A malformed operation or path: `invalidPath`.
+    #[error("{0}")]
+    Path(String),
+    /// The filter of a value path (`emails[…]`): `invalidFilter`.
+    #[error("the filter in path {path:?}: {error}")]
+    Filter { path: String, error: FilterError },
+}
+
+impl PatchError {
+    /// The SCIM error type of the 400 answer (RFC 7644 §3.12).
+    pub fn scim_type(&self) -> &'static str {
+        match self {
+            PatchError::Path(_) => "invalidPath",
+            PatchError::Filter { .. } => "invalidFilter",
+        }
+    }
+}
+
+impl From<&str> for PatchError {
+    fn from(detail: &str) -> Self {
+        PatchError::Path(detail.to_owned())
+    }
+}
+
+impl From<String> for PatchError {
+    fn from(detail: String) -> Self {
+        PatchError::Path(detail)
+    }
+}
+
+/// For answers that carry only a detail (the simulated identity API).
+impl From<PatchError> for String {
+    fn from(e: PatchError) -> Self {
+        e.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -16,7 +62,7 @@ enum Op {
 }
 
 /// Applies a PatchOp body to `resource` (a SCIM User as JSON).
-pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
+pub fn apply(resource: &mut Json, body: &Json) -> Result<(), PatchError> {
     let ops = body
         .get("Operations")
         .or_else(|| body.get("operations"))
@@ -32,7 +78,7 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
             Some("add") => Op::Add,
             Some("replace") => Op::Replace,
             Some("remove") => Op::Remove,
-            other => return Err(format!("unknown op {other:?}")),
+            other => return Err(format!("unknown op {other:?}").into()),
         };
         let value = operation.get("value").cloned().unwrap_or(Json::Null);
         match operation.get("path").and_then(Json::as_str) {
@@ -76,7 +122,7 @@ fn field<'a>(map: &'a mut Map<String, Json>, name: &str) -> &'a mut Json {
     map.entry(key).or_insert(Json::Null)
 }
 
-fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), String> {
+fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), PatchError> {
     // A whole extension (`urn:…:enterprise:2.0:User`) is a complex attribute of the root.
     if let Some(urn) = [EXTENSION, ENTERPRISE]
         .into_iter()
@@ -103,7 +149,12 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
     if let Some(open) = rest.find('[') {
         let close = rest.rfind(']').ok_or("unclosed [ in path")?;
         let attribute = &rest[..open];
-        let filter: Filter = rest[open + 1..close].parse()?;
+        let filter: Filter = rest[open + 1..close]
+            .parse()
+            .map_err(|error| PatchError::Filter {
+                path: path.chars().take(100).collect(),
+                error,
+            })?;
         let sub = rest[close + 1..].strip_prefix('.');
         let list = field(target, attribute);
         if !list.is_array() {
@@ -150,7 +201,10 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
         return Ok(());
     }
     // `a.b.c`
-    let parts: Vec<&str> = rest.split('.').collect();
+    let parts: Vec<&str> = rest.splitn(MAX_PATH_PARTS + 1, '.').collect();
+    if parts.len() > MAX_PATH_PARTS {
+        return Err(format!("path {rest:.100}… has more than {MAX_PATH_PARTS} parts").into());
+    }
     let (last, parents) = parts.split_last().ok_or("empty path")?;
     for p in parents {
         let next = field(target, p);
@@ -165,7 +219,12 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
 /// `op` on attribute `name` of `target`. On a complex attribute, add and
 /// replace both set the sub-attributes given and leave the others
 /// (RFC 7644 §3.5.2.1, §3.5.2.3).
-fn complex(target: &mut Map<String, Json>, name: &str, op: Op, value: Json) -> Result<(), String> {
+fn complex(
+    target: &mut Map<String, Json>,
+    name: &str,
+    op: Op,
+    value: Json,
+) -> Result<(), PatchError> {
     let last = name;
     match op {
         Op::Remove => {
