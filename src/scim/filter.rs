@@ -109,7 +109,8 @@ fn tokens(s: &str) -> Result<Vec<Token>, FilterError> {
     let mut chars = s.chars().peekable();
     while let Some(&c) = chars.peek() {
         match c {
-            ' ' | '\t' | '\n' => {
+            // Every kind the word branch stops at: it must consume something.
+            c if c.is_whitespace() => {
                 chars.next();
             }
             '(' => {
@@ -451,6 +452,17 @@ mod tests {
         // Sub-attributes of value paths nest too.
         let subs = format!("emails[type pr]{}", ".x[type pr]".repeat(MAX_DEPTH + 1));
         assert_eq!(parse(&subs), Err(FilterError::TooDeep));
+    }
+
+    /// A `\r` (or any whitespace but space, tab and newline) once made the
+    /// tokenizer push empty words forever, until memory ran out.
+    #[test]
+    fn every_whitespace_separates() {
+        let user = json!({"userName": "ann"});
+        for space in ['\r', '\u{b}', '\u{c}', '\u{a0}', '\u{2003}', '\u{3000}'] {
+            let filter = parse(&format!("{space}userName{space}eq{space}\"ann\"{space}"));
+            assert!(filter.unwrap().matches(&user), "{space:?}");
+        }
     }
 
     #[test]

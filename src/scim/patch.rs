@@ -102,9 +102,11 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), PatchError> {
 /// Splits `urn:…:User:attr.sub` into the schema's container key and the rest.
 fn split_schema(path: &str) -> (Option<&'static str>, &str) {
     for urn in [EXTENSION, ENTERPRISE, CORE] {
-        if path.len() > urn.len()
-            && path[..urn.len()].eq_ignore_ascii_case(urn)
-            && path.as_bytes()[urn.len()] == b':'
+        // `get`: the byte where the URN would end may be inside a character.
+        if path
+            .get(..urn.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(urn))
+            && path.as_bytes().get(urn.len()) == Some(&b':')
         {
             let rest = &path[urn.len() + 1..];
             return ((urn != CORE).then_some(urn), rest);
@@ -147,7 +149,10 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), P
     }
     // `attr[filter].sub`
     if let Some(open) = rest.find('[') {
-        let close = rest.rfind(']').ok_or("unclosed [ in path")?;
+        let close = rest
+            .rfind(']')
+            .filter(|&close| close > open)
+            .ok_or("unclosed [ in path")?;
         let attribute = &rest[..open];
         let filter: Filter = rest[open + 1..close]
             .parse()
@@ -255,4 +260,29 @@ fn complex(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn replace(path: &str) -> Result<(), PatchError> {
+        let mut user = json!({"userName": "ann", "emails": [{"type": "work", "value": "a@b.c"}]});
+        apply(
+            &mut user,
+            &json!({"Operations": [{"op": "replace", "path": path, "value": "x"}]}),
+        )
+    }
+
+    /// Paths a client controls once made slicing panic: a `]` before the `[`,
+    /// a multi-byte character where a schema URN would end.
+    #[test]
+    fn malformed_paths_are_refused_not_panicking() {
+        assert_eq!(replace("a]b[c").unwrap_err().scim_type(), "invalidPath");
+        for urn in [CORE, ENTERPRISE, EXTENSION] {
+            let straddling = format!("{}é{}", "x".repeat(urn.len() - 1), "y");
+            assert!(replace(&straddling).is_ok(), "an unknown attribute is set");
+        }
+    }
 }
