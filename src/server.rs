@@ -10,9 +10,11 @@ pub struct ServerTask {
 }
 
 impl ServerTask {
-    /// Serves `app` on `listener` until stopped.
+    /// Serves `app` on `listener` until stopped. Handlers see the peer's
+    /// address as `ConnectInfo<SocketAddr>` (the SCIM front throttles by it).
     pub fn spawn(listener: tokio::net::TcpListener, app: axum::Router) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {

@@ -8,7 +8,6 @@
 #![cfg(feature = "cli")]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::{Map, Value as Json};
@@ -16,7 +15,10 @@ use wbxprov::schema::{ATTRIBUTES, FlatKey, FlatUser, ScalarType};
 use wbxprov::scim::user::{EXTENSION, core_path};
 use wbxprov::validate::{Operation, validate};
 
-const TOKEN: &str = "conformance-token";
+#[path = "scim/serve.rs"]
+mod serve;
+
+use serve::{ScimProcess, TOKEN};
 
 /// Checks that fail for a reason of the Meetings site, each with the server's
 /// answer that explains it: a Meetings user always has a language, a time zone
@@ -30,15 +32,6 @@ const EXPLAINED: [(&str, &str, &str); 3] = [
     ("check_remove_attribute", "timezone", "cannot be removed"),
     ("check_remove_attribute", "active", "cannot be removed"),
 ];
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn python() -> Option<String> {
     let python = std::env::var("WBXPROV_SCIM2_TESTER_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -120,28 +113,9 @@ fn required() -> bool {
 }
 
 /// `wbxprov scim serve --simulator` on a free port, and its URL.
-fn scim_serve() -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
-        .args(["scim", "serve", "--simulator", "--addr", "127.0.0.1:0"])
-        .env("WBXPROV_SCIM_TOKEN", TOKEN)
-        .env_remove("WBXPROV_CONFIG")
-        .env_remove("WBXPROV_SIM_ADMIN_ID")
-        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let server = Server(child);
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+fn scim_serve() -> (ScimProcess, String) {
+    let server = ScimProcess::start("127.0.0.1:0", TOKEN);
+    let url = server.url.clone();
     (server, url)
 }
 

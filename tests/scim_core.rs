@@ -5,8 +5,12 @@
 use serde_json::json;
 use wbxprov::schema::{ATTRIBUTES, FlatKey, Value};
 use wbxprov::scim::extension_schema;
+use wbxprov::scim::filter::FilterError;
 use wbxprov::scim::user::{CORE, EXTENSION};
 use wbxprov::scim::{Filter, from_scim, patch, to_scim};
+
+#[path = "scim/hostile.rs"]
+mod hostile;
 
 fn get(flat: &wbxprov::FlatUser, k: &str) -> Option<Value> {
     flat.get(&k.parse::<FlatKey>().unwrap()).cloned()
@@ -279,4 +283,49 @@ fn attributes_a_core_attribute_carries_come_in_only_that_way() {
         None,
         "title is the core `title`, not the extension's"
     );
+}
+
+/// Filters built to exhaust the stack (issue 15 item 1): each is refused, none
+/// overflows the parser, the matcher or the drop of a deep tree. They run on
+/// a thread with a 2 MiB stack, a tokio worker's, where today's recursion dies.
+fn on_a_server_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn hostile_filters_are_refused_without_overflowing() {
+    for (shape, filter) in hostile::filters() {
+        let refused = on_a_server_stack(move || filter.parse::<Filter>().err());
+        let refused = refused.unwrap_or_else(|| panic!("{shape}: parsed"));
+        assert!(
+            ["invalidFilter", "tooMany"].contains(&refused.scim_type()),
+            "{shape}: {refused}"
+        );
+    }
+    // The 4 KB filter is within the length bound: its depth is what is refused.
+    let four_kb = &hostile::filters()[0].1;
+    assert!(four_kb.len() < wbxprov::scim::filter::MAX_LEN);
+    assert_eq!(four_kb.parse::<Filter>(), Err(FilterError::TooDeep));
+}
+
+#[test]
+fn hostile_patch_paths_are_refused_without_overflowing() {
+    for (shape, path) in hostile::patch_paths() {
+        let refused = on_a_server_stack(move || {
+            let mut user =
+                json!({"userName": "jdoe", "emails": [{"type": "work", "value": "a@b.c"}]});
+            let body = json!({"Operations": [{"op": "replace", "path": path, "value": "x"}]});
+            patch::apply(&mut user, &body).err()
+        });
+        let refused = refused.unwrap_or_else(|| panic!("{shape}: applied"));
+        assert!(
+            ["invalidFilter", "invalidPath"].contains(&refused.scim_type()),
+            "{shape}: {refused}"
+        );
+    }
 }

@@ -19,7 +19,14 @@ use wbxprov::scim::user::{CORE, ENTERPRISE, ERROR, EXTENSION, LIST, PATCH};
 use wbxprov::sim::{self, SimHandle, default_profile};
 use wbxprov::site::SiteProfile;
 
-const TOKEN: &str = "s3cret-scim-token";
+/// At least 32 bytes, as the server requires.
+const TOKEN: &str = "s3cret-scim-token-for-the-tests-0123456789";
+
+#[path = "scim/hostile.rs"]
+mod hostile;
+#[cfg(feature = "cli")]
+#[path = "scim/serve.rs"]
+mod serve;
 
 struct Front {
     site: SimHandle,
@@ -64,6 +71,7 @@ struct Answer {
     status: u16,
     body: Json,
     content_type: String,
+    retry_after: Option<String>,
 }
 
 /// One request to the SCIM front at `base`.
@@ -97,6 +105,7 @@ async fn request(
             .map(str::to_owned)
     };
     let content_type = header("content-type").unwrap_or_default();
+    let retry_after = header("retry-after");
     let text = response.text().await.unwrap();
     let body = if text.is_empty() {
         Json::Null
@@ -107,6 +116,7 @@ async fn request(
         status,
         body,
         content_type,
+        retry_after,
     }
 }
 
@@ -147,6 +157,14 @@ impl Front {
     async fn site_user(&self, web_ex_id: &str) -> wbxprov::FlatUser {
         self.client.get_user(web_ex_id).await.unwrap().to_flat()
     }
+}
+
+/// An HTTP client whose requests come from `ip` (any 127.x.y.z is loopback).
+fn client_at(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
 }
 
 fn site_text(user: &wbxprov::FlatUser, name: &str) -> Option<String> {
@@ -611,11 +629,19 @@ async fn every_endpoint_needs_the_token() {
         Some("Bearer".to_owned()),
     ];
     let body = okta_user("intruder@example.com");
-    for (method, path) in &endpoints {
+    // One client address per endpoint: repeated failures from one address are throttled.
+    for (i, (method, path)) in endpoints.iter().enumerate() {
+        let http = client_at([127, 0, 0, 10 + i as u8]);
         for authorization in &wrong {
-            let r = f
-                .send(method, path, authorization.as_deref(), Some(&body))
-                .await;
+            let r = request(
+                &http,
+                &f.scim.url,
+                method,
+                path,
+                authorization.as_deref(),
+                Some(&body),
+            )
+            .await;
             assert_error(&r, 401);
             assert!(
                 r.content_type.starts_with("application/scim+json"),
@@ -777,4 +803,163 @@ async fn discovery_documents() {
         wbxprov::schema::ATTRIBUTES.len()
     );
     assert_error(&f.get("/Schemas/urn:nothing").await, 404);
+}
+
+/// After repeated failed authentications from one client address, that
+/// address is answered 429 with Retry-After, its token not even compared;
+/// other addresses and successful requests are not affected (issue 15 item 5).
+#[tokio::test]
+async fn repeated_authentication_failures_are_throttled_per_client() {
+    let f = front(default_profile()).await;
+    let bearer = format!("Bearer {TOKEN}");
+    let at = |c: &reqwest::Client, authorization: String| {
+        let (c, url) = (c.clone(), f.scim.url.clone());
+        async move { request(&c, &url, "GET", "/Users", Some(&authorization), None).await }
+    };
+    let (attacker, other) = (client_at([127, 0, 0, 2]), client_at([127, 0, 0, 3]));
+    for _ in 0..50 {
+        assert_eq!(
+            at(&other, bearer.clone()).await.status,
+            200,
+            "successes never throttle"
+        );
+    }
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        statuses.push(at(&attacker, format!("Bearer guess-{i}")).await.status);
+    }
+    let first_throttled = statuses.iter().position(|s| *s == 429);
+    assert!(
+        first_throttled.is_some_and(|n| n >= 3 && statuses[..n].iter().all(|s| *s == 401)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[first_throttled.unwrap()..]
+            .iter()
+            .all(|s| *s == 429),
+        "{statuses:?}"
+    );
+    let throttled = at(&attacker, bearer.clone()).await;
+    assert_error(&throttled, 429);
+    let retry: u64 = throttled.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!(retry >= 1, "Retry-After {retry}");
+    // Another address is served, and its own failures are its own.
+    assert_eq!(at(&other, bearer).await.status, 200);
+    assert_eq!(at(&other, "Bearer nope".into()).await.status, 401);
+}
+
+/// A token shorter than 32 bytes is refused before serving, saying how to
+/// make a good one (issue 15 item 5).
+#[tokio::test]
+async fn a_short_token_is_refused() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let client = Arc::new(site_client(&site.url, default_profile()));
+    let short = "x".repeat(31);
+    let refused = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        Secret::new(&short),
+        move |url| Service::new(client, IdStore::open(None).unwrap(), url),
+    )
+    .await
+    .err()
+    .expect("a 31-byte token was accepted")
+    .to_string();
+    assert!(
+        refused.contains("32") && refused.contains("openssl rand"),
+        "{refused}"
+    );
+    assert!(
+        !refused.contains(&short),
+        "the token is not shown: {refused}"
+    );
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn the_command_refuses_a_short_token() {
+    let refused = serve::ScimProcess::try_start("127.0.0.1:0", "short")
+        .err()
+        .expect("served with a 5-byte token");
+    assert_ne!(refused.0, 0);
+    assert!(refused.1.contains("openssl rand"), "{}", refused.1);
+}
+
+/// Plain HTTP on a non-loopback address is warned about on stderr; loopback is not.
+#[cfg(feature = "cli")]
+#[test]
+fn plain_http_beyond_loopback_is_warned_about() {
+    let stderr = serve::ScimProcess::start("0.0.0.0:0", serve::TOKEN).stop();
+    assert!(
+        stderr.contains("WARNING") && stderr.contains("TLS"),
+        "{stderr}"
+    );
+    let stderr = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN).stop();
+    assert!(!stderr.contains("WARNING"), "{stderr}");
+}
+
+fn assert_filter_refused(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 400, "{what}: {}", answer.body);
+    assert_error(answer, 400);
+    let scim_type = answer.body["scimType"].as_str().unwrap_or_default();
+    assert!(
+        ["invalidFilter", "tooMany", "invalidPath"].contains(&scim_type),
+        "{what}: {}",
+        answer.body
+    );
+}
+
+/// Every hostile filter and PATCH path is answered 400, and the same server
+/// then answers a normal request (issue 15 item 1). A real `wbxprov scim
+/// serve` process: a stack overflow would kill it, not just a test thread.
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn hostile_filters_get_400_and_the_server_keeps_serving() {
+    let mut server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
+    let (http, base) = (reqwest::Client::new(), server.url.clone());
+    let bearer = format!("Bearer {}", serve::TOKEN);
+    let call = |method: &'static str, path: String, body: Option<Json>| {
+        let (http, base, bearer) = (http.clone(), base.clone(), bearer.clone());
+        async move { request(&http, &base, method, &path, Some(&bearer), body.as_ref()).await }
+    };
+    let created = call("POST", "/Users".into(), Some(okta_user("kept@example.com"))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let user = format!("/Users/{}", created.body["id"].as_str().unwrap());
+    for (shape, filter) in hostile::filters() {
+        if filter.len() < 8192 {
+            let query =
+                reqwest::Url::parse_with_params("http://x/Users", [("filter", &filter)]).unwrap();
+            let path = format!("/Users?{}", query.query().unwrap());
+            assert_filter_refused(&call("GET", path, None).await, shape);
+        }
+        for search in ["/.search", "/Users/.search"] {
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": filter});
+            assert_filter_refused(&call("POST", search.into(), Some(body)).await, shape);
+        }
+    }
+    for (shape, path) in hostile::patch_paths() {
+        let body = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": path, "value": "x"}]});
+        assert_filter_refused(&call("PATCH", user.clone(), Some(body)).await, shape);
+    }
+    assert!(server.alive());
+    let normal = call(
+        "GET",
+        "/Users?filter=userName%20eq%20%22kept%40example.com%22".into(),
+        None,
+    )
+    .await;
+    assert_eq!(normal.status, 200, "{}", normal.body);
+    assert_eq!(normal.body["totalResults"], 1);
+}
+
+/// A body over the limit is refused with 413 before it is read whole.
+#[tokio::test]
+async fn an_oversized_body_is_413() {
+    let f = front(default_profile()).await;
+    let mut body = okta_user("big@example.com");
+    body["title"] = json!("x".repeat(1_500_000));
+    let r = f.call("POST", "/Users", Some(&body)).await;
+    assert_error(&r, 413);
+    assert!(r.content_type.starts_with("application/scim+json"));
+    assert_eq!(f.site.simulator.user_count(), 0);
+    assert_eq!(f.get("/Users").await.status, 200);
 }

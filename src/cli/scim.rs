@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::config::scim_token;
 use super::connect::Connection;
 use super::exit;
+use crate::Secret;
 use crate::client::{AdminAuth, Client};
 use crate::scim::{Service, http, ids::IdStore};
 use crate::sim;
@@ -38,7 +39,7 @@ pub struct ServeArgs {
 
 pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let Command::Serve(args) = command;
-    let token = match scim_token() {
+    let token = match strong_token() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,10 +93,13 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("error: cannot listen on {}: {e}", args.addr);
+                eprintln!("error: {e}");
                 return Ok(exit::COULD_NOT_RUN);
             }
         };
+        if !handle.addr.ip().is_loopback() {
+            warn_plain_http(handle.addr);
+        }
         writeln!(out, "listening on {}", handle.url)?;
         if let Some(site) = &_simulated {
             let _ = writeln!(out, "site: simulated at {}", site.url);
@@ -104,6 +108,25 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         handle.wait().await;
         Ok(exit::OK)
     })
+}
+
+/// The bearer token clients must show: a weak one is refused before anything
+/// is opened or started.
+fn strong_token() -> Result<Secret, String> {
+    let token = scim_token()?;
+    http::check_token(&token).map_err(|e| e.to_string())?;
+    Ok(token)
+}
+
+/// The server speaks plain HTTP: beyond this machine, the bearer token and
+/// the users' data would cross the network in clear.
+fn warn_plain_http(addr: SocketAddr) {
+    eprintln!(
+        "WARNING: listening on {addr}, reachable from other machines, over plain HTTP: the bearer \
+         token and user data cross the network unencrypted. Put the server behind a TLS terminator \
+         (a reverse proxy or load balancer with HTTPS) and listen on 127.0.0.1, or only expose it \
+         on a network you trust."
+    );
 }
 
 async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProfile), String> {

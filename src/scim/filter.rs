@@ -2,8 +2,62 @@
 //! `eq`, `ne`, `co`, `sw`, `ew`, `pr`, `and`, `or`, `not`, parentheses, and
 //! value paths such as `emails[type eq "work"].value`. Attribute names and
 //! string comparisons are case-insensitive, as userName matching must be.
+//!
+//! Filters come from anyone who can reach the server, so the parser bounds
+//! what it accepts ([`MAX_LEN`], [`MAX_DEPTH`], [`MAX_TERMS`]): no filter can
+//! build a tree deep enough for the recursive parser, matcher or drop to
+//! exhaust a thread's stack.
 
 use serde_json::Value as Json;
+
+/// The longest filter accepted, in bytes. Identity providers send filters of
+/// a few dozen bytes; nesting is bounded on its own, well below this.
+pub const MAX_LEN: usize = 16 * 1024;
+/// The deepest nesting accepted: parentheses, `not`, and `[` of value paths
+/// together.
+pub const MAX_DEPTH: usize = 32;
+/// The most attribute expressions (`userName eq "x"`, `emails[…]`) in one filter.
+pub const MAX_TERMS: usize = 200;
+
+/// Why a filter was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// Not a filter: `invalidFilter`.
+    #[error("{0}")]
+    Syntax(String),
+    /// Longer than [`MAX_LEN`] bytes: `invalidFilter`.
+    #[error("the filter is {0} bytes long; at most {MAX_LEN} are accepted")]
+    TooLong(usize),
+    /// Nested deeper than [`MAX_DEPTH`]: `invalidFilter`.
+    #[error("the filter nests deeper than {MAX_DEPTH} levels (parentheses, not, [ ])")]
+    TooDeep,
+    /// More than [`MAX_TERMS`] attribute expressions: `tooMany`.
+    #[error("the filter has more than {MAX_TERMS} attribute expressions")]
+    TooManyTerms,
+}
+
+impl FilterError {
+    /// The SCIM error type of the 400 answer (RFC 7644 §3.12).
+    pub fn scim_type(&self) -> &'static str {
+        match self {
+            FilterError::TooManyTerms => "tooMany",
+            _ => "invalidFilter",
+        }
+    }
+}
+
+impl From<String> for FilterError {
+    fn from(detail: String) -> Self {
+        FilterError::Syntax(detail)
+    }
+}
+
+impl From<&str> for FilterError {
+    fn from(detail: &str) -> Self {
+        FilterError::Syntax(detail.to_owned())
+    }
+}
 
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,12 +104,13 @@ enum Token {
     RBracket,
 }
 
-fn tokens(s: &str) -> Result<Vec<Token>, String> {
+fn tokens(s: &str) -> Result<Vec<Token>, FilterError> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     while let Some(&c) = chars.peek() {
         match c {
-            ' ' | '\t' | '\n' => {
+            // Every kind the word branch stops at: it must consume something.
+            c if c.is_whitespace() => {
                 chars.next();
             }
             '(' => {
@@ -111,7 +166,13 @@ fn tokens(s: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// How deep the parse is nested now.
+    depth: usize,
+    /// Attribute expressions parsed so far.
+    terms: usize,
 }
+
+type Parsed = Result<Filter, FilterError>;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -128,7 +189,18 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(k))
     }
 
-    fn or(&mut self) -> Result<Filter, String> {
+    /// `parse` one level deeper, refused beyond [`MAX_DEPTH`].
+    fn nested(&mut self, parse: fn(&mut Self) -> Parsed) -> Parsed {
+        if self.depth == MAX_DEPTH {
+            return Err(FilterError::TooDeep);
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
+    }
+
+    fn or(&mut self) -> Parsed {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.next();
@@ -137,7 +209,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Filter, String> {
+    fn and(&mut self) -> Parsed {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.next();
@@ -146,14 +218,14 @@ impl Parser {
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Filter, String> {
+    fn unary(&mut self) -> Parsed {
         if self.keyword("not") {
             self.next();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            return Ok(Filter::Not(Box::new(self.nested(Self::unary)?)));
         }
         if self.peek() == Some(&Token::Open) {
             self.next();
-            let inner = self.or()?;
+            let inner = self.nested(Self::or)?;
             if self.next() != Some(Token::Close) {
                 return Err("expected )".into());
             }
@@ -162,13 +234,17 @@ impl Parser {
         self.comparison()
     }
 
-    fn comparison(&mut self) -> Result<Filter, String> {
+    fn comparison(&mut self) -> Parsed {
         let Some(Token::Word(path)) = self.next() else {
             return Err("expected an attribute".into());
         };
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(FilterError::TooManyTerms);
+        }
         if self.peek() == Some(&Token::LBracket) {
             self.next();
-            let inner = self.or()?;
+            let inner = self.nested(Self::or)?;
             if self.next() != Some(Token::RBracket) {
                 return Err("expected ]".into());
             }
@@ -177,7 +253,7 @@ impl Parser {
                 Some(Token::Word(w)) if w.starts_with('.') => {
                     let w = w.clone();
                     self.tokens[self.at] = Token::Word(w[1..].to_owned());
-                    Some(Box::new(self.comparison()?))
+                    Some(Box::new(self.nested(Self::comparison)?))
                 }
                 _ => None,
             };
@@ -188,7 +264,7 @@ impl Parser {
             });
         }
         let Some(Token::Word(op)) = self.next() else {
-            return Err(format!("expected an operator after {path}"));
+            return Err(format!("expected an operator after {path}").into());
         };
         let op = match op.to_ascii_lowercase().as_str() {
             "pr" => return Ok(Filter::Present { path }),
@@ -201,7 +277,7 @@ impl Parser {
             "ge" => CompareOp::Ge,
             "lt" => CompareOp::Lt,
             "le" => CompareOp::Le,
-            other => return Err(format!("unknown operator {other:?}")),
+            other => return Err(format!("unknown operator {other:?}").into()),
         };
         let value = match self.next() {
             Some(Token::Str(s)) => Json::String(s),
@@ -212,20 +288,25 @@ impl Parser {
                 .parse::<i64>()
                 .map(Json::from)
                 .map_err(|_| format!("bad value {w:?}"))?,
-            _ => return Err(format!("expected a value after {path}")),
+            _ => return Err(format!("expected a value after {path}").into()),
         };
         Ok(Filter::Compare { path, op, value })
     }
 }
 
 impl std::str::FromStr for Filter {
-    type Err = String;
+    type Err = FilterError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, FilterError> {
+        if s.len() > MAX_LEN {
+            return Err(FilterError::TooLong(s.len()));
+        }
         // `emails[type eq "work"].value`: split `].x` into `]` and `.x`.
         let mut parser = Parser {
             tokens: tokens(&s.replace("].", "] ."))?,
             at: 0,
+            depth: 0,
+            terms: 0,
         };
         let filter = parser.or()?;
         if parser.at != parser.tokens.len() {
@@ -331,5 +412,74 @@ impl Filter {
                 .filter(|item| filter.matches(item))
                 .any(|item| sub.as_ref().is_none_or(|s| s.matches(item))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(s: &str) -> Result<Filter, FilterError> {
+        s.parse()
+    }
+
+    /// `depth` levels of `open … close` around a term.
+    fn nest(open: &str, close: &str, depth: usize) -> String {
+        format!("{}userName pr{}", open.repeat(depth), close.repeat(depth))
+    }
+
+    #[test]
+    fn nesting_is_bounded_whatever_its_shape() {
+        let user = json!({"userName": "ann", "emails": [{"type": "work"}]});
+        // (opening, closing, how many fit): `not (` is two levels.
+        for (open, close, most) in [
+            ("(", ")", MAX_DEPTH),
+            ("not (", ")", MAX_DEPTH / 2),
+            ("not ", "", MAX_DEPTH),
+        ] {
+            let deepest = parse(&nest(open, close, most)).unwrap();
+            assert!(deepest.matches(&user), "{open}: an even number of nots");
+            assert_eq!(
+                parse(&nest(open, close, most + 1)),
+                Err(FilterError::TooDeep),
+                "{open}"
+            );
+        }
+        let brackets = |n: usize| format!("{}type pr{}", "emails[".repeat(n), "]".repeat(n));
+        assert!(parse(&brackets(MAX_DEPTH)).is_ok());
+        assert_eq!(parse(&brackets(MAX_DEPTH + 1)), Err(FilterError::TooDeep));
+        // Sub-attributes of value paths nest too.
+        let subs = format!("emails[type pr]{}", ".x[type pr]".repeat(MAX_DEPTH + 1));
+        assert_eq!(parse(&subs), Err(FilterError::TooDeep));
+    }
+
+    /// A `\r` (or any whitespace but space, tab and newline) once made the
+    /// tokenizer push empty words forever, until memory ran out.
+    #[test]
+    fn every_whitespace_separates() {
+        let user = json!({"userName": "ann"});
+        for space in ['\r', '\u{b}', '\u{c}', '\u{a0}', '\u{2003}', '\u{3000}'] {
+            let filter = parse(&format!("{space}userName{space}eq{space}\"ann\"{space}"));
+            assert!(filter.unwrap().matches(&user), "{space:?}");
+        }
+    }
+
+    #[test]
+    fn terms_and_length_are_bounded() {
+        let terms = |n: usize| vec!["userName eq \"x\""; n].join(" or ");
+        let most = parse(&terms(MAX_TERMS)).unwrap();
+        assert!(most.matches(&json!({"userName": "X"})));
+        let refused = parse(&terms(MAX_TERMS + 1)).unwrap_err();
+        assert_eq!(refused, FilterError::TooManyTerms);
+        assert_eq!(refused.scim_type(), "tooMany");
+        let long = format!("userName eq \"{}\"", "x".repeat(MAX_LEN));
+        let refused = parse(&long).unwrap_err();
+        assert!(matches!(refused, FilterError::TooLong(n) if n == long.len()));
+        assert_eq!(refused.scim_type(), "invalidFilter");
+        assert_eq!(
+            parse("userName zz 1").unwrap_err().scim_type(),
+            "invalidFilter"
+        );
     }
 }

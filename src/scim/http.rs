@@ -1,13 +1,14 @@
 //! The SCIM 2.0 HTTP front: `/scim/v2/…` over [`Service`], behind one bearer
-//! token.
+//! token. Plain HTTP: beyond loopback, it belongs behind a TLS terminator.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,15 +18,51 @@ use serde_json::{Value as Json, json};
 use super::filter::Filter;
 use super::schemas;
 use super::service::{ListQuery, ScimError, Service, project};
+use super::throttle::AuthThrottle;
 use super::user::LIST;
 use crate::Secret;
 use crate::server::{ServerTask, bearer_token, same_token};
 
 const SCIM_JSON: &str = "application/scim+json";
 
+/// The shortest bearer token accepted, in bytes: long enough that guessing
+/// it is hopeless, even unthrottled.
+pub const MIN_TOKEN_BYTES: usize = 32;
+
+/// The largest request body accepted, in bytes. A SCIM User, even with every
+/// Meetings attribute, is a few KiB; bulk operations are not supported.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why the SCIM server did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The bearer token is shorter than [`MIN_TOKEN_BYTES`].
+    #[error(
+        "the SCIM bearer token is {0} bytes long; at least {MIN_TOKEN_BYTES} are required \
+         (make one with `openssl rand -base64 32`)"
+    )]
+    WeakToken(usize),
+    /// The address could not be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Refuses a bearer token shorter than [`MIN_TOKEN_BYTES`].
+pub fn check_token(token: &Secret) -> Result<(), ServeError> {
+    match token.expose().len() {
+        n if n < MIN_TOKEN_BYTES => Err(ServeError::WeakToken(n)),
+        _ => Ok(()),
+    }
+}
+
 struct Served {
     service: Service,
     token: Secret,
+    throttle: AuthThrottle,
 }
 
 fn scim(status: StatusCode, body: &Json) -> Response {
@@ -55,8 +92,23 @@ impl IntoResponse for ScimError {
     }
 }
 
-/// Every request, known path or not, shows the token first.
+/// Every request, known path or not, shows the token first; an address that
+/// failed too often lately is refused without a look at its token.
 async fn authenticate(State(served): State<Arc<Served>>, request: Request, next: Next) -> Response {
+    let (now, client) = (Instant::now(), client_ip(&request));
+    if let Some(ip) = client
+        && let Some(wait) = served.throttle.refused(ip, now)
+    {
+        tracing::warn!(%ip, "SCIM request refused: too many failed authentications");
+        let secs = wait.as_secs() + 1;
+        let mut refused = ScimError::new(
+            429,
+            None,
+            format!("too many failed authentications from {ip}: retry in {secs} s"),
+        );
+        refused.retry_after = Some(secs);
+        return refused.into_response();
+    }
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -64,6 +116,9 @@ async fn authenticate(State(served): State<Arc<Served>>, request: Request, next:
         .and_then(bearer_token);
     let ok = given.is_some_and(|t| same_token(t.as_bytes(), served.token.expose().as_bytes()));
     if !ok {
+        if let Some(ip) = client {
+            served.throttle.failed(ip, now);
+        }
         tracing::info!(method = %request.method(), path = %request.uri().path(), "SCIM request refused: no valid bearer token");
         return ScimError::new(401, None, "a valid bearer token is required").into_response();
     }
@@ -71,6 +126,29 @@ async fn authenticate(State(served): State<Arc<Served>>, request: Request, next:
     let response = next.run(request).await;
     tracing::debug!(%method, %path, status = response.status().as_u16(), "SCIM request");
     response
+}
+
+/// The address the request came from (the server records it per connection).
+fn client_ip(request: &Request) -> Option<std::net::IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip())
+}
+
+/// A request body of at most [`MAX_BODY_BYTES`]; a longer one is refused
+/// (413, as a SCIM error) without being read whole.
+struct Body(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ScimError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ScimError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|r| ScimError::new(r.status().as_u16(), None, r.body_text()))
+    }
 }
 
 fn body_json(body: &Bytes) -> Result<Json, ScimError> {
@@ -119,10 +197,7 @@ async fn list_users(
     params: &HashMap<String, String>,
 ) -> Result<Response, ScimError> {
     let filter = match param(params, "filter") {
-        Some(f) if !f.trim().is_empty() => Some(
-            f.parse::<Filter>()
-                .map_err(|e| ScimError::new(400, Some("invalidFilter"), e))?,
-        ),
+        Some(f) if !f.trim().is_empty() => Some(f.parse::<Filter>()?),
         _ => None,
     };
     let query = ListQuery {
@@ -164,7 +239,7 @@ async fn users(
     State(served): State<Arc<Served>>,
     method: Method,
     Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ScimError> {
     if method == Method::POST {
         let created = served.service.create(&body_json(&body)?).await?;
@@ -174,7 +249,10 @@ async fn users(
 }
 
 /// POST /Users/.search: the list query in a body (RFC 7644 §3.4.3).
-async fn search(State(served): State<Arc<Served>>, body: Bytes) -> Result<Response, ScimError> {
+async fn search(
+    State(served): State<Arc<Served>>,
+    Body(body): Body,
+) -> Result<Response, ScimError> {
     let body = body_json(&body)?;
     let mut params = HashMap::new();
     for name in ["filter", "startIndex", "count"] {
@@ -202,7 +280,7 @@ async fn user(
     method: Method,
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ScimError> {
     let service = &served.service;
     let resource = match method {
@@ -292,20 +370,27 @@ impl ScimHandle {
     }
 }
 
-/// Serves `service` at `http://ADDR/scim/v2`; requests must carry `token`.
+/// Serves `service` at `http://ADDR/scim/v2`; requests must carry `token`
+/// (at least [`MIN_TOKEN_BYTES`] long, or the server does not start).
 /// `service` is built once the address is known (port 0 picks one), from
 /// the base URL it is given.
 pub async fn serve(
     addr: SocketAddr,
     token: Secret,
     service: impl FnOnce(String) -> Service,
-) -> std::io::Result<ScimHandle> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let addr = listener.local_addr()?;
+) -> Result<ScimHandle, ServeError> {
+    check_token(&token)?;
+    let listen = |source| ServeError::Listen { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "SCIM server on a non-loopback address over plain HTTP: put it behind a TLS terminator");
+    }
     let url = format!("http://{addr}/scim/v2");
     let served = Arc::new(Served {
         service: service(url.clone()),
         token,
+        throttle: AuthThrottle::default(),
     });
     let app = Router::new()
         .route(
@@ -326,6 +411,7 @@ pub async fn serve(
         .route("/scim/v2/Groups", get(groups))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(served.clone(), authenticate))
         .with_state(served);
     let server = ServerTask::spawn(listener, app);

@@ -26,8 +26,17 @@ pub struct Entry {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("SCIM id store: {0}")]
-pub struct StoreError(#[from] rusqlite::Error);
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("SCIM id store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The state file could not be created owner-only.
+    #[error("SCIM id store {}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
 
 pub struct IdStore {
     db: Mutex<Connection>,
@@ -85,10 +94,17 @@ fn new_id() -> String {
 }
 
 impl IdStore {
-    /// A store in `path` (created if missing), or in memory with `None`.
+    /// A store in `path` (created if missing, owner-only: it names every
+    /// user the identity provider manages), or in memory with `None`.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
         let db = match path {
-            Some(p) => Connection::open(p)?,
+            Some(p) => {
+                crate::private_file::touch(p).map_err(|source| StoreError::File {
+                    path: p.to_owned(),
+                    source,
+                })?;
+                Connection::open(p)?
+            }
             None => Connection::open_in_memory()?,
         };
         db.execute_batch(SCHEMA)?;
@@ -286,5 +302,31 @@ mod tests {
         store.rename(&again.id, "anna").unwrap();
         assert_eq!(store.entries_for(&["anna"]).unwrap()["anna"].id, again.id);
         assert!(!store.is_deleted("bob").unwrap());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod file_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::IdStore;
+
+    /// The state names every user the identity provider manages: owner-only,
+    /// even when the file was there before with a looser mode.
+    #[test]
+    fn the_state_file_is_owner_only() {
+        let dir = std::env::temp_dir().join(format!("wbxprov-scim-ids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (fresh, loose) = (dir.join("fresh.sqlite"), dir.join("loose.sqlite"));
+        let _ = std::fs::remove_file(&fresh);
+        std::fs::write(&loose, b"").unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for path in [&fresh, &loose] {
+            let store = IdStore::open(Some(path)).unwrap();
+            store.insert("ann", Some("ext-1"), None).unwrap();
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -5,7 +5,8 @@
 //! `schemas` publishes that mapping; `filter` and `patch` implement the
 //! filters and PATCH shapes identity providers send, Okta's and Entra's quirks
 //! included; `ids` keeps SCIM ids and externalIds; `service` runs the SCIM
-//! operations against a site through the client; `http` serves them.
+//! operations against a site through the client; `http` serves them, with
+//! `throttle` refusing clients that keep failing authentication.
 
 //!
 //! The mapping, filters, PATCH and schemas need nothing but serde_json (the
@@ -21,6 +22,8 @@ pub mod patch;
 pub mod schemas;
 #[cfg(feature = "scim")]
 pub mod service;
+#[cfg(feature = "scim")]
+pub mod throttle;
 pub mod user;
 
 pub use filter::Filter;

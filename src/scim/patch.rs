@@ -5,8 +5,54 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::filter::Filter;
+use super::filter::{Filter, FilterError};
 use super::user::{CORE, ENTERPRISE, EXTENSION};
+
+/// The most dot-separated parts a path may have after its schema URN. RFC
+/// 7644 §3.10 allows one sub-attribute; a few more are tolerated, but not so
+/// many that a path builds an object deep enough to exhaust the stack.
+pub const MAX_PATH_PARTS: usize = 8;
+
+/// Why a PatchOp was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatchError {
+    /// A malformed operation or path: `invalidPath`.
+    #[error("{0}")]
+    Path(String),
+    /// The filter of a value path (`emails[…]`): `invalidFilter`.
+    #[error("the filter in path {path:?}: {error}")]
+    Filter { path: String, error: FilterError },
+}
+
+impl PatchError {
+    /// The SCIM error type of the 400 answer (RFC 7644 §3.12).
+    pub fn scim_type(&self) -> &'static str {
+        match self {
+            PatchError::Path(_) => "invalidPath",
+            PatchError::Filter { .. } => "invalidFilter",
+        }
+    }
+}
+
+impl From<&str> for PatchError {
+    fn from(detail: &str) -> Self {
+        PatchError::Path(detail.to_owned())
+    }
+}
+
+impl From<String> for PatchError {
+    fn from(detail: String) -> Self {
+        PatchError::Path(detail)
+    }
+}
+
+/// For answers that carry only a detail (the simulated identity API).
+impl From<PatchError> for String {
+    fn from(e: PatchError) -> Self {
+        e.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -16,7 +62,7 @@ enum Op {
 }
 
 /// Applies a PatchOp body to `resource` (a SCIM User as JSON).
-pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
+pub fn apply(resource: &mut Json, body: &Json) -> Result<(), PatchError> {
     let ops = body
         .get("Operations")
         .or_else(|| body.get("operations"))
@@ -32,7 +78,7 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
             Some("add") => Op::Add,
             Some("replace") => Op::Replace,
             Some("remove") => Op::Remove,
-            other => return Err(format!("unknown op {other:?}")),
+            other => return Err(format!("unknown op {other:?}").into()),
         };
         let value = operation.get("value").cloned().unwrap_or(Json::Null);
         match operation.get("path").and_then(Json::as_str) {
@@ -56,9 +102,11 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), String> {
 /// Splits `urn:…:User:attr.sub` into the schema's container key and the rest.
 fn split_schema(path: &str) -> (Option<&'static str>, &str) {
     for urn in [EXTENSION, ENTERPRISE, CORE] {
-        if path.len() > urn.len()
-            && path[..urn.len()].eq_ignore_ascii_case(urn)
-            && path.as_bytes()[urn.len()] == b':'
+        // `get`: the byte where the URN would end may be inside a character.
+        if path
+            .get(..urn.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(urn))
+            && path.as_bytes().get(urn.len()) == Some(&b':')
         {
             let rest = &path[urn.len() + 1..];
             return ((urn != CORE).then_some(urn), rest);
@@ -76,7 +124,7 @@ fn field<'a>(map: &'a mut Map<String, Json>, name: &str) -> &'a mut Json {
     map.entry(key).or_insert(Json::Null)
 }
 
-fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), String> {
+fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), PatchError> {
     // A whole extension (`urn:…:enterprise:2.0:User`) is a complex attribute of the root.
     if let Some(urn) = [EXTENSION, ENTERPRISE]
         .into_iter()
@@ -101,9 +149,17 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
     }
     // `attr[filter].sub`
     if let Some(open) = rest.find('[') {
-        let close = rest.rfind(']').ok_or("unclosed [ in path")?;
+        let close = rest
+            .rfind(']')
+            .filter(|&close| close > open)
+            .ok_or("unclosed [ in path")?;
         let attribute = &rest[..open];
-        let filter: Filter = rest[open + 1..close].parse()?;
+        let filter: Filter = rest[open + 1..close]
+            .parse()
+            .map_err(|error| PatchError::Filter {
+                path: path.chars().take(100).collect(),
+                error,
+            })?;
         let sub = rest[close + 1..].strip_prefix('.');
         let list = field(target, attribute);
         if !list.is_array() {
@@ -150,7 +206,10 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
         return Ok(());
     }
     // `a.b.c`
-    let parts: Vec<&str> = rest.split('.').collect();
+    let parts: Vec<&str> = rest.splitn(MAX_PATH_PARTS + 1, '.').collect();
+    if parts.len() > MAX_PATH_PARTS {
+        return Err(format!("path {rest:.100}… has more than {MAX_PATH_PARTS} parts").into());
+    }
     let (last, parents) = parts.split_last().ok_or("empty path")?;
     for p in parents {
         let next = field(target, p);
@@ -165,7 +224,12 @@ fn at_path(resource: &mut Json, path: &str, op: Op, value: Json) -> Result<(), S
 /// `op` on attribute `name` of `target`. On a complex attribute, add and
 /// replace both set the sub-attributes given and leave the others
 /// (RFC 7644 §3.5.2.1, §3.5.2.3).
-fn complex(target: &mut Map<String, Json>, name: &str, op: Op, value: Json) -> Result<(), String> {
+fn complex(
+    target: &mut Map<String, Json>,
+    name: &str,
+    op: Op,
+    value: Json,
+) -> Result<(), PatchError> {
     let last = name;
     match op {
         Op::Remove => {
@@ -196,4 +260,29 @@ fn complex(target: &mut Map<String, Json>, name: &str, op: Op, value: Json) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn replace(path: &str) -> Result<(), PatchError> {
+        let mut user = json!({"userName": "ann", "emails": [{"type": "work", "value": "a@b.c"}]});
+        apply(
+            &mut user,
+            &json!({"Operations": [{"op": "replace", "path": path, "value": "x"}]}),
+        )
+    }
+
+    /// Paths a client controls once made slicing panic: a `]` before the `[`,
+    /// a multi-byte character where a schema URN would end.
+    #[test]
+    fn malformed_paths_are_refused_not_panicking() {
+        assert_eq!(replace("a]b[c").unwrap_err().scim_type(), "invalidPath");
+        for urn in [CORE, ENTERPRISE, EXTENSION] {
+            let straddling = format!("{}é{}", "x".repeat(urn.len() - 1), "y");
+            assert!(replace(&straddling).is_ok(), "an unknown attribute is set");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use super::filter::{CompareOp, Filter};
+use super::filter::{CompareOp, Filter, FilterError};
 use super::ids::{Entry, IdStore, StoreError};
 use super::schemas::MAX_RESULTS;
 use super::user::{ERROR, LIST, core_path, from_scim, to_scim};
@@ -64,6 +64,18 @@ impl ScimError {
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
         ScimError::new(500, None, e.to_string())
+    }
+}
+
+impl From<FilterError> for ScimError {
+    fn from(e: FilterError) -> Self {
+        ScimError::new(400, Some(e.scim_type()), e.to_string())
+    }
+}
+
+impl From<patch::PatchError> for ScimError {
+    fn from(e: patch::PatchError) -> Self {
+        ScimError::new(400, Some(e.scim_type()), e.to_string())
     }
 }
 
@@ -506,8 +518,7 @@ impl Service {
         let mut resource = self.resource(&entry, &current);
         let shown_name = display_name_of(&resource).map(str::to_owned);
         let before = from_scim(&resource)?.0;
-        patch::apply(&mut resource, body)
-            .map_err(|e| ScimError::new(400, Some("invalidPath"), e))?;
+        patch::apply(&mut resource, body)?;
         let (wanted, external_id) = from_scim(&resource)?;
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(

@@ -1,0 +1,89 @@
+//! `wbxprov scim serve --simulator` as a real process, for the tests that need
+//! what only a process shows: a stack overflow kills it, stderr warns.
+//! Included with `#[path]` by the SCIM test files (not a test of its own).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+
+/// A bearer token long enough for the server (at least 32 bytes).
+pub const TOKEN: &str = "wbxprov-test-token-0123456789abcdef";
+
+/// A running server; killed when dropped.
+pub struct ScimProcess {
+    child: Child,
+    /// `http://ADDR/scim/v2`
+    pub url: String,
+}
+
+impl ScimProcess {
+    /// Serves at `addr` with `token`; panics unless it starts listening.
+    pub fn start(addr: &str, token: &str) -> Self {
+        Self::try_start(addr, token)
+            .unwrap_or_else(|(code, stderr)| panic!("exited {code}: {stderr}"))
+    }
+
+    /// Serves at `addr` with `token`, or answers the exit code and stderr of
+    /// a server that did not start.
+    pub fn try_start(addr: &str, token: &str) -> Result<Self, (i32, String)> {
+        let mut child = command(addr, token)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        match first.trim().strip_prefix("listening on ") {
+            Some(url) => Ok(ScimProcess {
+                child,
+                url: url.to_owned(),
+            }),
+            None => {
+                let stderr = stderr_of(&mut child);
+                let code = child.wait().unwrap().code().unwrap_or(-1);
+                Err((code, format!("{first}{stderr}")))
+            }
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Stops the server and answers what it wrote on stderr.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        stderr_of(&mut self.child)
+    }
+}
+
+impl Drop for ScimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `wbxprov scim serve --simulator --addr ADDR` with `token`, not yet spawned.
+pub fn command(addr: &str, token: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+    cmd.args(["scim", "serve", "--simulator", "--addr", addr])
+        .env("WBXPROV_SCIM_TOKEN", token)
+        .env_remove("WBXPROV_CONFIG")
+        .env_remove("WBXPROV_SIM_ADMIN_ID")
+        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let _ = child.wait();
+    let mut text = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut text);
+    }
+    text
+}
