@@ -26,6 +26,7 @@ pub enum Secrets {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// Every attribute of the payload that the operation cannot carry, e.g.
     /// `personalUrl (allowed in: set, get)` for CreateUser.
