@@ -51,7 +51,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         Some(op) => op.decode(&bytes).map(|r| (Some(op), r)),
         // A FAILURE of an unnamed operation: any body type reads the verdict.
         None => decode::<Updated>(&bytes).map(|r| {
-            let r = crate::xml::Response {
+            let r = Response {
                 result: r.result.map(Answer::Updated),
                 gsb_status: r.gsb_status,
                 unknown_elements: r.unknown_elements,
