@@ -203,6 +203,65 @@ proptest! {
     }
 }
 
+/// Characters XML 1.0 does not allow (issue 15 item 4).
+fn refused_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        (0u32..0x20)
+            .prop_filter("TAB, LF and CR are allowed", |c| ![9, 10, 13].contains(c))
+            .prop_map(|c| char::from_u32(c).unwrap()),
+        Just('\u{FFFE}'),
+        Just('\u{FFFF}'),
+    ]
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    /// Any text is written and read back unchanged, unless it holds a
+    /// character XML 1.0 does not allow: then nothing is written at all.
+    #[test]
+    fn text_round_trips_unless_xml_cannot_carry_it(
+        text in prop::collection::vec(prop_oneof![4 => any::<char>(), 1 => refused_char()], 0..12)
+            .prop_map(|c| c.into_iter().collect::<String>()),
+    ) {
+        let key: FlatKey = "firstName".parse().unwrap();
+        let mut flat = FlatUser::new();
+        flat.insert("webExId".parse().unwrap(), Value::Text("jdoe".into()));
+        flat.insert(key, Value::Text(text.clone()));
+        let written = encode_response((XmlNs::User, "getUserResponse"), Secrets::Reveal, |body| {
+            body.user(&flat, UserOperation::Get)
+        });
+        let refused = text.chars().find(|c| !wbxprov::xml::chars::is_xml_char(*c));
+        match (written, refused) {
+            (Err(e), Some(c)) => {
+                let names_it = matches!(e, wbxprov::xml::EncodeError::Character { code_point, .. } if code_point == u32::from(c));
+                prop_assert!(names_it, "{:?} for {:?}", e, c);
+            }
+            (Ok(xml), None) => {
+                let user = decode::<User>(xml.as_bytes()).unwrap().success().unwrap();
+                prop_assert_eq!(user.get(key), Some(Value::Text(text)));
+            }
+            (written, refused) => prop_assert!(false, "{:?} for {:?}", written, refused),
+        }
+    }
+
+    /// A refused character anywhere in a response makes it malformed.
+    #[test]
+    fn a_refused_character_anywhere_is_refused(
+        fixture in proptest::sample::select(fixture_names()),
+        at in any::<prop::sample::Index>(),
+        c in refused_char(),
+    ) {
+        let mut bytes = std::fs::read(common::repo_root().join("fixtures/responses").join(&fixture)).unwrap();
+        let i = at.index(bytes.len() + 1);
+        let mut buf = [0u8; 4];
+        bytes.splice(i..i, c.encode_utf8(&mut buf).bytes());
+        prop_assert!(decode::<User>(&bytes).is_err());
+        prop_assert!(decode::<UserPage>(&bytes).is_err());
+        prop_assert!(Operation::detect(&bytes).is_err());
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Mutation {
     Truncate,

@@ -1,13 +1,20 @@
 //! `wbxprov decode FILE`: any saved XML API response, decoded and printed.
+//!
+//! Bounded like every response: at most the decoder's size limit is read, and
+//! the answer is printed straight from its typed value (a page of 100,000
+//! users is never copied into a JSON tree), so memory stays within about
+//! twice the input.
 
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Value as Json, json};
 
 use super::exit;
-use crate::ops::{Answer, Operation, Updated};
-use crate::xml::{ServiceError, decode};
+use crate::ops::{Answer, Operation, Updated, UserPage};
+use crate::xml::{DecodeError, Limits, Response, ServiceError, decode};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
-    let bytes = match super::read_input(&args.file) {
+    let bytes = match read_capped(&args.file, Limits::default().max_bytes) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
@@ -44,7 +51,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         Some(op) => op.decode(&bytes).map(|r| (Some(op), r)),
         // A FAILURE of an unnamed operation: any body type reads the verdict.
         None => decode::<Updated>(&bytes).map(|r| {
-            let r = crate::xml::Response {
+            let r = Response {
                 result: r.result.map(Answer::Updated),
                 gsb_status: r.gsb_status,
                 unknown_elements: r.unknown_elements,
@@ -59,45 +66,162 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             return Ok(exit::COULD_NOT_RUN);
         }
     };
-    let op_json = operation.map_or(Json::Null, |o| Json::from(o.as_ref()));
-    let (document, code) = match &response.result {
-        Ok(answer) => {
-            let mut doc = Map::new();
-            doc.insert("operation".into(), op_json);
-            let (key, content) = answer_json(answer);
-            doc.insert(key.into(), content);
-            doc.insert(
-                "unknownElements".into(),
-                Json::from(response.unknown_elements),
-            );
-            (Json::Object(doc), exit::OK)
-        }
-        Err(e) => (
-            json!({"operation": op_json, "error": error_json(e)}),
-            exit::SERVICE_FAILURE,
-        ),
-    };
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &document)?;
-        writeln!(out)?;
-    } else {
-        write_text(out, "", &document)?;
-    }
+    drop(bytes);
+    let mut out = BufWriter::new(out);
+    let code = print(&mut out, args.json, operation, &response)?;
+    out.flush()?;
     Ok(code)
 }
 
-/// The key and JSON content of a decoded answer.
-fn answer_json(answer: &Answer) -> (&'static str, Json) {
-    let to = |v: Result<Json, serde_json::Error>| v.expect("answers serialize");
+/// The whole of `path` (`-`: standard input), or an error once it holds more
+/// than `limit` bytes: reading stops there, and a file's length is checked
+/// before anything is read.
+fn read_capped(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+    let too_large = |size: Option<u64>| {
+        let message = match size {
+            Some(size) => DecodeError::TooLarge {
+                size: usize::try_from(size).unwrap_or(usize::MAX),
+                limit,
+            }
+            .to_string(),
+            None => format!("input exceeds the limit of {limit} bytes (reading stopped there)"),
+        };
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    };
+    let (reader, expected): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+        (Box::new(io::stdin().lock()), 0)
+    } else {
+        let file = std::fs::File::open(path)?;
+        // Zero for pipes and devices, whose length is unknown.
+        let len = file.metadata()?.len();
+        if len > limit as u64 {
+            return Err(too_large(Some(len)));
+        }
+        (Box::new(file), len)
+    };
+    // One more byte than the limit tells "exactly at the limit" from "beyond".
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(too_large(None));
+    }
+    Ok(bytes)
+}
+
+/// Prints a decoded response; the exit code says whether it was a FAILURE.
+fn print(
+    out: &mut impl Write,
+    json: bool,
+    operation: Option<Operation>,
+    response: &Response<Answer>,
+) -> io::Result<u8> {
+    let op = operation.as_ref().map(AsRef::<str>::as_ref);
+    let answer = match &response.result {
+        Ok(answer) => answer,
+        Err(e) => {
+            let document = json!({"operation": op, "error": error_json(e)});
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &document)?;
+                writeln!(out)?;
+            } else {
+                write_text(out, "", &document)?;
+            }
+            return Ok(exit::SERVICE_FAILURE);
+        }
+    };
+    let document = Document {
+        operation: op,
+        answer,
+        unknown_elements: response.unknown_elements,
+    };
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)?;
+    } else {
+        document.write_text(out)?;
+    }
+    Ok(exit::OK)
+}
+
+/// `{"operation": …, <key>: <content>, "unknownElements": n}`, serialized
+/// straight from the typed answer.
+struct Document<'a> {
+    operation: Option<&'a str>,
+    answer: &'a Answer,
+    unknown_elements: u32,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("operation", &self.operation)?;
+        map.serialize_entry(key(self.answer), &Content(self.answer))?;
+        map.serialize_entry("unknownElements", &self.unknown_elements)?;
+        map.end()
+    }
+}
+
+impl Document<'_> {
+    /// `key.sub: value` lines; a page one user at a time.
+    fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
+        write_text(out, "operation", &json!(self.operation))?;
+        match self.answer {
+            Answer::UserPage(page) => write_page_text(out, page)?,
+            other => {
+                write_text(out, key(other), &to_json(&Content(other))?)?;
+            }
+        }
+        write_text(out, "unknownElements", &json!(self.unknown_elements))
+    }
+}
+
+fn write_page_text(out: &mut impl Write, page: &UserPage) -> io::Result<()> {
+    if page.users.is_empty() {
+        write_text(out, "page.users", &json!([]))?;
+    }
+    for (i, user) in page.users.iter().enumerate() {
+        write_text(out, &format!("page.users[{}]", i + 1), &to_json(user)?)?;
+    }
+    write_text(
+        out,
+        "page.matchingRecords",
+        &to_json(&page.matching_records)?,
+    )
+}
+
+fn to_json(value: &impl Serialize) -> io::Result<Json> {
+    serde_json::to_value(value).map_err(io::Error::other)
+}
+
+/// The key a decoded answer goes under.
+fn key(answer: &Answer) -> &'static str {
     match answer {
-        Answer::User(user) => ("user", Json::Object(user.to_flat().to_json(false))),
-        Answer::Created(c) => ("created", to(serde_json::to_value(c))),
-        Answer::Updated(_) => ("updated", json!({})),
-        Answer::Deleted(d) => ("deleted", to(serde_json::to_value(d))),
-        Answer::UserPage(p) => ("page", to(serde_json::to_value(p))),
-        Answer::SessionTicket(t) => ("session", to(serde_json::to_value(t))),
-        Answer::Site(s) => ("site", to(serde_json::to_value(s))),
-        Answer::MeetingTypes(m) => ("meetingTypeList", to(serde_json::to_value(m))),
+        Answer::User(_) => "user",
+        Answer::Created(_) => "created",
+        Answer::Updated(_) => "updated",
+        Answer::Deleted(_) => "deleted",
+        Answer::UserPage(_) => "page",
+        Answer::SessionTicket(_) => "session",
+        Answer::Site(_) => "site",
+        Answer::MeetingTypes(_) => "meetingTypeList",
+    }
+}
+
+/// The content of a decoded answer, as JSON.
+struct Content<'a>(&'a Answer);
+
+impl Serialize for Content<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Answer::User(user) => user.to_flat().to_json(false).serialize(s),
+            Answer::Created(c) => c.serialize(s),
+            Answer::Updated(_) => s.serialize_map(Some(0))?.end(),
+            Answer::Deleted(d) => d.serialize(s),
+            Answer::UserPage(p) => p.serialize(s),
+            Answer::SessionTicket(t) => t.serialize(s),
+            Answer::Site(site) => site.serialize(s),
+            Answer::MeetingTypes(m) => m.serialize(s),
+        }
     }
 }
 

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::schema::User;
 use crate::xml::encode::XmlNs;
-use crate::xml::tree::{self, Element};
-use crate::xml::{Decode, DecodeError, Response, decode};
+use crate::xml::reader::{TagNs, XmlReader};
+use crate::xml::{Decode, DecodeError, Limits, Response, decode};
 
 /// The operations wbxprov speaks.
 #[derive(
@@ -51,36 +51,26 @@ pub enum Answer {
 impl Operation {
     /// Which operation a response answers, judged by the elements its body holds
     /// (the live service misspells `xsi:type`, so it is never consulted).
-    /// `None` for a FAILURE, whose body is empty.
+    /// `None` for a FAILURE, whose body is empty. One pass, no tree: memory
+    /// does not grow with the document (a list page may hold 100,000 users).
     pub fn detect(bytes: &[u8]) -> Result<Option<Operation>, DecodeError> {
-        let doc = tree::parse(bytes)?;
-        let failure = doc.text_at("header/response/result") == Some("FAILURE");
-        let Some(body) = doc.at("body/bodyContent") else {
+        let outline = Outline::read(bytes)?;
+        let Some(body) = outline.body.filter(|_| !outline.failure) else {
             return Ok(None);
         };
-        if failure {
-            return Ok(None);
-        }
-        let has = |name: &str| body.child(name).is_some();
-        let user_has = |name: &str| body.children_named("user").any(|u| u.child(name).is_some());
-        let in_ns = |e: &Element, ns: XmlNs| e.ns == Some(ns);
-        let op = if has("siteInstance") {
+        let op = if body.has("siteInstance") {
             Operation::GetSite
-        } else if has("meetingType")
-            || body
-                .child("matchingRecords")
-                .is_some_and(|m| in_ns(m, XmlNs::MeetingType))
-        {
+        } else if body.has("meetingType") || body.meeting_type_records {
             Operation::LstMeetingType
-        } else if user_has("status") {
+        } else if body.user_with_status {
             Operation::DelUser
-        } else if has("user") || has("matchingRecords") {
+        } else if body.has("user") || body.has("matchingRecords") {
             Operation::LstsummaryUser
-        } else if has("sessionTicket") {
+        } else if body.has("sessionTicket") {
             Operation::AuthenticateUser
-        } else if body.children.is_empty() {
+        } else if body.children == 0 {
             Operation::SetUser
-        } else if body.children.iter().all(|c| c.name == "userId") {
+        } else if body.all_user_ids {
             Operation::CreateUser
         } else {
             Operation::GetUser
@@ -112,4 +102,128 @@ impl Operation {
             Operation::LstMeetingType => map(bytes, Answer::MeetingTypes),
         }
     }
+}
+
+/// The children of `bodyContent` that tell operations apart.
+const TELLING: [&str; 5] = [
+    "siteInstance",
+    "meetingType",
+    "matchingRecords",
+    "user",
+    "sessionTicket",
+];
+
+/// What [`Operation::detect`] needs of a response. Elements are matched by
+/// local name, and only the first `header`, `response`, `result`, `body` and
+/// `bodyContent` count.
+struct Outline {
+    /// The header's result is FAILURE.
+    failure: bool,
+    body: Option<BodyOutline>,
+}
+
+#[derive(Default)]
+struct BodyOutline {
+    /// Which of [`TELLING`] the body holds.
+    telling: [bool; TELLING.len()],
+    /// The first `matchingRecords` is in the meeting-type namespace.
+    meeting_type_records: bool,
+    /// Some `user` has a `status` child (DelUser).
+    user_with_status: bool,
+    children: usize,
+    /// Every child is a `userId` (CreateUser).
+    all_user_ids: bool,
+}
+
+impl BodyOutline {
+    fn has(&self, name: &str) -> bool {
+        TELLING
+            .iter()
+            .zip(self.telling)
+            .any(|(n, seen)| seen && *n == name)
+    }
+}
+
+impl Outline {
+    fn read(bytes: &[u8]) -> Result<Outline, DecodeError> {
+        let mut r = XmlReader::new(bytes, Limits::default())?;
+        if r.next_child()?.is_none() {
+            return Err(DecodeError::Structure("empty document".into()));
+        }
+        let mut outline = Outline {
+            failure: false,
+            body: None,
+        };
+        let (mut header, mut body) = (false, false);
+        while let Some(tag) = r.next_child()? {
+            match tag.local() {
+                b"header" if !header => {
+                    header = true;
+                    outline.failure = first_result(&mut r)?.as_deref() == Some("FAILURE");
+                }
+                b"body" if !body => {
+                    body = true;
+                    while let Some(tag) = r.next_child()? {
+                        if tag.local() == b"bodyContent" && outline.body.is_none() {
+                            outline.body = Some(body_outline(&mut r)?);
+                        } else {
+                            r.skip()?;
+                        }
+                    }
+                }
+                _ => r.skip()?,
+            }
+        }
+        r.finish()?;
+        Ok(outline)
+    }
+}
+
+/// The trimmed text of `response/result` in the header just entered.
+fn first_result(r: &mut XmlReader<'_>) -> Result<Option<String>, DecodeError> {
+    let mut result = None;
+    let mut response = false;
+    while let Some(tag) = r.next_child()? {
+        if tag.local() != b"response" || response {
+            r.skip()?;
+            continue;
+        }
+        response = true;
+        while let Some(tag) = r.next_child()? {
+            if tag.local() == b"result" && result.is_none() {
+                result = Some(r.text()?.trim().to_owned());
+            } else {
+                r.skip()?;
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// The outline of the `bodyContent` just entered.
+fn body_outline(r: &mut XmlReader<'_>) -> Result<BodyOutline, DecodeError> {
+    let mut body = BodyOutline {
+        all_user_ids: true,
+        ..BodyOutline::default()
+    };
+    while let Some(tag) = r.next_child()? {
+        let local = tag.local();
+        body.children += 1;
+        body.all_user_ids &= local == b"userId";
+        if let Some(i) = TELLING.iter().position(|n| n.as_bytes() == local) {
+            if local == b"matchingRecords" && !body.telling[i] {
+                body.meeting_type_records = tag.ns == TagNs::Webex(XmlNs::MeetingType);
+            }
+            body.telling[i] = true;
+        }
+        if local == b"user" && !body.user_with_status {
+            while let Some(child) = r.next_child()? {
+                body.user_with_status |= child.local() == b"status";
+                r.skip()?;
+            }
+        } else {
+            r.skip()?;
+        }
+    }
+    Ok(body)
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::schema::{ATTRIBUTES, Attribute, AttributeInfo, FlatKey, FlatUser, Value};
 use crate::secret::MASK;
 use crate::site::SiteProfile;
+use crate::xml::chars::is_xml_char;
 
 /// Which request the change is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumString, strum::AsRefStr)]
@@ -45,6 +46,9 @@ pub enum Rule {
     Enum,
     /// Text not in the attribute's format (email, phone, personal URL, date).
     Format,
+    /// A character XML 1.0 cannot carry (a C0 control other than TAB, LF and CR,
+    /// or U+FFFE/U+FFFF): the request would not be well-formed.
+    Character,
     /// The attribute cannot appear in this operation (personalUrl on create, read-only fields).
     Operation,
     /// A Control-Hub-managed site: the Webex identity owns this attribute.
@@ -238,7 +242,7 @@ pub(crate) fn shown(key: FlatKey, info: &AttributeInfo, value: &Value) -> String
         };
         if head
             .chars()
-            .any(|c| c == '"' || c == '\\' || c.is_control())
+            .any(|c| c == '"' || c == '\\' || c.is_control() || !is_xml_char(c))
         {
             let _ = write!(out, "{head:?}");
         } else {

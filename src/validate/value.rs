@@ -6,6 +6,7 @@ use validator::ValidateEmail;
 use super::{Operation, Rule, Violation, violation};
 use crate::schema::{AttributeInfo, FlatKey, IntKind, ScalarType, TextFormat, Value};
 use crate::site::SiteProfile;
+use crate::xml::chars::{code_point, first_forbidden};
 
 pub(super) fn operation_rule(
     key: FlatKey,
@@ -102,6 +103,14 @@ fn int_rule(scalar: &ScalarType, i: i64) -> Option<Problem> {
 }
 
 fn text_rule(scalar: &ScalarType, t: &str) -> Option<Problem> {
+    // First: no other rule matters for text the request could not even carry.
+    if let Some(c) = first_forbidden(t) {
+        return Some((
+            Rule::Character,
+            format!("holds {}, a character XML 1.0 does not allow", code_point(c)),
+            "remove it (of the control characters, only tab, line feed and carriage return may be sent)".to_owned(),
+        ));
+    }
     match *scalar {
         ScalarType::Text { max_len, format } => {
             if let Some(max) = max_len {

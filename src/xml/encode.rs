@@ -26,6 +26,7 @@ pub enum Secrets {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// Every attribute of the payload that the operation cannot carry, e.g.
     /// `personalUrl (allowed in: set, get)` for CreateUser.
@@ -38,6 +39,16 @@ pub enum EncodeError {
     Missing {
         attribute: &'static str,
         operation: &'static str,
+    },
+    /// A text value holds a character XML 1.0 cannot carry. The value itself
+    /// is never shown (it may be a secret): the element and the code point are.
+    #[error(
+        "{operation}: <{element}> holds U+{code_point:04X}, a character XML 1.0 does not allow"
+    )]
+    Character {
+        operation: &'static str,
+        element: String,
+        code_point: u32,
     },
     #[error("{operation}: {message}")]
     Invalid {
@@ -95,6 +106,18 @@ pub struct BodyWriter {
 }
 
 impl BodyWriter {
+    /// The document, unless a text held a character XML 1.0 does not allow.
+    fn finish(self, operation: &'static str) -> Result<String, EncodeError> {
+        if let Some(refused) = self.w.refused() {
+            return Err(EncodeError::Character {
+                operation,
+                element: refused.element.clone(),
+                code_point: u32::from(refused.character),
+            });
+        }
+        Ok(self.w.finish())
+    }
+
     fn name(&self, ns: XmlNs, local: &str) -> String {
         match self.form {
             Form::Qualified => format!("{}:{local}", ns.prefix()),
@@ -351,7 +374,7 @@ pub fn encode<R: Request>(
     request.write_body(&mut body)?;
     body.close();
     body.close();
-    Ok(body.w.finish())
+    body.finish(R::BINDING.rsplit('.').next().unwrap_or(R::BINDING))
 }
 
 /// securityContext children in the order of common.xsd `securityType`
@@ -395,7 +418,7 @@ fn write_security(body: &mut BodyWriter, security: &SecurityContext) {
 /// writes them (`serv:`, `use:`, `com:` …), e.g. for the simulator or for tests.
 /// `xsd_type` names the body type, e.g. `(XmlNs::User, "getUserResponse")`.
 pub fn encode_response(
-    xsd_type: (XmlNs, &str),
+    xsd_type: (XmlNs, &'static str),
     secrets: Secrets,
     write_body: impl FnOnce(&mut BodyWriter) -> Result<(), EncodeError>,
 ) -> Result<String, EncodeError> {
@@ -412,7 +435,7 @@ pub fn encode_response(
     let name = body.name(s, "bodyContent");
     body.w.open_with(&name, &[("xsi:type", &xsi_type)]);
     write_body(&mut body)?;
-    Ok(body.w.finish())
+    body.finish(xsd_type.1)
 }
 
 /// Writes a FAILURE response document for `error` (service.xsd `responseType` order).
@@ -455,6 +478,8 @@ pub fn encode_failure(error: &super::decode::ServiceError) -> String {
     body.close();
     body.open(s, "body");
     body.open(s, "bodyContent");
+    // The service's (or the simulator's) own words: a character XML cannot
+    // carry is written as U+FFFD rather than refusing to answer.
     body.w.finish()
 }
 

@@ -1,6 +1,7 @@
 //! The wire format: requests written from the catalogue, responses read back.
 //! Nothing here knows about HTTP.
 
+pub mod chars;
 pub mod decode;
 pub mod encode;
 pub(crate) mod reader;

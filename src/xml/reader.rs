@@ -5,13 +5,16 @@
 //! Elements are matched by resolved namespace and local name, never by prefix.
 //! Hostile input is bounded: a size limit, a depth limit, no DTD (so no entity
 //! expansion beyond the five predefined entities and character references).
+//! Characters XML 1.0 does not allow (see [`super::chars`]) make a document
+//! malformed, raw or as character references.
 
 use std::borrow::Cow;
 
 use quick_xml::NsReader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
+use super::chars::{code_point, first_forbidden, first_forbidden_byte, is_xml_char};
 use super::encode::XmlNs;
 
 /// Bounds applied to every response before and while it is decoded.
@@ -146,6 +149,11 @@ impl<'i> XmlReader<'i> {
         }
         // A UTF-8 byte-order mark is legal before the declaration.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // quick-xml does not check characters; one pass over the bytes covers
+        // text, names, attributes, comments and everything a decoder skips.
+        if let Some((at, c)) = first_forbidden_byte(bytes) {
+            return Err(forbidden(at as u64, c));
+        }
         let mut inner = NsReader::from_reader(bytes);
         let config = inner.config_mut();
         config.expand_empty_elements = true;
@@ -180,6 +188,30 @@ impl<'i> XmlReader<'i> {
         }
     }
 
+    /// The character a reference like `&#x41;` stands for (`None` for a named
+    /// entity); one XML 1.0 does not allow is an error.
+    fn char_ref(&self, r: &BytesRef<'_>) -> Result<Option<char>, DecodeError> {
+        match r.resolve_char_ref().map_err(|e| self.syntax(e))? {
+            Some(c) if !is_xml_char(c) => Err(forbidden(self.position(), c)),
+            other => Ok(other),
+        }
+    }
+
+    /// Character references in attribute values (raw characters were checked
+    /// up front). Only tags holding `&#` are unescaped, which is rare.
+    fn check_attributes(&self, start: &BytesStart<'_>) -> Result<(), DecodeError> {
+        if !start.attributes_raw().windows(2).any(|w| w == b"&#") {
+            return Ok(());
+        }
+        for attribute in start.attributes().with_checks(false).flatten() {
+            let value = attribute.unescape_value().map_err(|e| self.syntax(e))?;
+            if let Some(c) = first_forbidden(&value) {
+                return Err(forbidden(self.position(), c));
+            }
+        }
+        Ok(())
+    }
+
     /// The next piece of content: a start tag (entered), text, or the end of
     /// the current element (left).
     pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
@@ -191,6 +223,7 @@ impl<'i> XmlReader<'i> {
             match event {
                 Event::Start(start) => {
                     self.enter()?;
+                    self.check_attributes(&start)?;
                     let ns = match resolved {
                         Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
@@ -238,7 +271,7 @@ impl<'i> XmlReader<'i> {
                     if self.depth == 0 {
                         return Err(self.syntax("reference outside the root element"));
                     }
-                    if let Some(c) = r.resolve_char_ref().map_err(|e| self.syntax(e))? {
+                    if let Some(c) = self.char_ref(&r)? {
                         return Ok(Content::Text(Cow::Owned(c.to_string())));
                     }
                     let name = r.decode().map_err(|e| self.syntax(e))?;
@@ -290,7 +323,13 @@ impl<'i> XmlReader<'i> {
                 Err(e) => return Err(self.syntax(e)),
             };
             match event {
-                Event::Start(_) => self.enter()?,
+                Event::Start(start) => {
+                    self.enter()?;
+                    self.check_attributes(&start)?;
+                }
+                Event::GeneralRef(r) => {
+                    self.char_ref(&r)?;
+                }
                 Event::End(_) => self.depth -= 1,
                 Event::Eof => return Err(self.syntax("document ends inside an element")),
                 Event::DocType(_) => {
@@ -322,6 +361,13 @@ impl<'i> XmlReader<'i> {
             }
         }
         Ok(())
+    }
+}
+
+fn forbidden(position: u64, c: char) -> DecodeError {
+    DecodeError::Syntax {
+        position,
+        message: format!("{} is not a character XML 1.0 allows", code_point(c)),
     }
 }
 
