@@ -222,7 +222,8 @@ fn secret_from(
         });
     }
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = super::read_text_capped(path, super::SMALL_INPUT_LIMIT)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         return Ok(Some(Secret::from(
             text.trim_end_matches(['\n', '\r']).to_owned(),
         )));
@@ -299,7 +300,8 @@ fn date_of(text: &str) -> Option<std::time::SystemTime> {
 }
 
 fn read_file(path: &Path) -> Result<File, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = super::read_text_capped(path, super::SMALL_INPUT_LIMIT)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     // Secret files are named relative to the config file.
     let base = path.parent().unwrap_or(Path::new("."));

@@ -137,13 +137,62 @@ fn summary_line(u: &crate::ops::UserSummary, width: usize) -> String {
 
 /// A file's bytes, or standard input's for `-`.
 fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    read_capped(path, SMALL_INPUT_LIMIT)
+}
+
+/// The most a user file, a mapping, a configuration or a password may hold:
+/// far beyond any real one (a user with every attribute is about 20 KB), and
+/// bounded, so a wrong file or a stream that never ends cannot eat the memory.
+pub(crate) const SMALL_INPUT_LIMIT: usize = 1 << 20;
+
+/// The whole of `path` (`-`: standard input), or an error once it holds more
+/// than `limit` bytes: reading stops there, and a file's length is checked
+/// before anything is read.
+pub(crate) fn read_capped(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
-        Ok(bytes)
-    } else {
-        std::fs::read(path)
+        return read_capped_from(std::io::stdin().lock(), limit);
     }
+    let file = std::fs::File::open(path)?;
+    // Zero for pipes and devices, whose length is unknown.
+    let len = file.metadata()?.len();
+    if len > limit as u64 {
+        return Err(too_large(limit));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] of a file, as UTF-8 text.
+pub(crate) fn read_text_capped(path: &std::path::Path, limit: usize) -> std::io::Result<String> {
+    String::from_utf8(read_capped(path, limit)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// At most `limit` bytes of a stream; more is an error.
+pub(crate) fn read_capped_from(
+    reader: impl std::io::Read,
+    limit: usize,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    // One more byte than the limit tells "exactly at the limit" from "beyond".
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+fn too_large(limit: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("more than the limit of {limit} bytes (reading stopped there)"),
+    )
 }
 
 /// Runs the command line and returns the process exit status.

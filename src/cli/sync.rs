@@ -115,8 +115,8 @@ enum Outcome {
 async fn execute(args: &Args) -> Result<Outcome, String> {
     let mapping = match &args.map {
         Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = super::read_text_capped(path, super::SMALL_INPUT_LIMIT)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             Mapping::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => Mapping::default(),

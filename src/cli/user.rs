@@ -2,7 +2,7 @@
 //! service, a recording (`--replay DIR`) or while recording (`--record DIR`).
 //! Every create and update is validated against the site first.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use serde_json::{Value as Json, json};
@@ -338,16 +338,23 @@ fn handle(report: &mut Report, error: Error) -> Result<(), CouldNotRun> {
     Ok(())
 }
 
+/// Standard input for a password: a line, not a stream without end.
+const PASSWORD_INPUT_LIMIT: usize = 64 * 1024;
+
 /// The new password: from the named variable, or the first line of standard input.
 fn read_password(env_name: Option<&str>) -> Result<Secret, CouldNotRun> {
     let text = match env_name {
         Some(name) => std::env::var(name)
             .map_err(|_| CouldNotRun(format!("environment variable {name} is not set")))?,
         None => {
-            let mut input = String::new();
-            io::stdin().read_to_string(&mut input).map_err(|e| {
-                CouldNotRun(format!("reading the password from standard input: {e}"))
-            })?;
+            let input = super::read_capped_from(io::stdin().lock(), PASSWORD_INPUT_LIMIT)
+                .and_then(|bytes| {
+                    String::from_utf8(bytes)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+                })
+                .map_err(|e| {
+                    CouldNotRun(format!("reading the password from standard input: {e}"))
+                })?;
             input.lines().next().unwrap_or_default().to_owned()
         }
     };
