@@ -454,8 +454,8 @@ const REAL_FAILURES: [(&str, ServiceErrorKind, &str, &str, &str); 10] = {
 #[test]
 fn every_real_failure_decodes_with_its_kind_gsb_status_and_reason() {
     for (name, kind, id, reason, gsb) in REAL_FAILURES {
-        let response = decode::<User>(&common::real_response(name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let response =
+            decode::<User>(&common::real_response(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(response.gsb_status.as_deref(), Some(gsb), "{name}");
         let err = response.success().expect_err(name);
         assert_eq!(err.kind(), kind, "{name}");
@@ -464,7 +464,11 @@ fn every_real_failure_decodes_with_its_kind_gsb_status_and_reason() {
         assert_eq!(err.failure().gsb_status.as_deref(), Some(gsb), "{name}");
         assert_eq!(err.failure().result, "FAILURE", "{name}");
         // Only a service that is down for a moment is worth asking again.
-        assert_eq!(err.is_transient(), kind == ServiceErrorKind::ServiceUnavailable, "{name}");
+        assert_eq!(
+            err.is_transient(),
+            kind == ServiceErrorKind::ServiceUnavailable,
+            "{name}"
+        );
     }
 }
 
@@ -494,7 +498,10 @@ fn the_real_030048_keeps_its_sub_error_and_empty_value() {
     let subs = &err.failure().sub_errors;
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].exception_id.as_deref(), Some("AS0001"));
-    assert_eq!(subs[0].reason.as_deref(), Some("authentication service error"));
+    assert_eq!(
+        subs[0].reason.as_deref(),
+        Some("authentication service error")
+    );
     assert!(subs[0].value.as_deref().unwrap_or("").is_empty());
     assert!(err.to_string().contains("AS0001"), "{err}");
     assert!(!err.is_transient());
