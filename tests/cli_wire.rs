@@ -251,7 +251,13 @@ fn decode_real(name: &str, operation: &str) -> (i32, Json) {
     let path = std::env::temp_dir().join(format!("wbxprov-{}-{name}.xml", std::process::id()));
     std::fs::write(&path, common::real_response(name)).unwrap();
     let run = wbxprov(
-        &["decode", "--json", "--operation", operation, path.to_str().unwrap()],
+        &[
+            "decode",
+            "--json",
+            "--operation",
+            operation,
+            path.to_str().unwrap(),
+        ],
         &[],
         None,
     );
@@ -298,5 +304,8 @@ fn decode_names_the_real_services_failures_by_kind() {
         "failure_030048_AS0001_subErrors_communities_cisco_86845.xml",
         "AuthenticateUser",
     );
-    assert_eq!(json["error"]["subErrors"][0]["exceptionID"], "AS0001", "{json}");
+    assert_eq!(
+        json["error"]["subErrors"][0]["exceptionID"], "AS0001",
+        "{json}"
+    );
 }

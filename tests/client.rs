@@ -155,16 +155,53 @@ async fn an_access_token_is_exchanged_for_a_ticket() {
         ),
     ]);
     let auth = AdminAuth::AccessToken {
-        web_ex_id: None,
+        web_ex_id: Some("admin".into()),
         token: Secret::new(TOKEN),
     };
     let c = client(script.clone(), auth);
     let site = c.get_site().await.unwrap();
     assert_eq!(site.site_name.as_deref(), Some("example"));
     let bodies = script.bodies();
-    assert!(bodies[0].contains(&format!("<webExAccessToken>{TOKEN}</webExAccessToken>")));
+    // As Cisco's samples (fixtures/real/requests/AuthenticateUser_accessToken_*):
+    // webExID and siteName in securityContext, the token once, in the body.
+    for sample in [
+        "AuthenticateUser_accessToken_cisco_docs.xml",
+        "AuthenticateUser_accessToken_atlas_template.xml",
+        "AuthenticateUser_accessToken_cisco_python_samples_postman.xml",
+    ] {
+        let real = std::fs::read_to_string(
+            common::repo_root()
+                .join("fixtures/real/requests")
+                .join(sample),
+        )
+        .unwrap();
+        assert_eq!(
+            security_children(&bodies[0]),
+            security_children(&real),
+            "{sample}"
+        );
+        assert!(real.contains("<accessToken>"), "{sample}");
+    }
+    assert_eq!(bodies[0].matches(TOKEN).count(), 1, "{}", bodies[0]);
     assert!(bodies[0].contains(&format!("<accessToken>{TOKEN}</accessToken>")));
     assert!(bodies[1].contains(&format!("<sessionTicket>{TICKET}</sessionTicket>")));
+}
+
+/// The element names inside `securityContext`, sorted (real clients order them freely).
+fn security_children(request: &str) -> Vec<String> {
+    let start =
+        request.find("<securityContext>").expect("securityContext") + "<securityContext>".len();
+    let end = request
+        .find("</securityContext>")
+        .expect("end of securityContext");
+    let mut names: Vec<String> = request[start..end]
+        .split('<')
+        .skip(1)
+        .filter(|t| !t.starts_with('/'))
+        .filter_map(|t| t.split(['>', ' ']).next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
 }
 
 #[cfg(feature = "validate")]
