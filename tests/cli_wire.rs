@@ -244,3 +244,68 @@ fn render_lists_every_problem_and_needs_a_credential() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("needs `webExId`"), "{}", run.stderr);
 }
+
+/// `decode --json --operation OP` of a real document (an `.http` capture
+/// without its HTTP head, written to a temporary file).
+fn decode_real(name: &str, operation: &str) -> (i32, Json) {
+    let path = std::env::temp_dir().join(format!("wbxprov-{}-{name}.xml", std::process::id()));
+    std::fs::write(&path, common::real_response(name)).unwrap();
+    let run = wbxprov(
+        &[
+            "decode",
+            "--json",
+            "--operation",
+            operation,
+            path.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    let _ = std::fs::remove_file(&path);
+    let json = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{}{}", run.stdout, run.stderr));
+    (run.code, json)
+}
+
+#[test]
+fn decode_names_the_real_services_failures_by_kind() {
+    let cases = [
+        (
+            "erolms_user_get_user_response_bad.http",
+            "GetUser",
+            "030047",
+            "invalidSessionTicket",
+            "PRIMARY",
+        ),
+        (
+            "failure_030048_AS0001_subErrors_communities_cisco_86845.xml",
+            "AuthenticateUser",
+            "030048",
+            "authenticationFailed",
+            "BACKUP",
+        ),
+        (
+            "failure_000035_ASService_not_responding_atlas.xml",
+            "GetUser",
+            "000035",
+            "serviceUnavailable",
+            "PRIMARY",
+        ),
+    ];
+    for (name, operation, id, kind, gsb) in cases {
+        let (code, json) = decode_real(name, operation);
+        assert_eq!(code, 3, "{name}");
+        assert_eq!(json["operation"], operation, "{name}");
+        assert_eq!(json["error"]["exceptionID"], id, "{name}");
+        assert_eq!(json["error"]["kind"], kind, "{name}");
+        assert_eq!(json["error"]["gsbStatus"], gsb, "{json}");
+    }
+    let (_, json) = decode_real(
+        "failure_030048_AS0001_subErrors_communities_cisco_86845.xml",
+        "AuthenticateUser",
+    );
+    assert_eq!(
+        json["error"]["subErrors"][0]["exceptionID"], "AS0001",
+        "{json}"
+    );
+}

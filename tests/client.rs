@@ -110,7 +110,7 @@ async fn session_tickets_are_reused_renewed_before_expiry_and_after_refusal() {
         (AuthenticateUser, ticket(Some(100))),
         (GetUser, user_reply("c", 3)),
         // The service refuses the ticket: authenticate again, once, and retry.
-        (GetUser, failure("030002", "Incorrect user or password")),
+        (GetUser, failure("030047", "Not a valid session ticket")),
         (AuthenticateUser, ticket(Some(100))),
         (GetUser, user_reply("d", 4)),
     ]);
@@ -155,16 +155,53 @@ async fn an_access_token_is_exchanged_for_a_ticket() {
         ),
     ]);
     let auth = AdminAuth::AccessToken {
-        web_ex_id: None,
+        web_ex_id: Some("admin".into()),
         token: Secret::new(TOKEN),
     };
     let c = client(script.clone(), auth);
     let site = c.get_site().await.unwrap();
     assert_eq!(site.site_name.as_deref(), Some("example"));
     let bodies = script.bodies();
-    assert!(bodies[0].contains(&format!("<webExAccessToken>{TOKEN}</webExAccessToken>")));
+    // As Cisco's samples (fixtures/real/requests/AuthenticateUser_accessToken_*):
+    // webExID and siteName in securityContext, the token once, in the body.
+    for sample in [
+        "AuthenticateUser_accessToken_cisco_docs.xml",
+        "AuthenticateUser_accessToken_atlas_template.xml",
+        "AuthenticateUser_accessToken_cisco_python_samples_postman.xml",
+    ] {
+        let real = std::fs::read_to_string(
+            common::repo_root()
+                .join("fixtures/real/requests")
+                .join(sample),
+        )
+        .unwrap();
+        assert_eq!(
+            security_children(&bodies[0]),
+            security_children(&real),
+            "{sample}"
+        );
+        assert!(real.contains("<accessToken>"), "{sample}");
+    }
+    assert_eq!(bodies[0].matches(TOKEN).count(), 1, "{}", bodies[0]);
     assert!(bodies[0].contains(&format!("<accessToken>{TOKEN}</accessToken>")));
     assert!(bodies[1].contains(&format!("<sessionTicket>{TICKET}</sessionTicket>")));
+}
+
+/// The element names inside `securityContext`, sorted (real clients order them freely).
+fn security_children(request: &str) -> Vec<String> {
+    let start =
+        request.find("<securityContext>").expect("securityContext") + "<securityContext>".len();
+    let end = request
+        .find("</securityContext>")
+        .expect("end of securityContext");
+    let mut names: Vec<String> = request[start..end]
+        .split('<')
+        .skip(1)
+        .filter(|t| !t.starts_with('/'))
+        .filter_map(|t| t.split(['>', ' ']).next().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
 }
 
 #[cfg(feature = "validate")]
@@ -363,4 +400,105 @@ async fn the_check_of_an_unknown_outcome_is_not_counted_as_an_attempt() {
     assert_eq!(attempts, 2);
     let stats = c.stats();
     assert_eq!((stats.retries, stats.outcome_checks), (1, 1));
+}
+
+/// A replay directory: (exchange stem, response body) in call order.
+fn replay_dir(name: &str, exchanges: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wbxprov-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (stem, body)) in exchanges.iter().enumerate() {
+        std::fs::write(dir.join(format!("{:04}-{stem}.response.xml", i + 1)), body).unwrap();
+    }
+    dir
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_ticket_030047_authenticates_once_more_and_the_user_is_read() {
+    let ticket =
+        std::fs::read(common::repo_root().join("fixtures/responses/authenticateuser-password.xml"))
+            .unwrap();
+    // The real service's answers: a dead ticket, then the user.
+    let dir = replay_dir(
+        "dead-ticket",
+        &[
+            ("AuthenticateUser-admin", ticket.clone()),
+            (
+                "GetUser-123456",
+                common::real_response("erolms_user_get_user_response_bad.http"),
+            ),
+            ("AuthenticateUser-admin", ticket),
+            (
+                "GetUser-123456",
+                common::real_response("erolms_user_get_user_response_good.http"),
+            ),
+        ],
+    );
+    let c = client(Arc::new(Replay::from_dir(&dir).unwrap()), password_auth());
+    let user = c.get_user("123456").await.unwrap();
+    assert_eq!(
+        user.get("webExId".parse().unwrap()),
+        Some(wbxprov::schema::Value::Text("123456".into()))
+    );
+    assert_eq!(c.stats().reauthentications, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ticket_refused_twice_fails_after_one_reauthentication() {
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, failure("030047", "Not a valid session ticket")),
+        (AuthenticateUser, ticket(None)),
+        (GetUser, failure("030047", "Not a valid session ticket")),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let err = c.get_user("jdoe").await.unwrap_err();
+    assert!(matches!(&err.kind, ErrorKind::Service(e) if e.exception_id() == Some("030047")));
+    assert!(script.replies.lock().unwrap().is_empty());
+    assert_eq!(c.stats().reauthentications, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wrong_credentials_030002_on_a_ticket_call_do_not_reauthenticate() {
+    // No document shows the service answering 030002 to a ticket: it is the
+    // password's answer (fixtures/real/responses/failure_030002_*).
+    use Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, failure("030002", "Incorrect user or password")),
+    ]);
+    let c = client(script.clone(), password_auth());
+    let err = c.get_user("jdoe").await.unwrap_err();
+    assert!(matches!(&err.kind, ErrorKind::Service(e) if e.exception_id() == Some("030002")));
+    assert_eq!(script.sent(), [AuthenticateUser, GetUser]);
+    assert_eq!(c.stats().reauthentications, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_unavailable_000035_is_retried_with_backoff() {
+    use Operation::*;
+    let busy = || {
+        ok(String::from_utf8(common::real_response(
+            "failure_000035_ASService_not_responding_atlas.xml",
+        ))
+        .unwrap())
+    };
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, busy()),
+        (GetUser, busy()),
+        (GetUser, user_reply("jdoe", 7)),
+    ]);
+    let c = client(script.clone(), password_auth());
+    assert_eq!(c.get_user("jdoe").await.unwrap().user_id, Some(7));
+    let t = script.times();
+    // Backoff: between half and all of 0.5 s, then of 1 s.
+    let waits: Vec<Duration> = t.windows(2).skip(1).map(|w| w[1] - w[0]).collect();
+    for (wait, ceiling) in waits.iter().zip([500u64, 1000]) {
+        let ceiling = Duration::from_millis(ceiling);
+        assert!(*wait >= ceiling / 2 && *wait <= ceiling, "{waits:?}");
+    }
+    assert_eq!(c.stats().reauthentications, 0);
 }

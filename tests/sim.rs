@@ -198,10 +198,16 @@ async fn tickets_expire_and_access_tokens_authenticate() {
     };
     assert!(get_site(&ticket.session_ticket).contains("SUCCESS"));
     std::thread::sleep(Duration::from_millis(350));
+    // The real service's answer to a dead ticket
+    // (fixtures/real/responses/erolms_user_get_user_response_bad.http).
+    let expired = get_site(&ticket.session_ticket);
     assert!(
-        get_site(&ticket.session_ticket).contains("030002"),
-        "an expired ticket is refused"
+        expired.contains("<serv:exceptionID>030047</serv:exceptionID>")
+            && expired.contains("Not a valid session ticket"),
+        "an expired ticket is refused: {expired}"
     );
+    let forged = get_site(&Secret::new("SIM-forged"));
+    assert!(forged.contains("030047"), "{forged}");
 
     let site = sim::serve(sim, ServeOptions::default()).await.unwrap();
     let token = client(
@@ -219,9 +225,26 @@ async fn tickets_expire_and_access_tokens_authenticate() {
             token: Secret::new("forged"),
         },
     );
+    // As the real service answers (fixtures/real/responses/failure_030048_*).
+    let refused = bad.get_site().await.unwrap_err();
     assert_eq!(
-        service_kind(&bad.get_site().await.unwrap_err()),
-        Some(ServiceErrorKind::WrongCredentials)
+        service_kind(&refused),
+        Some(ServiceErrorKind::AuthenticationFailed)
+    );
+    let failure = refused.service().unwrap().failure();
+    assert_eq!(failure.exception_id.as_deref(), Some("030048"));
+    assert_eq!(
+        failure.reason.as_deref(),
+        Some("Authentication Server can't generate a valid session ticket")
+    );
+    let subs: Vec<_> = failure
+        .sub_errors
+        .iter()
+        .map(|s| (s.exception_id.as_deref(), s.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        subs,
+        [(Some("AS0001"), Some("authentication service error"))]
     );
 }
 
@@ -301,6 +324,7 @@ async fn licence_limits_per_session_type_and_per_site() {
         err.service().unwrap().reason(),
         Some("User limit exceeded for Session Type")
     );
+    assert_eq!(err.service().unwrap().exception_id(), Some("110055"));
     assert_eq!(service_kind(&err), Some(ServiceErrorKind::LicenceLimit));
     c.create_user(user("plain3", &[])).await.unwrap();
     let err = c.create_user(user("plain4", &[])).await.unwrap_err();
@@ -308,6 +332,9 @@ async fn licence_limits_per_session_type_and_per_site() {
         err.service().unwrap().reason(),
         Some("exceededSiteHostLimit")
     );
+    // Never 030048: the real service uses it for an authentication failure.
+    assert_eq!(err.service().unwrap().exception_id(), None);
+    assert_eq!(service_kind(&err), Some(ServiceErrorKind::LicenceLimit));
     // Deactivating frees a licence; reactivating takes one again.
     let deleted = c.deactivate(&["plain3".into()]).await.unwrap();
     assert!(deleted.users[0].is_success());

@@ -281,15 +281,12 @@ fn every_failure_fixture_is_classified() {
             Some("000001"),
         ),
         ("failure-000045-rate-limit.xml", RateLimited, Some("000045")),
-        (
-            "failure-exceeded-site-host-limit.xml",
-            LicenceLimit,
-            Some("030048"),
-        ),
+        // No exceptionID: the docs name the reason and no ID (fixtures/responses/README.md).
+        ("failure-exceeded-site-host-limit.xml", LicenceLimit, None),
         (
             "failure-user-limit-session-type.xml",
             LicenceLimit,
-            Some("030036"),
+            Some("110055"),
         ),
         (
             "failure-attribute-needs.xml",
@@ -373,5 +370,162 @@ fn values_of_the_wrong_type_name_the_attribute() {
             expected: "bool".into(),
             value: "yes".into(),
         }
+    );
+}
+
+/// Every FAILURE the real service sent (`fixtures/real/responses`, see its
+/// README for the provenance of each): (file, kind, exceptionID, reason, gsbStatus).
+const REAL_FAILURES: [(&str, ServiceErrorKind, &str, &str, &str); 10] = {
+    use ServiceErrorKind::*;
+    [
+        (
+            "erolms_user_get_user_response_bad.http",
+            InvalidSessionTicket,
+            "030047",
+            "Not a valid session ticket",
+            "PRIMARY",
+        ),
+        (
+            "failure_030048_AS0001_subErrors_communities_cisco_86845.xml",
+            AuthenticationFailed,
+            "030048",
+            "Authentication Server can't generate a valid session ticket",
+            "BACKUP",
+        ),
+        (
+            "failure_000035_ASService_not_responding_atlas.xml",
+            ServiceUnavailable,
+            "000035",
+            "ASService not responding",
+            "PRIMARY",
+        ),
+        (
+            "failure_000001_access_denied_atlas.xml",
+            AccessDenied,
+            "000001",
+            "Access denied, additional privileges are required",
+            "PRIMARY",
+        ),
+        (
+            "failure_030002_incorrect_user_or_password_java_TestXMLGenerator.xml",
+            WrongCredentials,
+            "030002",
+            "Incorrect user or password",
+            "PRIMARY",
+        ),
+        (
+            "failure_000000_no_bodyContent_cisco-ie_issue1.xml",
+            Other,
+            "000000",
+            "Fail to forward request:null",
+            "PRIMARY",
+        ),
+        (
+            "erolms_meeting_create_meeting_response_bad.http",
+            Other,
+            "060026",
+            "Meeting password must not be null",
+            "PRIMARY",
+        ),
+        (
+            "erolms_meeting_del_meeting_response_bad.http",
+            Other,
+            "060001",
+            "Corresponding Meeting not found",
+            "PRIMARY",
+        ),
+        (
+            "erolms_meeting_get_meeting_response_bad.http",
+            Other,
+            "060001",
+            "Corresponding Meeting not found",
+            "PRIMARY",
+        ),
+        (
+            "erolms_meeting_getjoinurl_meeting_response_bad.http",
+            Other,
+            "060001",
+            "Corresponding Meeting not found",
+            "PRIMARY",
+        ),
+    ]
+};
+
+#[test]
+fn every_real_failure_decodes_with_its_kind_gsb_status_and_reason() {
+    for (name, kind, id, reason, gsb) in REAL_FAILURES {
+        let response =
+            decode::<User>(&common::real_response(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(response.gsb_status.as_deref(), Some(gsb), "{name}");
+        let err = response.success().expect_err(name);
+        assert_eq!(err.kind(), kind, "{name}");
+        assert_eq!(err.exception_id(), Some(id), "{name}");
+        assert_eq!(err.reason(), Some(reason), "{name}");
+        assert_eq!(err.failure().gsb_status.as_deref(), Some(gsb), "{name}");
+        assert_eq!(err.failure().result, "FAILURE", "{name}");
+        // Only a service that is down for a moment is worth asking again.
+        assert_eq!(
+            err.is_transient(),
+            kind == ServiceErrorKind::ServiceUnavailable,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_real_failure_document_is_in_the_table_above() {
+    let dir = common::repo_root().join("fixtures/real/responses");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let text = String::from_utf8_lossy(&common::real_response(&name)).into_owned();
+        if text.contains(">FAILURE<") {
+            assert!(
+                REAL_FAILURES.iter().any(|c| c.0 == name),
+                "{name} is a FAILURE no test decodes"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_real_030048_keeps_its_sub_error_and_empty_value() {
+    let err = decode::<SessionTicket>(&common::real_response(
+        "failure_030048_AS0001_subErrors_communities_cisco_86845.xml",
+    ))
+    .unwrap()
+    .success()
+    .unwrap_err();
+    let subs = &err.failure().sub_errors;
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].exception_id.as_deref(), Some("AS0001"));
+    assert_eq!(
+        subs[0].reason.as_deref(),
+        Some("authentication service error")
+    );
+    assert!(subs[0].value.as_deref().unwrap_or("").is_empty());
+    assert!(err.to_string().contains("AS0001"), "{err}");
+    assert!(!err.is_transient());
+}
+
+#[test]
+fn codes_without_a_document_are_classified_from_their_stated_source() {
+    use wbxprov::xml::ServiceFailure;
+    // 010107: no document found; issue 16's reporter names it.
+    let suspended = ServiceFailure::new("010107", "The site is suspended");
+    assert_eq!(suspended.kind, ServiceErrorKind::SiteSuspended);
+    // The host limit: the reason the docs name, with no exceptionID known.
+    assert_eq!(
+        wbxprov::xml::decode::classify(None, Some("exceededSiteHostLimit")),
+        ServiceErrorKind::LicenceLimit
+    );
+    // 030048 is an authentication failure, whatever the reason says.
+    assert_eq!(
+        wbxprov::xml::decode::classify(Some("030048"), Some("exceededSiteHostLimit")),
+        ServiceErrorKind::AuthenticationFailed
+    );
+    // An ID no source explains stays `other`.
+    assert_eq!(
+        ServiceFailure::new("123456", "Something new").kind,
+        ServiceErrorKind::Other
     );
 }

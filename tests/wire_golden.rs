@@ -40,11 +40,13 @@ fn ticket() -> SecurityContext {
     }
 }
 
+/// As Cisco's samples authenticate with a token: webExID and siteName
+/// (fixtures/real/requests/AuthenticateUser_accessToken_*).
 fn token() -> SecurityContext {
     SecurityContext {
         site: SiteRef::Name("example".into()),
         credentials: Credentials::AccessToken {
-            web_ex_id: None,
+            web_ex_id: Some("admin".into()),
             token: Secret::new("ZDI3MGEyYzQtNmFlNS00NDNhLWFlNzAtZGVjNjE0MGU1OGZmZWNmZDEwN2ItYTU3"),
         },
     }

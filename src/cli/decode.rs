@@ -231,6 +231,7 @@ fn error_json(e: &ServiceError) -> Json {
         "exceptionID": f.exception_id,
         "reason": f.reason,
         "kind": f.kind,
+        "gsbStatus": f.gsb_status,
     });
     if !f.sub_errors.is_empty() {
         error["subErrors"] = serde_json::to_value(&f.sub_errors).expect("sub-errors serialize");

@@ -167,7 +167,10 @@ fn fatal(error: &Error) -> bool {
             error.operation == Operation::AuthenticateUser
                 || matches!(
                     e.kind(),
-                    ServiceErrorKind::AccessDenied | ServiceErrorKind::WrongCredentials
+                    ServiceErrorKind::AccessDenied
+                        | ServiceErrorKind::WrongCredentials
+                        | ServiceErrorKind::InvalidSessionTicket
+                        | ServiceErrorKind::SiteSuspended
                 )
         }
         ErrorKind::Transport(_) | ErrorKind::Http(_) | ErrorKind::Malformed(_) => true,

@@ -2,8 +2,9 @@
 //!
 //! It authenticates once (password or OAuth access token → session ticket),
 //! reuses the ticket and renews it before it expires or when the service
-//! rejects it; retries what is worth retrying (rate limit after 60 s, HTTP 5xx
-//! and 429, timeouts and resets with exponential backoff and jitter) and
+//! rejects it (030047, once per call); retries what is worth retrying (rate
+//! limit after 60 s; 000035 "ASService not responding", HTTP 5xx and 429,
+//! timeouts and resets with exponential backoff and jitter) and
 //! nothing else, within an overall deadline per call; never resends a
 //! CreateUser whose outcome is unknown (5xx, 429, a timeout or reset after
 //! sending) without first asking whether the user exists; and, with a site
@@ -690,8 +691,13 @@ impl Client {
                     Wait::Fixed(self.options.retry.rate_limit_wait),
                     ErrorKind::Service(e),
                 ),
+                Err(e) if e.kind() == ServiceErrorKind::ServiceUnavailable => {
+                    Verdict::Retry(Wait::Backoff, ErrorKind::Service(e))
+                }
+                // 030047 is the service's answer to a dead ticket; 030002 is the
+                // password's (src/xml/codes.rs), so it is final.
                 Err(e)
-                    if e.kind() == ServiceErrorKind::WrongCredentials
+                    if e.kind() == ServiceErrorKind::InvalidSessionTicket
                         && matches!(security.credentials, Credentials::SessionTicket { .. }) =>
                 {
                     Verdict::Reauthenticate(ErrorKind::Service(e))
@@ -838,10 +844,12 @@ impl Client {
 }
 
 /// Whether a failed attempt may still have been carried out by the service:
-/// an HTTP 5xx or 429 (a gateway may answer so after the site acted), or a
-/// timeout or reset after the request may have been sent.
+/// an HTTP 5xx or 429 (a gateway may answer so after the site acted), 000035,
+/// or a timeout or reset after the request may have been sent.
 fn outcome_unknown(kind: &ErrorKind) -> bool {
     match kind {
+        // "ASService not responding": whether the site acted is not said.
+        ErrorKind::Service(e) => e.kind() == ServiceErrorKind::ServiceUnavailable,
         ErrorKind::Http(status) => *status == 429 || *status >= 500,
         ErrorKind::Transport(t) => t.maybe_sent(),
         _ => false,

@@ -232,6 +232,10 @@ impl Request for AuthenticateUser {
         }
         Ok(())
     }
+
+    fn credential_in_body(&self) -> bool {
+        matches!(self, AuthenticateUser::AccessToken(_))
+    }
 }
 
 /// GetSite: the site's settings, from which its features are read.

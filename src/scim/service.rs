@@ -101,7 +101,13 @@ fn from_client(e: ClientError) -> ScimError {
                 return err;
             }
             // The site refuses wbxprov's own admin: nothing the SCIM client can fix.
-            ServiceErrorKind::WrongCredentials | ServiceErrorKind::AccessDenied => (502, None),
+            ServiceErrorKind::WrongCredentials
+            | ServiceErrorKind::AccessDenied
+            | ServiceErrorKind::InvalidSessionTicket
+            | ServiceErrorKind::AuthenticationFailed
+            | ServiceErrorKind::SiteSuspended => (502, None),
+            // Retried by the client already; the SCIM client may try later.
+            ServiceErrorKind::ServiceUnavailable => (503, None),
             ServiceErrorKind::LicenceLimit
             | ServiceErrorKind::FeatureNotEnabled
             | ServiceErrorKind::Other => (400, Some("invalidValue")),

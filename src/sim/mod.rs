@@ -31,7 +31,7 @@ use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
 use crate::xml::request::{
     IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request,
 };
-use crate::xml::{Secrets, ServiceError, ServiceFailure};
+use crate::xml::{Secrets, ServiceError, ServiceFailure, codes};
 
 /// The simulator's admin when neither the environment nor the caller says otherwise.
 pub const DEFAULT_ADMIN_ID: &str = "admin";
@@ -185,8 +185,42 @@ fn kept(key: &FlatKey) -> bool {
     info.ops.get || key.attribute == Attribute::Password
 }
 
+/// A FAILURE document. [`NO_EXCEPTION_ID`] sends none.
 fn failure(id: &str, reason: &str) -> String {
-    encode_failure(&ServiceError::from(ServiceFailure::new(id, reason)))
+    let mut failure = ServiceFailure::new(id, reason);
+    if id == NO_EXCEPTION_ID {
+        failure.exception_id = None;
+    }
+    encode_failure(&ServiceError::from(failure))
+}
+
+/// The FAILURE of a row of the code table, in its words and with its subErrors
+/// (`src/xml/codes.rs` says which words a real document shows).
+fn known(id: &str) -> String {
+    let code = codes::code(id).unwrap_or_else(|| panic!("{id} is in src/xml/codes.rs"));
+    encode_failure(&ServiceError::from(ServiceFailure::from_code(code)))
+}
+
+/// The words of a row of the code table, for answers built later.
+fn words(id: &'static str) -> (&'static str, String) {
+    let code = codes::code(id).unwrap_or_else(|| panic!("{id} is in src/xml/codes.rs"));
+    (id, code.reason.to_owned())
+}
+
+/// For a FAILURE whose documentation names a reason but no exceptionID
+/// (`exceededSiteHostLimit`): sent without one rather than with an invented ID.
+const NO_EXCEPTION_ID: &str = "";
+
+/// The real service's answer to credentials it refuses: a dead or unknown
+/// ticket 030047, an access token 030048 (with subError AS0001), a password 030002.
+fn refused_credentials(sec: &IncomingSecurity) -> String {
+    if sec.session_ticket.is_some() {
+        known("030047")
+    } else if sec.access_token.is_some() {
+        known("030048")
+    } else {
+        known("030002")
+    }
 }
 
 fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
@@ -307,7 +341,7 @@ impl Simulator {
                 state.recent.pop_front();
             }
             if state.recent.len() >= budget as usize {
-                return failure("000045", "API Rate Limit Reached");
+                return known("000045");
             }
             state.recent.push_back(now);
         }
@@ -316,17 +350,14 @@ impl Simulator {
         }
         let role = match self.caller(state, &request.security, now) {
             Some(r) => r,
-            None => return failure("030002", "Incorrect user or password"),
+            None => return refused_credentials(&request.security),
         };
         let admin_only = !matches!(
             request.body,
             IncomingBody::GetSite | IncomingBody::LstMeetingType
         );
         if admin_only && role != Role::Admin {
-            return failure(
-                "000001",
-                "Access denied, additional privileges are required",
-            );
+            return known("000001");
         }
         let result = match request.body {
             IncomingBody::CreateUser(user) => self.create(state, user),
@@ -404,7 +435,11 @@ impl Simulator {
             ),
         };
         let Some(role) = role else {
-            return failure("030002", "Incorrect user or password");
+            return refused_credentials(&IncomingSecurity {
+                access_token: body_token.or(sec.access_token.as_ref()).cloned(),
+                session_ticket: None,
+                ..sec.clone()
+            });
         };
         state.ticket_counter += 1;
         let ticket = format!(
@@ -488,12 +523,12 @@ impl Simulator {
             return Ok(Err(refused));
         }
         if state.users.contains_key(&id.to_lowercase()) {
-            return Ok(Err(("030004", "User name already exists".into())));
+            return Ok(Err(words("030004")));
         }
         if let Some(email) = text(&user, Attribute::Email)
             && email_taken(state, email, None)
         {
-            return Ok(Err(("030005", "E-mail address already exists".into())));
+            return Ok(Err(words("030005")));
         }
         let user_id = state.next_user_id;
         state.next_user_id += 1;
@@ -544,7 +579,7 @@ impl Simulator {
         };
         let key = id.to_lowercase();
         if !state.users.contains_key(&key) {
-            return Ok(failure("030001", "Corresponding User not found"));
+            return Ok(known("030001"));
         }
         let mut profile = self.counted_profile(state);
         // A change to an active user takes no new host licence.
@@ -565,12 +600,12 @@ impl Simulator {
             && new.to_lowercase() != key
             && state.users.contains_key(&new.to_lowercase())
         {
-            return Ok(failure("030004", "User name already exists"));
+            return Ok(known("030004"));
         }
         if let Some(email) = text(&change, Attribute::Email)
             && email_taken(state, email, Some(&key))
         {
-            return Ok(failure("030005", "E-mail address already exists"));
+            return Ok(known("030005"));
         }
         let mut stored = state.users.remove(&key).expect("checked above");
         state.index.remove(&stored);
@@ -598,7 +633,7 @@ impl Simulator {
 
     fn get(&self, state: &State, id: &str) -> Result<String, String> {
         let Some(user) = state.users.get(&id.to_lowercase()) else {
-            return Ok(failure("030001", "Corresponding User not found"));
+            return Ok(known("030001"));
         };
         let shown: FlatUser = user
             .flat
@@ -689,7 +724,7 @@ impl Simulator {
         let max = q.maximum_num.unwrap_or(500).clamp(1, 500) as usize;
         let page: Vec<&StoredUser> = users.into_iter().skip(start - 1).take(max).collect();
         if page.is_empty() {
-            return Ok(failure("000015", "Sorry, no record found"));
+            return Ok(known("000015"));
         }
         let u = XmlNs::User;
         encode_response((u, "lstsummaryUserResponse"), Secrets::Mask, |b| {
@@ -791,10 +826,10 @@ fn refusal_reason(violations: Vec<Violation>) -> Option<(&'static str, String)> 
             ScalarType::Int { .. } => ("999999", format!("Attribute {element} needs to be 0")),
             _ => ("999999", format!("Can't set field {element}")),
         },
-        Rule::LicenceLimit if v.attribute.attribute == Attribute::MeetingTypes => {
-            ("030036", "User limit exceeded for Session Type".to_owned())
-        }
-        Rule::LicenceLimit => ("030048", "exceededSiteHostLimit".to_owned()),
+        Rule::LicenceLimit if v.attribute.attribute == Attribute::MeetingTypes => words("110055"),
+        // Cisco's user-service elements page names this reason and no ID
+        // (src/xml/codes.rs REASONS); 030048 is an authentication failure.
+        Rule::LicenceLimit => (NO_EXCEPTION_ID, "exceededSiteHostLimit".to_owned()),
         _ => (
             "999999",
             format!("Invalid value for {element}: {}", v.message),

@@ -41,17 +41,23 @@ pub struct SubError {
 }
 
 /// What a FAILURE means, for automation. The reason text is "subject to change"
-/// (Cisco); the classification keys on `exceptionID` first.
+/// (Cisco); the classification keys on `exceptionID` first. Which ID or reason
+/// gives which kind, and the evidence for it: [`super::codes`].
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, strum::AsRefStr, strum::Display, serde::Serialize,
 )]
 #[strum(serialize_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum ServiceErrorKind {
     /// 030001: the user does not exist.
     UserNotFound,
     /// 030002: the caller's Webex ID or password is wrong.
     WrongCredentials,
+    /// 030047: the session ticket is expired or revoked; authenticate again.
+    InvalidSessionTicket,
+    /// 030048: the service refused to issue a ticket (an access token it does not accept).
+    AuthenticationFailed,
     /// 030004: the webExId is taken.
     WebExIdExists,
     /// 030005: the email address is taken.
@@ -60,6 +66,10 @@ pub enum ServiceErrorKind {
     AccessDenied,
     /// 000045: the API rate limit was reached; retry after a minute.
     RateLimited,
+    /// 000035: a service behind the API is not responding; retry later.
+    ServiceUnavailable,
+    /// 010107: the site is suspended.
+    SiteSuspended,
     /// `exceededSiteHostLimit`, "User limit exceeded …": no licence left.
     LicenceLimit,
     /// "Attribute X needs to be Y", "Can't set field": the site does not allow the value.
@@ -84,6 +94,21 @@ pub struct ServiceFailure {
 }
 
 impl ServiceFailure {
+    /// The failure of a row of [`super::codes::CODES`], in its words and with its subErrors.
+    pub fn from_code(code: &super::codes::Code) -> Self {
+        let mut failure = ServiceFailure::new(code.exception_id, code.reason);
+        failure.sub_errors = code
+            .sub_errors
+            .iter()
+            .map(|(id, reason)| SubError {
+                exception_id: Some((*id).into()),
+                reason: Some((*reason).into()),
+                value: Some(String::new()),
+            })
+            .collect();
+        failure
+    }
+
     /// A failure classified from its exceptionID and reason.
     pub fn new(exception_id: &str, reason: &str) -> Self {
         ServiceFailure {
@@ -157,7 +182,10 @@ impl ServiceError {
 
     /// Whether the same call may succeed later without any change.
     pub fn is_transient(&self) -> bool {
-        self.kind() == ServiceErrorKind::RateLimited
+        matches!(
+            self.kind(),
+            ServiceErrorKind::RateLimited | ServiceErrorKind::ServiceUnavailable
+        )
     }
 
     /// How long to wait before retrying, when the service says so.
@@ -173,32 +201,14 @@ impl ServiceError {
     }
 }
 
-/// Classifies a FAILURE: exceptionID first, then the reason texts the spec knows.
+/// Classifies a FAILURE: exceptionID first, then the reason texts
+/// ([`super::codes`]); anything else is `Other`.
 pub fn classify(exception_id: Option<&str>, reason: Option<&str>) -> ServiceErrorKind {
-    use ServiceErrorKind::*;
-    match exception_id.map(str::trim) {
-        Some("030001") => return UserNotFound,
-        Some("030002") => return WrongCredentials,
-        Some("030004") => return WebExIdExists,
-        Some("030005") => return EmailExists,
-        Some("000001") => return AccessDenied,
-        Some("000045") => return RateLimited,
-        Some("000015") => return NoRecords,
-        _ => {}
-    }
-    let reason = reason.unwrap_or("").trim();
-    let lower = reason.to_ascii_lowercase();
-    if lower.contains("exceededsitehostlimit") || lower.contains("user limit exceeded") {
-        LicenceLimit
-    } else if (reason.starts_with("Attribute ") && lower.contains(" needs to be "))
-        || lower.starts_with("can't set field")
-    {
-        FeatureNotEnabled
-    } else if lower.contains("rate limit") {
-        RateLimited
-    } else {
-        Other
-    }
+    exception_id
+        .and_then(super::codes::code)
+        .map(|c| c.kind)
+        .or_else(|| reason.and_then(super::codes::reason_kind))
+        .unwrap_or(ServiceErrorKind::Other)
 }
 
 /// Read access to `bodyContent` for [`Decode`] implementations.

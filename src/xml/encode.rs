@@ -324,6 +324,12 @@ pub trait Request {
     type Response: super::decode::Decode;
     /// Writes the children of `bodyContent`.
     fn write_body(&self, body: &mut BodyWriter) -> Result<(), EncodeError>;
+
+    /// Whether the body carries the caller's credential itself (AuthenticateUser
+    /// with an access token): `securityContext` then names only who and where.
+    fn credential_in_body(&self) -> bool {
+        false
+    }
 }
 
 /// Writes a whole request document.
@@ -362,7 +368,7 @@ pub fn encode<R: Request>(
         }
     }
     body.open(XmlNs::Service, "header");
-    write_security(&mut body, security);
+    write_security(&mut body, security, request.credential_in_body());
     body.close();
     body.open(XmlNs::Service, "body");
     let xsi_type = match form {
@@ -378,8 +384,10 @@ pub fn encode<R: Request>(
 }
 
 /// securityContext children in the order of common.xsd `securityType`
-/// (webExID, password, siteID, siteName, partnerID, email, sessionTicket), then the newer token.
-fn write_security(body: &mut BodyWriter, security: &SecurityContext) {
+/// (webExID, password, siteID, siteName, partnerID, email, sessionTicket), then the newer
+/// token, unless the body carries it: Cisco's own AuthenticateUser samples send the token
+/// only in the body (fixtures/real/requests/AuthenticateUser_accessToken_*).
+fn write_security(body: &mut BodyWriter, security: &SecurityContext, credential_in_body: bool) {
     body.open(XmlNs::Service, "securityContext");
     let c = XmlNs::Common;
     let web_ex_id = match &security.credentials {
@@ -408,8 +416,10 @@ fn write_security(body: &mut BodyWriter, security: &SecurityContext) {
     }
     match &security.credentials {
         Credentials::SessionTicket { ticket, .. } => body.secret(c, "sessionTicket", ticket),
-        Credentials::AccessToken { token, .. } => body.secret(c, "webExAccessToken", token),
-        Credentials::Password { .. } => {}
+        Credentials::AccessToken { token, .. } if !credential_in_body => {
+            body.secret(c, "webExAccessToken", token)
+        }
+        Credentials::AccessToken { .. } | Credentials::Password { .. } => {}
     }
     body.close();
 }

@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP.
 
 pub mod chars;
+pub mod codes;
 pub mod decode;
 pub mod encode;
 pub(crate) mod reader;

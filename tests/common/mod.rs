@@ -153,3 +153,18 @@ pub fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// A real document from `fixtures/real/responses/` as the service sent it: a
+/// `*.http` capture loses its status line and headers (up to the blank line).
+pub fn real_response(name: &str) -> Vec<u8> {
+    let path = repo_root().join("fixtures/real/responses").join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if !name.ends_with(".http") {
+        return bytes;
+    }
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("{name}: no end of the HTTP head"));
+    bytes[end + 4..].to_vec()
+}
