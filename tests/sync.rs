@@ -809,3 +809,45 @@ async fn deprovisioning_spares_users_whose_rows_are_refused() {
         report.summary
     );
 }
+
+/// A row the mapping cannot read says nothing of whom it describes: with it in
+/// the source, deprovisioning could deactivate that very person, so the run
+/// stops before any write and names the rows.
+#[tokio::test]
+async fn deprovisioning_stops_when_a_row_cannot_be_matched() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let source = tmp("unmatched.csv");
+    let journal = tmp("unmatched.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let folks = people(20);
+    write_csv(&source, &folks, &[]);
+    run(&site, &source, &journal, &SyncOptions::default())
+        .await
+        .unwrap();
+    let csv = std::fs::read_to_string(&source).unwrap().replace(
+        &format!("{}@example.com,true", folks[4].id),
+        &format!("{}@example.com,maybe", folks[4].id),
+    );
+    std::fs::write(&source, csv).unwrap();
+    let options = SyncOptions {
+        deprovision: true,
+        max_deprovision_share: 1.0,
+        ..SyncOptions::default()
+    };
+    let error = run(&site, &source, &journal, &options).await.unwrap_err();
+    assert!(
+        matches!(&error, sync::SyncError::UnmatchedRows { rows } if rows == &[6]),
+        "{error}"
+    );
+    let users = client(&site)
+        .list_all_users(&Default::default())
+        .await
+        .unwrap()
+        .0;
+    assert!(
+        users
+            .iter()
+            .all(|u| u.active.as_deref() != Some("DEACTIVATED")),
+        "nobody is deactivated"
+    );
+}

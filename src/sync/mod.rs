@@ -208,6 +208,13 @@ pub enum SyncError {
         "stopped: {failures} calls in a row got no answer from the site (last: {last}); what was done is in the journal, and the next run resumes"
     )]
     SiteUnreachable { failures: usize, last: String },
+    /// With deprovisioning on, some rows could not be matched to a site user
+    /// (their mapping failed or the match key is missing): the person such a
+    /// row describes could be deactivated, so nothing is written.
+    #[error(
+        "source rows {rows:?} could not be matched to a site user, so deprovisioning could deactivate the people they describe: fix them, or run without --deprovision; nothing was written"
+    )]
+    UnmatchedRows { rows: Vec<usize> },
 }
 
 /// The site as the planner reads it.
@@ -340,6 +347,9 @@ pub async fn plan(
         return Err(SyncError::EmptySource);
     }
     let desired = refuse_duplicates(desired, &mut steps);
+    if options.deprovision {
+        refuse_unmatched_rows(&steps)?;
+    }
     if let Some(identity) = control_hub {
         let reads = control_hub::plan(
             desired, client, &identity, profile, journal, options, &mut steps,
@@ -486,6 +496,21 @@ pub async fn plan(
     }
     sort_steps(&mut steps);
     Ok(Plan { steps, reads })
+}
+
+/// Invalid rows without a key name nobody, so deprovisioning cannot tell
+/// whether the site user they describe is wanted: stop before any write.
+fn refuse_unmatched_rows(steps: &[Step]) -> Result<(), SyncError> {
+    let rows: Vec<usize> = steps
+        .iter()
+        .filter(|s| s.action == Action::Invalid && s.key.is_empty())
+        .filter_map(|s| s.row)
+        .collect();
+    if rows.is_empty() {
+        Ok(())
+    } else {
+        Err(SyncError::UnmatchedRows { rows })
+    }
 }
 
 /// Source rows in order, then the users the source lacks.
