@@ -643,3 +643,24 @@ fn check_names_the_user_and_lists_every_violation() {
         .is_ok()
     );
 }
+
+/// Issue 16 item 4: what live sites return is accepted — a phone holding only
+/// the country code among seven fields, an expirationDate `none` (the erolms
+/// GetUser capture of fixtures/real) — and what is no phone or date still is not.
+#[test]
+fn live_phone_and_date_shapes_are_accepted() {
+    let site = open_site();
+    for ok in ["49,,,,,,", "1,408,5551212,,,,", "1,,5551212", "1,408,5551212"] {
+        let change = flat(&[("phonesPager", text(ok)), ("expirationDate", text("none"))]);
+        assert_eq!(validate(&change, Operation::Update, &site), [], "{ok}");
+    }
+    for bad in [",408,5551212", "49", "1,408", "1,2,3,4,5,6,7,8", "1,408,555-1212"] {
+        let v = only(&flat(&[("phonesPager", text(bad))]), Operation::Update, &site);
+        assert_eq!(v.rule, Rule::Format, "{bad}");
+    }
+    for bad in ["None", "never", ""] {
+        let change = flat(&[("expirationDate", text(bad))]);
+        let v = only(&change, Operation::Update, &site);
+        assert_eq!(v.rule, Rule::Format, "{bad:?}");
+    }
+}

@@ -1111,7 +1111,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "Office phone",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesMobilePhone,
@@ -1124,7 +1124,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The attendee’s mobile phone number",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesFax,
@@ -1137,7 +1137,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The contact’s fax number",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesPhone2,
@@ -1176,7 +1176,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The user’s Office Profile pager number",
-        source: "XSD user.xsd userPhonesType; format from DOC getuser",
+        source: "XSD user.xsd userPhonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesPIN,
@@ -1293,7 +1293,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: false, unique: false,
         description: "The date and time after which a meeting that was set to automatically repeat stops repeating",
-        source: "XSD user.xsd userType; date format from MOODLE and ATLAS 2016",
+        source: "XSD user.xsd userType; date format from MOODLE and ATLAS 2016; live GetUser (fixtures/real erolms capture) returns none",
     },
     AttributeInfo {
         attribute: Attribute::CommOptionsProdAnnounce,
