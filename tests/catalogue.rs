@@ -105,7 +105,11 @@ fn features_and_gates_match_site_features_md() {
     // table reads a GetSite element the spec names as a gate (issue 16 item 5:
     // trainingRecordings, from the trainingCenter row's note).
     for (name, path) in &table {
-        assert_eq!(ours.get(name), Some(path), "site-features.tsv: feature {name}");
+        assert_eq!(
+            ours.get(name),
+            Some(path),
+            "site-features.tsv: feature {name}"
+        );
     }
     for f in FEATURES.iter().filter(|f| !table.contains_key(f.name)) {
         assert!(

@@ -115,7 +115,10 @@ fn a_feature_without_a_source_is_rejected() {
         .find(|l| l.starts_with("hqVideo\t"))
         .unwrap();
     let (rest, _source) = row.rsplit_once('\t').unwrap();
-    for (blank, expected) in [("-", "`hqVideo` cites no source"), ("", "`source` is empty")] {
+    for (blank, expected) in [
+        ("-", "`hqVideo` cites no source"),
+        ("", "`source` is empty"),
+    ] {
         let edited = features.replace(row, &format!("{rest}\t{blank}"));
         let err = wbxprov_codegen::generate_from(&attrs, &edited, &zones)
             .expect_err("a feature without a source")

@@ -218,7 +218,14 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
     for (line, c) in rows(
         FEATURES_FILE,
         text,
-        &["name", "getsite_path", "basis", "service", "description", "source"],
+        &[
+            "name",
+            "getsite_path",
+            "basis",
+            "service",
+            "description",
+            "source",
+        ],
     )? {
         let err = |message: String| SchemaError {
             file: FEATURES_FILE,
