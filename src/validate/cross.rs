@@ -6,7 +6,7 @@
 use super::value::is_set;
 use super::{Change, Operation, Rule, Violation, violation};
 use crate::ops::PasswordCriteria;
-use crate::schema::{ATTRIBUTES, Attribute, AttributeInfo, FlatKey, TIME_ZONES, Value};
+use crate::schema::{ATTRIBUTES, Attribute, FlatKey, TIME_ZONES, Value};
 use crate::site::SiteProfile;
 
 /// GetUser answers `******` for the password; pushing it back would set that as the password.
@@ -117,9 +117,7 @@ pub(super) fn user_rules(
     // (seed 003), for the services the site offers: one it does not have cannot
     // be asked for (issue 16 item 6).
     if user_types.is_some() {
-        let offered = |a: &&AttributeInfo| a.gate.iter().all(|f| profile.feature(*f));
-        let services = catalogue_sets().supported_services.iter();
-        for info in services.map(|a| a.info()).filter(offered) {
+        for info in offered_services(profile).map(Attribute::info) {
             if user.get(info.attribute).is_none() {
                 out.push(violation(
                     FlatKey::new(info.attribute),
@@ -165,6 +163,15 @@ pub(super) fn change_rules(
     password(change, operation, profile, out);
     phones(change, out);
     licences(change, operation, profile, out);
+}
+
+/// The `supportedServices/*` attributes of the services `profile` offers.
+pub(super) fn offered_services(profile: &SiteProfile) -> impl Iterator<Item = Attribute> + '_ {
+    catalogue_sets()
+        .supported_services
+        .iter()
+        .copied()
+        .filter(|a| a.info().gate.iter().all(|f| profile.feature(*f)))
 }
 
 /// Occurrences of a repeated group are positions on the wire: they must be

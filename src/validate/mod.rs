@@ -147,6 +147,27 @@ pub fn validate_update(
     out
 }
 
+/// Completes an update that sets meetingTypes with the supportedServices it
+/// leaves out, taken from `current`, for the services the site offers: the
+/// SetUser then states them explicitly, as seed 003 advises and as
+/// [`validate`] requires of a change seen alone (issue 16 item 6).
+pub fn complete_supported_services(
+    change: &mut FlatUser,
+    current: &FlatUser,
+    profile: &SiteProfile,
+) {
+    if change.get(&FlatKey::new(Attribute::MeetingTypes)).is_none() {
+        return;
+    }
+    for key in cross::offered_services(profile).map(FlatKey::new) {
+        if change.get(&key).is_none()
+            && let Some(value) = current.get(&key)
+        {
+            change.insert(key, value.clone());
+        }
+    }
+}
+
 /// The cross-field violations of a whole user.
 fn user_violations(user: &FlatUser, profile: &SiteProfile) -> Vec<Violation> {
     let mut out = Vec::new();
