@@ -792,3 +792,19 @@ fn an_update_is_not_blamed_for_what_the_site_already_holds() {
         [("timeZoneID".into(), Rule::Range)]
     );
 }
+
+/// Issue 16 item 7 in Control Hub mode: the Meetings half of a person the site
+/// holds is judged as the user it makes.
+#[test]
+fn control_hub_meetings_half_is_judged_with_the_site_user() {
+    use wbxprov::validate::control_hub::{validate_split, validate_split_over};
+    let mut site = open_site();
+    site.control_hub_managed = true;
+    let user = flat(&[
+        ("email", text("jdoe@example.com")),
+        ("privilegeHDvideo", Value::Bool(true)),
+    ]);
+    assert_eq!(validate_split(&user, &site), []);
+    let v = validate_split_over(&user, &current_user(), &site);
+    assert_eq!(rules(&v), [("privilegeHDvideo".into(), Rule::HdNeedsHq)]);
+}
