@@ -129,7 +129,14 @@ fn user_create_refuses_an_invalid_user_without_calling_create() {
 
 #[test]
 fn user_update_with_a_profile_file_skips_getsite() {
-    let dir = recording("update", &[AUTH, ("SetUser-jdoe", "setuser-success.xml")]);
+    let dir = recording(
+        "update",
+        &[
+            AUTH,
+            ("GetUser-jdoe", "getuser-live-2016.xml"),
+            ("SetUser-jdoe", "setuser-success.xml"),
+        ],
+    );
     let changes = user_file("update", r#"{"firstName": "Janet", "privilegeHost": true}"#);
     let profile = common::repo_root().join("fixtures/responses/getsite.xml");
     let run = wbxprov(
@@ -147,6 +154,37 @@ fn user_update_with_a_profile_file_skips_getsite() {
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.trim(), "updated jdoe (2 attribute(s))");
+}
+
+/// Issue 16 item 7: `user update` reads the user first and judges the user
+/// the change makes: HQ video off under the user's HD video is refused, blamed
+/// on HD, and no SetUser is sent (the recording holds none).
+#[test]
+fn user_update_judges_the_user_it_makes() {
+    let dir = recording(
+        "update-hq-off",
+        &[AUTH, ("GetUser-jdoe", "getuser-live-2016.xml")],
+    );
+    let changes = user_file("update-hq-off", r#"{"privilegeHQvideo": false}"#);
+    let profile = common::repo_root().join("fixtures/responses/getsite.xml");
+    let run = wbxprov(
+        &[
+            "user",
+            "update",
+            "jdoe",
+            "--user",
+            &changes,
+            "--site",
+            profile.to_str().unwrap(),
+            "--json",
+        ],
+        &dir,
+        "",
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["violations"][0]["attribute"], "privilegeHDvideo");
+    assert_eq!(json["violations"][0]["rule"], "hdNeedsHq");
 }
 
 #[test]

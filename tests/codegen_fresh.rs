@@ -104,3 +104,26 @@ fn invalid_rows_are_rejected_with_their_line() {
         assert!(err.starts_with("schema/user-attributes.tsv:"), "{err}");
     }
 }
+
+/// Issue 16 item 5: every gate cites its evidence; a feature row without a
+/// source stops generation.
+#[test]
+fn a_feature_without_a_source_is_rejected() {
+    let (attrs, features, zones) = tables();
+    let row = features
+        .lines()
+        .find(|l| l.starts_with("hqVideo\t"))
+        .unwrap();
+    let (rest, _source) = row.rsplit_once('\t').unwrap();
+    for (blank, expected) in [
+        ("-", "`hqVideo` cites no source"),
+        ("", "`source` is empty"),
+    ] {
+        let edited = features.replace(row, &format!("{rest}\t{blank}"));
+        let err = wbxprov_codegen::generate_from(&attrs, &edited, &zones)
+            .expect_err("a feature without a source")
+            .to_string();
+        assert!(err.starts_with("schema/site-features.tsv:"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}

@@ -963,3 +963,47 @@ async fn an_oversized_body_is_413() {
     assert_eq!(f.site.simulator.user_count(), 0);
     assert_eq!(f.get("/Users").await.status, 200);
 }
+
+/// Issue 16 item 7: a PATCH is judged as the user it makes. HD video on a user
+/// whose HQ video is off is refused (400, nothing sent), as it would be on
+/// create; with HQ in the same PATCH it is applied.
+#[tokio::test]
+async fn a_patch_is_judged_with_the_site_user() {
+    let f = front(default_profile()).await;
+    let created = f
+        .call("POST", "/Users", Some(&okta_user("hd@example.com")))
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let hq_off = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {
+        (format!("{EXTENSION}:privilegeHQvideo")): false
+    }}]});
+    let r = f
+        .call("PATCH", &format!("/Users/{id}"), Some(&hq_off))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let hd = |on: bool| {
+        let mut value = serde_json::Map::new();
+        value.insert(format!("{EXTENSION}:privilegeHDvideo"), json!(true));
+        if on {
+            value.insert(format!("{EXTENSION}:privilegeHQvideo"), json!(true));
+        }
+        json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": value}]})
+    };
+    let r = f
+        .call("PATCH", &format!("/Users/{id}"), Some(&hd(false)))
+        .await;
+    assert_error(&r, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("HD video needs HQ video"),
+        "{}",
+        r.body
+    );
+    let r = f
+        .call("PATCH", &format!("/Users/{id}"), Some(&hd(true)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body[EXTENSION]["privilegeHDvideo"], json!(true));
+}

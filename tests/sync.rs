@@ -851,3 +851,96 @@ async fn deprovisioning_stops_when_a_row_cannot_be_matched() {
         "nobody is deactivated"
     );
 }
+
+/// Issue 16 item 7: the planner judges an update as the user it makes. HD video
+/// for a site user whose HQ video is off is refused before any SetUser, as it
+/// would be on create; with HQ on, it is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_judged_with_the_site_user() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let journal = tmp("hdhq.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let source = tmp("hdhq.csv");
+    let options = SyncOptions::default();
+    let step = |csv: &str| {
+        std::fs::write(&source, csv).unwrap();
+        run(&site, &source, &journal, &options)
+    };
+    let header = "webExId,email,privilegeHQvideo,privilegeHDvideo\n";
+    let (_, report) = step(&format!("{header}hd1,hd1@example.com,false,false\n"))
+        .await
+        .unwrap();
+    assert_eq!(report.summary.created, 1);
+    // HQ unmapped: the site user's (false) is what the user would have.
+    let (_, report) = step("webExId,email,privilegeHDvideo\nhd1,hd1@example.com,true\n")
+        .await
+        .unwrap();
+    assert_eq!(report.summary.invalid, 1, "{:?}", report.users);
+    let error = report.users[0].error.as_ref().unwrap();
+    assert!(
+        error.message.contains("HD video needs HQ video"),
+        "{error:?}"
+    );
+    assert_eq!(site.simulator.calls(Operation::SetUser), 0);
+    let (_, report) = step(&format!("{header}hd1,hd1@example.com,true,true\n"))
+        .await
+        .unwrap();
+    assert_eq!((report.summary.updated, report.summary.invalid), (1, 0));
+}
+
+/// Issue 16 item 6: a source that maps meetingTypes but not supportedServices
+/// (the README's mapping) updates a site user: the services are the site
+/// user's, and the SetUser states them explicitly (seed 003's advice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmapped_services_are_taken_from_the_site_user() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let journal = tmp("services.sqlite");
+    let _ = std::fs::remove_file(&journal);
+    let source = tmp("services.json");
+    std::fs::write(
+        &source,
+        r#"[{"webExId": "mt1", "email": "mt1@example.com", "meetingTypes": [214],
+             "supportedServicesMeetingCenter": true, "supportedServicesEventCenter": false,
+             "supportedServicesTrainingCenter": false, "supportedServicesSupportCenter": false,
+             "supportedServicesSalesCenter": false}]"#,
+    )
+    .unwrap();
+    let options = SyncOptions::default();
+    let (_, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!(report.summary.created, 1, "{:?}", report.users);
+    std::fs::write(
+        &source,
+        r#"[{"webExId": "mt1", "email": "mt1@example.com", "meetingTypes": [214, 216]}]"#,
+    )
+    .unwrap();
+    let (plan, report) = run(&site, &source, &journal, &options).await.unwrap();
+    assert_eq!(
+        (
+            report.summary.updated,
+            report.summary.invalid,
+            report.summary.failed
+        ),
+        (1, 0, 0),
+        "{:?}",
+        report.users
+    );
+    let sent = &plan
+        .steps
+        .iter()
+        .find(|s| s.web_ex_id == "mt1")
+        .unwrap()
+        .change;
+    let key = |s: &str| s.parse::<FlatKey>().unwrap();
+    assert_eq!(
+        sent.get(&key("meetingTypes")),
+        Some(&Value::IntList(vec![214, 216]))
+    );
+    assert_eq!(
+        sent.get(&key("supportedServicesMeetingCenter")),
+        Some(&Value::Bool(true))
+    );
+    assert_eq!(
+        sent.get(&key("supportedServicesSalesCenter")),
+        Some(&Value::Bool(false))
+    );
+}

@@ -6,7 +6,7 @@ mod common;
 
 use wbxprov::schema::{ATTRIBUTES, FEATURES, Feature, FlatKey, FlatUser, Value};
 use wbxprov::site::{LicenceLimits, SessionType, SessionTypeLimit, SiteProfile};
-use wbxprov::validate::{Operation, Rule, Violation, validate};
+use wbxprov::validate::{Operation, Rule, Violation, check_update, validate, validate_update};
 use wbxprov::xml::decode;
 use wbxprov::{Secret, ops};
 
@@ -642,4 +642,169 @@ fn check_names_the_user_and_lists_every_violation() {
         )
         .is_ok()
     );
+}
+
+/// Issue 16 item 4: what live sites return is accepted — a phone holding only
+/// the country code among seven fields, an expirationDate `none` (the erolms
+/// GetUser capture of fixtures/real) — and what is no phone or date still is not.
+#[test]
+fn live_phone_and_date_shapes_are_accepted() {
+    let site = open_site();
+    for ok in [
+        "49,,,,,,",
+        "1,408,5551212,,,,",
+        "1,,5551212",
+        "1,408,5551212",
+    ] {
+        let change = flat(&[("phonesPager", text(ok)), ("expirationDate", text("none"))]);
+        assert_eq!(validate(&change, Operation::Update, &site), [], "{ok}");
+    }
+    for bad in [
+        ",408,5551212",
+        "49",
+        "1,408",
+        "1,2,3,4,5,6,7,8",
+        "1,408,555-1212",
+    ] {
+        let v = only(
+            &flat(&[("phonesPager", text(bad))]),
+            Operation::Update,
+            &site,
+        );
+        assert_eq!(v.rule, Rule::Format, "{bad}");
+    }
+    for bad in ["None", "never", ""] {
+        let change = flat(&[("expirationDate", text(bad))]);
+        let v = only(&change, Operation::Update, &site);
+        assert_eq!(v.rule, Rule::Format, "{bad:?}");
+    }
+}
+
+/// A site offering Meeting Center and Event Center only (every other feature on).
+fn two_services_site() -> SiteProfile {
+    let mut site = open_site();
+    for f in [
+        Feature::TrainingCenter,
+        Feature::SupportCenter,
+        Feature::SalesCenter,
+    ] {
+        site.set_feature(f, false);
+    }
+    site
+}
+
+/// Issue 16 item 6: supportedServices must be explicit only for the services
+/// the site offers; a service it does not have cannot be asked for.
+#[test]
+fn supported_services_are_required_only_for_the_site_services() {
+    let site = two_services_site();
+    let change = flat(&[
+        ("meetingTypes", Value::IntList(vec![214])),
+        ("supportedServicesMeetingCenter", Value::Bool(true)),
+        ("supportedServicesEventCenter", Value::Bool(false)),
+    ]);
+    assert_eq!(validate(&change, Operation::Create, &site), []);
+    let v = only(
+        &flat(&[
+            ("meetingTypes", Value::IntList(vec![214])),
+            ("supportedServicesMeetingCenter", Value::Bool(true)),
+        ]),
+        Operation::Update,
+        &site,
+    );
+    assert_eq!(
+        (v.attribute, v.rule),
+        (key("supportedServicesEventCenter"), Rule::SupportedServices)
+    );
+}
+
+/// A user as GetUser shows it: every service explicit, HQ video off.
+fn current_user() -> FlatUser {
+    flat(&[
+        ("webExId", text("jdoe")),
+        ("meetingTypes", Value::IntList(vec![214])),
+        ("supportedServicesMeetingCenter", Value::Bool(true)),
+        ("supportedServicesEventCenter", Value::Bool(false)),
+        ("supportedServicesTrainingCenter", Value::Bool(false)),
+        ("supportedServicesSupportCenter", Value::Bool(false)),
+        ("supportedServicesSalesCenter", Value::Bool(false)),
+        ("privilegeHQvideo", Value::Bool(false)),
+        ("privilegeHDvideo", Value::Bool(false)),
+    ])
+}
+
+/// Issue 16 item 6: on an update the services the change leaves out are the
+/// current user's.
+#[test]
+fn an_update_takes_unmapped_services_from_the_current_user() {
+    let change = flat(&[("meetingTypes", Value::IntList(vec![214, 216]))]);
+    assert_eq!(
+        validate_update(&change, &current_user(), &two_services_site()),
+        []
+    );
+    // Without the current user, the offered services must be in the change.
+    assert_eq!(
+        validate(&change, Operation::Update, &two_services_site()).len(),
+        2
+    );
+}
+
+/// Issue 16 item 7: cross-field rules judge the user as it will be. HD video
+/// on a user whose HQ video is off is refused on update as on create.
+#[test]
+fn cross_field_rules_judge_current_plus_change() {
+    let site = open_site();
+    let hd = flat(&[("privilegeHDvideo", Value::Bool(true))]);
+    let v = validate_update(&hd, &current_user(), &site);
+    assert_eq!(rules(&v), [("privilegeHDvideo".into(), Rule::HdNeedsHq)]);
+    let invalid = check_update(&hd, &current_user(), &site).unwrap_err();
+    assert_eq!(invalid.operation, Operation::Update);
+    assert_eq!(invalid.violations, v);
+    // Switching HQ off under a user's HD video breaks it too, blamed on HD.
+    let mut hd_user = current_user();
+    hd_user.insert(key("privilegeHQvideo"), Value::Bool(true));
+    hd_user.insert(key("privilegeHDvideo"), Value::Bool(true));
+    let hq_off = flat(&[("privilegeHQvideo", Value::Bool(false))]);
+    let v = validate_update(&hq_off, &hd_user, &site);
+    assert_eq!(rules(&v), [("privilegeHDvideo".into(), Rule::HdNeedsHq)]);
+    // With HQ on (in the change or already), HD is fine.
+    let both = flat(&[
+        ("privilegeHQvideo", Value::Bool(true)),
+        ("privilegeHDvideo", Value::Bool(true)),
+    ]);
+    assert_eq!(validate_update(&both, &current_user(), &site), []);
+    assert_eq!(validate_update(&hd, &hd_user, &site), []);
+}
+
+/// Issue 16 item 7: what the site already holds, and the change leaves alone,
+/// is not the change's fault (the site's own data must stay editable).
+#[test]
+fn an_update_is_not_blamed_for_what_the_site_already_holds() {
+    let site = open_site();
+    let mut odd = current_user();
+    odd.insert(key("privilegeHDvideo"), Value::Bool(true));
+    let change = flat(&[("firstName", text("Jane"))]);
+    assert_eq!(validate_update(&change, &odd, &site), []);
+    // Single-attribute rules still judge what is sent.
+    let bad = flat(&[("timeZoneID", Value::Int(99))]);
+    assert_eq!(
+        rules(&validate_update(&bad, &current_user(), &site)),
+        [("timeZoneID".into(), Rule::Range)]
+    );
+}
+
+/// Issue 16 item 7 in Control Hub mode: the Meetings half of a person the site
+/// holds is judged as the user it makes.
+#[test]
+fn control_hub_meetings_half_is_judged_with_the_site_user() {
+    use wbxprov::validate::control_hub::{validate_split, validate_split_over};
+    let mut site = open_site();
+    site.control_hub_managed = true;
+    let user = flat(&[
+        ("email", text("jdoe@example.com")),
+        ("privilegeHDvideo", Value::Bool(true)),
+    ]);
+    assert_eq!(validate_split(&user, &site), []);
+    let v = validate_split_over(&user, &current_user(), &site);
+    assert_eq!(rules(&v), [("privilegeHDvideo".into(), Rule::HdNeedsHq)]);
 }

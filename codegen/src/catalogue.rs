@@ -136,6 +136,8 @@ pub struct FeatureRow {
     /// The service type name, for the features that are services.
     pub service: Option<String>,
     pub description: String,
+    /// The evidence for the GetSite element and for the attributes it gates.
+    pub source: String,
 }
 
 #[derive(Debug, Clone)]
@@ -216,7 +218,14 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
     for (line, c) in rows(
         FEATURES_FILE,
         text,
-        &["name", "getsite_path", "basis", "service", "description"],
+        &[
+            "name",
+            "getsite_path",
+            "basis",
+            "service",
+            "description",
+            "source",
+        ],
     )? {
         let err = |message: String| SchemaError {
             file: FEATURES_FILE,
@@ -243,12 +252,17 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
             s if is_identifier(s) => Some(s.to_owned()),
             other => return Err(err(format!("service `{other}` is not an identifier"))),
         };
+        // A gate without evidence is a guess the validator would enforce (issue 16).
+        if c[5] == "-" {
+            return Err(err(format!("feature `{}` cites no source", c[0])));
+        }
         out.push(FeatureRow {
             name: c[0].to_owned(),
             getsite_path: c[1].to_owned(),
             inferred,
             service,
             description: c[4].to_owned(),
+            source: c[5].to_owned(),
         });
     }
     Ok(out)

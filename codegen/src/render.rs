@@ -125,12 +125,13 @@ fn render_feature_enum(cat: &Catalogue, out: &mut String) {
         let basis = if f.inferred { "Inferred" } else { "Documented" };
         let _ = writeln!(
             out,
-            "    FeatureInfo {{ feature: Feature::{}, name: {:?}, getsite_path: {:?}, basis: FeatureBasis::{basis}, service: {:?}, description: {:?} }},",
+            "    FeatureInfo {{ feature: Feature::{}, name: {:?}, getsite_path: {:?}, basis: FeatureBasis::{basis}, service: {:?}, description: {:?}, source: {:?} }},",
             variant(&f.name),
             f.name,
             f.getsite_path,
             f.service.as_deref(),
-            f.description
+            f.description,
+            f.source
         );
     }
     out.push_str("];\n");

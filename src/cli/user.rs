@@ -240,7 +240,12 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
             change.remove(&FlatKey::new(Attribute::WebExId));
             let c = validating_client(args).await?;
             let n = change.len();
-            match c.set_user(web_ex_id, change).await {
+            // The validator judges the user the change makes: read it first.
+            let current = match c.get_user(web_ex_id).await {
+                Ok(user) => user.to_flat(),
+                Err(e) => return handle(report, e),
+            };
+            match c.set_user_over(web_ex_id, change, &current).await {
                 Ok(_) => report.ok(
                     format!("updated {web_ex_id} ({n} attribute(s))"),
                     json!({"operation": "SetUser", "webExId": web_ex_id, "updated": n}),

@@ -373,20 +373,51 @@ impl Client {
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
         let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
-        self.check(&user, crate::validate::Operation::Create, id.as_deref())?;
+        self.check(
+            &user,
+            crate::validate::Operation::Create,
+            None,
+            id.as_deref(),
+        )?;
         let req = CreateUser { user };
         self.call(&req, id.as_deref()).await
     }
 
-    /// Changes the given attributes of `web_ex_id`.
+    /// Changes the given attributes of `web_ex_id`. When the current user is
+    /// known, [`Client::set_user_over`] validates better.
     pub async fn set_user(&self, web_ex_id: &str, change: FlatUser) -> Result<Updated, Error> {
+        self.update(web_ex_id, change, None).await
+    }
+
+    /// Changes the given attributes of `web_ex_id`, whose values are now
+    /// `current` (its GetUser): the validator judges the user the change makes,
+    /// current values included (HD video on a user whose HQ video is off, the
+    /// supportedServices the change leaves out).
+    pub async fn set_user_over(
+        &self,
+        web_ex_id: &str,
+        change: FlatUser,
+        current: &FlatUser,
+    ) -> Result<Updated, Error> {
+        self.update(web_ex_id, change, Some(current)).await
+    }
+
+    async fn update(
+        &self,
+        web_ex_id: &str,
+        change: FlatUser,
+        current: Option<&FlatUser>,
+    ) -> Result<Updated, Error> {
         let req = SetUser::new(web_ex_id, change);
         #[cfg(feature = "validate")]
         self.check(
             &req.change,
             crate::validate::Operation::Update,
+            current,
             Some(web_ex_id),
         )?;
+        #[cfg(not(feature = "validate"))]
+        let _ = current;
         self.call(&req, Some(web_ex_id)).await
     }
 
@@ -463,12 +494,17 @@ impl Client {
         &self,
         change: &FlatUser,
         operation: crate::validate::Operation,
+        current: Option<&FlatUser>,
         key: Option<&str>,
     ) -> Result<(), Error> {
         let Some(profile) = &self.profile else {
             return Ok(());
         };
-        crate::validate::check(change, operation, profile).map_err(|invalid| Error {
+        let checked = match current {
+            Some(current) => crate::validate::check_update(change, current, profile),
+            None => crate::validate::check(change, operation, profile),
+        };
+        checked.map_err(|invalid| Error {
             operation: match operation {
                 crate::validate::Operation::Create => Operation::CreateUser,
                 crate::validate::Operation::Update => Operation::SetUser,

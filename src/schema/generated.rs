@@ -801,38 +801,42 @@ pub enum Feature {
     /// My WebEx Pro
     #[strum(serialize = "myWebExPro")]
     MyWebExPro,
+    /// My WebEx training recordings (the site's setting for My WebEx Pro users)
+    #[strum(serialize = "trainingRecordings")]
+    TrainingRecordings,
     /// Tracking codes
     #[strum(serialize = "trackingCodes")]
     TrackingCodes,
 }
 
 /// Every site feature, in [`Feature`] order.
-pub static FEATURES: [FeatureInfo; 25] = [
-    FeatureInfo { feature: Feature::MeetingCenter, name: "meetingCenter", getsite_path: "supportedServices/meetingCenter/enabled", basis: FeatureBasis::Documented, service: Some("MeetingCenter"), description: "Meeting Center service" },
-    FeatureInfo { feature: Feature::EventCenter, name: "eventCenter", getsite_path: "supportedServices/eventCenter/enabled", basis: FeatureBasis::Documented, service: Some("EventCenter"), description: "Event Center service" },
-    FeatureInfo { feature: Feature::TrainingCenter, name: "trainingCenter", getsite_path: "supportedServices/trainingCenter/enabled", basis: FeatureBasis::Documented, service: Some("TrainingCenter"), description: "Training Center service" },
-    FeatureInfo { feature: Feature::SupportCenter, name: "supportCenter", getsite_path: "supportedServices/supportCenter/enabled", basis: FeatureBasis::Documented, service: Some("SupportCenter"), description: "Support Center service" },
-    FeatureInfo { feature: Feature::SalesCenter, name: "salesCenter", getsite_path: "supportedServices/salesCenter/enabled", basis: FeatureBasis::Documented, service: Some("SalesCenter"), description: "Sales Center service" },
-    FeatureInfo { feature: Feature::WebACD, name: "webACD", getsite_path: "supportedServices/supportCenter/webACD", basis: FeatureBasis::Documented, service: None, description: "Support Center WebACD queues" },
-    FeatureInfo { feature: Feature::CallInTeleconferencing, name: "callInTeleconferencing", getsite_path: "telephonyConfig/callInTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Call-in teleconferencing" },
-    FeatureInfo { feature: Feature::TollFreeCallIn, name: "tollFreeCallIn", getsite_path: "telephonyConfig/tollFreeCallinTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Toll-free call-in teleconferencing" },
-    FeatureInfo { feature: Feature::IntlCallIn, name: "intlCallIn", getsite_path: "telephonyConfig/intlCallInTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "International call-in teleconferencing" },
-    FeatureInfo { feature: Feature::CallBackTeleconferencing, name: "callBackTeleconferencing", getsite_path: "telephonyConfig/callBackTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Call-back teleconferencing" },
-    FeatureInfo { feature: Feature::IntlCallBack, name: "intlCallBack", getsite_path: "telephonyConfig/intlCallBackTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "International call-back teleconferencing" },
-    FeatureInfo { feature: Feature::OtherTeleconferencing, name: "otherTeleconferencing", getsite_path: "telephonyConfig/supportOtherTypeTeleconf", basis: FeatureBasis::Documented, service: None, description: "Other (third-party) teleconferencing" },
-    FeatureInfo { feature: Feature::Voip, name: "voip", getsite_path: "telephonyConfig/internetPhone", basis: FeatureBasis::Documented, service: None, description: "Internet phone (VoIP)" },
-    FeatureInfo { feature: Feature::TeleCLIAuth, name: "teleCLIAuth", getsite_path: "telephonyConfig/teleCLIAuthEnabled", basis: FeatureBasis::Documented, service: None, description: "Caller-ID authentication for teleconferencing" },
-    FeatureInfo { feature: Feature::TeleCLIPIN, name: "teleCLIPIN", getsite_path: "telephonyConfig/teleCLIPINEnabled", basis: FeatureBasis::Documented, service: None, description: "PIN with caller-ID authentication" },
-    FeatureInfo { feature: Feature::TspAccounts, name: "tspAccounts", getsite_path: "telephonyConfig/provisionTeleAccount", basis: FeatureBasis::Inferred, service: None, description: "Provisioning of personal TSP teleconference accounts" },
-    FeatureInfo { feature: Feature::PersonalMeetingRoom, name: "personalMeetingRoom", getsite_path: "siteCommonOptions/enablePersonalMeetingRoom", basis: FeatureBasis::Documented, service: None, description: "Personal Rooms" },
-    FeatureInfo { feature: Feature::CloudTelepresence, name: "cloudTelepresence", getsite_path: "siteCommonOptions/EnableCloudTelepresence", basis: FeatureBasis::Documented, service: None, description: "Collaboration Meeting Rooms (cloud TelePresence, CET)" },
-    FeatureInfo { feature: Feature::HqVideo, name: "hqVideo", getsite_path: "video/HQvideo", basis: FeatureBasis::Documented, service: None, description: "High-quality video" },
-    FeatureInfo { feature: Feature::HdVideo, name: "hdVideo", getsite_path: "video/HDvideo", basis: FeatureBasis::Documented, service: None, description: "High-definition video" },
-    FeatureInfo { feature: Feature::HandsOnLab, name: "handsOnLab", getsite_path: "tools/handsOnLab", basis: FeatureBasis::Documented, service: None, description: "Training Center Hands-on Lab" },
-    FeatureInfo { feature: Feature::MeetingAssist, name: "meetingAssist", getsite_path: "tools/meetingAssist", basis: FeatureBasis::Documented, service: None, description: "Meeting Assist" },
-    FeatureInfo { feature: Feature::RecordingEditor, name: "recordingEditor", getsite_path: "tools/recordingEditor", basis: FeatureBasis::Documented, service: None, description: "WebEx Recording Editor" },
-    FeatureInfo { feature: Feature::MyWebExPro, name: "myWebExPro", getsite_path: "myWebExConfig/enableMyWebExPro", basis: FeatureBasis::Inferred, service: None, description: "My WebEx Pro" },
-    FeatureInfo { feature: Feature::TrackingCodes, name: "trackingCodes", getsite_path: "commerceAndReporting/trackingCode", basis: FeatureBasis::Inferred, service: None, description: "Tracking codes" },
+pub static FEATURES: [FeatureInfo; 26] = [
+    FeatureInfo { feature: Feature::MeetingCenter, name: "meetingCenter", getsite_path: "supportedServices/meetingCenter/enabled", basis: FeatureBasis::Documented, service: Some("MeetingCenter"), description: "Meeting Center service", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates supportedServices/meetingCenter (XSD pairing, spec site-features.md)" },
+    FeatureInfo { feature: Feature::EventCenter, name: "eventCenter", getsite_path: "supportedServices/eventCenter/enabled", basis: FeatureBasis::Documented, service: Some("EventCenter"), description: "Event Center service", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates the Event Center settings (spec site-features.md); not contradicted by the real Atlas GetUser (site on)" },
+    FeatureInfo { feature: Feature::TrainingCenter, name: "trainingCenter", getsite_path: "supportedServices/trainingCenter/enabled", basis: FeatureBasis::Documented, service: Some("TrainingCenter"), description: "Training Center service", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates supportedServices/trainingCenter and privilegeLabAdmin (spec site-features.md); NOT myWebEx/trainingRecordings: the real Atlas site has it off and its user has trainingRecordings=true" },
+    FeatureInfo { feature: Feature::SupportCenter, name: "supportCenter", getsite_path: "supportedServices/supportCenter/enabled", basis: FeatureBasis::Documented, service: Some("SupportCenter"), description: "Support Center service", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates the Support Center settings (spec site-features.md); real Atlas site off, its user sets none of them" },
+    FeatureInfo { feature: Feature::SalesCenter, name: "salesCenter", getsite_path: "supportedServices/salesCenter/enabled", basis: FeatureBasis::Documented, service: Some("SalesCenter"), description: "Sales Center service", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates the Sales Center settings (spec site-features.md); real Atlas site off, its user sets none of them" },
+    FeatureInfo { feature: Feature::WebACD, name: "webACD", getsite_path: "supportedServices/supportCenter/webACD", basis: FeatureBasis::Documented, service: None, description: "Support Center WebACD queues", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates webACDPrefs (spec site-features.md); real Atlas site off, its user has every webACDPrefs flag false" },
+    FeatureInfo { feature: Feature::CallInTeleconferencing, name: "callInTeleconferencing", getsite_path: "telephonyConfig/callInTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Call-in teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleConfCallIn (spec site-features.md; exception 030011 'User account does not support call-in teleconferencing', Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::TollFreeCallIn, name: "tollFreeCallIn", getsite_path: "telephonyConfig/tollFreeCallinTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Toll-free call-in teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleConfTollFreeCallIn (spec site-features.md; exception 030036, Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::IntlCallIn, name: "intlCallIn", getsite_path: "telephonyConfig/intlCallInTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "International call-in teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleConfCallInInternational (spec site-features.md; exception 030023, Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::CallBackTeleconferencing, name: "callBackTeleconferencing", getsite_path: "telephonyConfig/callBackTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "Call-back teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleConfCallOut (spec site-features.md; exception 030012 'User not support call back', Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::IntlCallBack, name: "intlCallBack", getsite_path: "telephonyConfig/intlCallBackTeleconferencing", basis: FeatureBasis::Documented, service: None, description: "International call-back teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleConfCallOutInternational (spec site-features.md)" },
+    FeatureInfo { feature: Feature::OtherTeleconferencing, name: "otherTeleconferencing", getsite_path: "telephonyConfig/supportOtherTypeTeleconf", basis: FeatureBasis::Documented, service: None, description: "Other (third-party) teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/otherTelephony (spec site-features.md); real Atlas site off, its user false" },
+    FeatureInfo { feature: Feature::Voip, name: "voip", getsite_path: "telephonyConfig/internetPhone", basis: FeatureBasis::Documented, service: None, description: "Internet phone (VoIP)", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/voiceOverIp (spec site-features.md; exception 030050 'The user doesn't support Internet Phone (VoIP)', Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::TeleCLIAuth, name: "teleCLIAuth", getsite_path: "telephonyConfig/teleCLIAuthEnabled", basis: FeatureBasis::Documented, service: None, description: "Caller-ID authentication for teleconferencing", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleCLIAuthEnabled (spec site-features.md); real Atlas site off, its user false" },
+    FeatureInfo { feature: Feature::TeleCLIPIN, name: "teleCLIPIN", getsite_path: "telephonyConfig/teleCLIPINEnabled", basis: FeatureBasis::Documented, service: None, description: "PIN with caller-ID authentication", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/teleCLIPINEnabled (spec site-features.md); real Atlas site off, its user false" },
+    FeatureInfo { feature: Feature::TspAccounts, name: "tspAccounts", getsite_path: "telephonyConfig/provisionTeleAccount", basis: FeatureBasis::Inferred, service: None, description: "Provisioning of personal TSP teleconference accounts", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates tspAccount (spec site-features.md, an inference; exception 030022 'TSP account cannot be added … when Provision teleconference accounts … is disabled', Atlas en_US.json)" },
+    FeatureInfo { feature: Feature::PersonalMeetingRoom, name: "personalMeetingRoom", getsite_path: "siteCommonOptions/enablePersonalMeetingRoom", basis: FeatureBasis::Documented, service: None, description: "Personal Rooms", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates the Personal Room settings (spec site-features.md)" },
+    FeatureInfo { feature: Feature::CloudTelepresence, name: "cloudTelepresence", getsite_path: "siteCommonOptions/EnableCloudTelepresence", basis: FeatureBasis::Documented, service: None, description: "Collaboration Meeting Rooms (cloud TelePresence, CET)", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates isEnableCET (spec site-features.md)" },
+    FeatureInfo { feature: Feature::HqVideo, name: "hqVideo", getsite_path: "video/HQvideo", basis: FeatureBasis::Documented, service: None, description: "High-quality video", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/HQvideo (spec site-features.md)" },
+    FeatureInfo { feature: Feature::HdVideo, name: "hdVideo", getsite_path: "video/HDvideo", basis: FeatureBasis::Documented, service: None, description: "High-definition video", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/HDvideo (spec site-features.md)" },
+    FeatureInfo { feature: Feature::HandsOnLab, name: "handsOnLab", getsite_path: "tools/handsOnLab", basis: FeatureBasis::Documented, service: None, description: "Training Center Hands-on Lab", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/labAdmin with trainingCenter (spec site-features.md); the real Atlas site has it on with Training Center off, its user labAdmin=false" },
+    FeatureInfo { feature: Feature::MeetingAssist, name: "meetingAssist", getsite_path: "tools/meetingAssist", basis: FeatureBasis::Documented, service: None, description: "Meeting Assist", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/meetingAssist (spec site-features.md); real Atlas site off, its user false" },
+    FeatureInfo { feature: Feature::RecordingEditor, name: "recordingEditor", getsite_path: "tools/recordingEditor", basis: FeatureBasis::Documented, service: None, description: "WebEx Recording Editor", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates privilege/recordingEditor (spec site-features.md)" },
+    FeatureInfo { feature: Feature::MyWebExPro, name: "myWebExPro", getsite_path: "myWebExConfig/enableMyWebExPro", basis: FeatureBasis::Inferred, service: None, description: "My WebEx Pro", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates myWebEx/isMyWebExPro (spec site-features.md, an inference); real Atlas site on, its user true" },
+    FeatureInfo { feature: Feature::TrainingRecordings, name: "trainingRecordings", getsite_path: "myWebExConfig/trainingRecordingsPro", basis: FeatureBasis::Inferred, service: None, description: "My WebEx training recordings (the site's setting for My WebEx Pro users)", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates myWebEx/trainingRecordings (spec site-features.md: the likelier gate). The Pro setting, because it is the more permissive: the real Atlas site has trainingRecordings=false, trainingRecordingsPro=true and its My WebEx Pro user trainingRecordings=true" },
+    FeatureInfo { feature: Feature::TrackingCodes, name: "trackingCodes", getsite_path: "commerceAndReporting/trackingCode", basis: FeatureBasis::Inferred, service: None, description: "Tracking codes", source: "element in both real GetSites (fixtures/real getSite_atlas_examplesite.xml, getSite_atlas_someSite_qa.xml); gates tracking codes (spec site-features.md, an inference); real Atlas site off, its user has none" },
 ];
 
 const TIME_ZONE_NAMES: &[&str] = &[
@@ -1111,7 +1115,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "Office phone",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesMobilePhone,
@@ -1124,7 +1128,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The attendee’s mobile phone number",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesFax,
@@ -1137,7 +1141,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The contact’s fax number",
-        source: "XSD common.xsd phonesType; format from DOC getuser",
+        source: "XSD common.xsd phonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesPhone2,
@@ -1176,7 +1180,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: true, unique: false,
         description: "The user’s Office Profile pager number",
-        source: "XSD user.xsd userPhonesType; format from DOC getuser",
+        source: "XSD user.xsd userPhonesType; format from DOC getuser; live GetUser (fixtures/real erolms capture) returns 49,,,,,, (7 fields, country code only)",
     },
     AttributeInfo {
         attribute: Attribute::PhonesPIN,
@@ -1293,7 +1297,7 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         gate: &[],
         secret: false, required: false, identity: false, unique: false,
         description: "The date and time after which a meeting that was set to automatically repeat stops repeating",
-        source: "XSD user.xsd userType; date format from MOODLE and ATLAS 2016",
+        source: "XSD user.xsd userType; date format from MOODLE and ATLAS 2016; live GetUser (fixtures/real erolms capture) returns none",
     },
     AttributeInfo {
         attribute: Attribute::CommOptionsProdAnnounce,
@@ -2746,10 +2750,10 @@ pub static ATTRIBUTES: [AttributeInfo; 235] = [
         repeat: None,
         value_type: ValueType::Scalar(ScalarType::Bool),
         ops: Ops { create: true, set: true, get: true },
-        gate: &[Feature::TrainingCenter],
+        gate: &[Feature::TrainingRecordings],
         secret: false, required: false, identity: false, unique: false,
         description: "Enables the My WebEx, My Files: Training Recordings feature for the user",
-        source: "XSD user.xsd mywebexType",
+        source: "XSD user.xsd mywebexType; gate myWebExConfig/trainingRecordingsPro, not trainingCenter: the real Atlas site (Training Center off) has a user with true",
     },
     AttributeInfo {
         attribute: Attribute::MyWebExRecordedEvents,

@@ -244,6 +244,8 @@ pub struct FeatureInfo {
     /// `sessionOptionsDefaultServiceType` and LstMeetingType, e.g. `MeetingCenter`.
     pub service: Option<&'static str>,
     pub description: &'static str,
+    /// The evidence for the GetSite element and for what it gates.
+    pub source: &'static str,
 }
 
 impl Feature {

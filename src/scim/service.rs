@@ -621,8 +621,9 @@ impl Service {
                 .map_err(from_client)?;
         }
         if !change.is_empty() {
+            // Validated as the user it makes: `before` is the site user now.
             self.client
-                .set_user(web_ex_id, change)
+                .set_user_over(web_ex_id, change, before)
                 .await
                 .map_err(from_client)?;
         }

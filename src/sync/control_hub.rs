@@ -14,11 +14,11 @@ use super::{
 };
 use crate::client::Client;
 use crate::identity::IdentityClient;
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
 use crate::scim::user::display_name;
 use crate::site::SiteProfile;
 use crate::sync::Journal;
-use crate::validate::control_hub::{split, validate_split};
+use crate::validate::control_hub::{split, validate_split, validate_split_over};
 
 /// One desired user of the source.
 pub(super) struct Desired {
@@ -98,7 +98,15 @@ pub(super) async fn plan(
 
     for d in desired {
         let (person_part, meetings_part) = split(&d.user);
-        let violations = validate_split(&d.user, profile);
+        // The site user as it is, when readable: the change is judged with it.
+        let site_flat = site_by_email
+            .get(&d.key)
+            .and_then(|w| current[&w.to_lowercase()].as_ref().ok())
+            .map(User::to_flat);
+        let violations = match &site_flat {
+            Some(now) => validate_split_over(&d.user, now, profile),
+            None => validate_split(&d.user, profile),
+        };
         if !violations.is_empty() {
             steps.push(invalid_step(d.row, &d.key, problems(violations)));
             continue;
@@ -179,9 +187,13 @@ pub(super) async fn plan(
         };
         // The Meetings half: what differs from the site user, or everything
         // when the person is new to the site.
-        let meetings_change = match site_user {
-            Some(u) => diff(&meetings_part, u, options.push_passwords),
-            None => meetings_part,
+        let meetings_change = match (site_user, &site_flat) {
+            (Some(u), Some(now)) => {
+                let mut change = diff(&meetings_part, u, options.push_passwords);
+                crate::validate::complete_supported_services(&mut change, now, profile);
+                change
+            }
+            _ => meetings_part,
         };
         let web_ex_id = person
             .map(|p| p.user_name().to_owned())

@@ -407,13 +407,15 @@ pub async fn plan(
                 continue;
             }
         };
-        // The whole desired user, as an update, is what must be valid; only the diff is sent.
+        // The whole desired user, as an update of the site user, is what must be
+        // valid (cross-field rules judge the user it makes); only the diff is sent.
         let settable: FlatUser = user
             .iter()
             .filter(|(k, _)| k.attribute.info().ops.set)
             .map(|(k, v)| (*k, v.clone()))
             .collect();
-        let violations = validate::validate(&settable, Op::Update, profile);
+        let site_flat = site_user.to_flat();
+        let violations = validate::validate_update(&settable, &site_flat, profile);
         if !violations.is_empty() {
             // Keyed, so that deprovisioning leaves the site user alone.
             steps.push(Step {
@@ -423,6 +425,7 @@ pub async fn plan(
             continue;
         }
         let mut change = diff(&settable, site_user, options.push_passwords);
+        validate::complete_supported_services(&mut change, &site_flat, profile);
         let deactivated = summary.active.as_deref() == Some("DEACTIVATED");
         let wants_inactive = matches!(
             user.get(&FlatKey::new(Attribute::Active)),

@@ -2,7 +2,7 @@
 //! with `[controlHub]`): which attributes go to the Webex identity API and
 //! which to SetUser, and every violation of a desired user, both halves.
 
-use super::{Operation, Violation, validate};
+use super::{Operation, Violation, validate, validate_update};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::scim::user::core_path;
 use crate::site::SiteProfile;
@@ -40,10 +40,31 @@ pub fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
 /// Meetings half as a SetUser, the person's values for their own sake, and
 /// what the identity owns but its API does not take (password, PIN).
 pub fn validate_split(user: &FlatUser, profile: &SiteProfile) -> Vec<Violation> {
+    split_rules(user, None, profile)
+}
+
+/// [`validate_split`] for a person the site already holds as `current` (its
+/// GetUser): the Meetings half is judged as the user it makes.
+pub fn validate_split_over(
+    user: &FlatUser,
+    current: &FlatUser,
+    profile: &SiteProfile,
+) -> Vec<Violation> {
+    split_rules(user, Some(current), profile)
+}
+
+fn split_rules(
+    user: &FlatUser,
+    current: Option<&FlatUser>,
+    profile: &SiteProfile,
+) -> Vec<Violation> {
     let (person, meetings) = split(user);
     let mut identity_rules = profile.clone();
     identity_rules.control_hub_managed = false;
-    let mut out = validate(&meetings, Operation::Update, profile);
+    let mut out = match current {
+        Some(current) => validate_update(&meetings, current, profile),
+        None => validate(&meetings, Operation::Update, profile),
+    };
     out.extend(validate(&person, Operation::Update, &identity_rules));
     let unroutable: FlatUser = user
         .iter()

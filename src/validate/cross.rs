@@ -12,21 +12,24 @@ use crate::site::SiteProfile;
 /// GetUser answers `******` for the password; pushing it back would set that as the password.
 const GETUSER_PASSWORD_MASK: &str = "******";
 
-pub(super) fn rules(
-    change: &Change<'_>,
-    operation: Operation,
+/// The rules of the user as it will be. `whole`: `user` is the whole user (a
+/// create, or the current user with an update applied); else only a change, of
+/// which the rules judge what it says.
+pub(super) fn user_rules(
+    user: &Change<'_>,
+    whole: bool,
     profile: &SiteProfile,
     out: &mut Vec<Violation>,
 ) {
-    let get = |a: Attribute| change.get(a);
+    let get = |a: Attribute| user.get(a);
     let key = FlatKey::new;
 
-    // HD video needs HQ video: on create HQ must be on; on update it must not be switched off.
+    // HD video needs HQ video: HQ must be on in a whole user; a change must not switch it off.
     if let Some(hd @ Value::Bool(true)) = get(Attribute::PrivilegeHDvideo) {
         let hq = get(Attribute::PrivilegeHQvideo);
-        let broken = match operation {
-            Operation::Create => hq != Some(&Value::Bool(true)),
-            Operation::Update => hq == Some(&Value::Bool(false)),
+        let broken = match whole {
+            true => hq != Some(&Value::Bool(true)),
+            false => hq == Some(&Value::Bool(false)),
         };
         if broken {
             out.push(violation(
@@ -110,10 +113,12 @@ pub(super) fn rules(
         }
     }
 
-    // supportedServices* must be explicit booleans whenever meetingTypes are set (seed 003).
+    // supportedServices* must be explicit booleans whenever meetingTypes are set
+    // (seed 003), for the services the site offers: one it does not have cannot
+    // be asked for (issue 16 item 6).
     if user_types.is_some() {
-        for info in catalogue_sets().supported_services.iter().map(|a| a.info()) {
-            if change.get(info.attribute).is_none() {
+        for info in offered_services(profile).map(Attribute::info) {
+            if user.get(info.attribute).is_none() {
                 out.push(violation(
                     FlatKey::new(info.attribute),
                     None,
@@ -125,6 +130,20 @@ pub(super) fn rules(
         }
     }
 
+    repeated_groups(user, out);
+    web_acd(user, out);
+}
+
+/// The rules of what a change says, whatever the user holds now: the time zone
+/// pair it maps, its password, the phones it blanks, the licences it takes.
+pub(super) fn change_rules(
+    change: &Change<'_>,
+    operation: Operation,
+    profile: &SiteProfile,
+    out: &mut Vec<Violation>,
+) {
+    let get = |a: Attribute| change.get(a);
+    let key = FlatKey::new;
     // timeZoneID is the position of timeZone in the catalogue's zone list.
     if let (Some(Value::Int(id)), Some(v @ Value::Text(name))) =
         (get(Attribute::TimeZoneID), get(Attribute::TimeZone))
@@ -141,11 +160,18 @@ pub(super) fn rules(
         }
     }
 
-    repeated_groups(change, out);
     password(change, operation, profile, out);
     phones(change, out);
-    web_acd(change, out);
     licences(change, operation, profile, out);
+}
+
+/// The `supportedServices/*` attributes of the services `profile` offers.
+pub(super) fn offered_services(profile: &SiteProfile) -> impl Iterator<Item = Attribute> + '_ {
+    catalogue_sets()
+        .supported_services
+        .iter()
+        .copied()
+        .filter(|a| a.info().gate.iter().all(|f| profile.feature(*f)))
 }
 
 /// Occurrences of a repeated group are positions on the wire: they must be

@@ -103,26 +103,87 @@ impl fmt::Display for Violation {
 
 /// Every violation of `change` for `operation` on the site `profile` describes,
 /// in wire order of the attributes. Empty when the change is valid.
+///
+/// For an update of a user whose current values are known, use
+/// [`validate_update`]: this one sees the change alone, so its cross-field
+/// rules can only judge what the change itself says.
 pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) -> Vec<Violation> {
-    let mut out = Vec::with_capacity(change.len() / 8);
-    let mut first = vec![None; ATTRIBUTES.len()];
-    let mut later = Vec::with_capacity(32);
-    let mut groups: Vec<(Attribute, u32)> = Vec::with_capacity(4);
+    let mut out = attribute_rules(change, operation, profile);
+    let indexed = Change::new(change);
+    let mut cross = Vec::new();
+    let whole = operation == Operation::Create;
+    cross::user_rules(&indexed, whole, profile, &mut cross);
+    cross::change_rules(&indexed, operation, profile, &mut cross);
+    merge(&mut out, cross);
+    out
+}
+
+/// Every violation of an update `change` to a user the site holds as `current`
+/// (its GetUser values). The rules of one attribute judge what is sent; the
+/// cross-field rules judge the user as it will be, `current` with `change`
+/// applied (issue 16 item 7: HD video without HQ is refused on update as on
+/// create; supportedServices the change leaves out are the current user's). A
+/// cross-field violation the current user already has is not the change's:
+/// the site's own data stays editable.
+pub fn validate_update(
+    change: &FlatUser,
+    current: &FlatUser,
+    profile: &SiteProfile,
+) -> Vec<Violation> {
+    let mut out = attribute_rules(change, Operation::Update, profile);
+    let mut cross = Vec::new();
+    cross::change_rules(&Change::new(change), Operation::Update, profile, &mut cross);
+    let mut after = current.clone();
     for (key, value) in change.iter() {
-        if key.slot == 0 {
-            first[key.attribute as usize] = Some(value);
-        } else {
-            later.push((*key, value));
+        after.insert(*key, value.clone());
+    }
+    let already = user_violations(current, profile);
+    cross.extend(
+        user_violations(&after, profile)
+            .into_iter()
+            .filter(|v| !already.contains(v)),
+    );
+    merge(&mut out, cross);
+    out
+}
+
+/// Completes an update that sets meetingTypes with the supportedServices it
+/// leaves out, taken from `current`, for the services the site offers: the
+/// SetUser then states them explicitly, as seed 003 advises and as
+/// [`validate`] requires of a change seen alone (issue 16 item 6).
+pub fn complete_supported_services(
+    change: &mut FlatUser,
+    current: &FlatUser,
+    profile: &SiteProfile,
+) {
+    if change.get(&FlatKey::new(Attribute::MeetingTypes)).is_none() {
+        return;
+    }
+    for key in cross::offered_services(profile).map(FlatKey::new) {
+        if change.get(&key).is_none()
+            && let Some(value) = current.get(&key)
+        {
+            change.insert(key, value.clone());
         }
+    }
+}
+
+/// The cross-field violations of a whole user.
+fn user_violations(user: &FlatUser, profile: &SiteProfile) -> Vec<Violation> {
+    let mut out = Vec::new();
+    cross::user_rules(&Change::new(user), true, profile, &mut out);
+    out
+}
+
+/// The rules of each attribute alone, in wire order.
+fn attribute_rules(
+    change: &FlatUser,
+    operation: Operation,
+    profile: &SiteProfile,
+) -> Vec<Violation> {
+    let mut out = Vec::with_capacity(change.len() / 8);
+    for (key, value) in change.iter() {
         let info = key.attribute.info();
-        if info.repeat.is_some() {
-            // Which occurrences of each repeated group hold a value, as bits.
-            let group = key.attribute.repeated_group().expect("repeated");
-            match groups.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, used)) => *used |= 1 << key.slot,
-                None => groups.push((group, 1 << key.slot)),
-            }
-        }
         if let Some(v) = value::operation_rule(*key, info, value, operation, profile) {
             out.push(v);
             // The rest would only repeat the point: this attribute cannot be sent.
@@ -135,20 +196,15 @@ pub fn validate(change: &FlatUser, operation: Operation, profile: &SiteProfile) 
             out.push(v);
         }
     }
-    let change = Change {
-        flat: change,
-        first,
-        later,
-        groups,
-    };
-    // The loop above went in wire order; the few cross-field violations are merged in.
-    let mut cross = Vec::new();
-    cross::rules(&change, operation, profile, &mut cross);
+    out
+}
+
+/// Merges the few cross-field violations into `out`, which is in wire order.
+fn merge(out: &mut Vec<Violation>, cross: Vec<Violation>) {
     for v in cross {
         let at = out.partition_point(|o| o.attribute <= v.attribute);
         out.insert(at, v);
     }
-    out
 }
 
 /// A change with its first occurrences indexed by attribute: the cross-field
@@ -163,6 +219,32 @@ pub(crate) struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
+    pub(crate) fn new(flat: &'a FlatUser) -> Self {
+        let mut first = vec![None; ATTRIBUTES.len()];
+        let mut later = Vec::with_capacity(32);
+        let mut groups: Vec<(Attribute, u32)> = Vec::with_capacity(4);
+        for (key, value) in flat.iter() {
+            if key.slot == 0 {
+                first[key.attribute as usize] = Some(value);
+            } else {
+                later.push((*key, value));
+            }
+            // Which occurrences of each repeated group hold a value, as bits.
+            if let Some(group) = key.attribute.repeated_group() {
+                match groups.iter_mut().find(|(g, _)| *g == group) {
+                    Some((_, used)) => *used |= 1 << key.slot,
+                    None => groups.push((group, 1 << key.slot)),
+                }
+            }
+        }
+        Change {
+            flat,
+            first,
+            later,
+            groups,
+        }
+    }
+
     /// The value of `attribute` (its first occurrence in repeated groups).
     pub(crate) fn get(&self, attribute: Attribute) -> Option<&'a Value> {
         self.first[attribute as usize]
@@ -218,13 +300,34 @@ pub fn check(
     operation: Operation,
     profile: &SiteProfile,
 ) -> Result<(), Invalid> {
-    let violations = validate(change, operation, profile);
+    refuse(change, operation, validate(change, operation, profile))
+}
+
+/// [`validate_update`] as a gate.
+pub fn check_update(
+    change: &FlatUser,
+    current: &FlatUser,
+    profile: &SiteProfile,
+) -> Result<(), Invalid> {
+    let violations = validate_update(change, current, profile);
+    let named = if change.web_ex_id().is_some() {
+        change
+    } else {
+        current
+    };
+    refuse(named, Operation::Update, violations)
+}
+
+fn refuse(
+    user: &FlatUser,
+    operation: Operation,
+    violations: Vec<Violation>,
+) -> Result<(), Invalid> {
     if violations.is_empty() {
         return Ok(());
     }
-    let web_ex_id = change.web_ex_id().map(str::to_owned);
     Err(Invalid {
-        web_ex_id,
+        web_ex_id: user.web_ex_id().map(str::to_owned),
         operation,
         violations,
     })
