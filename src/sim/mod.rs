@@ -31,7 +31,7 @@ use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
 use crate::xml::request::{
     IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request,
 };
-use crate::xml::{Secrets, ServiceError, ServiceFailure};
+use crate::xml::{DecodeError, Secrets, ServiceError, ServiceFailure};
 
 /// The simulator's admin when neither the environment nor the caller says otherwise.
 pub const DEFAULT_ADMIN_ID: &str = "admin";
@@ -189,6 +189,18 @@ fn failure(id: &str, reason: &str) -> String {
     encode_failure(&ServiceError::from(ServiceFailure::new(id, reason)))
 }
 
+/// The answer to a request the simulator cannot carry out in full: an
+/// operation it does not speak, or elements it would not apply. Answering
+/// SUCCESS would claim what it did not do (issue 16 item 8). The simulator's
+/// own words: no evidence says what the real service answers to an element it
+/// does not know.
+fn unsupported(what: &str) -> String {
+    failure(
+        "999999",
+        &format!("The simulator does not implement {what}; nothing was done"),
+    )
+}
+
 fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
     match user.get(&FlatKey::new(a)) {
         Some(Value::Text(t)) => Some(t),
@@ -280,7 +292,16 @@ impl Simulator {
     /// Answers one request document: an HTTP status and a response document.
     pub fn handle(&self, body: &[u8]) -> (u16, String) {
         let request = match decode_request(body) {
-            Ok(r) => r,
+            Ok(r) if r.not_read.is_empty() => r,
+            Ok(r) => {
+                return (
+                    200,
+                    unsupported(&format!("elements {}", r.not_read.join(", "))),
+                );
+            }
+            Err(DecodeError::UnknownOperation(op)) => {
+                return (200, unsupported(&format!("operation {op}")));
+            }
             Err(e) => {
                 // The live service answers malformed XML with a FAILURE, not an HTTP error.
                 return (200, failure("999999", &format!("Invalid XML request: {e}")));
