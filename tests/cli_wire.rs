@@ -266,6 +266,15 @@ fn decode_of_a_response_wbxprov_does_not_know_fails_naming_its_body() {
         assert!(run.stdout.is_empty(), "{file}: {}", run.stdout);
         assert!(run.stderr.contains(element), "{file}: {}", run.stderr);
     }
+    // Named as a GetUser, it is still no user.
+    let file = "fixtures/real/responses/getAPIVersion_atlas_siteList_order400.xml";
+    let run = wbxprov(&["decode", "--operation", "GetUser", file], &[], None);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("ep:getAPIVersionResponse"),
+        "{}",
+        run.stderr
+    );
     // Malformed as published (`<serv:bodyContentxsi:type=…>`): reported so.
     let file = "fixtures/real/responses/getAPIVersion_atlas_EP1.xml";
     let run = wbxprov(&["decode", file], &[], None);

@@ -47,9 +47,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         .operation
         .as_deref()
         .map(|o| o.parse::<Operation>().expect("clap checked the name"));
-    let detected = match named {
-        Some(op) => Ok(Some(op)),
-        None => Operation::detect(&bytes),
+    let detected = match (named, Operation::detect(&bytes)) {
+        // A body of an operation wbxprov does not speak is no GetUser even when
+        // named one: decoding it would print an empty user.
+        (_, Err(e @ DecodeError::UnknownOperation(_))) => Err(e),
+        (Some(op), _) => Ok(Some(op)),
+        (None, detected) => detected,
     };
     let decoded = detected.and_then(|op| match op {
         Some(op) => op.decode(&bytes).map(|r| (Some(op), r)),
