@@ -574,7 +574,7 @@ fn a_document_is_read_in_its_declared_encoding() {
 mod simulator {
     use super::real;
     use wbxprov::Secret;
-    use wbxprov::ops::{MeetingTypeList, SessionTicket, SiteInstance, Updated};
+    use wbxprov::ops::{MeetingTypeList, SessionTicket, SiteInstance, Updated, UserPage};
     use wbxprov::schema::{User, Value};
     use wbxprov::sim::{self, SimConfig, Simulator, store};
     use wbxprov::xml::{Decode, ServiceError, decode};
@@ -775,6 +775,35 @@ mod simulator {
         );
     }
 
+    /// The site of Cisco's LstsummaryUser sample, with its literal admin.
+    fn docs_site() -> Site {
+        site_for(
+            "admincred@acme.com",
+            "P@ssword123",
+            DEFAULT_TOKEN,
+            "jdoe000",
+        )
+    }
+
+    #[test]
+    fn lstsummary_user_sample_filters_by_registration_date() {
+        // Cisco's sample asks for users registered 2004-2014; the one user
+        // registered today is not among them ("no record found": an empty page).
+        let docs = docs_site();
+        let name = "requests/LstsummaryUser_cisco_docs.xml";
+        let page = docs.answer::<UserPage>(name).unwrap();
+        assert!(page.users.is_empty(), "{page:?}");
+        // The same request up to 2099 finds the user.
+        let wider = docs.fill(name).replace("06/23/2014", "06/23/2099");
+        let page = docs.send::<UserPage>(&wider).unwrap();
+        let ids: Vec<&str> = page.users.iter().map(|u| u.web_ex_id.as_str()).collect();
+        assert_eq!(ids, ["jdoe000"]);
+        // A date not in the service's form is refused, not ignored.
+        let bad = docs.fill(name).replace("06/23/2004 01:00:00", "2004-06-23");
+        let reason = refused(&docs, &bad);
+        assert!(reason.contains("regDateStart"), "{reason}");
+    }
+
     /// The reason of a FAILURE the simulator answered.
     fn refused(site: &Site, request: &str) -> String {
         match site.send::<Updated>(request) {
@@ -786,16 +815,14 @@ mod simulator {
     #[test]
     fn elements_the_simulator_does_not_apply_are_named_in_a_failure() {
         let site = default_site();
-        // Cisco's LstsummaryUser sample filters by registration date
-        // (`dataScope`), which the simulator does not implement.
-        let docs = site_for(
-            "admincred@acme.com",
-            "P@ssword123",
-            DEFAULT_TOKEN,
-            "jdoe000",
-        );
-        let reason = refused(&docs, &docs.fill("requests/LstsummaryUser_cisco_docs.xml"));
-        assert!(reason.contains("dataScope"), "{reason}");
+        // Cisco's LstsummaryUser sample with `listMethod` OR: the simulator
+        // joins its filters with AND only.
+        let docs = docs_site();
+        let or = docs
+            .fill("requests/LstsummaryUser_cisco_docs.xml")
+            .replace(">AND<", ">OR<");
+        let reason = refused(&docs, &or);
+        assert!(reason.contains("listMethod"), "{reason}");
         // A SetUser child no catalogue attribute writes.
         let set = site.password_request(
             "java:com.webex.service.binding.user.SetUser",

@@ -684,6 +684,7 @@ impl Simulator {
                     && q.active
                         .as_ref()
                         .is_none_or(|a| text(&u.flat, Attribute::Active) == Some(a.as_str()))
+                    && registered_within(u, q)
             })
             .collect();
         let order = if q.order.is_empty() {
@@ -754,16 +755,28 @@ fn sort_value(u: &StoredUser, by: OrderBy) -> String {
             .to_lowercase(),
         OrderBy::Email => text(&u.flat, Attribute::Email).unwrap_or("").to_lowercase(),
         OrderBy::Active => text(&u.flat, Attribute::Active).unwrap_or("").to_owned(),
-        OrderBy::RegDate => {
-            // MM/DD/YYYY HH:MM:SS sorts as YYYYMMDDHHMMSS.
-            let d = text(&u.flat, Attribute::RegistrationDate).unwrap_or("");
-            if d.len() == 19 {
-                format!("{}{}{}{}", &d[6..10], &d[0..2], &d[3..5], &d[11..])
-            } else {
-                d.to_owned()
-            }
-        }
+        OrderBy::RegDate => sortable_date(text(&u.flat, Attribute::RegistrationDate).unwrap_or("")),
     }
+}
+
+/// `MM/DD/YYYY HH:MM:SS` as `YYYYMMDDHH:MM:SS`, which sorts as the dates do.
+fn sortable_date(d: &str) -> String {
+    if d.len() == 19 {
+        format!("{}{}{}{}", &d[6..10], &d[0..2], &d[3..5], &d[11..])
+    } else {
+        d.to_owned()
+    }
+}
+
+/// Whether the user registered within the query's `dataScope` (bounds included).
+fn registered_within(u: &StoredUser, q: &ListQuery) -> bool {
+    let registered = sortable_date(text(&u.flat, Attribute::RegistrationDate).unwrap_or(""));
+    q.reg_date_start
+        .as_deref()
+        .is_none_or(|start| registered >= sortable_date(start))
+        && q.reg_date_end
+            .as_deref()
+            .is_none_or(|end| registered <= sortable_date(end))
 }
 
 fn email_taken(state: &State, email: &str, except: Option<&str>) -> bool {

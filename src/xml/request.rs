@@ -44,6 +44,10 @@ pub struct ListQuery {
     pub start_from: Option<i64>,
     pub maximum_num: Option<i64>,
     pub order: Vec<(OrderBy, Direction)>,
+    /// `dataScope/regDateStart` and `regDateEnd`, `MM/DD/YYYY HH:MM:SS`
+    /// (Cisco's LstsummaryUser sample filters by them).
+    pub reg_date_start: Option<String>,
+    pub reg_date_end: Option<String>,
 }
 
 /// A decoded request.
@@ -143,6 +147,28 @@ fn read_security(r: &mut XmlReader<'_>) -> Result<IncomingSecurity, DecodeError>
     Ok(sec)
 }
 
+/// A date as the service writes them, `MM/DD/YYYY HH:MM:SS`, trimmed; any
+/// other form is an error naming `what`.
+fn service_date(r: &mut XmlReader<'_>, what: &str) -> Result<String, DecodeError> {
+    let text = r.text()?.trim().to_owned();
+    let form_ok = text.len() == 19
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            2 | 5 => b == b'/',
+            10 => b == b' ',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    if form_ok {
+        Ok(text)
+    } else {
+        Err(DecodeError::InvalidValue {
+            attribute: what.into(),
+            expected: "date MM/DD/YYYY HH:MM:SS".into(),
+            value: text,
+        })
+    }
+}
+
 fn read_body(r: &mut XmlReader<'_>, operation: Operation) -> Result<IncomingBody, DecodeError> {
     let u = XmlNs::User;
     Ok(match operation {
@@ -192,6 +218,16 @@ fn read_body(r: &mut XmlReader<'_>, operation: Operation) -> Result<IncomingBody
                             if !r.text()?.trim().eq_ignore_ascii_case("AND") {
                                 r.note_unknown("listMethod");
                             }
+                        } else {
+                            r.unknown(&tag)?;
+                        }
+                    }
+                } else if tag.is(u, "dataScope") {
+                    while let Some(tag) = r.next_child()? {
+                        if tag.is(u, "regDateStart") {
+                            q.reg_date_start = Some(service_date(r, "dataScope/regDateStart")?);
+                        } else if tag.is(u, "regDateEnd") {
+                            q.reg_date_end = Some(service_date(r, "dataScope/regDateEnd")?);
                         } else {
                             r.unknown(&tag)?;
                         }
