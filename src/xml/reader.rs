@@ -2,7 +2,12 @@
 //! aws-smithy-xml: the caller walks children of the current element and either
 //! reads an element's text, descends into it, or skips it.
 //!
-//! Elements are matched by resolved namespace and local name, never by prefix.
+//! Elements are matched by resolved namespace and local name, never by prefix;
+//! only a request (read by the simulator) may leave the `serv` and `use`
+//! prefixes undeclared, as the real service evidently allows (see
+//! [`UNDECLARED_REQUEST_PREFIXES`]). Text is decoded in the document's declared
+//! encoding (real answers declare ISO-8859-1); the character check below runs
+//! on the raw bytes, which suits UTF-8 and the single-byte encodings.
 //! Hostile input is bounded: a size limit, a depth limit, no DTD (so no entity
 //! expansion beyond the five predefined entities and character references).
 //! Characters XML 1.0 does not allow (see [`super::chars`]) make a document
