@@ -29,6 +29,12 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// How the secret is shown: [`MASK`] when set, empty when empty (an empty
+    /// `<PIN></PIN>` is no PIN, and saying so reveals nothing).
+    pub fn masked(&self) -> &'static str {
+        if self.is_empty() { "" } else { MASK }
+    }
 }
 
 impl From<String> for Secret {
@@ -57,7 +63,7 @@ impl Drop for Secret {
 
 impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(MASK)
+        serializer.serialize_str(self.masked())
     }
 }
 
@@ -72,5 +78,11 @@ mod tests {
         assert_eq!(format!("{:?}", Some(&s)), "Some(***)");
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
         assert_eq!(s.expose(), "hunter2-Pa55");
+    }
+
+    #[test]
+    fn an_empty_secret_is_shown_empty_a_set_one_masked() {
+        assert_eq!(serde_json::to_string(&Secret::default()).unwrap(), "\"\"");
+        assert_eq!(serde_json::to_string(&Secret::new("1")).unwrap(), "\"***\"");
     }
 }

@@ -237,7 +237,9 @@ impl Node {
                 let a = a.unwrap();
                 (
                     String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                    a.unescape_value().unwrap().into_owned(),
+                    a.decode_and_unescape_value(e.decoder())
+                        .unwrap()
+                        .into_owned(),
                 )
             })
             .collect();

@@ -309,3 +309,73 @@ fn decode_names_the_real_services_failures_by_kind() {
         "{json}"
     );
 }
+
+#[test]
+fn decode_of_a_response_wbxprov_does_not_know_fails_naming_its_body() {
+    for (file, element) in [
+        (
+            "fixtures/real/responses/getAPIVersion_atlas_siteList_order400.xml",
+            "ep:getAPIVersionResponse",
+        ),
+        (
+            "fixtures/real/responses/getSiteAdminNavUrl_atlas_emptybody_ISO-8859-1.xml",
+            "ns1:getSiteAdminNavUrlResponse",
+        ),
+        (
+            "fixtures/real/responses/createMeetingResponse_gsbBACKUP_respTime_caseID_go_test.xml",
+            "meet:createMeetingResponse",
+        ),
+    ] {
+        let run = wbxprov(&["decode", "--json", file], &[], None);
+        assert_eq!(run.code, 1, "{file}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.is_empty(), "{file}: {}", run.stdout);
+        assert!(run.stderr.contains(element), "{file}: {}", run.stderr);
+    }
+    // Named as a GetUser, it is still no user.
+    let file = "fixtures/real/responses/getAPIVersion_atlas_siteList_order400.xml";
+    let run = wbxprov(&["decode", "--operation", "GetUser", file], &[], None);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("ep:getAPIVersionResponse"),
+        "{}",
+        run.stderr
+    );
+    // Malformed as published (`<serv:bodyContentxsi:type=…>`): reported so.
+    let file = "fixtures/real/responses/getAPIVersion_atlas_EP1.xml";
+    let run = wbxprov(&["decode", file], &[], None);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("not well-formed"), "{}", run.stderr);
+}
+
+#[test]
+fn decode_unknown_lists_the_elements_no_decoder_read() {
+    let file = "fixtures/real/responses/getSite_atlas_someSite_qa.xml";
+    let run = wbxprov(&["decode", "--json", "--unknown", file], &[], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    let names = json["unknownNames"].as_array().unwrap();
+    assert!(json["unknownElements"].as_u64().unwrap() >= names.len() as u64);
+    assert!(
+        names.iter().any(|n| n == "metaData/isEnterprise"),
+        "{names:?}"
+    );
+    // Without --unknown, only the count.
+    let (_, plain) = decode_json("lstmeetingtype.xml", &[]);
+    assert_eq!(plain["unknownElements"], 6);
+    assert!(plain.get("unknownNames").is_none());
+    let run = wbxprov(
+        &[
+            "decode",
+            "--unknown",
+            "fixtures/responses/lstmeetingtype.xml",
+        ],
+        &[],
+        None,
+    );
+    assert!(
+        run.stdout
+            .contains(r#"unknownNames: ["limits","options","phoneNumbers"]"#),
+        "{}",
+        run.stdout
+    );
+}

@@ -174,8 +174,10 @@ proptest! {
         prop_assert_eq!(FlatUser::from_json(&revealed).unwrap(), flat.clone());
         let masked = serde_json::Value::Object(flat.to_json(false));
         for (key, value) in flat.iter() {
-            if matches!(value, Value::Secret(_)) {
-                prop_assert_eq!(&masked[key.to_string()], "***");
+            // A set secret is masked; an empty one shows empty (issue 16 item 9).
+            if let Value::Secret(secret) = value {
+                let shown = if secret.is_empty() { "" } else { "***" };
+                prop_assert_eq!(&masked[key.to_string()], shown);
             }
         }
     }

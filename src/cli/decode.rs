@@ -29,6 +29,10 @@ pub struct Args {
     /// is not enough (a FAILURE body is empty; 000015 is an empty page only for lists).
     #[arg(long, value_parser = super::operation_parser(), ignore_case = true)]
     operation: Option<String>,
+    /// Also list the names of the elements no decoder read (`unknownNames`:
+    /// local names; for GetSite, paths below `siteInstance`).
+    #[arg(long)]
+    unknown: bool,
 }
 
 pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
@@ -43,9 +47,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         .operation
         .as_deref()
         .map(|o| o.parse::<Operation>().expect("clap checked the name"));
-    let detected = match named {
-        Some(op) => Ok(Some(op)),
-        None => Operation::detect(&bytes),
+    let detected = match (named, Operation::detect(&bytes)) {
+        // A body of an operation wbxprov does not speak is no GetUser even when
+        // named one: decoding it would print an empty user.
+        (_, Err(e @ DecodeError::UnknownOperation(_))) => Err(e),
+        (Some(op), _) => Ok(Some(op)),
+        (None, detected) => detected,
     };
     let decoded = detected.and_then(|op| match op {
         Some(op) => op.decode(&bytes).map(|r| (Some(op), r)),
@@ -55,6 +62,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
                 result: r.result.map(Answer::Updated),
                 gsb_status: r.gsb_status,
                 unknown_elements: r.unknown_elements,
+                unknown_names: r.unknown_names,
             };
             (None, r)
         }),
@@ -68,7 +76,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     };
     drop(bytes);
     let mut out = BufWriter::new(out);
-    let code = print(&mut out, args.json, operation, &response)?;
+    let code = print(&mut out, args, operation, &response)?;
     out.flush()?;
     Ok(code)
 }
@@ -111,10 +119,11 @@ fn read_capped(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
 /// Prints a decoded response; the exit code says whether it was a FAILURE.
 fn print(
     out: &mut impl Write,
-    json: bool,
+    args: &Args,
     operation: Option<Operation>,
     response: &Response<Answer>,
 ) -> io::Result<u8> {
+    let json = args.json;
     let op = operation.as_ref().map(AsRef::<str>::as_ref);
     let answer = match &response.result {
         Ok(answer) => answer,
@@ -133,6 +142,7 @@ fn print(
         operation: op,
         answer,
         unknown_elements: response.unknown_elements,
+        unknown_names: args.unknown.then_some(response.unknown_names.as_slice()),
     };
     if json {
         serde_json::to_writer_pretty(&mut *out, &document)?;
@@ -143,20 +153,24 @@ fn print(
     Ok(exit::OK)
 }
 
-/// `{"operation": …, <key>: <content>, "unknownElements": n}`, serialized
-/// straight from the typed answer.
+/// `{"operation": …, <key>: <content>, "unknownElements": n}` (plus
+/// `"unknownNames": […]` with `--unknown`), serialized straight from the typed answer.
 struct Document<'a> {
     operation: Option<&'a str>,
     answer: &'a Answer,
     unknown_elements: u32,
+    unknown_names: Option<&'a [String]>,
 }
 
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(3))?;
+        let mut map = s.serialize_map(None)?;
         map.serialize_entry("operation", &self.operation)?;
         map.serialize_entry(key(self.answer), &Content(self.answer))?;
         map.serialize_entry("unknownElements", &self.unknown_elements)?;
+        if let Some(names) = self.unknown_names {
+            map.serialize_entry("unknownNames", names)?;
+        }
         map.end()
     }
 }
@@ -171,7 +185,11 @@ impl Document<'_> {
                 write_text(out, key(other), &to_json(&Content(other))?)?;
             }
         }
-        write_text(out, "unknownElements", &json!(self.unknown_elements))
+        write_text(out, "unknownElements", &json!(self.unknown_elements))?;
+        match self.unknown_names {
+            Some(names) => write_text(out, "unknownNames", &json!(names)),
+            None => Ok(()),
+        }
     }
 }
 

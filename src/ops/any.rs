@@ -50,14 +50,21 @@ pub enum Answer {
 
 impl Operation {
     /// Which operation a response answers, judged by the elements its body holds
-    /// (the live service misspells `xsi:type`, so it is never consulted).
-    /// `None` for a FAILURE, whose body is empty. One pass, no tree: memory
+    /// (the live service spells `xsi:type` in varying case and prefix, e.g.
+    /// `use:LstsummaryUserResponse`, so it only rules out operations).
+    /// `None` for a FAILURE, whose body is empty. A body of an operation
+    /// wbxprov does not speak (getAPIVersion, createMeeting …) is
+    /// [`DecodeError::UnknownOperation`] naming its `xsi:type`, or its first
+    /// element in a namespace wbxprov does not read. One pass, no tree: memory
     /// does not grow with the document (a list page may hold 100,000 users).
     pub fn detect(bytes: &[u8]) -> Result<Option<Operation>, DecodeError> {
         let outline = Outline::read(bytes)?;
         let Some(body) = outline.body.filter(|_| !outline.failure) else {
             return Ok(None);
         };
+        if let Some(unknown) = body.unknown_operation() {
+            return Err(DecodeError::UnknownOperation(unknown));
+        }
         let op = if body.has("siteInstance") {
             Operation::GetSite
         } else if body.has("meetingType") || body.meeting_type_records {
@@ -89,6 +96,7 @@ impl Operation {
                 result: r.result.map(wrap),
                 gsb_status: r.gsb_status,
                 unknown_elements: r.unknown_elements,
+                unknown_names: r.unknown_names,
             })
         }
         match self {
@@ -124,6 +132,10 @@ struct Outline {
 
 #[derive(Default)]
 struct BodyOutline {
+    /// `bodyContent`'s `xsi:type`, as written.
+    xsi_type: Option<String>,
+    /// The first child in a namespace other than the XML API's, as written.
+    first_foreign: Option<String>,
     /// Which of [`TELLING`] the body holds.
     telling: [bool; TELLING.len()],
     /// The first `matchingRecords` is in the meeting-type namespace.
@@ -136,6 +148,16 @@ struct BodyOutline {
 }
 
 impl BodyOutline {
+    /// What names an operation wbxprov does not speak: an `xsi:type` no
+    /// operation answers with, else a child in a foreign namespace.
+    fn unknown_operation(&self) -> Option<String> {
+        match &self.xsi_type {
+            Some(t) if answers_no_operation(t) => Some(t.clone()),
+            Some(_) => None,
+            None => self.first_foreign.clone(),
+        }
+    }
+
     fn has(&self, name: &str) -> bool {
         TELLING
             .iter()
@@ -165,7 +187,10 @@ impl Outline {
                     body = true;
                     while let Some(tag) = r.next_child()? {
                         if tag.local() == b"bodyContent" && outline.body.is_none() {
-                            outline.body = Some(body_outline(&mut r)?);
+                            let xsi_type = tag.attr("type");
+                            let mut body = body_outline(&mut r)?;
+                            body.xsi_type = xsi_type;
+                            outline.body = Some(body);
                         } else {
                             r.skip()?;
                         }
@@ -177,6 +202,15 @@ impl Outline {
         r.finish()?;
         Ok(outline)
     }
+}
+
+/// Whether `xsi_type` (`ep:getAPIVersionResponse`, `getUserResponse`) names
+/// the answer of no operation wbxprov speaks; compared without prefix or case.
+fn answers_no_operation(xsi_type: &str) -> bool {
+    let local = xsi_type.rsplit(':').next().unwrap_or(xsi_type);
+    let lower = local.to_ascii_lowercase();
+    let stem = lower.strip_suffix("response").unwrap_or(&lower);
+    stem.parse::<Operation>().is_err()
 }
 
 /// The trimmed text of `response/result` in the header just entered.
@@ -209,6 +243,9 @@ fn body_outline(r: &mut XmlReader<'_>) -> Result<BodyOutline, DecodeError> {
     while let Some(tag) = r.next_child()? {
         let local = tag.local();
         body.children += 1;
+        if tag.ns == TagNs::Foreign && body.first_foreign.is_none() {
+            body.first_foreign = Some(tag.qualified().into_owned());
+        }
         body.all_user_ids &= local == b"userId";
         if let Some(i) = TELLING.iter().position(|n| n.as_bytes() == local) {
             if local == b"matchingRecords" && !body.telling[i] {

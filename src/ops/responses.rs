@@ -368,13 +368,84 @@ impl SiteInstance {
 }
 
 impl Decode for SiteInstance {
+    /// Every element of the answer no typed field reads is counted as unknown
+    /// and named by its path below `siteInstance`, as the pull decoders count
+    /// what they skip (a real GetSite holds hundreds).
     fn decode_body(body: &mut BodyReader<'_, '_>) -> Result<Self, DecodeError> {
-        let children = body.tree_children()?;
-        let raw = children
-            .into_iter()
-            .find(|e| e.name == "siteInstance" && e.ns.is_none_or(|n| n == XmlNs::Site))
+        let mut raw = None;
+        for child in body.tree_children()? {
+            let is_site = child.name == "siteInstance" && child.ns.is_none_or(|n| n == XmlNs::Site);
+            if is_site && raw.is_none() {
+                raw = Some(child);
+            } else {
+                body.note_unknown(&child.name);
+            }
+        }
+        let raw = raw
             .ok_or_else(|| DecodeError::Structure("getSiteResponse without siteInstance".into()))?;
+        note_unread(body, &raw, "", site_read_paths());
         SiteInstance::from_element(raw)
+    }
+}
+
+/// The fields of `accountPasswordCriteria` [`SiteInstance::from_element`] reads.
+const PASSWORD_CRITERIA_FIELDS: [&str; 9] = [
+    "mixedCase",
+    "minLength",
+    "minNumeric",
+    "minAlpha",
+    "minSpecial",
+    "disallow3XRepeatedChar",
+    "disallowWebTextAccounts",
+    "disallowList",
+    "disallowValue",
+];
+
+/// Every path below `siteInstance` that [`SiteInstance::from_element`] reads:
+/// the catalogue's feature paths, the meta data it types, the password criteria.
+fn site_read_paths() -> &'static [String] {
+    static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        let meta = [
+            "metaData/siteName",
+            "metaData/serviceType",
+            "metaData/meetingTypes/meetingTypeID",
+            "metaData/meetingTypes/meetingTypeName",
+        ];
+        FEATURES
+            .iter()
+            .map(|f| f.getsite_path.to_owned())
+            .chain(meta.into_iter().map(str::to_owned))
+            .chain(
+                PASSWORD_CRITERIA_FIELDS
+                    .iter()
+                    .map(|f| format!("accountPasswordCriteria/{f}")),
+            )
+            .collect()
+    })
+}
+
+/// Counts each child of `element` (at `prefix`) that is neither a read path
+/// nor on the way to one; descends into those on the way.
+fn note_unread(body: &mut BodyReader<'_, '_>, element: &Element, prefix: &str, read: &[String]) {
+    for child in &element.children {
+        let path = if prefix.is_empty() {
+            child.name.clone()
+        } else {
+            format!("{prefix}/{}", child.name)
+        };
+        if read.contains(&path) {
+            continue;
+        }
+        let on_the_way = read.iter().any(|r| {
+            r.strip_prefix(path.as_str())
+                .is_some_and(|t| t.starts_with('/'))
+        });
+        if on_the_way {
+            note_unread(body, child, &path, read);
+        } else {
+            body.note_unknown(&path);
+        }
     }
 }
 
@@ -430,13 +501,8 @@ impl Decode for MeetingTypeList {
                                 body.skip_unknown(&tag)?;
                             }
                         }
-                    } else if tag.is(m, "limits")
-                        || tag.is(m, "options")
-                        || tag.is(m, "phoneNumbers")
-                    {
-                        // Known, but not needed for provisioning.
-                        body.skip()?;
                     } else {
+                        // limits, options, phoneNumbers …: read by nothing, so counted.
                         body.skip_unknown(&tag)?;
                     }
                 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::{FlatKey, FlatUser, ScalarType, Value, ValueError};
-use crate::secret::{MASK, Secret};
+use crate::secret::Secret;
 
 impl FlatUser {
     /// Reads a flat JSON object. Booleans and integers may also be given as
@@ -40,7 +40,8 @@ impl FlatUser {
         }
     }
 
-    /// Writes the flat JSON object, secrets masked unless `reveal`.
+    /// Writes the flat JSON object, secrets masked unless `reveal` (an empty
+    /// secret shows empty: it is not set).
     pub fn to_json(&self, reveal: bool) -> Map<String, Json> {
         self.iter()
             .map(|(key, value)| {
@@ -49,7 +50,7 @@ impl FlatUser {
                     Value::Int(i) => Json::from(*i),
                     Value::Text(t) => Json::String(t.clone()),
                     Value::Secret(s) if reveal => Json::String(s.expose().to_owned()),
-                    Value::Secret(_) => Json::String(MASK.to_owned()),
+                    Value::Secret(s) => Json::String(s.masked().to_owned()),
                     Value::IntList(v) => Json::from(v.clone()),
                     Value::TextList(v) => Json::from(v.clone()),
                 };

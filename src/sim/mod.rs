@@ -31,7 +31,7 @@ use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
 use crate::xml::request::{
     IncomingBody, IncomingRequest, IncomingSecurity, ListQuery, decode_request,
 };
-use crate::xml::{Secrets, ServiceError, ServiceFailure, codes};
+use crate::xml::{DecodeError, Secrets, ServiceError, ServiceFailure, codes};
 
 /// The simulator's admin when neither the environment nor the caller says otherwise.
 pub const DEFAULT_ADMIN_ID: &str = "admin";
@@ -223,6 +223,18 @@ fn refused_credentials(sec: &IncomingSecurity) -> String {
     }
 }
 
+/// The answer to a request the simulator cannot carry out in full: an
+/// operation it does not speak, or elements it would not apply. Answering
+/// SUCCESS would claim what it did not do (issue 16 item 8). The simulator's
+/// own words: no evidence says what the real service answers to an element it
+/// does not know.
+fn unsupported(what: &str) -> String {
+    failure(
+        "999999",
+        &format!("The simulator does not implement {what}; nothing was done"),
+    )
+}
+
 fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
     match user.get(&FlatKey::new(a)) {
         Some(Value::Text(t)) => Some(t),
@@ -314,7 +326,16 @@ impl Simulator {
     /// Answers one request document: an HTTP status and a response document.
     pub fn handle(&self, body: &[u8]) -> (u16, String) {
         let request = match decode_request(body) {
-            Ok(r) => r,
+            Ok(r) if r.not_read.is_empty() => r,
+            Ok(r) => {
+                return (
+                    200,
+                    unsupported(&format!("elements {}", r.not_read.join(", "))),
+                );
+            }
+            Err(DecodeError::UnknownOperation(op)) => {
+                return (200, unsupported(&format!("operation {op}")));
+            }
             Err(e) => {
                 // The live service answers malformed XML with a FAILURE, not an HTTP error.
                 return (200, failure("999999", &format!("Invalid XML request: {e}")));
@@ -698,6 +719,7 @@ impl Simulator {
                     && q.active
                         .as_ref()
                         .is_none_or(|a| text(&u.flat, Attribute::Active) == Some(a.as_str()))
+                    && registered_within(u, q)
             })
             .collect();
         let order = if q.order.is_empty() {
@@ -768,16 +790,28 @@ fn sort_value(u: &StoredUser, by: OrderBy) -> String {
             .to_lowercase(),
         OrderBy::Email => text(&u.flat, Attribute::Email).unwrap_or("").to_lowercase(),
         OrderBy::Active => text(&u.flat, Attribute::Active).unwrap_or("").to_owned(),
-        OrderBy::RegDate => {
-            // MM/DD/YYYY HH:MM:SS sorts as YYYYMMDDHHMMSS.
-            let d = text(&u.flat, Attribute::RegistrationDate).unwrap_or("");
-            if d.len() == 19 {
-                format!("{}{}{}{}", &d[6..10], &d[0..2], &d[3..5], &d[11..])
-            } else {
-                d.to_owned()
-            }
-        }
+        OrderBy::RegDate => sortable_date(text(&u.flat, Attribute::RegistrationDate).unwrap_or("")),
     }
+}
+
+/// `MM/DD/YYYY HH:MM:SS` as `YYYYMMDDHH:MM:SS`, which sorts as the dates do.
+fn sortable_date(d: &str) -> String {
+    if d.len() == 19 {
+        format!("{}{}{}{}", &d[6..10], &d[0..2], &d[3..5], &d[11..])
+    } else {
+        d.to_owned()
+    }
+}
+
+/// Whether the user registered within the query's `dataScope` (bounds included).
+fn registered_within(u: &StoredUser, q: &ListQuery) -> bool {
+    let registered = sortable_date(text(&u.flat, Attribute::RegistrationDate).unwrap_or(""));
+    q.reg_date_start
+        .as_deref()
+        .is_none_or(|start| registered >= sortable_date(start))
+        && q.reg_date_end
+            .as_deref()
+            .is_none_or(|end| registered <= sortable_date(end))
 }
 
 fn email_taken(state: &State, email: &str, except: Option<&str>) -> bool {

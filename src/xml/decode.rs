@@ -21,6 +21,9 @@ pub struct Response<T> {
     pub gsb_status: Option<String>,
     /// Elements no decoder knew (newer than the catalogue, or foreign), skipped.
     pub unknown_elements: u32,
+    /// Their distinct names, in order of first appearance: local names, or for
+    /// GetSite the path below `siteInstance` (`metaData/isEnterprise`).
+    pub unknown_names: Vec<String>,
 }
 
 impl<T> Response<T> {
@@ -289,6 +292,7 @@ pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T
         result,
         gsb_status: verdict.gsb_status,
         unknown_elements: r.unknown,
+        unknown_names: std::mem::take(&mut r.unknown_names),
     })
 }
 
@@ -390,13 +394,13 @@ impl<'i> BodyReader<'_, 'i> {
         })
     }
 
-    /// Skips a known element the caller does not need.
-    pub(crate) fn skip(&mut self) -> Result<(), DecodeError> {
-        self.r.skip()
-    }
-
     pub(crate) fn skip_unknown(&mut self, tag: &Tag<'_>) -> Result<(), DecodeError> {
         self.r.unknown(tag)
+    }
+
+    /// Counts an element read into a raw tree that no typed field took.
+    pub(crate) fn note_unknown(&mut self, name: &str) {
+        self.r.note_unknown(name);
     }
 
     /// Everything below the current element as a raw tree.

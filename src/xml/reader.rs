@@ -2,7 +2,12 @@
 //! aws-smithy-xml: the caller walks children of the current element and either
 //! reads an element's text, descends into it, or skips it.
 //!
-//! Elements are matched by resolved namespace and local name, never by prefix.
+//! Elements are matched by resolved namespace and local name, never by prefix;
+//! only a request (read by the simulator) may leave the `serv` and `use`
+//! prefixes undeclared, as the real service evidently allows (see
+//! [`UNDECLARED_REQUEST_PREFIXES`]). Text is decoded in the document's declared
+//! encoding (real answers declare ISO-8859-1); the character check below runs
+//! on the raw bytes, which suits UTF-8 and the single-byte encodings.
 //! Hostile input is bounded: a size limit, a depth limit, no DTD (so no entity
 //! expansion beyond the five predefined entities and character references).
 //! Characters XML 1.0 does not allow (see [`super::chars`]) make a document
@@ -11,6 +16,7 @@
 use std::borrow::Cow;
 
 use quick_xml::NsReader;
+use quick_xml::encoding::Decoder;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
@@ -37,22 +43,28 @@ impl Default for Limits {
     }
 }
 
-/// Why a response could not be read. The service's own FAILURE answers are not
-/// decode errors: they are [`ServiceError`](super::decode::ServiceError)s.
+/// Why a document (a response, or a request the simulator reads) could not be
+/// read. The service's own FAILURE answers are not decode errors: they are
+/// [`ServiceError`](super::decode::ServiceError)s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
-    #[error("response of {size} bytes exceeds the limit of {limit} bytes")]
+    #[error("document of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge { size: usize, limit: usize },
-    #[error("response nests elements deeper than {limit} levels (at byte {position})")]
+    #[error("document nests elements deeper than {limit} levels (at byte {position})")]
     TooDeep { limit: usize, position: u64 },
-    #[error("response carries a DTD, which is never accepted (at byte {position})")]
+    #[error("document carries a DTD, which is never accepted (at byte {position})")]
     Dtd { position: u64 },
-    #[error("response is not well-formed XML at byte {position}: {message}")]
+    #[error("document is not well-formed XML at byte {position}: {message}")]
     Syntax { position: u64, message: String },
-    #[error("response has an unexpected shape: {0}")]
+    #[error("document has an unexpected shape: {0}")]
     Structure(String),
+    /// The body is of an operation wbxprov does not speak (getAPIVersion,
+    /// createMeeting …): its `xsi:type`, or its first element, as written.
+    #[error("{0} is not an operation wbxprov knows")]
+    UnknownOperation(String),
     /// A value the catalogue types could not be read, e.g. `yes` for a boolean.
-    #[error("response value of {attribute} is not a valid {expected}: {value:?}")]
+    #[error("value of {attribute} is not a valid {expected}: {value:?}")]
     InvalidValue {
         attribute: String,
         expected: String,
@@ -98,6 +110,8 @@ pub(crate) enum Content<'i> {
 pub(crate) struct Tag<'i> {
     start: BytesStart<'i>,
     pub(crate) ns: TagNs,
+    /// The document's declared encoding, for attribute values.
+    decoder: Decoder,
 }
 
 impl Tag<'_> {
@@ -122,7 +136,16 @@ impl Tag<'_> {
             .with_checks(false)
             .flatten()
             .find(|a| a.key.local_name().as_ref() == local.as_bytes())
-            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+            .and_then(|a| {
+                a.decode_and_unescape_value(self.decoder)
+                    .ok()
+                    .map(|v| v.into_owned())
+            })
+    }
+
+    /// The name as written, prefix included (`ep:getAPIVersionResponse`).
+    pub(crate) fn qualified(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.start.name().into_inner())
     }
 
     /// The local name for messages and raw trees.
@@ -137,9 +160,34 @@ pub(crate) struct XmlReader<'i> {
     max_depth: usize,
     /// Elements skipped because no decoder knows them.
     pub(crate) unknown: u32,
+    /// Their distinct names, in order of first appearance (at most
+    /// [`MAX_UNKNOWN_NAMES`], so a hostile document cannot grow the list).
+    pub(crate) unknown_names: Vec<String>,
+    /// Reading a request: undeclared Webex prefixes mean their namespaces.
+    request: bool,
 }
 
+/// How many distinct unknown element names are kept.
+pub(crate) const MAX_UNKNOWN_NAMES: usize = 1024;
+
+/// The prefixes a request may use without declaring them, and what they mean.
+/// Evidence (`fixtures/real/requests/`): Cisco's own samples open
+/// `<serv:message>` without declaring `serv` (AuthenticateUser, LstsummaryUser
+/// on developer.cisco.com; the admin portal's templates), and the admin portal
+/// sends SetUser children as `use:meetingTypes` with `use` undeclared; the
+/// service answers them. No evidence covers other prefixes.
+const UNDECLARED_REQUEST_PREFIXES: [(&[u8], XmlNs); 2] =
+    [(b"serv", XmlNs::Service), (b"use", XmlNs::User)];
+
 impl<'i> XmlReader<'i> {
+    /// A reader of a request, as the service reads one: see
+    /// [`UNDECLARED_REQUEST_PREFIXES`]. Responses stay namespace-strict.
+    pub(crate) fn for_request(bytes: &'i [u8], limits: Limits) -> Result<Self, DecodeError> {
+        let mut r = Self::new(bytes, limits)?;
+        r.request = true;
+        Ok(r)
+    }
+
     pub(crate) fn new(bytes: &'i [u8], limits: Limits) -> Result<Self, DecodeError> {
         if bytes.len() > limits.max_bytes {
             return Err(DecodeError::TooLarge {
@@ -163,6 +211,8 @@ impl<'i> XmlReader<'i> {
             depth: 0,
             max_depth: limits.max_depth,
             unknown: 0,
+            unknown_names: Vec::new(),
+            request: false,
         })
     }
 
@@ -204,7 +254,9 @@ impl<'i> XmlReader<'i> {
             return Ok(());
         }
         for attribute in start.attributes().with_checks(false).flatten() {
-            let value = attribute.unescape_value().map_err(|e| self.syntax(e))?;
+            let value = attribute
+                .decode_and_unescape_value(self.inner.decoder())
+                .map_err(|e| self.syntax(e))?;
             if let Some(c) = first_forbidden(&value) {
                 return Err(forbidden(self.position(), c));
             }
@@ -217,7 +269,7 @@ impl<'i> XmlReader<'i> {
     pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
         loop {
             let (resolved, event) = match self.inner.read_resolved_event() {
-                Ok((r, e)) => (classify(&r), e),
+                Ok((r, e)) => (classify(&r, self.request), e),
                 Err(e) => return Err(self.syntax(e)),
             };
             match event {
@@ -229,7 +281,11 @@ impl<'i> XmlReader<'i> {
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
                     };
-                    return Ok(Content::Start(Tag { start, ns }));
+                    return Ok(Content::Start(Tag {
+                        start,
+                        ns,
+                        decoder: self.inner.decoder(),
+                    }));
                 }
                 Event::End(_) => {
                     if self.depth == 0 {
@@ -345,9 +401,20 @@ impl<'i> XmlReader<'i> {
 
     /// Skips an element no decoder knows, counting it.
     pub(crate) fn unknown(&mut self, tag: &Tag<'_>) -> Result<(), DecodeError> {
-        self.unknown += 1;
-        tracing::debug!(element = %tag.local_str(), "skipping unknown response element");
+        self.note_unknown(&tag.local_str());
         self.skip()
+    }
+
+    /// Counts an element no decoder read, by name (a raw tree's decoder
+    /// passes a path).
+    pub(crate) fn note_unknown(&mut self, name: &str) {
+        self.unknown = self.unknown.saturating_add(1);
+        tracing::debug!(element = %name, "skipping unknown element");
+        if self.unknown_names.len() < MAX_UNKNOWN_NAMES
+            && !self.unknown_names.iter().any(|n| n == name)
+        {
+            self.unknown_names.push(name.to_owned());
+        }
     }
 
     /// Reads to the end of the document, so that trailing garbage is an error too.
@@ -381,12 +448,16 @@ enum Resolved {
     Foreign,
 }
 
-fn classify(r: &ResolveResult<'_>) -> Resolved {
+fn classify(r: &ResolveResult<'_>, request: bool) -> Resolved {
     match r {
         ResolveResult::Bound(n) => {
             webex_ns(n.into_inner()).map_or(Resolved::Foreign, Resolved::Webex)
         }
         ResolveResult::Unbound => Resolved::Unbound,
+        ResolveResult::Unknown(prefix) if request => UNDECLARED_REQUEST_PREFIXES
+            .iter()
+            .find(|(p, _)| *p == prefix.as_slice())
+            .map_or(Resolved::Foreign, |(_, ns)| Resolved::Webex(*ns)),
         ResolveResult::Unknown(_) => Resolved::Foreign,
     }
 }

@@ -16,6 +16,8 @@ pub struct IncomingSecurity {
     pub password: Option<Secret>,
     pub site_name: Option<String>,
     pub site_id: Option<String>,
+    /// Sent with `siteID` (wbxprov's client does).
+    pub partner_id: Option<String>,
     pub session_ticket: Option<Secret>,
     pub access_token: Option<Secret>,
 }
@@ -42,6 +44,10 @@ pub struct ListQuery {
     pub start_from: Option<i64>,
     pub maximum_num: Option<i64>,
     pub order: Vec<(OrderBy, Direction)>,
+    /// `dataScope/regDateStart` and `regDateEnd`, `MM/DD/YYYY HH:MM:SS`
+    /// (Cisco's LstsummaryUser sample filters by them).
+    pub reg_date_start: Option<String>,
+    pub reg_date_end: Option<String>,
 }
 
 /// A decoded request.
@@ -50,6 +56,10 @@ pub struct IncomingRequest {
     pub security: IncomingSecurity,
     pub operation: Operation,
     pub body: IncomingBody,
+    /// Elements nothing read (their distinct local names): what the request
+    /// asked for that [`body`](Self::body) does not carry. A server that
+    /// answered SUCCESS regardless would claim what it did not do.
+    pub not_read: Vec<String>,
 }
 
 /// The operation an `xsi:type` names, in either spelling:
@@ -59,9 +69,12 @@ pub fn operation_of(xsi_type: &str) -> Option<Operation> {
     name.parse().ok()
 }
 
-/// Reads a request document.
+/// Reads a request document as the service evidently does: undeclared `serv`
+/// and `use` prefixes mean the Webex namespaces (see `xml/reader.rs`). An
+/// `xsi:type` of an operation wbxprov does not speak is
+/// [`DecodeError::UnknownOperation`].
 pub fn decode_request(bytes: &[u8]) -> Result<IncomingRequest, DecodeError> {
-    let mut r = XmlReader::new(bytes, Limits::default())?;
+    let mut r = XmlReader::for_request(bytes, Limits::default())?;
     let s = XmlNs::Service;
     let root = r
         .next_child()?
@@ -87,9 +100,8 @@ pub fn decode_request(bytes: &[u8]) -> Result<IncomingRequest, DecodeError> {
             while let Some(tag) = r.next_child()? {
                 if tag.is(s, "bodyContent") && found.is_none() {
                     let xsi_type = tag.attr("type").unwrap_or_default();
-                    let operation = operation_of(&xsi_type).ok_or_else(|| {
-                        DecodeError::Structure(format!("unknown bodyContent type {xsi_type:?}"))
-                    })?;
+                    let operation = operation_of(&xsi_type)
+                        .ok_or_else(|| DecodeError::UnknownOperation(xsi_type.clone()))?;
                     found = Some((operation, read_body(&mut r, operation)?));
                 } else {
                     r.unknown(&tag)?;
@@ -106,6 +118,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<IncomingRequest, DecodeError> {
         security,
         operation,
         body,
+        not_read: std::mem::take(&mut r.unknown_names),
     })
 }
 
@@ -121,6 +134,8 @@ fn read_security(r: &mut XmlReader<'_>) -> Result<IncomingSecurity, DecodeError>
             sec.site_name = Some(r.text()?.trim().to_owned());
         } else if tag.is(c, "siteID") {
             sec.site_id = Some(r.text()?.trim().to_owned());
+        } else if tag.is(c, "partnerID") {
+            sec.partner_id = Some(r.text()?.trim().to_owned());
         } else if tag.is(c, "sessionTicket") {
             sec.session_ticket = Some(Secret::new(r.text()?.trim()));
         } else if tag.is(c, "webExAccessToken") {
@@ -130,6 +145,28 @@ fn read_security(r: &mut XmlReader<'_>) -> Result<IncomingSecurity, DecodeError>
         }
     }
     Ok(sec)
+}
+
+/// A date as the service writes them, `MM/DD/YYYY HH:MM:SS`, trimmed; any
+/// other form is an error naming `what`.
+fn service_date(r: &mut XmlReader<'_>, what: &str) -> Result<String, DecodeError> {
+    let text = r.text()?.trim().to_owned();
+    let form_ok = text.len() == 19
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            2 | 5 => b == b'/',
+            10 => b == b' ',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    if form_ok {
+        Ok(text)
+    } else {
+        Err(DecodeError::InvalidValue {
+            attribute: what.into(),
+            expected: "date MM/DD/YYYY HH:MM:SS".into(),
+            value: text,
+        })
+    }
 }
 
 fn read_body(r: &mut XmlReader<'_>, operation: Operation) -> Result<IncomingBody, DecodeError> {
@@ -176,6 +213,21 @@ fn read_body(r: &mut XmlReader<'_>, operation: Operation) -> Result<IncomingBody
                             q.start_from = r.text()?.trim().parse().ok();
                         } else if tag.is(s, "maximumNum") {
                             q.maximum_num = r.text()?.trim().parse().ok();
+                        } else if tag.is(s, "listMethod") {
+                            // The simulator joins its filters with AND, the default.
+                            if !r.text()?.trim().eq_ignore_ascii_case("AND") {
+                                r.note_unknown("listMethod");
+                            }
+                        } else {
+                            r.unknown(&tag)?;
+                        }
+                    }
+                } else if tag.is(u, "dataScope") {
+                    while let Some(tag) = r.next_child()? {
+                        if tag.is(u, "regDateStart") {
+                            q.reg_date_start = Some(service_date(r, "dataScope/regDateStart")?);
+                        } else if tag.is(u, "regDateEnd") {
+                            q.reg_date_end = Some(service_date(r, "dataScope/regDateEnd")?);
                         } else {
                             r.unknown(&tag)?;
                         }
