@@ -675,3 +675,36 @@ async fn latency_delays_every_answer_and_the_profile_can_name_the_admin() {
         "the profile's admin replaces the default"
     );
 }
+
+/// A SetUser is judged as the user it makes (issue 16 item 7): HD video for a
+/// user whose HQ video is off is refused as it would be on create, and the
+/// stored user is unchanged; with HQ on in the same change it is applied.
+#[tokio::test]
+async fn a_set_user_is_judged_with_the_stored_user() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let c = client(&site.url, admin());
+    c.create_user(user(
+        "hd",
+        &[
+            ("privilegeHQvideo", Value::Bool(false)),
+            ("privilegeHDvideo", Value::Bool(false)),
+        ],
+    ))
+    .await
+    .unwrap();
+    let hd_only: FlatUser = [(key("privilegeHDvideo"), Value::Bool(true))]
+        .into_iter()
+        .collect();
+    let err = c.set_user("hd", hd_only.clone()).await.unwrap_err();
+    assert!(err.service().is_some(), "{err}");
+    let stored = c.get_user("hd").await.unwrap();
+    assert_eq!(stored.privilege.hd_video, Some(false));
+
+    let mut both = hd_only;
+    both.insert(key("privilegeHQvideo"), Value::Bool(true));
+    c.set_user("hd", both).await.unwrap();
+    assert_eq!(
+        c.get_user("hd").await.unwrap().privilege.hd_video,
+        Some(true)
+    );
+}

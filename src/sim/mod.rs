@@ -609,9 +609,12 @@ impl Simulator {
         if already_active && let Some(l) = &mut profile.limits {
             l.current_site_hosts = None;
         }
-        if let Some(answer) = refusal(validate::validate(
+        // Judged as the user it makes (issue 16 item 7): the cross-field rules see
+        // the stored user with the change applied; each cites its evidence in
+        // validate::cross.
+        if let Some(answer) = refusal(validate::validate_update(
             &change,
-            validate::Operation::Update,
+            &state.users[&key].flat,
             &profile,
         )) {
             return Ok(answer);
