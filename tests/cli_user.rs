@@ -326,3 +326,35 @@ fn a_config_file_names_where_the_secret_comes_from() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("WBXPROV_SITE_URL"), "{stderr}");
 }
+
+/// Issue 16: the service answers 030047 "Not a valid session ticket" for a
+/// ticket it has expired or revoked (the real capture, replayed). `user get`
+/// authenticates once more and prints the user; the recording holds exactly
+/// two AuthenticateUser exchanges, so a second renewal would fail the run.
+#[test]
+fn a_dead_session_ticket_is_renewed_once_and_the_user_printed() {
+    let dir = recording(
+        "dead-ticket",
+        &[AUTH, AUTH, ("GetUser-jdoe", "getuser-live-2016.xml")],
+    );
+    // The first GetUser answer is the real 030047, written before the good one.
+    std::fs::rename(
+        dir.join("0003-GetUser-jdoe.response.xml"),
+        dir.join("0004-GetUser-jdoe.response.xml"),
+    )
+    .unwrap();
+    std::fs::rename(
+        dir.join("0002-AuthenticateUser-admin.response.xml"),
+        dir.join("0003-AuthenticateUser-admin.response.xml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("0002-GetUser-jdoe.response.xml"),
+        common::real_response("erolms_user_get_user_response_bad.http"),
+    )
+    .unwrap();
+    let run = wbxprov(&["user", "get", "jdoe", "--json"], &dir, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["user"]["webExId"], "jdoe");
+}
