@@ -5,23 +5,8 @@
 
 mod common;
 
-use std::process::Command;
-
 fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> common::Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
-    cmd.args(args).current_dir(common::repo_root());
-    for var in [
-        "WBXPROV_SITE_URL",
-        "WBXPROV_ADMIN_ID",
-        "WBXPROV_ADMIN_PASSWORD",
-        "WBXPROV_SESSION_TICKET",
-        "WBXPROV_ACCESS_TOKEN",
-        "WBXPROV_CONFIG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    common::run(cmd, stdin)
+    common::offline_cli(args, env, stdin)
 }
 
 /// A valid document followed by `padding` bytes of whitespace: only its size is wrong.

@@ -3,26 +3,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Run;
 
 use serde_json::Value as Json;
 
 fn wbxprov(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
-    cmd.args(args).current_dir(common::repo_root());
-    for var in [
-        "WBXPROV_SITE_URL",
-        "WBXPROV_ADMIN_ID",
-        "WBXPROV_ADMIN_PASSWORD",
-        "WBXPROV_SESSION_TICKET",
-        "WBXPROV_ACCESS_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    common::run(cmd, stdin.unwrap_or_default())
+    common::offline_cli(args, env, stdin.unwrap_or_default())
 }
 
 fn decode_json(fixture: &str, extra: &[&str]) -> (i32, Json) {

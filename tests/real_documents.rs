@@ -14,19 +14,8 @@ use wbxprov::ops::{MeetingTypeList, Operation, SiteInstance};
 use wbxprov::schema::{FlatKey, User, Value};
 use wbxprov::xml::{DecodeError, decode};
 
-/// A document of `fixtures/real/`; an HTTP capture (`*.http`) loses its status
-/// line and headers (CRLF-separated) here, the body is kept byte for byte.
 fn real(relative: &str) -> Vec<u8> {
-    let path = common::repo_root().join("fixtures/real").join(relative);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if !relative.ends_with(".http") {
-        return bytes;
-    }
-    let at = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("{relative}: no end of HTTP head"));
-    bytes[at + 4..].to_vec()
+    common::real_document(relative)
 }
 
 fn user_of(relative: &str) -> (User, u32) {

@@ -5,7 +5,7 @@
 //! (what `import` → edit → `sync` sends), against the profile of its own site.
 #![cfg(feature = "validate")]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use wbxprov::ops::{MeetingTypeList, SiteInstance};
 use wbxprov::schema::{FEATURES, FlatUser, User};
@@ -13,24 +13,9 @@ use wbxprov::site::SiteProfile;
 use wbxprov::validate::{Operation, validate};
 use wbxprov::xml::decode;
 
-fn real(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/real/responses")
-        .join(name)
-}
-
-/// The document of a fixture; for a raw HTTP capture (`*.http`: status line,
-/// CRLF headers, blank line, body) only the body.
+/// A response of `fixtures/real/responses/`, without the HTTP head of a capture.
 fn body(name: &str) -> Vec<u8> {
-    let bytes = std::fs::read(real(name)).unwrap();
-    if !name.ends_with(".http") {
-        return bytes;
-    }
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP head ends with a blank line");
-    bytes[end + 4..].to_vec()
+    common::real_response(name)
 }
 
 fn get_user(name: &str) -> User {

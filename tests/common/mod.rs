@@ -133,6 +133,25 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// `wbxprov ARGS` from the repository root with no site, credential or
+/// configuration from this environment, only `env`; `stdin` fed in.
+pub fn offline_cli(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+    cmd.args(args).current_dir(repo_root());
+    for var in [
+        "WBXPROV_SITE_URL",
+        "WBXPROV_ADMIN_ID",
+        "WBXPROV_ADMIN_PASSWORD",
+        "WBXPROV_SESSION_TICKET",
+        "WBXPROV_ACCESS_TOKEN",
+        "WBXPROV_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    run(cmd, stdin)
+}
+
 /// Runs `cmd` with `stdin` fed in, capturing its output.
 pub fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Run {
     use std::io::Write;
@@ -154,17 +173,23 @@ pub fn run(mut cmd: std::process::Command, stdin: &[u8]) -> Run {
     }
 }
 
-/// A real document from `fixtures/real/responses/` as the service sent it: a
-/// `*.http` capture loses its status line and headers (up to the blank line).
+/// A response of `fixtures/real/responses/` (see [`real_document`]).
 pub fn real_response(name: &str) -> Vec<u8> {
-    let path = repo_root().join("fixtures/real/responses").join(name);
+    real_document(&format!("responses/{name}"))
+}
+
+/// A document of `fixtures/real/` by its path there. An HTTP capture
+/// (`*.http`: status line, CRLF headers, blank line, body) gives only its
+/// body, byte for byte.
+pub fn real_document(relative: &str) -> Vec<u8> {
+    let path = repo_root().join("fixtures/real").join(relative);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if !name.ends_with(".http") {
+    if !relative.ends_with(".http") {
         return bytes;
     }
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("{name}: no end of the HTTP head"));
+        .unwrap_or_else(|| panic!("{relative}: no end of the HTTP head"));
     bytes[end + 4..].to_vec()
 }
