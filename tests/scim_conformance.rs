@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Map, Value as Json};
 use wbxprov::schema::{ATTRIBUTES, FlatKey, FlatUser, ScalarType};
 use wbxprov::scim::user::{EXTENSION, core_path};
-use wbxprov::validate::{Operation, validate};
+use wbxprov::validate::validate_update;
 
 #[path = "scim/serve.rs"]
 mod serve;
@@ -95,17 +95,33 @@ fn sent_value(name: &str, printed: &str) -> Json {
     }
 }
 
-/// Whether wbxprov's validator, on its own, refuses `name = printed` on the
-/// simulator's default site.
+/// Whether wbxprov's validator, asked directly, refuses `name = printed` as a
+/// PATCH on the simulator's default site. Updates are judged as the user they
+/// make (issue 16 item 7), and the user scim2-tester patches holds its own
+/// random settings, which the test does not see: the validator is asked about
+/// a user whose every boolean setting is off, so that a setting needing another
+/// one on ("X needs Y") is refused as the server may refuse it.
 fn validator_refuses(name: &str, printed: &str) -> bool {
     let mut change = Map::new();
     change.insert(name.to_owned(), sent_value(name, printed));
     match FlatUser::from_json(&change) {
         Err(_) => true,
-        Ok(user) => {
-            !validate(&user, Operation::Update, &wbxprov::sim::default_profile()).is_empty()
-        }
+        Ok(user) => !validate_update(
+            &user,
+            &every_setting_off(),
+            &wbxprov::sim::default_profile(),
+        )
+        .is_empty(),
     }
+}
+
+/// A user whose every settable boolean is false.
+fn every_setting_off() -> FlatUser {
+    ATTRIBUTES
+        .iter()
+        .filter(|a| matches!(a.value_type.scalar(), ScalarType::Bool) && a.ops.set)
+        .map(|a| (FlatKey::new(a.attribute), wbxprov::Value::Bool(false)))
+        .collect()
 }
 
 fn required() -> bool {
@@ -298,13 +314,15 @@ fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
             );
         }
     }
-    // Every plain boolean setting round-trips through PATCH add and replace.
+    // Every plain boolean setting that stands on its own (not "X needs Y")
+    // round-trips through PATCH add and replace.
     for info in ATTRIBUTES.iter().filter(|a| {
         matches!(a.value_type.scalar(), ScalarType::Bool)
             && a.ops.set
             && a.ops.get
             && !a.secret
             && core_path(a.attribute).is_none()
+            && !validator_refuses(a.name, "True")
     }) {
         for check in ["check_add_attribute", "check_replace_attribute"] {
             assert!(
