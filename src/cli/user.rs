@@ -142,18 +142,11 @@ impl Report {
             "webExId": error.key,
         });
         match &error.kind {
-            ErrorKind::Service(e) => {
-                doc["error"] = json!({
-                    "kind": e.kind(),
-                    "exceptionID": e.exception_id(),
-                    "reason": e.reason(),
-                });
-            }
             ErrorKind::Invalid(invalid) => {
                 doc["violations"] =
                     serde_json::to_value(&invalid.violations).expect("violations serialize");
             }
-            other => doc["error"] = json!({ "kind": "other", "reason": other.to_string() }),
+            _ => doc["error"] = error_json(error),
         }
         self.json.push(doc);
     }
@@ -259,16 +252,14 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
                 match c.deactivate(batch).await {
                     Ok(deleted) => {
                         for status in deleted.users {
-                            let ok = status.is_success();
-                            report.failed |= !ok;
-                            report.ok(
-                                if ok {
-                                    format!("deactivated {}", status.web_ex_id)
-                                } else {
-                                    format!("error: DelUser {}: FAILURE", status.web_ex_id)
-                                },
-                                json!({"operation": "DelUser", "webExId": status.web_ex_id, "status": status.status}),
-                            );
+                            if status.is_success() {
+                                report.ok(
+                                    format!("deactivated {}", status.web_ex_id),
+                                    json!({"operation": "DelUser", "webExId": status.web_ex_id, "status": status.status}),
+                                );
+                            } else {
+                                not_deactivated(&c, report, &status.web_ex_id).await?;
+                            }
                         }
                     }
                     Err(e) => handle(report, e)?,
@@ -335,6 +326,45 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
         }
     }
     Ok(())
+}
+
+/// DelUser answers a user it did not deactivate with a bare `FAILURE` and no
+/// reason (fixtures/responses/deluser-success.xml); the site's own reason comes
+/// from reading the user (030001 when there is none).
+async fn not_deactivated(
+    c: &Client,
+    report: &mut Report,
+    web_ex_id: &str,
+) -> Result<(), CouldNotRun> {
+    let (why, reason) = match c.get_user(web_ex_id).await {
+        Err(e) if fatal(&e) => return Err(CouldNotRun(e.to_string())),
+        Err(e) => (e.to_string(), error_json(&e)),
+        Ok(_) => {
+            let words = "the site gave no reason; the user exists";
+            (words.to_owned(), json!({ "kind": "other", "reason": words }))
+        }
+    };
+    report.failed = true;
+    report.lines.push(format!("error: DelUser {web_ex_id}: FAILURE ({why})"));
+    report.json.push(json!({
+        "operation": "DelUser",
+        "webExId": web_ex_id,
+        "status": "FAILURE",
+        "error": reason,
+    }));
+    Ok(())
+}
+
+/// The `error` member of a failure's JSON: the service's code and words, when it sent them.
+fn error_json(error: &Error) -> Json {
+    match &error.kind {
+        ErrorKind::Service(e) => json!({
+            "kind": e.kind(),
+            "exceptionID": e.exception_id(),
+            "reason": e.reason(),
+        }),
+        other => json!({ "kind": "other", "reason": other.to_string() }),
+    }
 }
 
 /// A user's failure is reported and the run goes on; a fatal one stops it.
