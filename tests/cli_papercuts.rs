@@ -19,3 +19,46 @@ fn demo_report_counts_the_refusal_of_step_3() {
         run.stdout
     );
 }
+
+/// On a Control Hub site a password is judged once: the Meetings half and the
+/// "owned by the identity" check both held it, and each reported it.
+#[test]
+fn validate_reports_each_violation_once_in_control_hub_mode() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-papercuts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let getsite = common::repo_root().join("fixtures/responses/getsite.xml");
+    let site = dir.join("hub.toml");
+    std::fs::write(
+        &site,
+        format!(
+            "getSite = {:?}\n[controlHub]\norgId = \"a35bfbc6-ccbd-4a17-a488-72gf46c5420c\"\n",
+            getsite.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let user = dir.join("weak-password.json");
+    std::fs::write(
+        &user,
+        r#"{"webExId": "jdoe", "firstName": "J", "lastName": "D", "email": "j@example.com", "password": "abc"}"#,
+    )
+    .unwrap();
+    let args = [
+        "validate",
+        "--site",
+        site.to_str().unwrap(),
+        "--user",
+        user.to_str().unwrap(),
+    ];
+    let run = offline_cli(&args, &[], b"");
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    let mut lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("password "))
+        .collect();
+    assert!(!lines.is_empty(), "{}", run.stdout);
+    let all = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), all, "{}", run.stdout);
+}
