@@ -62,3 +62,32 @@ fn validate_reports_each_violation_once_in_control_hub_mode() {
     lines.dedup();
     assert_eq!(lines.len(), all, "{}", run.stdout);
 }
+
+/// A replay whose recording authenticates as an admin, run without
+/// `WBXPROV_ADMIN_ID`, says what is missing instead of failing on an
+/// AuthenticateUser exchange the recording never held.
+#[test]
+fn replay_without_the_admin_id_says_what_is_missing() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-papercuts-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = common::repo_root().join("fixtures/responses");
+    for (stem, fixture) in [
+        ("0001-AuthenticateUser-admin", "authenticateuser-password.xml"),
+        ("0002-GetUser-jdoe", "getuser-live-2016.xml"),
+    ] {
+        std::fs::copy(fixtures.join(fixture), dir.join(format!("{stem}.response.xml"))).unwrap();
+    }
+    let replay = dir.to_str().unwrap();
+    let env = [("WBXPROV_SITE_URL", "example"), ("WBXPROV_ADMIN_PASSWORD", "x")];
+    let run = offline_cli(&["user", "get", "jdoe", "--replay", replay], &env, b"");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WBXPROV_ADMIN_ID") && run.stderr.contains("`admin`"),
+        "{}",
+        run.stderr
+    );
+    let with_id = [("WBXPROV_ADMIN_ID", "admin"), env[0], env[1]];
+    let run = offline_cli(&["user", "get", "jdoe", "--replay", replay], &with_id, b"");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

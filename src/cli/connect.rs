@@ -24,8 +24,7 @@ impl Connection<'_> {
         let (config, transport): (Option<Config>, Arc<dyn Transport>) = match self.replay {
             Some(dir) => {
                 let replay = Replay::from_dir(dir).map_err(|e| e.to_string())?;
-                // Credentials are not needed to replay; use them when configured.
-                (Config::load().ok(), Arc::new(replay))
+                (replay_config(dir, &replay)?, Arc::new(replay))
             }
             None => {
                 let config = Config::load()?;
@@ -79,6 +78,26 @@ impl Connection<'_> {
         };
         client.validate_with(profile.clone());
         Ok((client, profile))
+    }
+}
+
+/// The configuration a replay runs with. Credentials are not needed to replay,
+/// but a recording that authenticated answers only the admin it was recorded
+/// as: without one configured, say so rather than fail on an exchange it lacks.
+fn replay_config(dir: &Path, replay: &Replay) -> Result<Option<Config>, String> {
+    let missing = match Config::load() {
+        Ok(config) => return Ok(Some(config)),
+        Err(missing) => missing,
+    };
+    let admins = replay.recorded_keys(crate::ops::Operation::AuthenticateUser);
+    match admins.first() {
+        None => Ok(None),
+        Some(admin) => Err(format!(
+            "{} was recorded as admin `{admin}` of a site: replaying it needs {} = {admin} and the site ({}) as when it was recorded, with any credential; {missing}",
+            dir.display(),
+            super::config::env::ADMIN_ID,
+            super::config::env::SITE_URL,
+        )),
     }
 }
 
