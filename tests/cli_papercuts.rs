@@ -91,3 +91,36 @@ fn replay_without_the_admin_id_says_what_is_missing() {
     let run = offline_cli(&["user", "get", "jdoe", "--replay", replay], &with_id, b"");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+/// A file in the temporary directory, unique to this test process.
+fn temp_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("wbxprov-papercuts-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// `render` prints the credential as `***`, so it needs none: with none set it
+/// renders a masked placeholder, and refuses only to show a secret there is not.
+#[test]
+fn render_without_a_credential_masks_a_placeholder() {
+    let user = temp_file("render-user.json", r#"{"webExId": "jdoe"}"#);
+    let env = [("WBXPROV_SITE_URL", "example"), ("WBXPROV_ADMIN_ID", "admin")];
+    let run = offline_cli(&["render", "GetUser", "--user", &user], &env, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("<webExID>admin</webExID>") && run.stdout.contains("***"),
+        "{}",
+        run.stdout
+    );
+    let run = offline_cli(
+        &["render", "GetUser", "--user", &user, "--show-secrets"],
+        &env,
+        b"",
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("no credential to show"),
+        "{}",
+        run.stderr
+    );
+}
