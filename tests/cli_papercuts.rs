@@ -124,3 +124,15 @@ fn render_without_a_credential_masks_a_placeholder() {
         run.stderr
     );
 }
+
+/// `--site` takes a profile file everywhere else; render's site name is `--site-name`.
+#[test]
+fn render_takes_the_site_name_as_site_name() {
+    let user = temp_file("render-site-name.json", r#"{"webExId": "jdoe"}"#);
+    let args = ["render", "GetUser", "--user", &user, "--admin", "a"];
+    let run = offline_cli(&[&args[..], &["--site-name", "acme"]].concat(), &[], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("<siteName>acme</siteName>"), "{}", run.stdout);
+    let run = offline_cli(&[&args[..], &["--site", "acme"]].concat(), &[], b"");
+    assert_ne!(run.code, 0, "{}", run.stdout);
+}

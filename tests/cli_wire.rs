@@ -129,7 +129,7 @@ fn render(args: &[&str], user_json: &str) -> Run {
     all.extend([
         "--user",
         file_arg.as_str(),
-        "--site",
+        "--site-name",
         "example",
         "--admin",
         "admin",
@@ -223,7 +223,7 @@ fn render_lists_every_problem_and_needs_a_credential() {
         &[
             "render",
             "GetSite",
-            "--site",
+            "--site-name",
             "example",
             "--admin",
             "a",
