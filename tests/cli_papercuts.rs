@@ -136,3 +136,93 @@ fn render_takes_the_site_name_as_site_name() {
     let run = offline_cli(&[&args[..], &["--site", "acme"]].concat(), &[], b"");
     assert_ne!(run.code, 0, "{}", run.stdout);
 }
+
+/// `sim serve` of a Control Hub profile, killed when dropped: its XML API URL
+/// and the identity API URL it prints.
+struct Served {
+    child: std::process::Child,
+    xml_url: String,
+    identity_url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_control_hub(profile: &std::path::Path) -> Served {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(["sim", "serve", "--site", profile.to_str().unwrap()])
+        .env_remove("WBXPROV_SIM_ADMIN_ID")
+        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        .env_remove("WBXPROV_SIM_IDENTITY_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut xml_url, mut identity_url) = (String::new(), String::new());
+    for line in lines.map(Result::unwrap) {
+        if let Some(url) = line.strip_prefix("listening on ") {
+            xml_url = url.to_owned();
+        } else if let Some(rest) = line.strip_prefix("identity API: ") {
+            identity_url = rest.split_whitespace().next().unwrap().to_owned();
+            break;
+        }
+    }
+    Served {
+        child,
+        xml_url,
+        identity_url,
+    }
+}
+
+/// `WBXPROV_IDENTITY_URL` takes the identity API URL `sim serve` prints (with
+/// the organisation and `/v2`) as well as the base the identity client adds them to.
+#[test]
+fn identity_url_accepts_the_url_sim_serve_prints() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-papercuts-hub-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut profile = wbxprov::sim::default_profile();
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    std::fs::write(dir.join("ch.toml"), profile.to_toml()).unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "email,firstName,lastName\np0@example.com,First,Last\n",
+    )
+    .unwrap();
+    let server = serve_control_hub(&dir.join("ch.toml"));
+    assert!(
+        server.identity_url.ends_with("/org-1/v2"),
+        "{}",
+        server.identity_url
+    );
+    let base = server.identity_url.trim_end_matches("/org-1/v2").to_owned();
+    for url in [server.identity_url.as_str(), &base, &format!("{}/", server.identity_url)] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+            .args(["sync", "--site", "ch.toml", "--source", "people.csv", "--dry-run"])
+            .current_dir(&dir)
+            .env_remove("WBXPROV_CONFIG")
+            .env_remove("WBXPROV_ACCESS_TOKEN")
+            .env("WBXPROV_SITE_URL", &server.xml_url)
+            .env("WBXPROV_ADMIN_ID", "admin")
+            .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
+            .env("WBXPROV_IDENTITY_URL", url)
+            .env("WBXPROV_IDENTITY_TOKEN", wbxprov::sim::DEFAULT_IDENTITY_TOKEN)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "WBXPROV_IDENTITY_URL={url}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

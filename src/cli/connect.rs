@@ -117,7 +117,7 @@ pub fn identity_client(
     .map_err(|e| e.to_string())?
     .allow_insecure_http(settings.allow_insecure_http);
     let mut client = crate::identity::IdentityClient::new(
-        &settings.base_url,
+        identity_base(&settings.base_url, &hub.org_id),
         &hub.org_id,
         settings.token,
         Arc::new(https),
@@ -129,4 +129,15 @@ pub fn identity_client(
         eprintln!("warning: {warning}");
     }
     Ok(Some(Arc::new(client)))
+}
+
+/// The identity API's base (`…/identity/scim`), to which the client adds
+/// `/{orgId}/v2`. `sim serve` prints the organisation's URL (base, orgId, `v2`):
+/// that is accepted too.
+fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
+    let url = url.trim_end_matches('/');
+    url.strip_suffix("/v2")
+        .and_then(|u| u.strip_suffix(org_id))
+        .and_then(|u| u.strip_suffix('/'))
+        .unwrap_or(url)
 }
