@@ -226,3 +226,30 @@ fn identity_url_accepts_the_url_sim_serve_prints() {
         );
     }
 }
+
+/// `wbxprov attrs` fits a terminal: 100 columns, or `$COLUMNS`; `--wide` prints
+/// every column in full.
+#[test]
+fn attrs_table_fits_the_terminal_and_wide_prints_everything() {
+    for (columns, limit) in [("", 100), ("80", 80), ("140", 140)] {
+        let run = offline_cli(&["attrs"], &[("COLUMNS", columns)], b"");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let widest = run.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= limit, "COLUMNS={columns}: {widest} wide\n{}", run.stdout);
+        let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header[..4], ["NAME", "TYPE", "OPS", "FEATURE"], "{header:?}");
+        // A name too long for its column has a line of its own, its cells on the next.
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.split_whitespace().next() == Some("privilegeHDvideo"))
+            .unwrap();
+        let row = format!("{} {}", lines[at], lines[at + 1]);
+        assert!(row.contains("hdVideo+hqVideo"), "{row}");
+    }
+    let run = offline_cli(&["attrs", "--wide"], &[("COLUMNS", "80")], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "PATH", "TYPE", "OPS", "FEATURE", "DESCRIPTION"]);
+    assert!(run.stdout.contains("privilege/HDvideo"), "{}", run.stdout);
+}
