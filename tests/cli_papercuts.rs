@@ -253,3 +253,59 @@ fn attrs_table_fits_the_terminal_and_wide_prints_everything() {
     assert_eq!(header, ["NAME", "PATH", "TYPE", "OPS", "FEATURE", "DESCRIPTION"]);
     assert!(run.stdout.contains("privilege/HDvideo"), "{}", run.stdout);
 }
+
+/// The entries of a `--help` text (subcommands, arguments, options) that have
+/// no description, and the subcommands it lists.
+fn help_entries(help: &str) -> (Vec<String>, Vec<String>) {
+    let (mut empty, mut commands) = (Vec::new(), Vec::new());
+    let lines: Vec<&str> = help.lines().collect();
+    let mut section = "";
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with(' ') {
+            section = line.trim_end_matches(':');
+            continue;
+        }
+        let entry = line.trim();
+        if line.starts_with("   ") && !line.trim_start().starts_with('-') || entry.is_empty() {
+            continue; // a description's continuation, or a blank line
+        }
+        if section == "Commands" && entry.split_whitespace().next() != Some("help") {
+            commands.push(entry.split_whitespace().next().unwrap().to_owned());
+        }
+        // clap writes a long description on the next, deeper-indented line.
+        let next_indented = lines.get(i + 1).is_some_and(|n| {
+            let indent = |s: &str| s.len() - s.trim_start().len();
+            !n.trim().is_empty() && indent(n) > indent(line) + 4
+        });
+        if !entry.contains("  ") && !next_indented {
+            empty.push(entry.to_owned());
+        }
+    }
+    (empty, commands)
+}
+
+/// Every subcommand, argument and option of every level has a one-line help.
+#[test]
+fn every_help_entry_has_a_description() {
+    let mut pending = vec![Vec::<String>::new()];
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let run = offline_cli(&args, &[], b"");
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let (empty, commands) = help_entries(&run.stdout);
+        seen += 1;
+        for entry in empty {
+            missing.push(format!("wbxprov {}: {entry}", path.join(" ")));
+        }
+        for c in commands {
+            let mut sub = path.clone();
+            sub.push(c);
+            pending.push(sub);
+        }
+    }
+    assert!(seen > 15, "walked only {seen} help texts");
+    assert!(missing.is_empty(), "without a description:\n{}", missing.join("\n"));
+}

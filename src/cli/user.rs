@@ -37,30 +37,39 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Show a user's attributes.
-    Get { web_ex_id: String },
+    Get {
+        /// The user's Webex ID.
+        web_ex_id: String,
+    },
     /// Create a user from a flat JSON object (`wbxprov attrs` lists the keys).
     Create {
+        /// The new user as a flat JSON object of catalogue names.
         #[arg(long, value_name = "USER.json")]
         user: PathBuf,
     },
     /// Change the given attributes of a user.
     Update {
+        /// The user's Webex ID.
         web_ex_id: String,
+        /// The attributes to change, as a flat JSON object of catalogue names.
         #[arg(long, value_name = "CHANGES.json")]
         user: PathBuf,
     },
     /// Deactivate users (DelUser never deletes).
     Deactivate {
+        /// The Webex IDs of the users to deactivate.
         #[arg(required = true)]
         web_ex_ids: Vec<String>,
     },
     /// Activate users again.
     Reactivate {
+        /// The Webex IDs of the users to activate.
         #[arg(required = true)]
         web_ex_ids: Vec<String>,
     },
     /// Set a user's password, read from standard input or an environment variable.
     SetPassword {
+        /// The user's Webex ID.
         web_ex_id: String,
         /// Read the new password from this environment variable instead of standard input.
         #[arg(long, value_name = "VAR")]
