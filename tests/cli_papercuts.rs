@@ -73,13 +73,23 @@ fn replay_without_the_admin_id_says_what_is_missing() {
     std::fs::create_dir_all(&dir).unwrap();
     let fixtures = common::repo_root().join("fixtures/responses");
     for (stem, fixture) in [
-        ("0001-AuthenticateUser-admin", "authenticateuser-password.xml"),
+        (
+            "0001-AuthenticateUser-admin",
+            "authenticateuser-password.xml",
+        ),
         ("0002-GetUser-jdoe", "getuser-live-2016.xml"),
     ] {
-        std::fs::copy(fixtures.join(fixture), dir.join(format!("{stem}.response.xml"))).unwrap();
+        std::fs::copy(
+            fixtures.join(fixture),
+            dir.join(format!("{stem}.response.xml")),
+        )
+        .unwrap();
     }
     let replay = dir.to_str().unwrap();
-    let env = [("WBXPROV_SITE_URL", "example"), ("WBXPROV_ADMIN_PASSWORD", "x")];
+    let env = [
+        ("WBXPROV_SITE_URL", "example"),
+        ("WBXPROV_ADMIN_PASSWORD", "x"),
+    ];
     let run = offline_cli(&["user", "get", "jdoe", "--replay", replay], &env, b"");
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
@@ -94,7 +104,8 @@ fn replay_without_the_admin_id_says_what_is_missing() {
 
 /// A file in the temporary directory, unique to this test process.
 fn temp_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("wbxprov-papercuts-{}-{name}", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("wbxprov-papercuts-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_owned()
 }
@@ -104,7 +115,10 @@ fn temp_file(name: &str, text: &str) -> String {
 #[test]
 fn render_without_a_credential_masks_a_placeholder() {
     let user = temp_file("render-user.json", r#"{"webExId": "jdoe"}"#);
-    let env = [("WBXPROV_SITE_URL", "example"), ("WBXPROV_ADMIN_ID", "admin")];
+    let env = [
+        ("WBXPROV_SITE_URL", "example"),
+        ("WBXPROV_ADMIN_ID", "admin"),
+    ];
     let run = offline_cli(&["render", "GetUser", "--user", &user], &env, b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -132,7 +146,11 @@ fn render_takes_the_site_name_as_site_name() {
     let args = ["render", "GetUser", "--user", &user, "--admin", "a"];
     let run = offline_cli(&[&args[..], &["--site-name", "acme"]].concat(), &[], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("<siteName>acme</siteName>"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("<siteName>acme</siteName>"),
+        "{}",
+        run.stdout
+    );
     let run = offline_cli(&[&args[..], &["--site", "acme"]].concat(), &[], b"");
     assert_ne!(run.code, 0, "{}", run.stdout);
 }
@@ -204,9 +222,20 @@ fn identity_url_accepts_the_url_sim_serve_prints() {
         server.identity_url
     );
     let base = server.identity_url.trim_end_matches("/org-1/v2").to_owned();
-    for url in [server.identity_url.as_str(), &base, &format!("{}/", server.identity_url)] {
+    for url in [
+        server.identity_url.as_str(),
+        &base,
+        &format!("{}/", server.identity_url),
+    ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"))
-            .args(["sync", "--site", "ch.toml", "--source", "people.csv", "--dry-run"])
+            .args([
+                "sync",
+                "--site",
+                "ch.toml",
+                "--source",
+                "people.csv",
+                "--dry-run",
+            ])
             .current_dir(&dir)
             .env_remove("WBXPROV_CONFIG")
             .env_remove("WBXPROV_ACCESS_TOKEN")
@@ -214,7 +243,10 @@ fn identity_url_accepts_the_url_sim_serve_prints() {
             .env("WBXPROV_ADMIN_ID", "admin")
             .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
             .env("WBXPROV_IDENTITY_URL", url)
-            .env("WBXPROV_IDENTITY_TOKEN", wbxprov::sim::DEFAULT_IDENTITY_TOKEN)
+            .env(
+                "WBXPROV_IDENTITY_TOKEN",
+                wbxprov::sim::DEFAULT_IDENTITY_TOKEN,
+            )
             .output()
             .unwrap();
         assert_eq!(
@@ -235,9 +267,23 @@ fn attrs_table_fits_the_terminal_and_wide_prints_everything() {
         let run = offline_cli(&["attrs"], &[("COLUMNS", columns)], b"");
         assert_eq!(run.code, 0, "{}", run.stderr);
         let widest = run.stdout.lines().map(|l| l.chars().count()).max().unwrap();
-        assert!(widest <= limit, "COLUMNS={columns}: {widest} wide\n{}", run.stdout);
-        let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
-        assert_eq!(header[..4], ["NAME", "TYPE", "OPS", "FEATURE"], "{header:?}");
+        assert!(
+            widest <= limit,
+            "COLUMNS={columns}: {widest} wide\n{}",
+            run.stdout
+        );
+        let header: Vec<&str> = run
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(
+            header[..4],
+            ["NAME", "TYPE", "OPS", "FEATURE"],
+            "{header:?}"
+        );
         // A name too long for its column has a line of its own, its cells on the next.
         let lines: Vec<&str> = run.stdout.lines().collect();
         let at = lines
@@ -249,8 +295,17 @@ fn attrs_table_fits_the_terminal_and_wide_prints_everything() {
     }
     let run = offline_cli(&["attrs", "--wide"], &[("COLUMNS", "80")], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "PATH", "TYPE", "OPS", "FEATURE", "DESCRIPTION"]);
+    let header: Vec<&str> = run
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NAME", "PATH", "TYPE", "OPS", "FEATURE", "DESCRIPTION"]
+    );
     assert!(run.stdout.contains("privilege/HDvideo"), "{}", run.stdout);
 }
 
@@ -307,5 +362,9 @@ fn every_help_entry_has_a_description() {
         }
     }
     assert!(seen > 15, "walked only {seen} help texts");
-    assert!(missing.is_empty(), "without a description:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "without a description:\n{}",
+        missing.join("\n")
+    );
 }

@@ -210,7 +210,11 @@ fn user_deactivate_reports_each_user_and_exits_2_when_one_failed() {
         failure.contains("030001") && failure.contains("Corresponding User not found"),
         "{failure}"
     );
-    let dir_json = wbxprov(&["user", "deactivate", "jdoe", "nosuchuser", "--json"], &dir, "");
+    let dir_json = wbxprov(
+        &["user", "deactivate", "jdoe", "nosuchuser", "--json"],
+        &dir,
+        "",
+    );
     let json: Json = serde_json::from_str(&dir_json.stdout).unwrap();
     let failed = json.to_string();
     assert!(failed.contains("030001"), "{failed}");

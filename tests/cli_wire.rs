@@ -233,7 +233,11 @@ fn render_lists_every_problem_and_needs_a_credential() {
         None,
     );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no credential to show"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no credential to show"),
+        "{}",
+        run.stderr
+    );
     let run = render(&["GetUser"], r#"{"firstName": "x"}"#);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("needs `webExId`"), "{}", run.stderr);

@@ -164,7 +164,11 @@ fn write_fitted(out: &mut impl Write, rows: &[[String; 6]], width: usize) -> io:
         if cells[0].chars().count() > name {
             writeln!(out, "{}", cells[0])?;
         }
-        let shown_name = if cells[0].chars().count() > name { "" } else { cells[0] };
+        let shown_name = if cells[0].chars().count() > name {
+            ""
+        } else {
+            cells[0]
+        };
         let text = format!(
             "{shown_name:<name$}  {:<kind$}  {:<ops$}  {:<feature$}  {}",
             cut(cells[2], kind),
@@ -178,7 +182,10 @@ fn write_fitted(out: &mut impl Write, rows: &[[String; 6]], width: usize) -> io:
     for row in rows {
         line(row.each_ref().map(String::as_str), out)?;
     }
-    writeln!(out, "\nOPS: c create, s set, g get. `--wide` for PATH and every cell in full.")
+    writeln!(
+        out,
+        "\nOPS: c create, s set, g get. `--wide` for PATH and every cell in full."
+    )
 }
 
 /// `create,set,get` as `csg`; the header stays as it is.
@@ -195,7 +202,11 @@ fn cut(text: &str, width: usize) -> String {
         return text.to_owned();
     }
     let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-    if width == 0 { kept } else { format!("{kept}…") }
+    if width == 0 {
+        kept
+    } else {
+        format!("{kept}…")
+    }
 }
 
 /// Type column: enumerations show their values while they stay short.

@@ -350,11 +350,16 @@ async fn not_deactivated(
         Err(e) => (e.to_string(), error_json(&e)),
         Ok(_) => {
             let words = "the site gave no reason; the user exists";
-            (words.to_owned(), json!({ "kind": "other", "reason": words }))
+            (
+                words.to_owned(),
+                json!({ "kind": "other", "reason": words }),
+            )
         }
     };
     report.failed = true;
-    report.lines.push(format!("error: DelUser {web_ex_id}: FAILURE ({why})"));
+    report
+        .lines
+        .push(format!("error: DelUser {web_ex_id}: FAILURE ({why})"));
     report.json.push(json!({
         "operation": "DelUser",
         "webExId": web_ex_id,
