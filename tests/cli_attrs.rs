@@ -67,7 +67,7 @@ fn attrs_json_lists_the_whole_catalogue_with_the_documented_keys() {
 
 #[test]
 fn attrs_prints_a_readable_table() {
-    let (code, stdout, _) = wbxprov(&["attrs"]);
+    let (code, stdout, _) = wbxprov(&["attrs", "--wide"]);
     assert_eq!(code, 0);
     let mut lines = stdout.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();

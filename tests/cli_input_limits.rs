@@ -20,7 +20,14 @@ fn padded(document: &str, padding: usize) -> Vec<u8> {
 fn a_user_file_beyond_the_limit_is_refused() {
     let env = [("WBXPROV_SESSION_TICKET", "ticket")];
     let args = [
-        "render", "GetUser", "--user", "-", "--site", "example", "--admin", "a",
+        "render",
+        "GetUser",
+        "--user",
+        "-",
+        "--site-name",
+        "example",
+        "--admin",
+        "a",
     ];
     let small = wbxprov(&args, &env, &padded(r#"{"webExId": "jdoe"}"#, 1000));
     assert_eq!(small.code, 0, "{}", small.stderr);

@@ -38,7 +38,7 @@ fn the_demo_provisions_the_csv_and_reports() {
     );
     assert!(
         stdout.contains(
-            "report: 10 created, 3 updated, 0 refused before any call, 0 failed at the service"
+            "report: 10 created, 3 updated, 1 refused before any call, 0 failed at the service"
         ),
         "{stdout}"
     );

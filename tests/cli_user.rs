@@ -191,16 +191,33 @@ fn user_update_judges_the_user_it_makes() {
 fn user_deactivate_reports_each_user_and_exits_2_when_one_failed() {
     let dir = recording(
         "deactivate",
-        &[AUTH, ("DelUser-jdoe_nosuchuser", "deluser-success.xml")],
+        &[
+            AUTH,
+            ("DelUser-jdoe_nosuchuser", "deluser-success.xml"),
+            // DelUser's per-user FAILURE carries no reason: the user is read to find it.
+            ("GetUser-nosuchuser", "failure-030001-user-not-found.xml"),
+        ],
     );
     let run = wbxprov(&["user", "deactivate", "jdoe", "nosuchuser"], &dir, "");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stdout.contains("deactivated jdoe"), "{}", run.stdout);
+    let failure = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("error: DelUser nosuchuser: FAILURE"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(
-        run.stdout.contains("error: DelUser nosuchuser: FAILURE"),
-        "{}",
-        run.stdout
+        failure.contains("030001") && failure.contains("Corresponding User not found"),
+        "{failure}"
     );
+    let dir_json = wbxprov(
+        &["user", "deactivate", "jdoe", "nosuchuser", "--json"],
+        &dir,
+        "",
+    );
+    let json: Json = serde_json::from_str(&dir_json.stdout).unwrap();
+    let failed = json.to_string();
+    assert!(failed.contains("030001"), "{failed}");
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn render(args: &[&str], user_json: &str) -> Run {
     all.extend([
         "--user",
         file_arg.as_str(),
-        "--site",
+        "--site-name",
         "example",
         "--admin",
         "admin",
@@ -220,12 +220,24 @@ fn render_lists_every_problem_and_needs_a_credential() {
         run.stderr
     );
     let run = wbxprov(
-        &["render", "GetSite", "--site", "example", "--admin", "a"],
+        &[
+            "render",
+            "GetSite",
+            "--site-name",
+            "example",
+            "--admin",
+            "a",
+            "--show-secrets",
+        ],
         &[],
         None,
     );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no credential"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no credential to show"),
+        "{}",
+        run.stderr
+    );
     let run = render(&["GetUser"], r#"{"firstName": "x"}"#);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("needs `webExId`"), "{}", run.stderr);

@@ -15,6 +15,7 @@ use wbxprov::schema::{ATTRIBUTES, FlatKey, FlatUser, ScalarType};
 use wbxprov::scim::user::{EXTENSION, core_path};
 use wbxprov::validate::validate_update;
 
+mod common;
 #[path = "scim/serve.rs"]
 mod serve;
 
@@ -148,7 +149,9 @@ fn scim_sanity_strict_probe_passes() {
             !required(),
             "WBXPROV_REQUIRE_SCIM2_TESTER=1 but scim-sanity was not found"
         );
-        eprintln!("skipped: scim-sanity not found (pip install scim-sanity); .ci/run installs it");
+        common::announce_skip(format_args!(
+            "scim-sanity not found (pip install scim-sanity); .ci/run installs it"
+        ));
         return;
     }
     let (_server, url) = scim_serve();
@@ -199,10 +202,10 @@ fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
             !required(),
             "WBXPROV_REQUIRE_SCIM2_TESTER=1 but no Python with scim2-tester was found"
         );
-        eprintln!(
-            "skipped: no Python with scim2-tester (pip install scim2-tester 'scim2-client[httpx2]', \
+        common::announce_skip(format_args!(
+            "no Python with scim2-tester (pip install scim2-tester 'scim2-client[httpx2]', \
              or set WBXPROV_SCIM2_TESTER_PYTHON); .ci/run installs it"
-        );
+        ));
         return;
     };
     let (_server, url) = scim_serve();
@@ -339,4 +342,33 @@ fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
         succeeded.len(),
         refused.len()
     );
+}
+
+/// Without their tools, both suites skip visibly: `cargo test` shows the
+/// skip, not a bare `ok` (libtest swallows the `eprintln!` of a passing test).
+/// Runs this test binary again, on a PATH and Python where neither tool is.
+#[test]
+fn a_missing_tool_is_announced_not_hidden() {
+    if std::env::var_os("WBXPROV_SKIP_PROBE").is_some() {
+        return; // the inner run
+    }
+    for name in [
+        "scim_sanity_strict_probe_passes",
+        "scim2_tester_passes_against_scim_serve_on_the_simulator",
+    ] {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name])
+            .env("WBXPROV_SKIP_PROBE", "1")
+            .env("PATH", "/nonexistent")
+            .env("WBXPROV_SCIM2_TESTER_PYTHON", "/nonexistent/python3")
+            .env_remove("WBXPROV_REQUIRE_SCIM2_TESTER")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("skipped {name}:")),
+            "{name}: no visible skip in {stderr:?}"
+        );
+    }
 }

@@ -24,8 +24,7 @@ impl Connection<'_> {
         let (config, transport): (Option<Config>, Arc<dyn Transport>) = match self.replay {
             Some(dir) => {
                 let replay = Replay::from_dir(dir).map_err(|e| e.to_string())?;
-                // Credentials are not needed to replay; use them when configured.
-                (Config::load().ok(), Arc::new(replay))
+                (replay_config(dir, &replay)?, Arc::new(replay))
             }
             None => {
                 let config = Config::load()?;
@@ -82,6 +81,26 @@ impl Connection<'_> {
     }
 }
 
+/// The configuration a replay runs with. Credentials are not needed to replay,
+/// but a recording that authenticated answers only the admin it was recorded
+/// as: without one configured, say so rather than fail on an exchange it lacks.
+fn replay_config(dir: &Path, replay: &Replay) -> Result<Option<Config>, String> {
+    let missing = match Config::load() {
+        Ok(config) => return Ok(Some(config)),
+        Err(missing) => missing,
+    };
+    let admins = replay.recorded_keys(crate::ops::Operation::AuthenticateUser);
+    match admins.first() {
+        None => Ok(None),
+        Some(admin) => Err(format!(
+            "{} was recorded as admin `{admin}` of a site: replaying it needs {} = {admin} and the site ({}) as when it was recorded, with any credential; {missing}",
+            dir.display(),
+            super::config::env::ADMIN_ID,
+            super::config::env::SITE_URL,
+        )),
+    }
+}
+
 /// Control Hub mode (a profile with `[controlHub]`): the organisation's
 /// identity client, warning when its token nears expiry; `None` otherwise.
 pub fn identity_client(
@@ -98,7 +117,7 @@ pub fn identity_client(
     .map_err(|e| e.to_string())?
     .allow_insecure_http(settings.allow_insecure_http);
     let mut client = crate::identity::IdentityClient::new(
-        &settings.base_url,
+        identity_base(&settings.base_url, &hub.org_id),
         &hub.org_id,
         settings.token,
         Arc::new(https),
@@ -110,4 +129,15 @@ pub fn identity_client(
         eprintln!("warning: {warning}");
     }
     Ok(Some(Arc::new(client)))
+}
+
+/// The identity API's base (`…/identity/scim`), to which the client adds
+/// `/{orgId}/v2`. `sim serve` prints the organisation's URL (base, orgId, `v2`):
+/// that is accepted too.
+fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
+    let url = url.trim_end_matches('/');
+    url.strip_suffix("/v2")
+        .and_then(|u| u.strip_suffix(org_id))
+        .and_then(|u| u.strip_suffix('/'))
+        .unwrap_or(url)
 }

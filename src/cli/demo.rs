@@ -171,6 +171,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             .collect();
             match client.set_user(id, change).await {
                 Err(e) => {
+                    // Counted by where it stopped, like the creates of step 1.
+                    if matches!(e.kind, ErrorKind::Invalid(_)) {
+                        refused += 1;
+                    } else {
+                        failed += 1;
+                    }
                     for line in e.to_string().lines() {
                         writeln!(out, "   {line}")?;
                     }

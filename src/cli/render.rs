@@ -29,9 +29,10 @@ pub struct Args {
     /// Print passwords, PINs and tokens as they would be sent instead of `***`.
     #[arg(long)]
     show_secrets: bool,
-    /// The site name (default: from $WBXPROV_SITE_URL).
-    #[arg(long)]
-    site: Option<String>,
+    /// The site name (default: from $WBXPROV_SITE_URL). Not `--site`, which
+    /// elsewhere names a site profile file.
+    #[arg(long, value_name = "NAME")]
+    site_name: Option<String>,
     /// The admin's Webex ID (default: $WBXPROV_ADMIN_ID).
     #[arg(long)]
     admin: Option<String>,
@@ -139,12 +140,12 @@ fn render(args: &Args) -> Result<String, Unusable> {
 
 fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let site = match &args.site {
+    let site = match &args.site_name {
         Some(s) => s.clone(),
         None => {
             let url = from_env(env::SITE_URL).ok_or_else(|| {
                 Unusable(format!(
-                    "no site: pass --site NAME or set {}",
+                    "no site: pass --site-name NAME or set {}",
                     env::SITE_URL
                 ))
             })?;
@@ -175,13 +176,19 @@ fn security_context(args: &Args) -> Result<SecurityContext, Unusable> {
             web_ex_id: need_admin()?,
             password: Secret::from(password),
         }
-    } else {
+    } else if args.show_secrets {
         return Err(Unusable(format!(
-            "no credential: set {}, {} or {} (never on the command line)",
+            "no credential to show: set {}, {} or {} (never on the command line), or render without --show-secrets",
             env::ACCESS_TOKEN,
             env::SESSION_TICKET,
             env::ADMIN_PASSWORD
         )));
+    } else {
+        // Masked as `***` like any credential: the document is the same without one.
+        Credentials::Password {
+            web_ex_id: need_admin()?,
+            password: Secret::new(""),
+        }
     };
     Ok(SecurityContext {
         site: SiteRef::Name(site),

@@ -37,30 +37,39 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Show a user's attributes.
-    Get { web_ex_id: String },
+    Get {
+        /// The user's Webex ID.
+        web_ex_id: String,
+    },
     /// Create a user from a flat JSON object (`wbxprov attrs` lists the keys).
     Create {
+        /// The new user as a flat JSON object of catalogue names.
         #[arg(long, value_name = "USER.json")]
         user: PathBuf,
     },
     /// Change the given attributes of a user.
     Update {
+        /// The user's Webex ID.
         web_ex_id: String,
+        /// The attributes to change, as a flat JSON object of catalogue names.
         #[arg(long, value_name = "CHANGES.json")]
         user: PathBuf,
     },
     /// Deactivate users (DelUser never deletes).
     Deactivate {
+        /// The Webex IDs of the users to deactivate.
         #[arg(required = true)]
         web_ex_ids: Vec<String>,
     },
     /// Activate users again.
     Reactivate {
+        /// The Webex IDs of the users to activate.
         #[arg(required = true)]
         web_ex_ids: Vec<String>,
     },
     /// Set a user's password, read from standard input or an environment variable.
     SetPassword {
+        /// The user's Webex ID.
         web_ex_id: String,
         /// Read the new password from this environment variable instead of standard input.
         #[arg(long, value_name = "VAR")]
@@ -142,18 +151,11 @@ impl Report {
             "webExId": error.key,
         });
         match &error.kind {
-            ErrorKind::Service(e) => {
-                doc["error"] = json!({
-                    "kind": e.kind(),
-                    "exceptionID": e.exception_id(),
-                    "reason": e.reason(),
-                });
-            }
             ErrorKind::Invalid(invalid) => {
                 doc["violations"] =
                     serde_json::to_value(&invalid.violations).expect("violations serialize");
             }
-            other => doc["error"] = json!({ "kind": "other", "reason": other.to_string() }),
+            _ => doc["error"] = error_json(error),
         }
         self.json.push(doc);
     }
@@ -259,16 +261,14 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
                 match c.deactivate(batch).await {
                     Ok(deleted) => {
                         for status in deleted.users {
-                            let ok = status.is_success();
-                            report.failed |= !ok;
-                            report.ok(
-                                if ok {
-                                    format!("deactivated {}", status.web_ex_id)
-                                } else {
-                                    format!("error: DelUser {}: FAILURE", status.web_ex_id)
-                                },
-                                json!({"operation": "DelUser", "webExId": status.web_ex_id, "status": status.status}),
-                            );
+                            if status.is_success() {
+                                report.ok(
+                                    format!("deactivated {}", status.web_ex_id),
+                                    json!({"operation": "DelUser", "webExId": status.web_ex_id, "status": status.status}),
+                                );
+                            } else {
+                                not_deactivated(&c, report, &status.web_ex_id).await?;
+                            }
                         }
                     }
                     Err(e) => handle(report, e)?,
@@ -335,6 +335,50 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
         }
     }
     Ok(())
+}
+
+/// DelUser answers a user it did not deactivate with a bare `FAILURE` and no
+/// reason (fixtures/responses/deluser-success.xml); the site's own reason comes
+/// from reading the user (030001 when there is none).
+async fn not_deactivated(
+    c: &Client,
+    report: &mut Report,
+    web_ex_id: &str,
+) -> Result<(), CouldNotRun> {
+    let (why, reason) = match c.get_user(web_ex_id).await {
+        Err(e) if fatal(&e) => return Err(CouldNotRun(e.to_string())),
+        Err(e) => (e.to_string(), error_json(&e)),
+        Ok(_) => {
+            let words = "the site gave no reason; the user exists";
+            (
+                words.to_owned(),
+                json!({ "kind": "other", "reason": words }),
+            )
+        }
+    };
+    report.failed = true;
+    report
+        .lines
+        .push(format!("error: DelUser {web_ex_id}: FAILURE ({why})"));
+    report.json.push(json!({
+        "operation": "DelUser",
+        "webExId": web_ex_id,
+        "status": "FAILURE",
+        "error": reason,
+    }));
+    Ok(())
+}
+
+/// The `error` member of a failure's JSON: the service's code and words, when it sent them.
+fn error_json(error: &Error) -> Json {
+    match &error.kind {
+        ErrorKind::Service(e) => json!({
+            "kind": e.kind(),
+            "exceptionID": e.exception_id(),
+            "reason": e.reason(),
+        }),
+        other => json!({ "kind": "other", "reason": other.to_string() }),
+    }
 }
 
 /// A user's failure is reported and the run goes on; a fatal one stops it.

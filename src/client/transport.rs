@@ -387,6 +387,18 @@ impl Replay {
             exchanges: Mutex::new(exchanges),
         })
     }
+
+    /// The keys the recording holds for one operation, in order: for
+    /// AuthenticateUser, the admin it was recorded as.
+    pub fn recorded_keys(&self, operation: Operation) -> Vec<String> {
+        let operation = operation.to_string();
+        let exchanges = self.exchanges.lock().expect("replay lock");
+        exchanges
+            .iter()
+            .filter(|x| x.operation == operation)
+            .map(|x| x.key.clone())
+            .collect()
+    }
 }
 
 impl Transport for Replay {

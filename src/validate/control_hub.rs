@@ -66,11 +66,16 @@ fn split_rules(
         None => validate(&meetings, Operation::Update, profile),
     };
     out.extend(validate(&person, Operation::Update, &identity_rules));
+    // What the Meetings half holds was judged with it (the identity rule included);
+    // judging it again here reported each of its violations twice.
     let unroutable: FlatUser = user
         .iter()
         .filter(|(k, _)| {
             let a = k.attribute;
-            a.info().identity && !routed_to_identity(a) && a != Attribute::NewWebExId
+            a.info().identity
+                && !routed_to_identity(a)
+                && a != Attribute::NewWebExId
+                && meetings.get(k).is_none()
         })
         .map(|(k, v)| (*k, v.clone()))
         .collect();

@@ -19,17 +19,24 @@ pub fn shared_dir() -> Option<PathBuf> {
     if dir.join("spec").is_dir() {
         Some(dir)
     } else {
-        // Straight to the stderr handle: libtest captures `eprintln!` of passing tests,
-        // and a skip must be visible.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped {}: {} not found (set WBXPROV_SHARED_DIR to run it)",
-            std::thread::current().name().unwrap_or("test"),
+        announce_skip(format_args!(
+            "{} not found (set WBXPROV_SHARED_DIR to run it)",
             dir.display()
-        );
+        ));
         None
     }
+}
+
+/// Says that the running test skips itself, and why, where `cargo test` shows it.
+pub fn announce_skip(reason: std::fmt::Arguments<'_>) {
+    // Straight to the stderr handle: libtest captures `eprintln!` of passing tests,
+    // and a skip must be visible.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {}: {reason}",
+        std::thread::current().name().unwrap_or("test"),
+    );
 }
 
 /// Reads a file below the shared directory, or `None` (the test then skips).
