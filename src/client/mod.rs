@@ -53,6 +53,52 @@ impl std::fmt::Debug for AdminAuth {
     }
 }
 
+/// Why a call waits, in the admin's words: the service's code when it gave
+/// one, else the HTTP status or the transport's error.
+fn wait_cause(kind: &ErrorKind) -> String {
+    let code = |e: &ServiceError| e.exception_id().unwrap_or("without exceptionID").to_owned();
+    match kind {
+        ErrorKind::Service(e) if e.kind() == ServiceErrorKind::RateLimited => {
+            format!("rate limited by the site ({})", code(e))
+        }
+        ErrorKind::Service(e) => format!("the site is unavailable ({})", code(e)),
+        ErrorKind::Http(status) => format!("HTTP {status} from the site"),
+        other => other.to_string(),
+    }
+}
+
+/// Announces a wait at info level, visible at the CLI's default verbosity:
+/// "rate limited by the site (000045): waiting 60 s, attempt 2 of 5"
+/// (`source`, e.g. "Retry-After", says where the length came from).
+pub(crate) fn announce_wait(
+    cause: &str,
+    length: Duration,
+    source: Option<&str>,
+    next_attempt: u32,
+    max_attempts: u32,
+) {
+    let source = source.map(|s| format!(" ({s})")).unwrap_or_default();
+    tracing::info!(
+        wait_ms = u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
+        next_attempt,
+        max_attempts,
+        "{cause}: waiting {}{source}, attempt {next_attempt} of {max_attempts}",
+        human_duration(length)
+    );
+}
+
+/// "60 s", "1.2 s", "250 ms".
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// When to try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -585,7 +631,7 @@ impl Client {
                     let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
                     };
-                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying");
+                    self.announce_wait(&kind, length, attempt);
                     tokio::time::sleep(length).await;
                 }
             }
@@ -763,6 +809,18 @@ impl Client {
         Some(length)
     }
 
+    /// Tells the admin, as it starts, of a wait before attempt `attempt + 1`
+    /// (the call's span names the operation and user).
+    fn announce_wait(&self, kind: &ErrorKind, length: Duration, attempt: u32) {
+        announce_wait(
+            &wait_cause(kind),
+            length,
+            None,
+            attempt + 1,
+            self.options.retry.max_attempts,
+        );
+    }
+
     /// Waits for this request's slot under the client-side rate limit.
     async fn pace(&self) {
         let Some(rpm) = self.options.requests_per_minute.filter(|r| *r > 0) else {
@@ -868,7 +926,7 @@ impl Client {
                     let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
                     };
-                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying AuthenticateUser");
+                    self.announce_wait(&kind, length, attempt);
                     tokio::time::sleep(length).await;
                 }
                 Verdict::Done(Err(kind)) | Verdict::Reauthenticate(kind) => {
