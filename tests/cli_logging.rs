@@ -149,7 +149,10 @@ fn log_format_json_writes_each_wait_as_one_json_object() {
 fn rust_log_and_quiet_silence_the_announcements() {
     let (stderr, waits) = sync_under_rate_limits("rust-log", &["-v"], &[("RUST_LOG", "error")]);
     assert!(waits > 0);
-    assert!(!stderr.contains(WAIT_LINE), "RUST_LOG wins over -v: {stderr}");
+    assert!(
+        !stderr.contains(WAIT_LINE),
+        "RUST_LOG wins over -v: {stderr}"
+    );
     let (stderr, _) = sync_under_rate_limits("quiet", &["-q"], &[]);
     assert!(!stderr.contains(WAIT_LINE), "{stderr}");
 }
@@ -162,7 +165,14 @@ fn very_verbose_logs_stay_off_stdout_and_show_no_secret() {
     let out = wbxprov(
         &server,
         &d,
-        &["-vv", "sync", "--source", "people.csv", "--dry-run", "--json"],
+        &[
+            "-vv",
+            "sync",
+            "--source",
+            "people.csv",
+            "--dry-run",
+            "--json",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -228,4 +238,32 @@ fn scim_serve_logs_each_request_without_token_or_filter() {
     for secret in [token, "secret.person", "filter="] {
         assert!(!log.contains(secret), "{secret} in {log}");
     }
+}
+
+#[test]
+fn sync_shows_progress_of_reading_and_writing_with_counts_and_rate() {
+    let d = dir("progress");
+    let server = sim(&[], &d);
+    source(&d.join("people.csv"), 30);
+    let out = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line_of = |needle: &str| {
+        err.lines()
+            .position(|l| l.contains(needle) && l.contains("/s)"))
+            .unwrap_or_else(|| panic!("no {needle:?} line with a rate: {err}"))
+    };
+    let read = line_of("read the site: ");
+    let written = line_of("writing: 30/30 users (");
+    assert!(read < written, "{err}");
+    assert!(
+        line_of("writing: 3/30 users (") < written,
+        "a line per tenth: {err}"
+    );
+    let quiet = wbxprov(&server, &d, &["-q", "sync", "--source", "people.csv"], &[]);
+    assert!(
+        !stderr(&quiet).contains("read the site"),
+        "{}",
+        stderr(&quiet)
+    );
 }
