@@ -121,6 +121,11 @@ fn every_rate_limit_wait_is_announced_on_stderr_once() {
     let announced = stderr.lines().filter(|l| l.contains(WAIT_LINE)).count();
     assert_eq!(announced as u64, waits, "{stderr}");
     assert!(stderr.contains(" of 5"), "{stderr}");
+    // A wait names its own call (within a CreateUser, the GetUser that checks
+    // it), never the calls other tasks had in flight.
+    for line in stderr.lines().filter(|l| l.contains(WAIT_LINE)) {
+        assert!(line.matches("wbxprov.call{").count() <= 2, "{line}");
+    }
     assert!(!stderr.contains(PLANTED_PASSWORD), "{stderr}");
 }
 
@@ -182,6 +187,16 @@ fn very_verbose_logs_stay_off_stdout_and_show_no_secret() {
     let err = stderr(&out);
     assert!(err.contains("DEBUG"), "-vv shows debug lines: {err}");
     assert!(!err.contains(PLANTED_PASSWORD), "{err}");
+    // Every library's trace too (hyper, reqwest), through a whole run.
+    for args in [&["-vv"][..], &[]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["sync", "--source", "people.csv"]);
+        let out = wbxprov(&server, &d, &all, &[("RUST_LOG", "trace")]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("TRACE"), "{err}");
+        assert!(!err.contains(PLANTED_PASSWORD), "{err}");
+    }
 }
 
 #[test]

@@ -250,10 +250,11 @@ impl ReadingProgress {
         self.ticker.abort();
         self.spinner.finish_and_clear();
         let elapsed = self.started.elapsed();
+        let calls = self.client.stats().calls;
         tracing::info!(
-            "read the site: {} in {:.1} s",
-            calls_and_rate(self.client.stats().calls, elapsed),
-            elapsed.as_secs_f64()
+            "read the site: {calls} calls in {:.1} s ({})",
+            elapsed.as_secs_f64(),
+            rate(calls as usize, elapsed)
         );
     }
 }

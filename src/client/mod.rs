@@ -580,9 +580,23 @@ impl Client {
         key: Option<&str>,
         deadline: &mut Deadline,
     ) -> Result<R::Response, Error> {
+        use tracing::Instrument;
+        let span = tracing::info_span!("wbxprov.call", operation = %R::OPERATION, key = key.unwrap_or("-"));
+        // Instrumented, not entered: a guard held across an await would lend
+        // this call's span to whatever task the thread runs next.
+        self.call_attempts(request, key, deadline)
+            .instrument(span)
+            .await
+    }
+
+    /// [`Client::call_within`]'s attempts, within the call's span.
+    async fn call_attempts<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        deadline: &mut Deadline,
+    ) -> Result<R::Response, Error> {
         let operation = R::OPERATION;
-        let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
-        let _entered = span.enter();
         Counters::add(&self.counters.calls, 1);
         let started = Instant::now();
         let fail = |kind: ErrorKind, attempts: u32| Error {
