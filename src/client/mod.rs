@@ -67,24 +67,38 @@ fn wait_cause(kind: &ErrorKind) -> String {
     }
 }
 
-/// Announces a wait at info level, visible at the CLI's default verbosity:
-/// "rate limited by the site (000045): waiting 60 s, attempt 2 of 5"
-/// (`source`, e.g. "Retry-After", says where the length came from).
-pub(crate) fn announce_wait(
+/// Announces a wait at info level, visible at the CLI's default verbosity,
+/// with the calling module as target: "rate limited by the site (000045):
+/// waiting 60 s, attempt 2 of 5" (`source`, e.g. "Retry-After", says where
+/// the length came from).
+macro_rules! announce_wait {
+    ($cause:expr, $length:expr, $source:expr, $next_attempt:expr, $max_attempts:expr $(,)?) => {{
+        let (length, next_attempt, max_attempts): (std::time::Duration, u32, u32) =
+            ($length, $next_attempt, $max_attempts);
+        tracing::info!(
+            wait_ms = u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
+            next_attempt,
+            max_attempts,
+            "{}",
+            $crate::client::wait_message($cause, length, $source, next_attempt, max_attempts)
+        );
+    }};
+}
+pub(crate) use announce_wait;
+
+/// The words of [`announce_wait!`].
+pub(crate) fn wait_message(
     cause: &str,
     length: Duration,
     source: Option<&str>,
     next_attempt: u32,
     max_attempts: u32,
-) {
+) -> String {
     let source = source.map(|s| format!(" ({s})")).unwrap_or_default();
-    tracing::info!(
-        wait_ms = u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
-        next_attempt,
-        max_attempts,
+    format!(
         "{cause}: waiting {}{source}, attempt {next_attempt} of {max_attempts}",
         human_duration(length)
-    );
+    )
 }
 
 /// "60 s", "1.2 s", "250 ms".
@@ -826,7 +840,7 @@ impl Client {
     /// Tells the admin, as it starts, of a wait before attempt `attempt + 1`
     /// (the call's span names the operation and user).
     fn announce_wait(&self, kind: &ErrorKind, length: Duration, attempt: u32) {
-        announce_wait(
+        announce_wait!(
             &wait_cause(kind),
             length,
             None,

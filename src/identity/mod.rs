@@ -218,7 +218,7 @@ fn retry_after_source(response: &transport::HttpResponse) -> Option<&'static str
 impl IdentityClient {
     /// Tells the admin of a wait before attempt `attempt + 1`, as it starts.
     fn announce_wait(&self, cause: &str, wait: Duration, source: Option<&str>, attempt: u32) {
-        crate::client::announce_wait(cause, wait, source, attempt + 1, self.retry.max_attempts);
+        crate::client::announce_wait!(cause, wait, source, attempt + 1, self.retry.max_attempts);
     }
     /// `base_url` is [`DEFAULT_BASE_URL`] for Webex (another for Webex for
     /// Government, or the simulator).
