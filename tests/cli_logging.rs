@@ -269,6 +269,9 @@ fn sync_shows_progress_of_reading_and_writing_with_counts_and_rate() {
             .unwrap_or_else(|| panic!("no {needle:?} line with a rate: {err}"))
     };
     let read = line_of("read the site: ");
+    // The listing and the reading, by operation.
+    let reading = err.lines().nth(read).unwrap();
+    assert!(reading.contains(" LstsummaryUser"), "{reading}");
     let written = line_of("writing: 30/30 users (");
     assert!(read < written, "{err}");
     assert!(

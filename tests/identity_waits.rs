@@ -71,7 +71,10 @@ async fn a_429_of_the_identity_api_is_announced_with_its_retry_after() {
     assert!(!waits.is_empty(), "{text}");
     assert!(waits.iter().all(|l| l.contains(" INFO ")), "{text}");
     // Its own target, so that RUST_LOG=wbxprov::identity=… selects it.
-    assert!(waits.iter().all(|l| l.contains("wbxprov::identity")), "{text}");
+    assert!(
+        waits.iter().all(|l| l.contains("wbxprov::identity")),
+        "{text}"
+    );
     assert!(!text.contains(DEFAULT_IDENTITY_TOKEN), "{text}");
     site.stop().await;
 }

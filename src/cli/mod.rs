@@ -79,18 +79,21 @@ impl Cli {
     /// `RUST_LOG` when set, else by the verbosity flags.
     fn init_logging(&self) {
         use tracing_subscriber::EnvFilter;
+        use tracing_subscriber::prelude::*;
         let filter = match std::env::var(EnvFilter::DEFAULT_ENV) {
             Ok(text) if !text.trim().is_empty() => EnvFilter::new(text),
             _ => EnvFilter::new(self.log_filter()),
         };
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let lines = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(false)
             .with_target(false);
+        let registry = tracing_subscriber::registry()
+            .with(filter)
+            .with(sync::CallCounter);
         let _ = match self.log_format {
-            LogFormat::Text => builder.try_init(),
-            LogFormat::Json => builder.json().try_init(),
+            LogFormat::Text => registry.with(lines).try_init(),
+            LogFormat::Json => registry.with(lines.json()).try_init(),
         };
     }
 }

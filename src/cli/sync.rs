@@ -195,6 +195,51 @@ fn writable(path: &std::path::Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Calls begun per operation, counted from the client's `wbxprov.call` spans
+/// by [`CallCounter`]: how far the listing (LstsummaryUser) and the reading
+/// (GetUser) got, without a second count in the engine.
+static CALLS_BEGUN: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The tracing layer behind [`CALLS_BEGUN`] (installed by `main`).
+pub(super) struct CallCounter;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CallCounter {
+    fn on_new_span(
+        &self,
+        attributes: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        /// The span's `operation` field.
+        struct Operation(Option<String>);
+        impl tracing::field::Visit for Operation {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "operation" {
+                    self.0 = Some(format!("{value:?}"));
+                }
+            }
+        }
+        if attributes.metadata().name() != "wbxprov.call" {
+            return;
+        }
+        let mut operation = Operation(None);
+        attributes.record(&mut operation);
+        if let Some(name) = operation.0
+            && let Ok(mut begun) = CALLS_BEGUN.lock()
+        {
+            *begun.entry(name).or_default() += 1;
+        }
+    }
+}
+
+/// "3 LstsummaryUser, 812 GetUser" (every operation begun so far).
+fn calls_by_operation() -> String {
+    let begun = CALLS_BEGUN.lock().map(|b| b.clone()).unwrap_or_default();
+    let parts: Vec<String> = begun.iter().map(|(op, n)| format!("{n} {op}")).collect();
+    parts.join(", ")
+}
+
 /// How often the reading phase says how far it got.
 const READING_CADENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -227,8 +272,9 @@ impl ReadingProgress {
             loop {
                 every.tick().await;
                 let line = format!(
-                    "reading the site: {} so far",
-                    calls_and_rate(watched.stats().calls, started.elapsed())
+                    "reading the site: {} so far ({})",
+                    calls_by_operation(),
+                    rate(watched.stats().calls as usize, started.elapsed())
                 );
                 if shown.is_hidden() {
                     tracing::info!("{line}");
@@ -252,16 +298,12 @@ impl ReadingProgress {
         let elapsed = self.started.elapsed();
         let calls = self.client.stats().calls;
         tracing::info!(
-            "read the site: {calls} calls in {:.1} s ({})",
+            "read the site: {calls} calls ({}) in {:.1} s ({})",
+            calls_by_operation(),
             elapsed.as_secs_f64(),
             rate(calls as usize, elapsed)
         );
     }
-}
-
-/// "1234 calls (61.7/s)".
-fn calls_and_rate(calls: u64, elapsed: std::time::Duration) -> String {
-    format!("{calls} calls ({})", rate(calls as usize, elapsed))
 }
 
 /// "61.7/s".
