@@ -14,7 +14,9 @@ impl ServerTask {
     /// address as `ConnectInfo<SocketAddr>` (the SCIM front throttles by it).
     pub fn spawn(listener: tokio::net::TcpListener, app: axum::Router) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = app
+            .layer(axum::middleware::from_fn(log_request))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -52,6 +54,32 @@ impl Drop for ServerTask {
             let _ = tx.send(());
         }
     }
+}
+
+/// What a handler adds to its request's log line, e.g. the XML API's
+/// operation and result ("GetUser FAILURE 030001"). Never a secret.
+#[derive(Debug, Clone)]
+pub(crate) struct LogNote(pub String);
+
+/// One info line per request: method, path, what the handler noted, status
+/// and time. The path only: never a query (a SCIM filter names people), a
+/// header (Authorization) or a body (passwords).
+async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let ms = started.elapsed().as_millis();
+    let status = response.status().as_u16();
+    let note = response
+        .extensions()
+        .get::<LogNote>()
+        .map(|n| format!(" {}", n.0))
+        .unwrap_or_default();
+    tracing::info!(%method, %path, status, duration_ms = ms as u64, "{method} {path}{note}: {status} in {ms} ms");
+    response
 }
 
 /// The token of an `Authorization: Bearer …` header (scheme in any case).

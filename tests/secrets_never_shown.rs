@@ -117,14 +117,17 @@ async fn secrets_appear_in_no_log_recording_or_debug_output() {
         recorded.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
     }
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying"), "tracing was captured: {logs}");
+    assert!(
+        logs.contains("rate limited by the site (000045): waiting"),
+        "tracing was captured: {logs}"
+    );
     assert!(
         recorded.contains("CreateUser")
             || recorded.contains("createUser")
             || recorded.contains("bodyContent")
     );
     assert!(
-        logs.contains("identity API rate limit"),
+        logs.contains("rate limited (HTTP 429): waiting"),
         "the identity client's events were captured: {logs}"
     );
     for secret in [PASSWORD, TOKEN, TICKET, user_password, identity_token] {

@@ -49,6 +49,9 @@ pub mod env {
     /// `1` or `true`: allow plain `http://` to hosts that are not loopback
     /// (as `allowInsecureHttp = true` does).
     pub const ALLOW_INSECURE_HTTP: &str = "WBXPROV_ALLOW_INSECURE_HTTP";
+    /// Milliseconds to wait after 000045 instead of the service's 60 s: for
+    /// tests against a simulator with rate-limit faults, not for real sites.
+    pub const RATE_LIMIT_WAIT_MS: &str = "WBXPROV_RATE_LIMIT_WAIT_MS";
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +164,9 @@ impl Config {
             options.max_concurrency = n.max(1);
         }
         options.requests_per_minute = file.requests_per_minute.or(options.requests_per_minute);
+        if let Some(ms) = var(env::RATE_LIMIT_WAIT_MS).and_then(|v| v.trim().parse().ok()) {
+            options.retry.rate_limit_wait = Duration::from_millis(ms);
+        }
         let timeout = Duration::from_secs(file.timeout_seconds.unwrap_or(60));
         // The most one call may take, every attempt included (issue 15 item 9).
         options.deadline = timeout;

@@ -45,6 +45,57 @@ pub mod exit {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More log detail on stderr: -v for debug, -vv for trace. RUST_LOG, when set, wins.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr (progress and waits are not shown).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// How log lines on stderr are written: text for people, json (one object per line) for machines.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// The filter for `-q`/`-v`/`-vv`: wbxprov's own info (waits, requests
+    /// served) shows by default; dependencies speak only when they warn.
+    fn log_filter(&self) -> &'static str {
+        match (self.quiet, self.verbose) {
+            (true, _) => "error",
+            (false, 0) => "warn,wbxprov=info",
+            (false, 1) => "info,wbxprov=debug",
+            (false, _) => "debug,wbxprov=trace",
+        }
+    }
+
+    /// Logs on stderr (stdout carries the command's output), filtered by
+    /// `RUST_LOG` when set, else by the verbosity flags.
+    fn init_logging(&self) {
+        use tracing_subscriber::EnvFilter;
+        use tracing_subscriber::prelude::*;
+        let filter = match std::env::var(EnvFilter::DEFAULT_ENV) {
+            Ok(text) if !text.trim().is_empty() => EnvFilter::new(text),
+            _ => EnvFilter::new(self.log_filter()),
+        };
+        let lines = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_target(false);
+        let registry = tracing_subscriber::registry()
+            .with(filter)
+            .with(sync::CallCounter);
+        let _ = match self.log_format {
+            LogFormat::Text => registry.with(lines).try_init(),
+            LogFormat::Json => registry.with(lines.json()).try_init(),
+        };
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +260,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    cli.init_logging();
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Attrs(args) => attrs::run(&args, &mut stdout),

@@ -163,6 +163,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     options.abort_after_writes = std::env::var("WBXPROV_FAULT_ABORT_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());
+    let reading = ReadingProgress::start(client.clone());
     let plan = sync::plan(
         records,
         &mapping,
@@ -173,6 +174,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    reading.finish();
     if args.dry_run {
         return Ok(Outcome::Planned(plan));
     }
@@ -193,12 +195,131 @@ fn writable(path: &std::path::Path) -> io::Result<()> {
     Ok(())
 }
 
-/// A progress bar on a terminal, a line per tenth of the work otherwise.
+/// Calls begun per operation, counted from the client's `wbxprov.call` spans
+/// by [`CallCounter`]: how far the listing (LstsummaryUser) and the reading
+/// (GetUser) got, without a second count in the engine.
+static CALLS_BEGUN: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The tracing layer behind [`CALLS_BEGUN`] (installed by `main`).
+pub(super) struct CallCounter;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CallCounter {
+    fn on_new_span(
+        &self,
+        attributes: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        /// The span's `operation` field.
+        struct Operation(Option<String>);
+        impl tracing::field::Visit for Operation {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "operation" {
+                    self.0 = Some(format!("{value:?}"));
+                }
+            }
+        }
+        if attributes.metadata().name() != "wbxprov.call" {
+            return;
+        }
+        let mut operation = Operation(None);
+        attributes.record(&mut operation);
+        if let Some(name) = operation.0
+            && let Ok(mut begun) = CALLS_BEGUN.lock()
+        {
+            *begun.entry(name).or_default() += 1;
+        }
+    }
+}
+
+/// "3 LstsummaryUser, 812 GetUser" (every operation begun so far).
+fn calls_by_operation() -> String {
+    let begun = CALLS_BEGUN.lock().map(|b| b.clone()).unwrap_or_default();
+    let parts: Vec<String> = begun.iter().map(|(op, n)| format!("{n} {op}")).collect();
+    parts.join(", ")
+}
+
+/// How often the reading phase says how far it got.
+const READING_CADENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The listing and reading of the site while the plan is made, shown as the
+/// client's calls and their rate: a spinner on a terminal, an info line every
+/// [`READING_CADENCE`] otherwise, and a closing line either way.
+struct ReadingProgress {
+    client: Arc<crate::client::Client>,
+    started: std::time::Instant,
+    ticker: tokio::task::JoinHandle<()>,
+    spinner: indicatif::ProgressBar,
+}
+
+impl ReadingProgress {
+    fn start(client: Arc<crate::client::Client>) -> ReadingProgress {
+        let started = std::time::Instant::now();
+        let spinner = if io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO) {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let (watched, shown) = (client.clone(), spinner.clone());
+        let ticker = tokio::spawn(async move {
+            let mut every = tokio::time::interval(if shown.is_hidden() {
+                READING_CADENCE
+            } else {
+                std::time::Duration::from_millis(200)
+            });
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let line = format!(
+                    "reading the site: {} so far ({})",
+                    calls_by_operation(),
+                    rate(watched.stats().calls as usize, started.elapsed())
+                );
+                if shown.is_hidden() {
+                    tracing::info!("{line}");
+                } else {
+                    shown.set_message(line);
+                    shown.tick();
+                }
+            }
+        });
+        ReadingProgress {
+            client,
+            started,
+            ticker,
+            spinner,
+        }
+    }
+
+    fn finish(self) {
+        self.ticker.abort();
+        self.spinner.finish_and_clear();
+        let elapsed = self.started.elapsed();
+        let calls = self.client.stats().calls;
+        tracing::info!(
+            "read the site: {calls} calls ({}) in {:.1} s ({})",
+            calls_by_operation(),
+            elapsed.as_secs_f64(),
+            rate(calls as usize, elapsed)
+        );
+    }
+}
+
+/// "61.7/s".
+fn rate(n: usize, elapsed: std::time::Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(0.001);
+    format!("{:.1}/s", n as f64 / secs)
+}
+
+/// The writes: a progress bar on a terminal, an info line per tenth of the
+/// work otherwise, with the rate so far.
 fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
-    let terminal = io::stderr().is_terminal();
+    let terminal = io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO);
     let bar = indicatif::ProgressBar::hidden();
     let total = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let started = std::time::Instant::now();
     move |event| match event {
         sync::Event::Started { writes } => {
             total.store(writes, std::sync::atomic::Ordering::SeqCst);
@@ -216,7 +337,8 @@ fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
                     bar.finish_and_clear();
                 }
             } else if total >= 10 && n.is_multiple_of(total / 10) || n == total {
-                eprintln!("progress: {n}/{total}");
+                let rate = rate(n, started.elapsed());
+                tracing::info!("writing: {n}/{total} users ({rate})");
             }
         }
     }

@@ -53,6 +53,66 @@ impl std::fmt::Debug for AdminAuth {
     }
 }
 
+/// Why a call waits, in the admin's words: the service's code when it gave
+/// one, else the HTTP status or the transport's error.
+fn wait_cause(kind: &ErrorKind) -> String {
+    let code = |e: &ServiceError| e.exception_id().unwrap_or("without exceptionID").to_owned();
+    match kind {
+        ErrorKind::Service(e) if e.kind() == ServiceErrorKind::RateLimited => {
+            format!("rate limited by the site ({})", code(e))
+        }
+        ErrorKind::Service(e) => format!("the site is unavailable ({})", code(e)),
+        ErrorKind::Http(status) => format!("HTTP {status} from the site"),
+        other => other.to_string(),
+    }
+}
+
+/// Announces a wait at info level, visible at the CLI's default verbosity,
+/// with the calling module as target: "rate limited by the site (000045):
+/// waiting 60 s, attempt 2 of 5" (`source`, e.g. "Retry-After", says where
+/// the length came from).
+macro_rules! announce_wait {
+    ($cause:expr, $length:expr, $source:expr, $next_attempt:expr, $max_attempts:expr $(,)?) => {{
+        let (length, next_attempt, max_attempts): (std::time::Duration, u32, u32) =
+            ($length, $next_attempt, $max_attempts);
+        tracing::info!(
+            wait_ms = u64::try_from(length.as_millis()).unwrap_or(u64::MAX),
+            next_attempt,
+            max_attempts,
+            "{}",
+            $crate::client::wait_message($cause, length, $source, next_attempt, max_attempts)
+        );
+    }};
+}
+pub(crate) use announce_wait;
+
+/// The words of [`announce_wait!`].
+pub(crate) fn wait_message(
+    cause: &str,
+    length: Duration,
+    source: Option<&str>,
+    next_attempt: u32,
+    max_attempts: u32,
+) -> String {
+    let source = source.map(|s| format!(" ({s})")).unwrap_or_default();
+    format!(
+        "{cause}: waiting {}{source}, attempt {next_attempt} of {max_attempts}",
+        human_duration(length)
+    )
+}
+
+/// "60 s", "1.2 s", "250 ms".
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// When to try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -534,9 +594,23 @@ impl Client {
         key: Option<&str>,
         deadline: &mut Deadline,
     ) -> Result<R::Response, Error> {
+        use tracing::Instrument;
+        let span = tracing::info_span!("wbxprov.call", operation = %R::OPERATION, key = key.unwrap_or("-"));
+        // Instrumented, not entered: a guard held across an await would lend
+        // this call's span to whatever task the thread runs next.
+        self.call_attempts(request, key, deadline)
+            .instrument(span)
+            .await
+    }
+
+    /// [`Client::call_within`]'s attempts, within the call's span.
+    async fn call_attempts<R: Request + Operational>(
+        &self,
+        request: &R,
+        key: Option<&str>,
+        deadline: &mut Deadline,
+    ) -> Result<R::Response, Error> {
         let operation = R::OPERATION;
-        let span = tracing::info_span!("wbxprov.call", %operation, key = key.unwrap_or("-"));
-        let _entered = span.enter();
         Counters::add(&self.counters.calls, 1);
         let started = Instant::now();
         let fail = |kind: ErrorKind, attempts: u32| Error {
@@ -585,7 +659,7 @@ impl Client {
                     let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
                     };
-                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying");
+                    self.announce_wait(&kind, length, attempt);
                     tokio::time::sleep(length).await;
                 }
             }
@@ -763,6 +837,18 @@ impl Client {
         Some(length)
     }
 
+    /// Tells the admin, as it starts, of a wait before attempt `attempt + 1`
+    /// (the call's span names the operation and user).
+    fn announce_wait(&self, kind: &ErrorKind, length: Duration, attempt: u32) {
+        announce_wait!(
+            &wait_cause(kind),
+            length,
+            None,
+            attempt + 1,
+            self.options.retry.max_attempts,
+        );
+    }
+
     /// Waits for this request's slot under the client-side rate limit.
     async fn pace(&self) {
         let Some(rpm) = self.options.requests_per_minute.filter(|r| *r > 0) else {
@@ -868,7 +954,7 @@ impl Client {
                     let Some(length) = self.next_wait(&wait, attempt, deadline) else {
                         return Err(fail(kind, attempt));
                     };
-                    tracing::info!(attempt, wait = ?length, cause = %kind, "retrying AuthenticateUser");
+                    self.announce_wait(&kind, length, attempt);
                     tokio::time::sleep(length).await;
                 }
                 Verdict::Done(Err(kind)) | Verdict::Reauthenticate(kind) => {
@@ -1046,5 +1132,23 @@ impl Operational for CreateUser {
         same_email.then_some(CreatedUser {
             user_id: user.user_id?,
         })
+    }
+}
+
+#[cfg(test)]
+mod wait_words {
+    use super::*;
+
+    #[test]
+    fn a_wait_says_its_cause_length_and_the_attempt_to_come() {
+        let said = |ms, source| wait_message("cause", Duration::from_millis(ms), source, 2, 5);
+        assert_eq!(said(60_000, None), "cause: waiting 60 s, attempt 2 of 5");
+        assert_eq!(said(1_234, None), "cause: waiting 1.2 s, attempt 2 of 5");
+        assert_eq!(said(250, None), "cause: waiting 250 ms, attempt 2 of 5");
+        assert_eq!(
+            said(30_000, Some("Retry-After")),
+            "cause: waiting 30 s (Retry-After), attempt 2 of 5"
+        );
+        assert_eq!(wait_cause(&ErrorKind::Http(503)), "HTTP 503 from the site");
     }
 }

@@ -210,7 +210,16 @@ fn query_escape(s: &str) -> String {
     out
 }
 
+/// "Retry-After" when the API said how long to wait.
+fn retry_after_source(response: &transport::HttpResponse) -> Option<&'static str> {
+    response.retry_after.map(|_| "Retry-After")
+}
+
 impl IdentityClient {
+    /// Tells the admin of a wait before attempt `attempt + 1`, as it starts.
+    fn announce_wait(&self, cause: &str, wait: Duration, source: Option<&str>, attempt: u32) {
+        crate::client::announce_wait!(cause, wait, source, attempt + 1, self.retry.max_attempts);
+    }
     /// `base_url` is [`DEFAULT_BASE_URL`] for Webex (another for Webex for
     /// Government, or the simulator).
     pub fn new(
@@ -282,7 +291,8 @@ impl IdentityClient {
                 Err(e)
                     if e.is_transient() && !last && (method != Method::Post || !e.maybe_sent()) =>
                 {
-                    tracing::debug!(%operation, key, attempt, error = %e, "identity call retried");
+                    let cause = format!("identity API {operation} {key}: {e}");
+                    self.announce_wait(&cause, backoff, None, attempt);
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
@@ -305,12 +315,15 @@ impl IdentityClient {
                 }
                 429 if !last => {
                     let wait = response.retry_after.unwrap_or(self.retry.rate_limit_wait);
-                    tracing::debug!(%operation, key, attempt, ?wait, "identity API rate limit: waiting");
+                    let cause = format!("identity API {operation} {key}: rate limited (HTTP 429)");
+                    self.announce_wait(&cause, wait, retry_after_source(&response), attempt);
                     tokio::time::sleep(wait).await;
                 }
                 429 => return Err(fail(IdentityErrorKind::RateLimited, attempt)),
                 500..=599 if !last => {
                     let wait = response.retry_after.unwrap_or(backoff);
+                    let cause = format!("identity API {operation} {key}: HTTP {}", response.status);
+                    self.announce_wait(&cause, wait, retry_after_source(&response), attempt);
                     tokio::time::sleep(wait).await;
                 }
                 400 => return Err(fail(IdentityErrorKind::Invalid(detail()), attempt)),

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 
 use super::identity::IdentityCall;
 use super::{SimConfig, Simulator, failure, store};
-use crate::server::ServerTask;
+use crate::server::{LogNote, ServerTask};
 use crate::site::SiteProfile;
 
 /// How often each fault happens, as probabilities per request.
@@ -205,6 +205,60 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
 }
 
 async fn xml_service(State(served): State<Arc<Served>>, body: Bytes) -> Response {
+    let operation = operation_named(&body);
+    let mut response = xml_answer(&served, &body).await;
+    let note = LogNote(format!("{operation}{}", outcome_of(&response)));
+    response.extensions_mut().insert(note);
+    response
+}
+
+/// The operation a request names (the last segment of its bodyContent's
+/// `xsi:type`) when it is one wbxprov knows, for the request log: no other
+/// text of the body (which carries the admin's password) reaches the log.
+fn operation_named(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.split("xsi:type=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|name| name.rsplit('.').next())
+        .and_then(|name| name.parse::<crate::ops::Operation>().ok())
+        .map_or_else(|| "(unknown operation)".to_owned(), |op| op.to_string())
+}
+
+/// " SUCCESS" or " FAILURE 000045", as [`xml`] read it from the answer.
+fn outcome_of(response: &Response) -> String {
+    response
+        .extensions()
+        .get::<Outcome>()
+        .map(|o| format!(" {}", o.0))
+        .unwrap_or_default()
+}
+
+/// The result (and exceptionID) of an answer, kept beside it for the log.
+#[derive(Clone)]
+struct Outcome(String);
+
+impl Outcome {
+    fn of(answer: &str) -> Outcome {
+        let between = |open: &str, close: &str| {
+            answer
+                .split_once(open)
+                .and_then(|(_, rest)| rest.split_once(close))
+                .map(|(inside, _)| inside.to_owned())
+        };
+        let result = between("<serv:result>", "</serv:result>").unwrap_or_default();
+        // A SUCCESS has no exceptionID: no need to scan a long answer for one.
+        let id = (result == "FAILURE")
+            .then(|| between("<serv:exceptionID>", "</serv:exceptionID>"))
+            .flatten();
+        match id {
+            Some(id) => Outcome(format!("{result} {id}")),
+            None => Outcome(result),
+        }
+    }
+}
+
+async fn xml_answer(served: &Served, body: &Bytes) -> Response {
     if !served.latency.is_zero() {
         tokio::time::sleep(served.latency).await;
     }
@@ -223,18 +277,21 @@ async fn xml_service(State(served): State<Arc<Served>>, body: Bytes) -> Response
         Some(Fault::Slow) => tokio::time::sleep(served.faults.slow_by).await,
         None => {}
     }
-    let (status, answer) = served.sim.handle(&body);
+    let (status, answer) = served.sim.handle(body);
     xml(status, answer)
 }
 
 fn xml(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    (
+    let outcome = Outcome::of(&body);
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
         body,
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(outcome);
+    response
 }
 
 // ---------------------------------------------------------------------------
