@@ -14,6 +14,9 @@ pub struct ScimProcess {
     child: Child,
     /// `http://ADDR/scim/v2`
     pub url: String,
+    /// What it writes on stderr (a log line per request), drained as it comes:
+    /// a pipe nobody reads fills up and stops the server mid-write.
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl ScimProcess {
@@ -36,10 +39,19 @@ impl ScimProcess {
             .read_line(&mut first)
             .unwrap();
         match first.trim().strip_prefix("listening on ") {
-            Some(url) => Ok(ScimProcess {
-                child,
-                url: url.to_owned(),
-            }),
+            Some(url) => {
+                let mut pipe = child.stderr.take().unwrap();
+                let stderr = std::thread::spawn(move || {
+                    let mut text = String::new();
+                    let _ = pipe.read_to_string(&mut text);
+                    text
+                });
+                Ok(ScimProcess {
+                    child,
+                    url: url.to_owned(),
+                    stderr: Some(stderr),
+                })
+            }
             None => {
                 let stderr = stderr_of(&mut child);
                 let code = child.wait().unwrap().code().unwrap_or(-1);
@@ -56,7 +68,11 @@ impl ScimProcess {
     /// Stops the server and answers what it wrote on stderr.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
-        stderr_of(&mut self.child)
+        let _ = self.child.wait();
+        self.stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
