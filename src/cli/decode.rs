@@ -5,8 +5,8 @@
 //! users is never copied into a JSON tree), so memory stays within about
 //! twice the input.
 
-use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -36,7 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
-    let bytes = match read_capped(&args.file, Limits::default().max_bytes) {
+    let bytes = match super::read_capped(&args.file, Limits::default().max_bytes) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
@@ -79,41 +79,6 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     let code = print(&mut out, args, operation, &response)?;
     out.flush()?;
     Ok(code)
-}
-
-/// The whole of `path` (`-`: standard input), or an error once it holds more
-/// than `limit` bytes: reading stops there, and a file's length is checked
-/// before anything is read.
-fn read_capped(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
-    let too_large = |size: Option<u64>| {
-        let message = match size {
-            Some(size) => DecodeError::TooLarge {
-                size: usize::try_from(size).unwrap_or(usize::MAX),
-                limit,
-            }
-            .to_string(),
-            None => format!("input exceeds the limit of {limit} bytes (reading stopped there)"),
-        };
-        io::Error::new(io::ErrorKind::InvalidData, message)
-    };
-    let (reader, expected): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
-        (Box::new(io::stdin().lock()), 0)
-    } else {
-        let file = std::fs::File::open(path)?;
-        // Zero for pipes and devices, whose length is unknown.
-        let len = file.metadata()?.len();
-        if len > limit as u64 {
-            return Err(too_large(Some(len)));
-        }
-        (Box::new(file), len)
-    };
-    // One more byte than the limit tells "exactly at the limit" from "beyond".
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
-    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > limit {
-        return Err(too_large(None));
-    }
-    Ok(bytes)
 }
 
 /// Prints a decoded response; the exit code says whether it was a FAILURE.

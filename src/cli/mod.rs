@@ -208,12 +208,12 @@ pub(crate) fn read_capped(path: &std::path::Path, limit: usize) -> std::io::Resu
     // Zero for pipes and devices, whose length is unknown.
     let len = file.metadata()?.len();
     if len > limit as u64 {
-        return Err(too_large(limit));
+        return Err(too_large(Some(len), limit));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
     file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
-        return Err(too_large(limit));
+        return Err(too_large(None, limit));
     }
     Ok(bytes)
 }
@@ -234,16 +234,18 @@ pub(crate) fn read_capped_from(
     // One more byte than the limit tells "exactly at the limit" from "beyond".
     reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
-        return Err(too_large(limit));
+        return Err(too_large(None, limit));
     }
     Ok(bytes)
 }
 
-fn too_large(limit: usize) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        format!("more than the limit of {limit} bytes (reading stopped there)"),
-    )
+/// `size`: the length a file declares, when known before reading.
+fn too_large(size: Option<u64>, limit: usize) -> std::io::Error {
+    let message = match size {
+        Some(size) => format!("{size} bytes exceeds the limit of {limit} bytes"),
+        None => format!("input exceeds the limit of {limit} bytes (reading stopped there)"),
+    };
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
 }
 
 /// Runs the command line and returns the process exit status.

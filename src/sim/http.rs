@@ -205,24 +205,10 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
 }
 
 async fn xml_service(State(served): State<Arc<Served>>, body: Bytes) -> Response {
-    let operation = operation_named(&body);
-    let mut response = xml_answer(&served, &body).await;
+    let (operation, mut response) = xml_answer(&served, &body).await;
     let note = LogNote(format!("{operation}{}", outcome_of(&response)));
     response.extensions_mut().insert(note);
     response
-}
-
-/// The operation a request names (the last segment of its bodyContent's
-/// `xsi:type`) when it is one wbxprov knows, for the request log: no other
-/// text of the body (which carries the admin's password) reaches the log.
-fn operation_named(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    text.split("xsi:type=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .and_then(|name| name.rsplit('.').next())
-        .and_then(|name| name.parse::<crate::ops::Operation>().ok())
-        .map_or_else(|| "(unknown operation)".to_owned(), |op| op.to_string())
 }
 
 /// " SUCCESS" or " FAILURE 000045", as [`xml`] read it from the answer.
@@ -258,27 +244,38 @@ impl Outcome {
     }
 }
 
-async fn xml_answer(served: &Served, body: &Bytes) -> Response {
+/// The answer to one request, and what the request log calls it: the
+/// operation the simulator read (never other text of the body, which carries
+/// the admin's password), or the fault injected before it was read.
+async fn xml_answer(served: &Served, body: &Bytes) -> (String, Response) {
     if !served.latency.is_zero() {
         tokio::time::sleep(served.latency).await;
     }
     match served.next_fault() {
         Some(Fault::Http500) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+            let answer = (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+            return ("(fault: HTTP 500)".into(), answer.into_response());
         }
         Some(Fault::Drop) => {
             // A body that fails at once: the server closes the connection mid-answer.
             let stream = futures_util::stream::once(async {
                 Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection"))
             });
-            return Response::new(Body::from_stream(stream));
+            return (
+                "(fault: dropped)".into(),
+                Response::new(Body::from_stream(stream)),
+            );
         }
-        Some(Fault::RateLimit) => return xml(200, failure("000045", "API Rate Limit Reached")),
+        Some(Fault::RateLimit) => {
+            let answer = xml(200, failure("000045", "API Rate Limit Reached"));
+            return ("(fault: rate limit)".into(), answer);
+        }
         Some(Fault::Slow) => tokio::time::sleep(served.faults.slow_by).await,
         None => {}
     }
-    let (status, answer) = served.sim.handle(body);
-    xml(status, answer)
+    let (operation, status, answer) = served.sim.handle_named(body);
+    let name = operation.map_or_else(|| "(unknown operation)".to_owned(), |o| o.to_string());
+    (name, xml(status, answer))
 }
 
 fn xml(status: u16, body: String) -> Response {

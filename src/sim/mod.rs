@@ -325,30 +325,37 @@ impl Simulator {
 
     /// Answers one request document: an HTTP status and a response document.
     pub fn handle(&self, body: &[u8]) -> (u16, String) {
+        let (_, status, answer) = self.handle_named(body);
+        (status, answer)
+    }
+
+    /// [`Simulator::handle`], also naming the operation the request was read
+    /// as (`None` when it could not be read as one), e.g. for a request log.
+    pub fn handle_named(&self, body: &[u8]) -> (Option<crate::ops::Operation>, u16, String) {
         let request = match decode_request(body) {
             Ok(r) if r.not_read.is_empty() => r,
             Ok(r) => {
-                return (
-                    200,
-                    unsupported(&format!("elements {}", r.not_read.join(", "))),
-                );
+                let answer = unsupported(&format!("elements {}", r.not_read.join(", ")));
+                return (Some(r.operation), 200, answer);
             }
             Err(DecodeError::UnknownOperation(op)) => {
-                return (200, unsupported(&format!("operation {op}")));
+                return (None, 200, unsupported(&format!("operation {op}")));
             }
             Err(e) => {
                 // The live service answers malformed XML with a FAILURE, not an HTTP error.
-                return (200, failure("999999", &format!("Invalid XML request: {e}")));
+                let answer = failure("999999", &format!("Invalid XML request: {e}"));
+                return (None, 200, answer);
             }
         };
+        let operation = request.operation;
         *self
             .calls
             .lock()
             .expect("sim calls")
-            .entry(request.operation)
+            .entry(operation)
             .or_default() += 1;
         let mut state = self.state.lock().expect("sim state");
-        (200, self.answer(&mut state, request))
+        (Some(operation), 200, self.answer(&mut state, request))
     }
 
     fn answer(&self, state: &mut State, request: IncomingRequest) -> String {
