@@ -522,9 +522,18 @@ impl<T: Transport> Transport for Recorder<T> {
     }
 }
 
-/// Element paths whose text is secret beyond the catalogue's attributes: the
-/// session ticket and the security context's credentials.
-const HEADER_SECRETS: &[&[&str]] = &[&["sessionTicket"], &["accessToken"], &["password"]];
+/// Element paths whose text is secret beyond the catalogue's attributes: every
+/// element the encoder writes from a `Secret` outside the catalogue (the
+/// security context's credentials, AuthenticateUser's token or SAML response)
+/// and the session ticket answers carry. A test encodes each with the real
+/// encoder, so an element added there and not here fails it.
+const HEADER_SECRETS: &[&[&str]] = &[
+    &["sessionTicket"],
+    &["password"],
+    &["webExAccessToken"],
+    &["accessToken"],
+    &["samlResponse"],
+];
 
 /// The paths of secret elements: every catalogue attribute marked `secret`
 /// (PINs, host PINs, access and moderator codes, the password and its hint
@@ -615,6 +624,45 @@ mod tests {
 
     fn masked(body: &str) -> String {
         String::from_utf8(mask_secrets(body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn every_credential_the_encoder_writes_is_masked() {
+        use crate::ops::AuthenticateUser;
+        use crate::xml::encode::{Credentials, Form, Secrets, SecurityContext, SiteRef, encode};
+        let secret = |s: &str| crate::Secret::new(s);
+        let contexts = [
+            Credentials::Password {
+                web_ex_id: "admin".into(),
+                password: secret("PLANTED-password"),
+            },
+            Credentials::SessionTicket {
+                web_ex_id: "admin".into(),
+                ticket: secret("PLANTED-ticket"),
+            },
+            Credentials::AccessToken {
+                web_ex_id: Some("admin".into()),
+                token: secret("PLANTED-context-token"),
+            },
+        ];
+        let bodies = [
+            AuthenticateUser::Password,
+            AuthenticateUser::AccessToken(secret("PLANTED-body-token")),
+            AuthenticateUser::Saml(secret("PLANTED-saml")),
+        ];
+        for credentials in contexts {
+            let security = SecurityContext {
+                site: SiteRef::Name("example".into()),
+                credentials,
+            };
+            for request in &bodies {
+                for form in [Form::Plain, Form::Qualified] {
+                    let sent = encode(request, &security, form, Secrets::Reveal).unwrap();
+                    let recorded = String::from_utf8(mask_secrets(sent.as_bytes())).unwrap();
+                    assert!(!recorded.contains("PLANTED"), "{recorded}");
+                }
+            }
+        }
     }
 
     #[test]
