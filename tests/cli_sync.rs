@@ -32,6 +32,24 @@ fn serve(extra: &[&str]) -> Server {
     Server(child, url)
 }
 
+/// `sync --json` of `people.csv` in `d` after an interrupted run: it must say
+/// it is resuming and succeed; its report.
+fn resume(server: &Server, d: &Path) -> serde_json::Value {
+    let out = wbxprov(
+        server,
+        d,
+        &["sync", "--source", "people.csv", "--json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resuming"),
+        "{}",
+        text(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("wbxprov-cli-sync-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -175,19 +193,7 @@ fn a_run_killed_midway_is_finished_by_the_next_without_duplicates() {
         "the fault point aborts the run: {}",
         text(&out)
     );
-    let out = wbxprov(
-        &server,
-        &d,
-        &["sync", "--source", "people.csv", "--json"],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("resuming"),
-        "{}",
-        text(&out)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = resume(&server, &d);
     let s = &report["summary"];
     let created = s["created"].as_u64().unwrap();
     let settled = s["linked"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap();
@@ -616,19 +622,7 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
         stderr.contains("3 calls in a row got no answer from the site"),
         "{stderr}"
     );
-    let out = wbxprov(
-        &server,
-        &d,
-        &["sync", "--source", "people.csv", "--json"],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("resuming"),
-        "{}",
-        text(&out)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = resume(&server, &d);
     let s = &report["summary"];
     let created = s["created"].as_u64().unwrap();
     assert!(created < 40, "the first run did part of the work: {s}");

@@ -55,29 +55,39 @@ fn write_csv(path: &Path, people: &[Person], extra_rows: &[&str]) {
 }
 
 fn client(site: &SimHandle) -> Arc<Client> {
+    build_client(site, None, 8)
+}
+
+/// A client of `site` with fast retries (at most `max_attempts` sends a call),
+/// over `transport` when given.
+fn build_client(
+    site: &SimHandle,
+    transport: Option<Arc<dyn wbxprov::client::Transport>>,
+    max_attempts: u32,
+) -> Arc<Client> {
     let options = Options {
         retry: RetryPolicy {
             base_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(10),
             rate_limit_wait: Duration::from_millis(10),
-            max_attempts: 8,
+            max_attempts,
         },
         max_concurrency: 16,
         ..Options::default()
     };
-    Arc::new(
-        Client::builder(
-            "sim",
-            AdminAuth::Password {
-                web_ex_id: DEFAULT_ADMIN_ID.into(),
-                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-            },
-        )
-        .endpoint(&site.url)
-        .options(options)
-        .build()
-        .unwrap(),
+    let mut builder = Client::builder(
+        "sim",
+        AdminAuth::Password {
+            web_ex_id: DEFAULT_ADMIN_ID.into(),
+            password: Secret::new(DEFAULT_ADMIN_PASSWORD),
+        },
     )
+    .endpoint(&site.url)
+    .options(options);
+    if let Some(t) = transport {
+        builder = builder.transport(t);
+    }
+    Arc::new(builder.build().unwrap())
 }
 
 async fn run(
@@ -468,30 +478,7 @@ impl wbxprov::client::Transport for Flaky {
 }
 
 fn client_over(site: &SimHandle, transport: Arc<Flaky>) -> Arc<Client> {
-    let options = Options {
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            rate_limit_wait: Duration::from_millis(10),
-            max_attempts: 4,
-        },
-        max_concurrency: 16,
-        ..Options::default()
-    };
-    Arc::new(
-        Client::builder(
-            "sim",
-            AdminAuth::Password {
-                web_ex_id: DEFAULT_ADMIN_ID.into(),
-                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-            },
-        )
-        .endpoint(&site.url)
-        .transport(transport)
-        .options(options)
-        .build()
-        .unwrap(),
-    )
+    build_client(site, Some(transport), 4)
 }
 
 async fn run_with(
