@@ -342,7 +342,10 @@ impl Simulator {
                 return (None, 200, unsupported(&format!("operation {op}")));
             }
             Err(e) => {
-                // The live service answers malformed XML with a FAILURE, not an HTTP error.
+                // A request the service cannot read gets a FAILURE document, not an HTTP
+                // error (cisco-ie/webex-api-client#1: HTTP 200, FAILURE 000000 "Fail to
+                // forward request:null", fixtures/real/responses/failure_000000_*). The
+                // code and words here are the simulator's own: no document shows them.
                 let answer = failure("999999", &format!("Invalid XML request: {e}"));
                 return (None, 200, answer);
             }
@@ -813,7 +816,9 @@ fn sortable_date(d: &str) -> String {
     }
 }
 
-/// Whether the user registered within the query's `dataScope` (bounds included).
+/// Whether the user registered within the query's `dataScope` (bounds included):
+/// Cisco's own LstsummaryUser sample filters by it (fixtures/real/requests/
+/// LstsummaryUser_cisco_docs.xml); that the bounds are inclusive is our reading.
 fn registered_within(u: &StoredUser, q: &ListQuery) -> bool {
     let registered = sortable_date(text(&u.flat, Attribute::RegistrationDate).unwrap_or(""));
     q.reg_date_start
