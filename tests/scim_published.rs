@@ -1,0 +1,485 @@
+//! Issue 18: the requests Okta and Microsoft publish, replayed against the
+//! SCIM front over an in-process simulated site, each answer compared with
+//! what the identity provider expects.
+//!
+//! The fixtures are `fixtures/scim/published/<source>.json` (their provenance:
+//! `fixtures/scim/published/README.md`). Each source is replayed in order on
+//! a fresh site. A step that fails must be named in [`NOT_HONOURED`] (a
+//! Meetings site cannot do it) or [`NOT_YET`] (issue-18 work that will fix
+//! it); a listed step that passes fails the test too, so the lists shrink as
+//! that work lands. A step that needs an id an earlier step did not give is
+//! "blocked" and inherits that step's listing (it is not listed itself).
+//! README.md's SCIM section carries [`NOT_HONOURED`] word for word.
+#![cfg(all(feature = "scim", feature = "sim"))]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use wbxprov::Secret;
+use wbxprov::client::Client;
+use wbxprov::scim::Service;
+use wbxprov::scim::http::{ScimHandle, serve};
+use wbxprov::scim::ids::IdStore;
+use wbxprov::sim::{self, SimHandle, default_profile};
+
+/// At least 32 bytes, as the server requires.
+const TOKEN: &str = "s3cret-scim-token-for-the-published-requests";
+
+/// The fixture files, one per published document, replayed in this order.
+const SOURCES: &[&str] = &[
+    "okta-scim-2.0-reference",
+    "okta-spec-test",
+    "entra-scim-tutorial",
+    "entra-scim-compatibility",
+    "entra-reference-postman",
+];
+
+/// Published requests a Meetings site cannot honour, and why. README.md's
+/// SCIM section lists exactly these (checked by `the_readme_lists_what_is_not_honoured`).
+const NOT_HONOURED: &[(&str, &str)] = &[];
+
+/// Published requests the front does not yet answer as the identity provider
+/// expects, and the issue-18 work that will fix each.
+const NOT_YET: &[(&str, &str)] = &[];
+
+/// One published document's requests.
+#[derive(serde::Deserialize)]
+struct Fixture {
+    /// Values the document's tool substitutes (Runscope variables …).
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    steps: Vec<Step>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Step {
+    name: String,
+    /// Where in the document the request is (for the failure message).
+    section: String,
+    /// Not a published request: what the document presupposes (a user that
+    /// exists before the run …), said in `section`.
+    #[serde(default)]
+    setup: bool,
+    method: String,
+    /// Relative to the SCIM base URL (`…/scim/v2`), as published.
+    path: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// A JSON body, sent as it stands here.
+    #[serde(default)]
+    body: Option<Json>,
+    /// A body that is not JSON (a published malformed request), sent verbatim.
+    #[serde(default)]
+    raw_body: Option<String>,
+    expect: Expect,
+    /// Placeholder name → JSON pointer into this step's answer.
+    #[serde(default)]
+    save: BTreeMap<String, String>,
+}
+
+/// What the identity provider expects of the answer.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Expect {
+    /// Any of these statuses (a document allowing 200 or 204 lists both).
+    status: Vec<u16>,
+    /// JSON pointer → value, compared exactly (checked when there is a body).
+    #[serde(default)]
+    json: BTreeMap<String, Json>,
+    /// Pointers that must hold a non-empty value.
+    #[serde(default)]
+    present: Vec<String>,
+    /// Pointers that must be missing or null.
+    #[serde(default)]
+    absent: Vec<String>,
+    /// Text the answer's body must contain.
+    #[serde(default)]
+    contains: Vec<String>,
+    /// Text the answer's body must not contain.
+    #[serde(default)]
+    not_contains: Vec<String>,
+    /// The start of the `Content-Type` header.
+    #[serde(default)]
+    content_type: Option<String>,
+}
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    text: String,
+    json: Json,
+}
+
+/// How one step went.
+enum Outcome {
+    Passed,
+    /// What differed from the expectation.
+    Failed(String),
+    /// A placeholder the step needs was not given; the step that should have given it.
+    Blocked { placeholder: String, by: String },
+}
+
+/// One source's site and front, and the values its answers gave.
+struct Replay {
+    _site: SimHandle,
+    scim: ScimHandle,
+    http: reqwest::Client,
+    values: HashMap<String, String>,
+    /// Placeholder → the step whose answer should give it.
+    givers: HashMap<String, String>,
+    guids: u32,
+}
+
+async fn replay_for(fixture: &Fixture) -> Replay {
+    let profile = default_profile();
+    let site = sim::start(profile.clone()).await.unwrap();
+    let client = Client::builder("sim", common::sim_admin())
+        .endpoint(&site.url)
+        .options(common::fast_retries())
+        .validate_with(profile)
+        .build()
+        .unwrap();
+    let client = Arc::new(client);
+    let ids = IdStore::open(None).unwrap();
+    let scim = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        Secret::new(TOKEN),
+        move |url| Service::new(client, ids, url),
+    )
+    .await
+    .unwrap();
+    let mut values: HashMap<String, String> = fixture.variables.clone().into_iter().collect();
+    values.insert("token".into(), TOKEN.into());
+    let givers = fixture
+        .steps
+        .iter()
+        .flat_map(|s| s.save.keys().map(|k| (k.clone(), s.name.clone())))
+        .collect();
+    Replay {
+        _site: site,
+        scim,
+        http: reqwest::Client::new(),
+        values,
+        givers,
+        guids: 0,
+    }
+}
+
+impl Replay {
+    /// `text` with every `{{name}}` replaced; `{{guid}}` is a fresh GUID each
+    /// time (Postman's `{{$guid}}`, JMeter's `${__UUID}`). Err: the first
+    /// placeholder without a value.
+    fn fill(&mut self, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let end = rest[start..]
+                .find("}}")
+                .map(|e| start + e)
+                .ok_or_else(|| format!("unclosed placeholder in {text}"))?;
+            out.push_str(&rest[..start]);
+            let name = &rest[start + 2..end];
+            if name == "guid" {
+                self.guids += 1;
+                out.push_str(&format!("7e57c0de-0000-4000-8000-{:012}", self.guids));
+            } else {
+                out.push_str(self.values.get(name).ok_or_else(|| name.to_owned())?);
+            }
+            rest = &rest[end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// Every string inside `value`, filled.
+    fn fill_json(&mut self, value: &Json) -> Result<Json, String> {
+        Ok(match value {
+            Json::String(s) => Json::String(self.fill(s)?),
+            Json::Array(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.fill_json(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Json::Object(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((self.fill(k)?, self.fill_json(v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    async fn run(&mut self, step: &Step) -> Outcome {
+        match self.exchange(step).await {
+            Err(placeholder) => {
+                let by = self.givers.get(&placeholder).cloned().unwrap_or_default();
+                Outcome::Blocked { placeholder, by }
+            }
+            Ok(answer) => {
+                self.keep(step, &answer);
+                match self.judge(&step.expect, &answer) {
+                    Ok(()) => Outcome::Passed,
+                    Err(why) => Outcome::Failed(why),
+                }
+            }
+        }
+    }
+
+    /// Sends the step's request, its placeholders filled. Err: a placeholder
+    /// without a value.
+    async fn exchange(&mut self, step: &Step) -> Result<Answer, String> {
+        let path = self.fill(&step.path)?;
+        // Parsed as any HTTP client would: spaces and quotes in a published
+        // query are percent-encoded, everything else goes as written.
+        let url = reqwest::Url::parse(&format!("{}{path}", self.scim.url)).unwrap();
+        let body = match (&step.body, &step.raw_body) {
+            (Some(json), _) => Some(self.fill_json(json)?.to_string()),
+            (None, Some(raw)) => Some(self.fill(raw)?),
+            (None, None) => None,
+        };
+        // The token, and a SCIM content type for a body, unless the step
+        // publishes its own (header names compare case-insensitively).
+        let mut headers = BTreeMap::from([(
+            "authorization".to_owned(),
+            format!("Bearer {TOKEN}"),
+        )]);
+        if body.is_some() {
+            headers.insert("content-type".into(), "application/scim+json".into());
+        }
+        for (name, value) in &step.headers {
+            headers.insert(name.to_ascii_lowercase(), self.fill(value)?);
+        }
+        let mut request = self.http.request(step.method.parse().unwrap(), url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Json::Null);
+        Ok(Answer {
+            status,
+            content_type,
+            text,
+            json,
+        })
+    }
+
+    /// Remembers the values later steps need, whether or not this step passed.
+    fn keep(&mut self, step: &Step, answer: &Answer) {
+        for (name, pointer) in &step.save {
+            if let Some(Json::String(value)) = answer.json.pointer(pointer) {
+                self.values.insert(name.clone(), value.clone());
+            }
+        }
+    }
+
+    /// Every way `answer` differs from `expect`, or Ok.
+    fn judge(&mut self, expect: &Expect, answer: &Answer) -> Result<(), String> {
+        let mut wrong = Vec::new();
+        if !expect.status.contains(&answer.status) {
+            wrong.push(format!("status {} (expected {:?})", answer.status, expect.status));
+        }
+        if let Some(prefix) = &expect.content_type
+            && !answer.content_type.starts_with(prefix.as_str())
+        {
+            wrong.push(format!("Content-Type {:?}", answer.content_type));
+        }
+        // A 204 the document allows carries nothing to compare.
+        if answer.status != 204 {
+            self.judge_body(expect, answer, &mut wrong);
+        }
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{}; body: {}", wrong.join("; "), clip(&answer.text)))
+        }
+    }
+
+    fn judge_body(&mut self, expect: &Expect, answer: &Answer, wrong: &mut Vec<String>) {
+        for (pointer, value) in &expect.json {
+            let value = self.fill_json(value).unwrap_or_else(|p| Json::String(p));
+            let got = answer.json.pointer(pointer);
+            if got != Some(&value) {
+                wrong.push(format!("{pointer} = {got:?} (expected {value})"));
+            }
+        }
+        for pointer in &expect.present {
+            match answer.json.pointer(pointer) {
+                None | Some(Json::Null) => wrong.push(format!("{pointer} missing")),
+                Some(Json::String(s)) if s.is_empty() => wrong.push(format!("{pointer} empty")),
+                _ => {}
+            }
+        }
+        for pointer in &expect.absent {
+            if answer.json.pointer(pointer).is_some_and(|v| !v.is_null()) {
+                wrong.push(format!("{pointer} present"));
+            }
+        }
+        for text in &expect.contains {
+            let text = self.fill(text).unwrap_or_else(|p| p);
+            if !answer.text.contains(&text) {
+                wrong.push(format!("body lacks {text:?}"));
+            }
+        }
+        for text in &expect.not_contains {
+            let text = self.fill(text).unwrap_or_else(|p| p);
+            if answer.text.contains(&text) {
+                wrong.push(format!("body contains {text:?}"));
+            }
+        }
+    }
+}
+
+fn clip(text: &str) -> String {
+    const MAX: usize = 400;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn load(source: &str) -> Fixture {
+    let path = common::repo_root()
+        .join("fixtures/scim/published")
+        .join(format!("{source}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn listed(key: &str) -> Option<&'static str> {
+    NOT_HONOURED
+        .iter()
+        .chain(NOT_YET)
+        .find(|(k, _)| *k == key)
+        .map(|(_, why)| *why)
+}
+
+/// How the replay went, step by step: the problems (a step failing unlisted,
+/// a listed step passing) and the counts.
+#[derive(Default)]
+struct Tally {
+    problems: Vec<String>,
+    report: Vec<String>,
+    passed: usize,
+    total: usize,
+}
+
+impl Tally {
+    fn record(&mut self, key: &str, section: &str, outcome: Outcome) {
+        self.total += 1;
+        let exception = listed(key);
+        match outcome {
+            Outcome::Passed => {
+                self.passed += 1;
+                if exception.is_some() {
+                    self.problems.push(format!(
+                        "{key} is listed as an exception but is now answered as expected: \
+                         take it off the list"
+                    ));
+                }
+            }
+            Outcome::Failed(why) => {
+                self.report.push(format!("  {key}: {}", exception.unwrap_or("UNLISTED")));
+                if exception.is_none() {
+                    self.problems
+                        .push(format!("{key} ({section}) is not answered as expected: {why}"));
+                }
+            }
+            Outcome::Blocked { placeholder, by } => {
+                let source = key.split('/').next().unwrap_or_default();
+                let blocker = format!("{source}/{by}");
+                self.report.push(format!("  {key}: blocked by {blocker}"));
+                if listed(&blocker).is_none() {
+                    self.problems.push(format!(
+                        "{key} ({section}) has no {{{{{placeholder}}}}}: {blocker} did not give it"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Every published request, replayed in order per source; prints the pass rate.
+#[tokio::test]
+async fn published_requests_are_answered_as_the_identity_providers_expect() {
+    let mut tally = Tally::default();
+    for source in SOURCES {
+        let fixture = load(source);
+        let mut replay = replay_for(&fixture).await;
+        let before = tally.passed;
+        for step in &fixture.steps {
+            let outcome = replay.run(step).await;
+            tally.record(&format!("{source}/{}", step.name), &step.section, outcome);
+        }
+        println!(
+            "{source}: {} of {} answered as the identity provider expects",
+            tally.passed - before,
+            fixture.steps.len()
+        );
+    }
+    println!(
+        "published requests: {} of {} ({:.0} %) answered as expected; the others:\n{}",
+        tally.passed,
+        tally.total,
+        100.0 * tally.passed as f64 / tally.total as f64,
+        tally.report.join("\n")
+    );
+    assert!(tally.problems.is_empty(), "{}", tally.problems.join("\n"));
+}
+
+/// Every name on the two lists is a step of a fixture, once.
+#[test]
+fn every_listed_request_exists() {
+    let steps: Vec<String> = SOURCES
+        .iter()
+        .flat_map(|source| {
+            load(source)
+                .steps
+                .into_iter()
+                .map(move |s| format!("{source}/{}", s.name))
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for (key, why) in NOT_HONOURED.iter().chain(NOT_YET) {
+        assert!(steps.contains(&key.to_string()), "{key} is no fixture step");
+        assert!(seen.insert(*key), "{key} is listed twice");
+        assert!(!why.trim().is_empty(), "{key} has no reason");
+    }
+    let unique: std::collections::HashSet<_> = steps.iter().collect();
+    assert_eq!(unique.len(), steps.len(), "step names are unique per source");
+}
+
+/// README.md's SCIM section lists exactly [`NOT_HONOURED`], between its markers.
+#[test]
+fn the_readme_lists_what_is_not_honoured() {
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).unwrap();
+    let (start, end) = ("<!-- not-honoured:start -->\n", "<!-- not-honoured:end -->");
+    let block = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(block, _)| block)
+        .expect("README.md has no not-honoured markers");
+    let expected: String = NOT_HONOURED
+        .iter()
+        .map(|(key, why)| format!("- `{key}`: {why}\n"))
+        .collect();
+    assert_eq!(
+        block, expected,
+        "README.md's list differs from NOT_HONOURED; between the markers it should read:\n{expected}"
+    );
+}
