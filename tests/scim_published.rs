@@ -39,11 +39,144 @@ const SOURCES: &[&str] = &[
 
 /// Published requests a Meetings site cannot honour, and why. README.md's
 /// SCIM section lists exactly these (checked by `the_readme_lists_what_is_not_honoured`).
-const NOT_HONOURED: &[(&str, &str)] = &[];
+const NOT_HONOURED: &[(&str, &str)] = &[
+    (
+        "entra-reference-postman/004-get-serviceproviderconfig",
+        "asks `/serviceConfiguration`, which is no SCIM endpoint: RFC 7644 §4 names \
+         `/ServiceProviderConfig`, which wbxprov serves (the collection's own unmerged fix, \
+         commit 16b6694, asks for that)",
+    ),
+    (
+        "entra-reference-postman/020-create-user-4-for-group-2",
+        "its work email is UserName333's: a site holds each email address once \
+         (CreateUser FAILURE 030005 \"E-mail address already exists\", the catalogue's `email` row)",
+    ),
+    (
+        "entra-reference-postman/037-create-user1",
+        "its work email `emailName357` is no address, and a Meetings user's email must be one \
+         (the catalogue's `email` row: user.xsd, format email)",
+    ),
+    (
+        "entra-reference-postman/039-get-user-attributes",
+        "looks for the email of 037's user, which a site cannot hold",
+    ),
+    (
+        "entra-reference-postman/040-get-user-via-attributes-filter",
+        "looks for the email of 037's user, which a site cannot hold",
+    ),
+    (
+        "entra-reference-postman/046-post-emp2",
+        "its work email is emp1's (044): a site holds each email address once (030005)",
+    ),
+    (
+        "entra-reference-postman/047-post-emp3",
+        "its work email is emp1's (044): a site holds each email address once (030005)",
+    ),
+    (
+        "entra-reference-postman/054-post-enterprise-user",
+        "its work email is emp1's (044): a site holds each email address once (030005)",
+    ),
+    (
+        "entra-reference-postman/059-paginate",
+        "counts five users, three of whom (046, 047, 054) share emp1's email, which a site refuses",
+    ),
+    (
+        "entra-reference-postman/060-get-user-attributes",
+        "counts five users, three of whom (046, 047, 054) share emp1's email, which a site refuses",
+    ),
+    (
+        "entra-reference-postman/062-filter-eq-and-val-or-val",
+        "counts four users, three of whom (046, 047, 054) share emp1's email, which a site refuses",
+    ),
+    (
+        "entra-reference-postman/064-filter-greater-than",
+        "counts five users, three of whom (046, 047, 054) share emp1's email, which a site refuses",
+    ),
+];
 
 /// Published requests the front does not yet answer as the identity provider
 /// expects, and the issue-18 work that will fix each.
-const NOT_YET: &[(&str, &str)] = &[];
+const NOT_YET: &[(&str, &str)] = &[
+    (
+        "okta-scim-2.0-reference/007-update-user-put",
+        "name.middleName kept by wbxprov and returned",
+    ),
+    ("okta-scim-2.0-reference/009-create-group", "groups"),
+    ("okta-scim-2.0-reference/010-retrieve-groups", "groups"),
+    (
+        "entra-scim-tutorial/002-create-user",
+        "name.formatted kept by wbxprov and returned",
+    ),
+    ("entra-scim-tutorial/012-create-group", "groups"),
+    (
+        "entra-scim-tutorial/019-discover-schema",
+        "groups (the Group schema in /Schemas)",
+    ),
+    (
+        "entra-scim-tutorial/020-query-by-external-id-unquoted",
+        "unquoted filter values",
+    ),
+    (
+        "entra-scim-tutorial/023-update-manager",
+        "enterprise attributes (manager) kept by wbxprov and returned",
+    ),
+    (
+        "entra-scim-compatibility/003-add-single-value-without-flag",
+        "nickName kept by wbxprov and returned",
+    ),
+    (
+        "entra-scim-compatibility/004-add-single-value-with-flag",
+        "nickName kept by wbxprov and returned",
+    ),
+    (
+        "entra-scim-compatibility/005-replace-multiple-without-flag",
+        "enterprise attributes (employeeNumber) kept by wbxprov and returned",
+    ),
+    (
+        "entra-scim-compatibility/006-replace-multiple-with-flag",
+        "enterprise attributes (employeeNumber) kept by wbxprov and returned",
+    ),
+    ("entra-scim-compatibility/007-a-group-with-a-member", "groups"),
+    ("entra-reference-postman/011-get-user-filters", "trailing slashes in paths"),
+    (
+        "entra-reference-postman/015-get-user2-check-replace",
+        "name.formatted kept by wbxprov and returned",
+    ),
+    ("entra-reference-postman/018-create-empty-group", "groups"),
+    ("entra-reference-postman/021-create-filled-group-2", "groups"),
+    ("entra-reference-postman/023-create-group-3", "groups"),
+    (
+        "entra-reference-postman/043-post-user-omalley",
+        "translations of phones (312-555-0102, national) and languages (xh, which no Webex \
+         language is: the issue's fallback to the site's default)",
+    ),
+    (
+        "entra-reference-postman/044-post-emp1-with-string-true",
+        "translations of phones (312-555-0102, national) and languages (xh, which no Webex \
+         language is: the issue's fallback to the site's default)",
+    ),
+    (
+        "entra-reference-postman/045-get-all-users",
+        "translations of phones and languages (it counts 043's and 044's users)",
+    ),
+    (
+        "entra-reference-postman/050-post-emp3-exists",
+        "translations of phones: refused 400 for its phones before its taken email gets 409",
+    ),
+    (
+        "entra-reference-postman/051-post-emp3-exists-try-again",
+        "translations of phones: refused 400 for its phones before its taken email gets 409",
+    ),
+    (
+        "entra-reference-postman/061-post-emp3-exists-try-again",
+        "translations of phones: refused 400 for its phones before its taken email gets 409",
+    ),
+    (
+        "entra-reference-postman/063-filter-starts-with",
+        "unquoted filter values, and translations of phones and languages (it finds 043's user)",
+    ),
+    ("entra-reference-postman/065-post-group", "groups"),
+];
 
 /// One published document's requests.
 #[derive(serde::Deserialize)]
@@ -233,6 +366,7 @@ impl Replay {
     /// Sends the step's request, its placeholders filled. Err: a placeholder
     /// without a value.
     async fn exchange(&mut self, step: &Step) -> Result<Answer, String> {
+        self.expectation_filled(&step.expect)?;
         let path = self.fill(&step.path)?;
         // Parsed as any HTTP client would: spaces and quotes in a published
         // query are percent-encoded, everything else goes as written.
@@ -279,12 +413,27 @@ impl Replay {
         })
     }
 
+    /// Err: a placeholder of the expectation without a value (an id an
+    /// earlier step did not give), which blocks the step as the request's would.
+    fn expectation_filled(&mut self, expect: &Expect) -> Result<(), String> {
+        for value in expect.json.values() {
+            self.fill_json(value)?;
+        }
+        for text in expect.contains.iter().chain(&expect.not_contains) {
+            self.fill(text)?;
+        }
+        Ok(())
+    }
+
     /// Remembers the values later steps need, whether or not this step passed.
     fn keep(&mut self, step: &Step, answer: &Answer) {
         for (name, pointer) in &step.save {
-            if let Some(Json::String(value)) = answer.json.pointer(pointer) {
-                self.values.insert(name.clone(), value.clone());
-            }
+            match answer.json.pointer(pointer) {
+                Some(Json::String(value)) => self.values.insert(name.clone(), value.clone()),
+                // A value an earlier step gave under the same name is stale:
+                // steps that need this one's are blocked, not sent with it.
+                _ => self.values.remove(name),
+            };
         }
     }
 
@@ -380,12 +529,15 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, key: &str, section: &str, outcome: Outcome) {
-        self.total += 1;
+    /// A setup step (not a published request) is judged like the others
+    /// but left out of the pass rate.
+    fn record(&mut self, key: &str, step: &Step, outcome: Outcome) {
+        let section = &step.section;
+        self.total += usize::from(!step.setup);
         let exception = listed(key);
         match outcome {
             Outcome::Passed => {
-                self.passed += 1;
+                self.passed += usize::from(!step.setup);
                 if exception.is_some() {
                     self.problems.push(format!(
                         "{key} is listed as an exception but is now answered as expected: \
@@ -421,15 +573,15 @@ async fn published_requests_are_answered_as_the_identity_providers_expect() {
     for source in SOURCES {
         let fixture = load(source);
         let mut replay = replay_for(&fixture).await;
-        let before = tally.passed;
+        let (passed, total) = (tally.passed, tally.total);
         for step in &fixture.steps {
             let outcome = replay.run(step).await;
-            tally.record(&format!("{source}/{}", step.name), &step.section, outcome);
+            tally.record(&format!("{source}/{}", step.name), step, outcome);
         }
         println!(
-            "{source}: {} of {} answered as the identity provider expects",
-            tally.passed - before,
-            fixture.steps.len()
+            "{source}: {} of {} published requests answered as the identity provider expects",
+            tally.passed - passed,
+            tally.total - total
         );
     }
     println!(
