@@ -136,14 +136,23 @@ const NOT_YET: &[(&str, &str)] = &[
         "entra-scim-compatibility/006-replace-multiple-with-flag",
         "enterprise attributes (employeeNumber) kept by wbxprov and returned",
     ),
-    ("entra-scim-compatibility/007-a-group-with-a-member", "groups"),
-    ("entra-reference-postman/011-get-user-filters", "trailing slashes in paths"),
+    (
+        "entra-scim-compatibility/007-a-group-with-a-member",
+        "groups",
+    ),
+    (
+        "entra-reference-postman/011-get-user-filters",
+        "trailing slashes in paths",
+    ),
     (
         "entra-reference-postman/015-get-user2-check-replace",
         "name.formatted kept by wbxprov and returned",
     ),
     ("entra-reference-postman/018-create-empty-group", "groups"),
-    ("entra-reference-postman/021-create-filled-group-2", "groups"),
+    (
+        "entra-reference-postman/021-create-filled-group-2",
+        "groups",
+    ),
     ("entra-reference-postman/023-create-group-3", "groups"),
     (
         "entra-reference-postman/043-post-user-omalley",
@@ -253,7 +262,10 @@ enum Outcome {
     /// What differed from the expectation.
     Failed(String),
     /// A placeholder the step needs was not given; the step that should have given it.
-    Blocked { placeholder: String, by: String },
+    Blocked {
+        placeholder: String,
+        by: String,
+    },
 }
 
 /// One source's site and front, and the values its answers gave.
@@ -378,10 +390,7 @@ impl Replay {
         };
         // The token, and a SCIM content type for a body, unless the step
         // publishes its own (header names compare case-insensitively).
-        let mut headers = BTreeMap::from([(
-            "authorization".to_owned(),
-            format!("Bearer {TOKEN}"),
-        )]);
+        let mut headers = BTreeMap::from([("authorization".to_owned(), format!("Bearer {TOKEN}"))]);
         if body.is_some() {
             headers.insert("content-type".into(), "application/scim+json".into());
         }
@@ -441,7 +450,10 @@ impl Replay {
     fn judge(&mut self, expect: &Expect, answer: &Answer) -> Result<(), String> {
         let mut wrong = Vec::new();
         if !expect.status.contains(&answer.status) {
-            wrong.push(format!("status {} (expected {:?})", answer.status, expect.status));
+            wrong.push(format!(
+                "status {} (expected {:?})",
+                answer.status, expect.status
+            ));
         }
         if let Some(prefix) = &expect.content_type
             && !answer.content_type.starts_with(prefix.as_str())
@@ -455,13 +467,17 @@ impl Replay {
         if wrong.is_empty() {
             Ok(())
         } else {
-            Err(format!("{}; body: {}", wrong.join("; "), clip(&answer.text)))
+            Err(format!(
+                "{}; body: {}",
+                wrong.join("; "),
+                clip(&answer.text)
+            ))
         }
     }
 
     fn judge_body(&mut self, expect: &Expect, answer: &Answer, wrong: &mut Vec<String>) {
         for (pointer, value) in &expect.json {
-            let value = self.fill_json(value).unwrap_or_else(|p| Json::String(p));
+            let value = self.fill_json(value).unwrap_or_else(Json::String);
             let got = answer.json.pointer(pointer);
             if got != Some(&value) {
                 wrong.push(format!("{pointer} = {got:?} (expected {value})"));
@@ -546,10 +562,12 @@ impl Tally {
                 }
             }
             Outcome::Failed(why) => {
-                self.report.push(format!("  {key}: {}", exception.unwrap_or("UNLISTED")));
+                self.report
+                    .push(format!("  {key}: {}", exception.unwrap_or("UNLISTED")));
                 if exception.is_none() {
-                    self.problems
-                        .push(format!("{key} ({section}) is not answered as expected: {why}"));
+                    self.problems.push(format!(
+                        "{key} ({section}) is not answered as expected: {why}"
+                    ));
                 }
             }
             Outcome::Blocked { placeholder, by } => {
@@ -613,7 +631,11 @@ fn every_listed_request_exists() {
         assert!(!why.trim().is_empty(), "{key} has no reason");
     }
     let unique: std::collections::HashSet<_> = steps.iter().collect();
-    assert_eq!(unique.len(), steps.len(), "step names are unique per source");
+    assert_eq!(
+        unique.len(),
+        steps.len(),
+        "step names are unique per source"
+    );
 }
 
 /// README.md's SCIM section lists exactly [`NOT_HONOURED`], between its markers.
@@ -634,4 +656,36 @@ fn the_readme_lists_what_is_not_honoured() {
         block, expected,
         "README.md's list differs from NOT_HONOURED; between the markers it should read:\n{expected}"
     );
+}
+
+/// The verdicts themselves: an unlisted failure, a listed pass and a step
+/// blocked by an unlisted one are problems; a listed failure and a step
+/// blocked by a listed one are not.
+#[test]
+fn the_lists_decide_what_may_fail() {
+    let step: Step = serde_json::from_value(serde_json::json!({
+        "name": "n", "section": "s", "method": "GET", "path": "/", "expect": {"status": [200]}
+    }))
+    .unwrap();
+    let problems = |key: &str, outcome: Outcome| {
+        let mut tally = Tally::default();
+        tally.record(key, &step, outcome);
+        tally.problems.len()
+    };
+    let (listed_key, unlisted_key) = (
+        "okta-scim-2.0-reference/009-create-group",
+        "okta-scim-2.0-reference/001-create-check-user-exists",
+    );
+    assert!(listed(listed_key).is_some() && listed(unlisted_key).is_none());
+    let failed = || Outcome::Failed("status 400".into());
+    let blocked_by = |by: &str| Outcome::Blocked {
+        placeholder: "id".into(),
+        by: by.split_once('/').unwrap().1.into(),
+    };
+    assert_eq!(problems(unlisted_key, failed()), 1);
+    assert_eq!(problems(listed_key, Outcome::Passed), 1);
+    assert_eq!(problems(unlisted_key, blocked_by(unlisted_key)), 1);
+    assert_eq!(problems(unlisted_key, Outcome::Passed), 0);
+    assert_eq!(problems(listed_key, failed()), 0);
+    assert_eq!(problems(unlisted_key, blocked_by(listed_key)), 0);
 }
