@@ -274,7 +274,7 @@ struct Replay {
     scim: ScimHandle,
     http: reqwest::Client,
     values: HashMap<String, String>,
-    /// Placeholder → the step whose answer should give it.
+    /// Placeholder → the last step run whose answer should have given it.
     givers: HashMap<String, String>,
     guids: u32,
 }
@@ -297,19 +297,12 @@ async fn replay_for(fixture: &Fixture) -> Replay {
     )
     .await
     .unwrap();
-    let mut values: HashMap<String, String> = fixture.variables.clone().into_iter().collect();
-    values.insert("token".into(), TOKEN.into());
-    let givers = fixture
-        .steps
-        .iter()
-        .flat_map(|s| s.save.keys().map(|k| (k.clone(), s.name.clone())))
-        .collect();
     Replay {
         _site: site,
         scim,
         http: reqwest::Client::new(),
-        values,
-        givers,
+        values: fixture.variables.clone().into_iter().collect(),
+        givers: HashMap::new(),
         guids: 0,
     }
 }
@@ -360,18 +353,20 @@ impl Replay {
     }
 
     async fn run(&mut self, step: &Step) -> Outcome {
-        match self.exchange(step).await {
+        let outcome = match self.exchange(step).await {
             Err(placeholder) => {
                 let by = self.givers.get(&placeholder).cloned().unwrap_or_default();
-                Outcome::Blocked { placeholder, by }
+                self.keep(step, &Json::Null);
+                return Outcome::Blocked { placeholder, by };
             }
             Ok(answer) => {
-                self.keep(step, &answer);
-                match self.judge(&step.expect, &answer) {
-                    Ok(()) => Outcome::Passed,
-                    Err(why) => Outcome::Failed(why),
-                }
+                self.keep(step, &answer.json);
+                self.judge(&step.expect, &answer)
             }
+        };
+        match outcome {
+            Ok(()) => Outcome::Passed,
+            Err(why) => Outcome::Failed(why),
         }
     }
 
@@ -434,10 +429,12 @@ impl Replay {
         Ok(())
     }
 
-    /// Remembers the values later steps need, whether or not this step passed.
-    fn keep(&mut self, step: &Step, answer: &Answer) {
+    /// Remembers the values later steps need from `answer`, whether or not
+    /// this step passed, and that this step is the one that should give them.
+    fn keep(&mut self, step: &Step, answer: &Json) {
         for (name, pointer) in &step.save {
-            match answer.json.pointer(pointer) {
+            self.givers.insert(name.clone(), step.name.clone());
+            match answer.pointer(pointer) {
                 Some(Json::String(value)) => self.values.insert(name.clone(), value.clone()),
                 // A value an earlier step gave under the same name is stale:
                 // steps that need this one's are blocked, not sent with it.
@@ -538,6 +535,8 @@ fn listed(key: &str) -> Option<&'static str> {
 /// a listed step passing) and the counts.
 #[derive(Default)]
 struct Tally {
+    /// A blocked step → the failing step that blocked it, through any chain of blocked steps.
+    roots: HashMap<String, String>,
     problems: Vec<String>,
     report: Vec<String>,
     passed: usize,
@@ -573,12 +572,18 @@ impl Tally {
             Outcome::Blocked { placeholder, by } => {
                 let source = key.split('/').next().unwrap_or_default();
                 let blocker = format!("{source}/{by}");
-                self.report.push(format!("  {key}: blocked by {blocker}"));
-                if listed(&blocker).is_none() {
+                let root = self.roots.get(&blocker).cloned().unwrap_or(blocker);
+                self.report.push(format!("  {key}: blocked by {root}"));
+                if by.is_empty() {
                     self.problems.push(format!(
-                        "{key} ({section}) has no {{{{{placeholder}}}}}: {blocker} did not give it"
+                        "{key}: no step before it gives {{{{{placeholder}}}}}"
+                    ));
+                } else if listed(&root).is_none() {
+                    self.problems.push(format!(
+                        "{key} ({section}) has no {{{{{placeholder}}}}}: {root} did not give it"
                     ));
                 }
+                self.roots.insert(key.to_owned(), root);
             }
         }
     }
@@ -688,4 +693,15 @@ fn the_lists_decide_what_may_fail() {
     assert_eq!(problems(unlisted_key, Outcome::Passed), 0);
     assert_eq!(problems(listed_key, failed()), 0);
     assert_eq!(problems(unlisted_key, blocked_by(listed_key)), 0);
+    // Through a chain: blocked by a step that was itself blocked by a listed one.
+    let (first, second) = (
+        "okta-scim-2.0-reference/011-retrieve-a-specific-group",
+        "okta-scim-2.0-reference/012-update-group-name",
+    );
+    let mut tally = Tally::default();
+    tally.record(first, &step, blocked_by(listed_key));
+    tally.record(second, &step, blocked_by(first));
+    assert!(tally.problems.is_empty(), "{:?}", tally.problems);
+    tally.record(second, &step, blocked_by(unlisted_key));
+    assert_eq!(tally.problems.len(), 1);
 }
