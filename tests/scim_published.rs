@@ -48,13 +48,13 @@ const NOT_HONOURED: &[(&str, &str)] = &[
     ),
     (
         "entra-reference-postman/020-create-user-4-for-group-2",
-        "its work email is UserName333's: a site holds each email address once \
-         (CreateUser FAILURE 030005 \"E-mail address already exists\", the catalogue's `email` row)",
+        "its work email is UserName333's: a site holds each email address once (exception \
+         030005; evidence: the catalogue's `email` row)",
     ),
     (
         "entra-reference-postman/037-create-user1",
-        "its work email `emailName357` is no address, and a Meetings user's email must be one \
-         (the catalogue's `email` row: user.xsd, format email)",
+        "its work email `emailName357` is no address, and a Meetings user's email is the \
+         address Webex mails (the catalogue types it an email; wbxprov refuses it before any call)",
     ),
     (
         "entra-reference-postman/039-get-user-attributes",
