@@ -5,8 +5,8 @@
 //! The fixtures are `fixtures/scim/published/<source>.json` (their provenance:
 //! `fixtures/scim/published/README.md`). Each source is replayed in order on
 //! a fresh site. A step that fails must be named in [`NOT_HONOURED`] (a
-//! Meetings site cannot do it) or [`NOT_YET`] (issue-18 work that will fix
-//! it); a listed step that passes fails the test too, so the lists shrink as
+//! Meetings site cannot do it, or it is not SCIM) or [`NOT_YET`] (issue-18
+//! work that will fix it); a listed step that passes fails the test too, so the lists shrink as
 //! that work lands. A step that needs an id an earlier step did not give is
 //! "blocked" and inherits that step's listing (it is not listed itself).
 //! README.md's SCIM section carries [`NOT_HONOURED`] word for word.
@@ -37,7 +37,7 @@ const SOURCES: &[&str] = &[
     "entra-reference-postman",
 ];
 
-/// Published requests a Meetings site cannot honour, and why. README.md's
+/// Published requests a Meetings site cannot honour (or that are not SCIM), and why. README.md's
 /// SCIM section lists exactly these (checked by `the_readme_lists_what_is_not_honoured`).
 const NOT_HONOURED: &[(&str, &str)] = &[
     (
@@ -395,17 +395,8 @@ impl Replay {
             (None, Some(raw)) => Some(self.fill(raw)?),
             (None, None) => None,
         };
-        // The token, and a SCIM content type for a body, unless the step
-        // publishes its own (header names compare case-insensitively).
-        let mut headers = BTreeMap::from([("authorization".to_owned(), format!("Bearer {TOKEN}"))]);
-        if body.is_some() {
-            headers.insert("content-type".into(), "application/scim+json".into());
-        }
-        for (name, value) in &step.headers {
-            headers.insert(name.to_ascii_lowercase(), self.fill(value)?);
-        }
         let mut request = self.http.request(step.method.parse().unwrap(), url);
-        for (name, value) in headers {
+        for (name, value) in self.headers(step, body.is_some())? {
             request = request.header(name, value);
         }
         if let Some(body) = body {
@@ -427,6 +418,23 @@ impl Replay {
             text,
             json,
         })
+    }
+
+    /// The token, and a SCIM content type for a body, unless the step
+    /// publishes its own (header names compare case-insensitively).
+    fn headers(
+        &mut self,
+        step: &Step,
+        with_body: bool,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let mut headers = BTreeMap::from([("authorization".to_owned(), format!("Bearer {TOKEN}"))]);
+        if with_body {
+            headers.insert("content-type".into(), "application/scim+json".into());
+        }
+        for (name, value) in &step.headers {
+            headers.insert(name.to_ascii_lowercase(), self.fill(value)?);
+        }
+        Ok(headers)
     }
 
     /// Err: a placeholder of the expectation without a value (an id an
