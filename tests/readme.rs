@@ -164,6 +164,8 @@ fn every_readme_example_runs_in_order_against_the_simulator() {
         run.block(index, block, &mut used);
     }
     used.assert_all_used();
+    // Kept when the test fails, to look at.
+    let _ = std::fs::remove_dir_all(&run.root);
 }
 
 #[test]
@@ -583,16 +585,19 @@ impl Server {
             lines,
             first_line: String::new(),
         };
+        // Starting is quick, but the machine may be busy: a generous guard.
         server.first_line = server
-            .next_line()
-            .unwrap_or_else(|| panic!("`{command}` printed nothing"));
+            .lines
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("`{command}` printed nothing"));
         server
     }
 
-    /// The next line it prints; `None` once it has stopped printing (a guard
-    /// against a test that hangs, not a timing assertion).
+    /// The next line it prints; `None` once it has stopped printing. A
+    /// server prints its start-up lines at once; the wait only keeps a README
+    /// that expects a line never printed from hanging the test.
     fn next_line(&mut self) -> Option<String> {
-        self.lines.recv_timeout(Duration::from_secs(60)).ok()
+        self.lines.recv_timeout(Duration::from_secs(10)).ok()
     }
 
     /// The URL of its first line, `listening on URL`.
@@ -928,7 +933,29 @@ impl Run {
         assert_eq!(summary["created"], in_scope, "{report}");
         assert_eq!(summary["invalid"], 0, "{report}");
         assert_eq!(summary["failed"], 0, "{report}");
+        // Each attribute the mapping names reached each person (a field the
+        // source lacks would leave it out).
+        let named = mapping_attributes(self.file("map.toml"));
+        assert!(!named.is_empty());
+        for user in report["users"].as_array().unwrap() {
+            for name in &named {
+                assert!(user["attributes"].get(name).is_some(), "{name}: {user}");
+            }
+        }
     }
+}
+
+/// The attribute names of a mapping's `[attributes]` table.
+fn mapping_attributes(mapping: &str) -> Vec<String> {
+    mapping
+        .lines()
+        .skip_while(|l| l.trim() != "[attributes]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| l.split_once('='))
+        .map(|(name, _)| name.trim().to_owned())
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect()
 }
 
 fn fixture_bytes(fixture: &Fixture) -> Vec<u8> {
