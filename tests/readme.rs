@@ -99,6 +99,9 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The README section whose commands run against a simulator in Control Hub mode.
+const CONTROL_HUB_SECTION: &str = "Control-Hub-managed sites";
+
 /// The simulator's admin password, typed at the README's `read -rs` prompt.
 const SIM_PASSWORD: &str = "wbxprov-sim";
 
@@ -177,7 +180,10 @@ fn every_wbxprov_line_of_the_readme_parses_with_each_optional_part() {
         if !matches!(block.lang.as_str(), "sh" | "text") {
             continue;
         }
-        for command in logical_commands(&substituted(&block.text, &Values::parse_only())) {
+        for command in logical_commands(&substituted(
+            &block.text,
+            "http://127.0.0.1:1/WBXService/XMLService",
+        )) {
             let Some(words) = wbxprov_words(&command) else {
                 continue;
             };
@@ -475,27 +481,15 @@ fn minimal(command: &str) -> String {
 // ---------------------------------------------------------------------------
 // Running the blocks.
 
-/// The values substitutions fill in.
-struct Values {
-    sim_url: String,
-}
-
-impl Values {
-    fn parse_only() -> Values {
-        Values {
-            sim_url: "http://127.0.0.1:1/WBXService/XMLService".into(),
-        }
-    }
-}
-
-/// The block's text with [`SUBSTITUTIONS`] applied; each free port is new.
-fn substituted(text: &str, values: &Values) -> String {
+/// The block's text with [`SUBSTITUTIONS`] applied, `sim_url` the simulated
+/// site's; each free port is new.
+fn substituted(text: &str, sim_url: &str) -> String {
     let mut text = text.to_owned();
     for (from, to, _) in SUBSTITUTIONS {
         if !text.contains(from) {
             continue;
         }
-        let to = to.replace("{SIM_URL}", &values.sim_url);
+        let to = to.replace("{SIM_URL}", sim_url);
         let to = if to.contains("{FREE_PORT}") {
             to.replace("{FREE_PORT}", &free_port().to_string())
         } else {
@@ -704,7 +698,7 @@ impl Run {
 
     fn block(&mut self, index: usize, block: &Block, used: &mut Used) {
         match (block.lang.as_str(), &block.file) {
-            ("sh", None) if block.section == "Control-Hub-managed sites" => {
+            ("sh", None) if block.section == CONTROL_HUB_SECTION => {
                 self.control_hub_block(block, used)
             }
             ("sh", None) => {
@@ -717,7 +711,7 @@ impl Run {
             (lang, None) if lang.starts_with("rust") => {}
             ("toml" | "json", Some(FileRole::Whole(name))) => self.exercise_file(name, index),
             ("toml", Some(FileRole::Append(name))) => assert!(
-                name == "site.toml" && block.section == "Control-Hub-managed sites",
+                name == "site.toml" && block.section == CONTROL_HUB_SECTION,
                 "README line {}: no exercise for lines added to {name}",
                 block.line
             ),
@@ -739,16 +733,12 @@ impl Run {
         used: &mut Used,
     ) {
         used.note_substitutions(&block.text);
-        let values = Values {
-            sim_url: self.site.url().to_owned(),
-        };
-        let text = substituted(&block.text, &values);
+        let text = substituted(&block.text, self.site.url());
         self.provide_files(&text, dir, used);
         let mut servers: Vec<Server> = Vec::new();
         let mut script = String::new();
         for command in logical_commands(&text) {
-            if let Some(reason) = not_run(&command, used) {
-                script.push_str(&format!("# not run here: {command} ({reason})\n"));
+            if not_run(&command, used) {
                 continue;
             }
             assert!(
@@ -965,12 +955,15 @@ fn fixture_bytes(fixture: &Fixture) -> Vec<u8> {
     }
 }
 
-fn not_run(command: &str, used: &mut Used) -> Option<&'static str> {
-    let (listed, reason) = NOT_RUN
+/// Whether `command` is in [`NOT_RUN`] (noted as used).
+fn not_run(command: &str, used: &mut Used) -> bool {
+    let listed = NOT_RUN
         .iter()
-        .find(|(listed, _)| without_comment(command) == *listed)?;
-    used.not_run.push(listed);
-    Some(reason)
+        .find(|(listed, _)| without_comment(command) == *listed);
+    if let Some((listed, _)) = listed {
+        used.not_run.push(listed);
+    }
+    listed.is_some()
 }
 
 fn is_server(command: &str) -> bool {
@@ -1085,5 +1078,68 @@ fn check_server_answers(server: &Server, env: &BTreeMap<String, String>, line: u
     assert!(
         answer.starts_with("HTTP/1.1 200"),
         "README line {line}: {url}: {answer}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The parser's own behaviour, on made-up README text.
+
+fn words(line: &str) -> Vec<String> {
+    wbxprov_words(line).unwrap()
+}
+
+#[test]
+fn a_synopsis_expands_to_each_optional_part_and_alternative() {
+    let all = expansions(&words(
+        "wbxprov validate --site s.toml [--op create|update] [--json]   # note",
+    ));
+    let all: Vec<String> = all.iter().map(|w| w.join(" ")).collect();
+    for expected in [
+        "validate --site s.toml",
+        "validate --site s.toml --op create --json",
+        "validate --site s.toml --op create",
+        "validate --site s.toml --op update",
+        "validate --site s.toml --json",
+    ] {
+        assert!(all.contains(&expected.to_owned()), "{expected}: {all:?}");
+    }
+}
+
+#[test]
+fn a_runnable_line_leaves_its_optional_parts_and_comment_out() {
+    let commands = logical_commands(
+        "wbxprov sim serve --addr 127.0.0.1:1 [--site s.toml] \\\n    [--seed 7]\n# first line: x\n",
+    );
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert_eq!(
+        minimal(&commands[0]),
+        "wbxprov sim serve --addr 127.0.0.1:1"
+    );
+    assert!(is_server(&commands[0]));
+    assert_eq!(
+        minimal("echo [x] # y"),
+        "echo [x] # y",
+        "only wbxprov lines"
+    );
+    assert_eq!(
+        words("A=1 B=2 wbxprov user list > out.txt"),
+        ["user", "list"]
+    );
+    assert_eq!(wbxprov_words("cargo run -- demo"), None);
+}
+
+#[test]
+fn fences_carry_their_language_file_and_section() {
+    let blocks = parse_fences(
+        "## One\n```toml file=a.toml\nx = 1\n```\n## Two\n```toml append=a.toml\n[y]\n```\n```sh\nls\n```\n",
+    );
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks[0].file, Some(FileRole::Whole("a.toml".into())));
+    assert_eq!((blocks[0].section.as_str(), blocks[0].line), ("One", 2));
+    assert_eq!(blocks[0].text, "x = 1\n");
+    assert_eq!(blocks[1].file, Some(FileRole::Append("a.toml".into())));
+    assert_eq!(
+        (blocks[2].lang.as_str(), blocks[2].section.as_str()),
+        ("sh", "Two")
     );
 }
