@@ -18,8 +18,10 @@
 //! - ` ```text `: synopses and layouts; not run.
 //! - ` ```toml file=NAME ` / ` ```json file=NAME `: the file NAME the commands use,
 //!   written into a directory when a block there names it, and exercised where it
-//!   appears with its real parser and a real use ([`exercise_file`]). ` append=NAME `:
-//!   lines added to NAME for the block that follows (the Control Hub profile).
+//!   appears with its real parser and a real use ([`Run::exercise_file`]).
+//!   ` append=NAME `: lines added to the file NAME the README shows (a fragment
+//!   such as a `[controlHub]` or `[scim…]` table), exercised as NAME with them; in
+//!   the Control Hub section, the profile that section's commands run with.
 //! - Every `wbxprov` line of every block is parsed by the command's own clap
 //!   definition, each optional part in and out, so a renamed flag fails here.
 //!
@@ -709,12 +711,18 @@ impl Run {
             }
             ("text", None) => {}
             (lang, None) if lang.starts_with("rust") => {}
-            ("toml" | "json", Some(FileRole::Whole(name))) => self.exercise_file(name, index),
-            ("toml", Some(FileRole::Append(name))) => assert!(
-                name == "site.toml" && block.section == CONTROL_HUB_SECTION,
-                "README line {}: no exercise for lines added to {name}",
-                block.line
-            ),
+            ("toml" | "json", Some(FileRole::Whole(name))) => {
+                self.exercise_file(name, self.file(name), index)
+            }
+            // The Control Hub profile's lines are used by that section's commands.
+            ("toml", Some(FileRole::Append(name))) if block.section == CONTROL_HUB_SECTION => {
+                assert_eq!(name, "site.toml", "README line {}", block.line)
+            }
+            // Lines added to a file elsewhere: the file's exercise, with them.
+            ("toml", Some(FileRole::Append(name))) => {
+                let content = format!("{}\n{}", self.file(name), block.text);
+                self.exercise_file(name, &content, index)
+            }
             _ => panic!(
                 "README line {}: a ```{} block this test does not know how to run \
                  (see the conventions at the top of tests/readme.rs)",
@@ -825,10 +833,10 @@ impl Run {
 
     /// Exercises a file the README shows, where it shows it, with its real
     /// parser and a real use.
-    fn exercise_file(&self, name: &str, index: usize) {
+    fn exercise_file(&self, name: &str, content: &str, index: usize) {
         let dir = self.root.join(format!("exercise-{index}-{name}"));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), self.file(name)).unwrap();
+        std::fs::write(dir.join(name), content).unwrap();
         match name {
             "jdoe.json" => self.exercise_user(&dir),
             "site.toml" => self.exercise_profile(&dir),
@@ -876,9 +884,11 @@ impl Run {
     /// A simulator serving the README's `site.toml` (with the GetSite it
     /// names) in `dir`, and the environment that addresses it.
     fn profile_site(&self, dir: &Path) -> (Server, BTreeMap<String, String>) {
-        let profile = self.file("site.toml");
-        std::fs::write(dir.join("site.toml"), profile).unwrap();
-        self.provide_files(profile, dir, &mut Used::default());
+        if !dir.join("site.toml").exists() {
+            std::fs::write(dir.join("site.toml"), self.file("site.toml")).unwrap();
+        }
+        let profile = std::fs::read_to_string(dir.join("site.toml")).unwrap();
+        self.provide_files(&profile, dir, &mut Used::default());
         wbxprov::site::SiteProfile::load(&dir.join("site.toml"))
             .unwrap_or_else(|e| panic!("the README's site.toml: {e}"));
         let site = Server::start("wbxprov sim serve --site site.toml", dir, &self.env);
@@ -925,7 +935,7 @@ impl Run {
         assert_eq!(summary["failed"], 0, "{report}");
         // Each attribute the mapping names reached each person (a field the
         // source lacks would leave it out).
-        let named = mapping_attributes(self.file("map.toml"));
+        let named = mapping_attributes(&std::fs::read_to_string(dir.join("map.toml")).unwrap());
         assert!(!named.is_empty());
         for user in report["users"].as_array().unwrap() {
             for name in &named {
