@@ -101,17 +101,37 @@ const WAIT_LINE: &str = "rate limited by the site (000045): waiting 5 ms, attemp
 /// A sync against a site that rate-limits one request in five, as `args` run it:
 /// its stderr and the report's `rateLimitWaits`.
 fn sync_under_rate_limits(name: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u64) {
-    let d = dir(name);
-    let server = sim(&["--faults", "ratelimit=0.2", "--seed", "7"], &d);
-    source(&d.join("people.csv"), 30);
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["sync", "--source", "people.csv", "--report", "report.json"]);
-    let out = wbxprov(&server, &d, &all, env);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
-    let waits = report["summary"]["rateLimitWaits"].as_u64().unwrap();
-    (stderr(&out), waits)
+    let site = RateLimited {
+        faults: "ratelimit=0.2",
+        seed: "7",
+        users: 30,
+    };
+    site.sync(name, args, env)
+}
+
+/// A simulated site that answers a share of requests 000045, and how many
+/// users a sync against it creates.
+struct RateLimited {
+    faults: &'static str,
+    seed: &'static str,
+    users: usize,
+}
+
+impl RateLimited {
+    /// A sync as `args` run it: its stderr and the report's `rateLimitWaits`.
+    fn sync(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u64) {
+        let d = dir(name);
+        let server = sim(&["--faults", self.faults, "--seed", self.seed], &d);
+        source(&d.join("people.csv"), self.users);
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["sync", "--source", "people.csv", "--report", "report.json"]);
+        let out = wbxprov(&server, &d, &all, env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+        let waits = report["summary"]["rateLimitWaits"].as_u64().unwrap();
+        (stderr(&out), waits)
+    }
 }
 
 #[test]
@@ -127,6 +147,22 @@ fn every_rate_limit_wait_is_announced_on_stderr_once() {
         assert!(line.matches("wbxprov.call{").count() <= 2, "{line}");
     }
     assert!(!stderr.contains(PLANTED_PASSWORD), "{stderr}");
+}
+
+/// Issue 17: "A run against a simulator with `--faults ratelimit=0.02` shows
+/// every wait on stderr as it happens." 120 users make a few hundred requests;
+/// with seed 3, the draws rate-limit some of them.
+#[test]
+fn every_wait_is_announced_at_the_issues_two_percent_rate_limit() {
+    let site = RateLimited {
+        faults: "ratelimit=0.02",
+        seed: "3",
+        users: 120,
+    };
+    let (stderr, waits) = site.sync("two-percent", &[], &[]);
+    assert!(waits >= 1, "seed 3 caused no wait: {stderr}");
+    let announced = stderr.lines().filter(|l| l.contains(WAIT_LINE)).count();
+    assert_eq!(announced as u64, waits, "{stderr}");
 }
 
 #[test]

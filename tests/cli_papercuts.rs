@@ -174,6 +174,8 @@ fn serve_control_hub(profile: &std::path::Path) -> Served {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"))
         .args(["sim", "serve", "--site", profile.to_str().unwrap()])
+        // Its per-request log lines would print into the test output.
+        .env("RUST_LOG", "warn")
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
         .env_remove("WBXPROV_SIM_IDENTITY_TOKEN")

@@ -65,6 +65,8 @@ fn sim_serve_prints_its_url_first_and_serves_user_commands() {
         let mut child = wbxprov()
             .args(["sim", "serve", "--state"])
             .arg(&state)
+            // Its per-request log lines would print into the test output.
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

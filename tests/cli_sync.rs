@@ -21,6 +21,8 @@ fn serve(extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
         .args(["sim", "serve"])
         .args(extra)
+        // Its per-request log lines would print into the test output.
+        .env("RUST_LOG", "warn")
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
         .stdout(Stdio::piped())

@@ -26,6 +26,8 @@ impl Drop for Sim {
 fn sim() -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
         .args(["sim", "serve"])
+        // Its per-request log lines would print into the test output.
+        .env("RUST_LOG", "warn")
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
         .stdout(Stdio::piped())

@@ -249,6 +249,13 @@ fn too_large(size: Option<u64>, limit: usize) -> std::io::Error {
 }
 
 /// Runs the command line and returns the process exit status.
+/// The command line's definition (every command, flag and value it accepts), for
+/// tools that check a command line without running it: `tests/readme.rs`
+/// parses every `wbxprov` line of the README with it, so a renamed flag fails there.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
