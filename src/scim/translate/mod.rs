@@ -125,13 +125,8 @@ fn phones(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(), 
             )
         })?;
         put(flat, a, &written.meetings);
-        if let Some(ext) = written.extension {
-            let e164 = phone::to_e164(&written.meetings).unwrap_or_default();
-            kept.remember(
-                &format!("phoneNumbers.{kind}"),
-                &format!("tel:{e164};ext={ext}"),
-                &written.meetings,
-            );
+        if let Some(uri) = &written.with_extension {
+            kept.remember(&format!("phoneNumbers.{kind}"), uri, &written.meetings);
         }
     }
     Ok(())

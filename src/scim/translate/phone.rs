@@ -17,10 +17,11 @@ pub const MAX_LEN: usize = 128;
 pub struct MeetingsPhone {
     /// `country,area,local`, e.g. `1,415,5551212`.
     pub meetings: String,
-    /// The extension: the Meetings form has no field for it (no document
-    /// says what the further fields of a live `49,,,,,,` hold), so wbxprov
-    /// keeps it.
-    pub extension: Option<String>,
+    /// With an extension, the number as an RFC 3966 URI
+    /// (`tel:+1-201-555-0123;ext=1234`): the Meetings form has no field for
+    /// the extension (no document says what the further fields of a live
+    /// `49,,,,,,` hold), so wbxprov keeps this and answers it.
+    pub with_extension: Option<String>,
 }
 
 /// Why a phone value was not read.
@@ -79,7 +80,9 @@ pub fn to_meetings(
     let (code, area, local) = split(&number).ok_or(PhoneProblem::NotANumber)?;
     Ok(MeetingsPhone {
         meetings: format!("{code},{area},{local}"),
-        extension: number.extension().map(|e| e.to_string()),
+        with_extension: number
+            .extension()
+            .map(|_| number.format().mode(Mode::Rfc3966).to_string()),
     })
 }
 
@@ -150,13 +153,22 @@ mod tests {
                 "tel:+1-201-555-0123;ext=1234",
                 None,
                 "1,201,5550123",
-                Some("1234"),
+                Some("tel:+1-201-555-0123;ext=1234"),
             ),
-            ("+1 415 555 1212 ext. 55", None, "1,415,5551212", Some("55")),
+            (
+                "+1 415 555 1212 ext. 55",
+                None,
+                "1,415,5551212",
+                Some("tel:+1-415-555-1212;ext=55"),
+            ),
         ] {
             let got = meetings(sent, region).unwrap_or_else(|e| panic!("{sent}: {e:?}"));
             assert_eq!(got.meetings, expected, "{sent}");
-            assert_eq!(got.extension.as_deref(), extension, "{sent}");
+            assert_eq!(got.with_extension.as_deref(), extension, "{sent}");
+            // What is answered reads again as the same number.
+            if let Some(uri) = extension {
+                assert_eq!(meetings(uri, None).unwrap(), got, "{uri}");
+            }
         }
     }
 
