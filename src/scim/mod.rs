@@ -26,7 +26,6 @@ pub mod schemas;
 pub mod service;
 #[cfg(feature = "scim")]
 pub mod throttle;
-#[cfg(feature = "scim")]
 pub mod translate;
 pub mod user;
 

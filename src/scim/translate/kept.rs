@@ -18,16 +18,16 @@ use crate::scim::user::{CORE, ENTERPRISE};
 pub const MAX_LEN: usize = 1024;
 
 /// Sub-attributes of `name` a site has no place for.
-const NAME_PARTS: [&str; 4] = [
+pub const NAME_PARTS: [&str; 4] = [
     "middleName",
     "formatted",
     "honorificPrefix",
     "honorificSuffix",
 ];
 /// Core attributes a site has no place for.
-const CORE_KEPT: [&str; 3] = ["nickName", "profileUrl", "userType"];
+pub const CORE_KEPT: [&str; 3] = ["nickName", "profileUrl", "userType"];
 /// Enterprise attributes (`organization` is the site's `company`).
-const ENTERPRISE_KEPT: [&str; 5] = [
+pub const ENTERPRISE_KEPT: [&str; 5] = [
     "employeeNumber",
     "costCenter",
     "division",
@@ -35,7 +35,7 @@ const ENTERPRISE_KEPT: [&str; 5] = [
     "manager",
 ];
 /// Sub-attributes of the enterprise `manager`.
-const MANAGER_PARTS: [&str; 3] = ["value", "displayName", "$ref"];
+pub const MANAGER_PARTS: [&str; 3] = ["value", "displayName", "$ref"];
 
 /// A value a client sent and the Webex value it was written as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,9 @@
 //! the SCIM attributes a site has no place for (`name.middleName`,
 //! `nickName`, the enterprise extension …), which wbxprov keeps.
 //!
+//! Reading phones needs libphonenumber's metadata (the `scim` cargo feature);
+//! the rest is plain data.
+//!
 //! It lives in the SCIM front because only the front speaks those
 //! vocabularies (a sync source maps straight to catalogue values); it needs
 //! no server, so another front could call it too. The data is the
@@ -27,6 +30,7 @@ use serde_json::Value as Json;
 
 pub use kept::Kept;
 
+#[cfg(feature = "scim")]
 use super::user::{PHONES, core_path};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 
@@ -55,11 +59,13 @@ pub struct TranslateError {
     pub accepted: String,
 }
 
+#[cfg(feature = "scim")]
 struct Context<'a> {
     user: String,
     config: &'a TranslateConfig,
 }
 
+#[cfg(feature = "scim")]
 impl Context<'_> {
     fn error(&self, a: Attribute, value: &str, reason: &str, accepted: &str) -> TranslateError {
         // A value longer than any that translates is shown cut: errors are logged.
@@ -74,14 +80,17 @@ impl Context<'_> {
     }
 }
 
+#[cfg(feature = "scim")]
 fn text(flat: &FlatUser, a: Attribute) -> Option<String> {
     flat.text(a).map(str::to_owned)
 }
 
+#[cfg(feature = "scim")]
 fn put(flat: &mut FlatUser, a: Attribute, value: &str) {
     flat.insert(FlatKey::new(a), Value::Text(value.to_owned()));
 }
 
+#[cfg(feature = "scim")]
 /// Rewrites the IdP values `from_scim` read from `body` into `flat` as the
 /// site keeps them, and returns what wbxprov keeps of the body.
 pub fn inbound(
@@ -106,6 +115,7 @@ pub fn inbound(
     Ok(kept)
 }
 
+#[cfg(feature = "scim")]
 fn phones(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(), TranslateError> {
     // The user's own country first: a national number is read as its country's.
     let region = text(flat, Attribute::AddressCountry)
@@ -132,6 +142,7 @@ fn phones(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(), 
     Ok(())
 }
 
+#[cfg(feature = "scim")]
 fn time_zone(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(), TranslateError> {
     let a = Attribute::TimeZone;
     let Some(sent) = text(flat, a) else {
@@ -152,6 +163,7 @@ fn time_zone(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(
     Ok(())
 }
 
+#[cfg(feature = "scim")]
 fn languages(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(), TranslateError> {
     let site = cx.config.site_language.as_deref();
     if let Some(sent) = text(flat, Attribute::Language) {

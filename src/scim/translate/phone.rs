@@ -6,12 +6,14 @@
 //! code, area or city code, and local number", e.g. `11,444,5551212`; seed
 //! 003; the catalogue's `phone` format), and read back as E.164.
 
+#[cfg(feature = "scim")]
 use phonenumber::{Mode, PhoneNumber, country};
 
 /// The longest phone value read: the catalogue allows 64 characters on the
 /// site; an identity provider's punctuation, `tel:` and extension add some.
 pub const MAX_LEN: usize = 128;
 
+#[cfg(feature = "scim")]
 /// A number as a Meetings site keeps it, and what the site cannot keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingsPhone {
@@ -24,6 +26,7 @@ pub struct MeetingsPhone {
     pub with_extension: Option<String>,
 }
 
+#[cfg(feature = "scim")]
 /// Why a phone value was not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhoneProblem {
@@ -33,6 +36,7 @@ pub enum PhoneProblem {
     NotANumber,
 }
 
+#[cfg(feature = "scim")]
 impl PhoneProblem {
     pub fn reason(&self) -> &'static str {
         match self {
@@ -54,6 +58,7 @@ pub fn is_meetings_form(value: &str) -> bool {
         && fields.iter().all(|f| f.bytes().all(|b| b.is_ascii_digit()))
 }
 
+#[cfg(feature = "scim")]
 /// An ISO 3166 alpha-2 region (`US`, `de`), if `text` is one.
 pub fn region(text: &str) -> Option<country::Id> {
     let text = text.trim();
@@ -62,6 +67,7 @@ pub fn region(text: &str) -> Option<country::Id> {
         .flatten()
 }
 
+#[cfg(feature = "scim")]
 /// Reads `value` (a national number in `region`) into the Meetings form.
 pub fn to_meetings(
     value: &str,
@@ -86,6 +92,7 @@ pub fn to_meetings(
     })
 }
 
+#[cfg(feature = "scim")]
 /// Country code, area code and local number. The area code is the national
 /// destination code as libphonenumber finds it
 /// (`getLengthOfNationalDestinationCode`): the first group of the number's
@@ -127,7 +134,7 @@ pub fn to_e164(meetings: &str) -> Option<String> {
     Some(format!("+{}{}{}", fields[0], fields[1], fields[2]))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "scim"))]
 mod tests {
     use proptest::prelude::*;
 
