@@ -197,6 +197,9 @@ fn languages(cx: &Context<'_>, flat: &mut FlatUser, kept: &mut Kept) -> Result<(
     Ok(())
 }
 
+/// The IdP form of a site value (`GMT+01:00, Europe (Berlin)` → `Europe/Berlin`).
+type Canonical = fn(&str) -> Option<&'static str>;
+
 /// Rewrites the core attributes of `resource` (as `to_scim` wrote them from
 /// the site user) in the identity provider's vocabulary, and adds what
 /// wbxprov keeps. A site value with no such form (a live site's empty phone
@@ -220,7 +223,7 @@ pub fn outbound(resource: &mut Json, user: &FlatUser, kept: &Kept) {
             map.remove("phoneNumbers");
         }
     }
-    let scalars: [(&str, fn(&str) -> Option<&'static str>); 3] = [
+    let scalars: [(&str, Canonical); 3] = [
         ("timezone", zone::to_iana),
         ("preferredLanguage", language::language_to_bcp47),
         ("locale", language::locale_to_bcp47),
