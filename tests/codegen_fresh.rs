@@ -140,3 +140,53 @@ fn a_feature_without_a_source_is_rejected() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+/// The translation tables fail generation on a bad row, naming file and line.
+#[test]
+fn bad_translation_rows_are_refused_with_their_line() {
+    let (attrs, features, zones) = tables();
+    let languages = languages();
+    let berlin = "Europe/Berlin Europe/Vienna Europe/Zurich";
+    for (edited_zones, expected) in [
+        (
+            zones.replace(berlin, "Europe/Berlinn"),
+            "Europe/Berlinn is not an IANA zone",
+        ),
+        (
+            zones.replace(berlin, "Europe/Berlin Europe/Paris"),
+            "Europe/Paris is listed twice",
+        ),
+        (
+            zones.replacen("\tmatches\t", "\tsure\t", 1),
+            "label must be",
+        ),
+    ] {
+        assert_ne!(edited_zones, zones, "the fixture edit no longer matches");
+        let err = wbxprov_codegen::generate_from(&attrs, &features, &edited_zones, &languages)
+            .expect_err(expected)
+            .to_string();
+        assert!(err.starts_with("schema/time-zones.tsv"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+    for (edited, expected) in [
+        (
+            languages.replace("\tde-DE de de-AT", "\tde_DE de"),
+            "not a BCP-47 tag",
+        ),
+        (
+            languages.replace("\tpt-PT pt\t", "\tpt-PT pt-BR\t"),
+            "listed twice",
+        ),
+        (
+            languages.replace("GERMANY\tlocale\t-", "GERMANY\tlocale\t9"),
+            "a locale `-`",
+        ),
+    ] {
+        assert_ne!(edited, languages, "the fixture edit no longer matches");
+        let err = wbxprov_codegen::generate_from(&attrs, &features, &zones, &edited)
+            .expect_err(expected)
+            .to_string();
+        assert!(err.starts_with("schema/languages.tsv:"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}

@@ -302,3 +302,107 @@ async fn what_has_no_webex_form_is_refused_naming_attribute_value_and_accepted()
         .await;
     assert_eq!(list["totalResults"], 0, "nothing was created: {list}");
 }
+
+#[cfg(feature = "cli")]
+#[path = "scim/serve.rs"]
+mod serve;
+
+/// `scimDefaultRegion` and `scimSiteLanguage` come from wbxprov.toml, checked
+/// before the server starts.
+#[cfg(feature = "cli")]
+mod config {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    use serde_json::json;
+
+    use super::serve;
+
+    fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "wbxprov-scim-translate-{}-{name}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_bad_setting_stops_the_server_before_it_listens() {
+        for (name, text, expected) in [
+            (
+                "region",
+                "scimDefaultRegion = \"USA\"\n",
+                "scimDefaultRegion \"USA\"",
+            ),
+            (
+                "language",
+                "scimSiteLanguage = \"xx-YY\"\n",
+                "scimSiteLanguage \"xx-YY\"",
+            ),
+        ] {
+            let path = config_file(name, text);
+            let out = serve::command("127.0.0.1:0", serve::TOKEN)
+                .env("WBXPROV_CONFIG", &path)
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap();
+            std::fs::remove_file(&path).unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(stderr.contains(expected), "{stderr}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_configured_region_reads_national_numbers() {
+        let path = config_file(
+            "ok",
+            "scimDefaultRegion = \"US\"\nscimSiteLanguage = \"en-US\"\n",
+        );
+        let mut child = serve::command("127.0.0.1:0", serve::TOKEN)
+            .env("WBXPROV_CONFIG", &path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("did not start: {first}")
+            });
+        let body = json!({
+            "userName": "eve@example.com",
+            "name": {"givenName": "Eve", "familyName": "Ng"},
+            "phoneNumbers": [{"value": "(415) 555-1212", "type": "work"}],
+            "preferredLanguage": "pl-PL"
+        });
+        let answer = reqwest::Client::new()
+            .post(format!("{url}/Users"))
+            .bearer_auth(serve::TOKEN)
+            .header("Content-Type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let created: serde_json::Value =
+            serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["phoneNumbers"][0]["value"], "+14155551212");
+        assert_eq!(created["preferredLanguage"], "pl-PL");
+        let extension = &created[wbxprov::scim::user::EXTENSION];
+        assert_eq!(extension["phonesPhone"], "1,415,5551212");
+        assert_eq!(extension["language"], "ENGLISH");
+    }
+}

@@ -315,6 +315,11 @@ fn parse_time_zones(text: &str) -> Result<Vec<TimeZoneRow>, SchemaError> {
             )));
         }
         let iana: Vec<String> = c[2].split(' ').map(str::to_owned).collect();
+        if let Some(unknown) = iana.iter().find(|z| z.parse::<chrono_tz::Tz>().is_err()) {
+            return Err(err(format!(
+                "{unknown} is not an IANA zone of the tz database"
+            )));
+        }
         if let Some(twice) = iana.iter().find(|z| !seen.insert(z.to_ascii_lowercase())) {
             return Err(err(format!("IANA zone {twice} is listed twice")));
         }
