@@ -129,7 +129,40 @@ pub fn accepted_locales() -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// A tag of a row with any region added (that is not a row of its
+        /// own) still means the row's language: the fallback drops the region.
+        #[test]
+        fn a_region_never_loses_the_language(row in 0..WEBEX_LANGUAGES.len(), region in "[A-Z]{2}") {
+            let (webex, _, tags) = WEBEX_LANGUAGES[row];
+            let base = tags.iter().find(|t| !t.contains('-')).copied();
+            if let Some(base) = base {
+                let tag = format!("{base}-{region}");
+                let expected = WEBEX_LANGUAGES
+                    .iter()
+                    .find(|(_, _, ts)| ts.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+                    .map_or(webex, |(w, ..)| *w);
+                prop_assert_eq!(language_to_webex(&tag, None), Some(expected));
+                prop_assert_eq!(language_to_webex(&tag.replace('-', "_"), None), Some(expected));
+            }
+        }
+
+        /// Whatever is sent, the answer is a Webex language or nothing: never
+        /// the sent text itself (no foreign vocabulary reaches the site).
+        #[test]
+        fn only_webex_values_come_out(sent in "\\PC{0,80}") {
+            if let Some(webex) = language_to_webex(&sent, None) {
+                prop_assert!(WEBEX_LANGUAGES.iter().any(|(w, ..)| *w == webex));
+            }
+            if let Some(webex) = locale_to_webex(&sent, None) {
+                prop_assert!(WEBEX_LOCALES.iter().any(|(w, _)| *w == webex));
+            }
+        }
+    }
 
     #[test]
     fn tags_map_to_webex_languages() {

@@ -30,7 +30,22 @@ pub const ACCEPTED: &str = "an IANA time zone whose rules one of the 62 Webex zo
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Every IANA zone the table or the rules map reaches its Webex
+        /// zone in any case, and that zone reads back as a zone mapping to it.
+        #[test]
+        fn every_mapped_iana_zone_round_trips(i in 0..IANA_TIME_ZONES.len(), upper: bool) {
+            let (name, id, _) = IANA_TIME_ZONES[i];
+            let sent = if upper { name.to_uppercase() } else { name.to_owned() };
+            let webex = to_webex(&sent);
+            prop_assert_eq!(webex, Some(TIME_ZONES[usize::from(id)]));
+            prop_assert_eq!(to_webex(to_iana(webex.unwrap()).unwrap()), webex);
+        }
+    }
 
     #[test]
     fn iana_names_map_to_webex_zones_and_back() {
