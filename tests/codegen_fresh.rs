@@ -16,11 +16,15 @@ fn tables() -> (String, String, String) {
     )
 }
 
+fn languages() -> String {
+    schema("languages.tsv")
+}
+
 #[test]
 fn generated_module_is_up_to_date() {
     let (attrs, features, zones) = tables();
-    let fresh =
-        wbxprov_codegen::generate_from(&attrs, &features, &zones).expect("the catalogue is valid");
+    let fresh = wbxprov_codegen::generate_from(&attrs, &features, &zones, &languages())
+        .expect("the catalogue is valid");
     let checked_in =
         fs::read_to_string(common::repo_root().join(wbxprov_codegen::GENERATED_PATH)).unwrap();
     if fresh != checked_in {
@@ -40,7 +44,7 @@ fn generated_module_is_up_to_date() {
 #[test]
 fn editing_a_row_changes_the_generated_module() {
     let (attrs, features, zones) = tables();
-    let base = wbxprov_codegen::generate_from(&attrs, &features, &zones).unwrap();
+    let base = wbxprov_codegen::generate_from(&attrs, &features, &zones, &languages()).unwrap();
     let edits = [
         (
             "privilege/HQvideo\tbool\tcsg\thqVideo",
@@ -60,9 +64,13 @@ fn editing_a_row_changes_the_generated_module() {
             attrs.contains(from),
             "fixture edit `{from}` no longer matches the catalogue"
         );
-        let edited =
-            wbxprov_codegen::generate_from(&attrs.replacen(from, to, 1), &features, &zones)
-                .unwrap();
+        let edited = wbxprov_codegen::generate_from(
+            &attrs.replacen(from, to, 1),
+            &features,
+            &zones,
+            &languages(),
+        )
+        .unwrap();
         assert_ne!(edited, base, "editing `{from}` did not change the output");
     }
 }
@@ -94,9 +102,14 @@ fn invalid_rows_are_rejected_with_their_line() {
         ),
     ];
     for (from, to, expected) in cases {
-        let err = wbxprov_codegen::generate_from(&attrs.replace(from, to), &features, &zones)
-            .expect_err(expected)
-            .to_string();
+        let err = wbxprov_codegen::generate_from(
+            &attrs.replace(from, to),
+            &features,
+            &zones,
+            &languages(),
+        )
+        .expect_err(expected)
+        .to_string();
         assert!(
             err.contains(expected),
             "`{err}` should mention `{expected}`"
@@ -120,10 +133,60 @@ fn a_feature_without_a_source_is_rejected() {
         ("", "`source` is empty"),
     ] {
         let edited = features.replace(row, &format!("{rest}\t{blank}"));
-        let err = wbxprov_codegen::generate_from(&attrs, &edited, &zones)
+        let err = wbxprov_codegen::generate_from(&attrs, &edited, &zones, &languages())
             .expect_err("a feature without a source")
             .to_string();
         assert!(err.starts_with("schema/site-features.tsv:"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
+/// The translation tables fail generation on a bad row, naming file and line.
+#[test]
+fn bad_translation_rows_are_refused_with_their_line() {
+    let (attrs, features, zones) = tables();
+    let languages = languages();
+    let berlin = "Europe/Berlin Europe/Vienna Europe/Zurich";
+    for (edited_zones, expected) in [
+        (
+            zones.replace(berlin, "Europe/Berlinn"),
+            "Europe/Berlinn is not an IANA zone",
+        ),
+        (
+            zones.replace(berlin, "Europe/Berlin Europe/Paris"),
+            "Europe/Paris is listed twice",
+        ),
+        (
+            zones.replacen("\tmatches\t", "\tsure\t", 1),
+            "label must be",
+        ),
+    ] {
+        assert_ne!(edited_zones, zones, "the fixture edit no longer matches");
+        let err = wbxprov_codegen::generate_from(&attrs, &features, &edited_zones, &languages)
+            .expect_err(expected)
+            .to_string();
+        assert!(err.starts_with("schema/time-zones.tsv"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+    for (edited, expected) in [
+        (
+            languages.replace("\tde-DE de de-AT", "\tde_DE de"),
+            "not a BCP-47 tag",
+        ),
+        (
+            languages.replace("\tpt-PT pt\t", "\tpt-PT pt-BR\t"),
+            "listed twice",
+        ),
+        (
+            languages.replace("GERMANY\tlocale\t-", "GERMANY\tlocale\t9"),
+            "a locale `-`",
+        ),
+    ] {
+        assert_ne!(edited, languages, "the fixture edit no longer matches");
+        let err = wbxprov_codegen::generate_from(&attrs, &features, &zones, &edited)
+            .expect_err(expected)
+            .to_string();
+        assert!(err.starts_with("schema/languages.tsv:"), "{err}");
         assert!(err.contains(expected), "{err}");
     }
 }

@@ -27,6 +27,26 @@ impl std::error::Error for SchemaError {}
 pub const ATTRIBUTES_FILE: &str = "user-attributes.tsv";
 pub const FEATURES_FILE: &str = "site-features.tsv";
 pub const TIME_ZONES_FILE: &str = "time-zones.tsv";
+pub const LANGUAGES_FILE: &str = "languages.tsv";
+
+/// One Webex time zone: its name (`timeZone`), the IANA zones that mean it
+/// (the first the one SCIM answers), and whether the GMT offset in its name
+/// is still the first zone's standard offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZoneRow {
+    pub name: String,
+    pub iana: Vec<String>,
+    pub label_matches: bool,
+}
+
+/// A Webex `language` or `locale` value and the BCP-47 tags that mean it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageRow {
+    pub webex: String,
+    /// `None` for a locale.
+    pub language_id: Option<i64>,
+    pub tags: Vec<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ns {
@@ -144,7 +164,9 @@ pub struct FeatureRow {
 pub struct Catalogue {
     pub attributes: Vec<AttributeRow>,
     pub features: Vec<FeatureRow>,
-    pub time_zones: Vec<String>,
+    pub time_zones: Vec<TimeZoneRow>,
+    pub languages: Vec<LanguageRow>,
+    pub locales: Vec<LanguageRow>,
 }
 
 /// The data rows of a TSV file: comments (`#`) and blank lines skipped, the header checked.
@@ -199,9 +221,15 @@ fn rows<'a>(
 }
 
 impl Catalogue {
-    pub fn parse(attributes: &str, features: &str, time_zones: &str) -> Result<Self, SchemaError> {
+    pub fn parse(
+        attributes: &str,
+        features: &str,
+        time_zones: &str,
+        languages: &str,
+    ) -> Result<Self, SchemaError> {
         let features = parse_features(features)?;
         let time_zones = parse_time_zones(time_zones)?;
+        let (languages, locales) = parse_languages(languages)?;
         let feature_names: BTreeSet<&str> = features.iter().map(|f| f.name.as_str()).collect();
         let attributes = parse_attributes(attributes, &feature_names)?;
         check_structure(&attributes)?;
@@ -209,6 +237,8 @@ impl Catalogue {
             attributes,
             features,
             time_zones,
+            languages,
+            locales,
         })
     }
 }
@@ -268,19 +298,100 @@ fn parse_features(text: &str) -> Result<Vec<FeatureRow>, SchemaError> {
     Ok(out)
 }
 
-fn parse_time_zones(text: &str) -> Result<Vec<String>, SchemaError> {
-    let mut out = Vec::new();
-    for (line, c) in rows(TIME_ZONES_FILE, text, &["id", "name"])? {
+fn parse_time_zones(text: &str) -> Result<Vec<TimeZoneRow>, SchemaError> {
+    let mut out: Vec<TimeZoneRow> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let header = ["id", "name", "iana", "label", "source"];
+    for (line, c) in rows(TIME_ZONES_FILE, text, &header)? {
+        let err = |message: String| SchemaError {
+            file: TIME_ZONES_FILE,
+            line,
+            message,
+        };
         if c[0] != out.len().to_string() {
-            return Err(SchemaError {
-                file: TIME_ZONES_FILE,
-                line,
-                message: format!("ids must count up from 0; expected {}", out.len()),
-            });
+            return Err(err(format!(
+                "ids must count up from 0; expected {}",
+                out.len()
+            )));
         }
-        out.push(c[1].to_owned());
+        let iana: Vec<String> = c[2].split(' ').map(str::to_owned).collect();
+        if let Some(unknown) = iana.iter().find(|z| z.parse::<chrono_tz::Tz>().is_err()) {
+            return Err(err(format!(
+                "{unknown} is not an IANA zone of the tz database"
+            )));
+        }
+        if let Some(twice) = iana.iter().find(|z| !seen.insert(z.to_ascii_lowercase())) {
+            return Err(err(format!("IANA zone {twice} is listed twice")));
+        }
+        let label_matches = match c[3] {
+            "matches" => true,
+            "stale" => false,
+            other => {
+                return Err(err(format!(
+                    "label must be `matches` or `stale`, not `{other}`"
+                )));
+            }
+        };
+        out.push(TimeZoneRow {
+            name: c[1].to_owned(),
+            iana,
+            label_matches,
+        });
     }
     Ok(out)
+}
+
+/// The `language` rows and the `locale` rows of `languages.tsv`.
+fn parse_languages(text: &str) -> Result<(Vec<LanguageRow>, Vec<LanguageRow>), SchemaError> {
+    let (mut languages, mut locales) = (Vec::new(), Vec::new());
+    let mut seen = BTreeSet::new();
+    let header = ["webex", "kind", "id", "bcp47", "source"];
+    for (line, c) in rows(LANGUAGES_FILE, text, &header)? {
+        let err = |message: String| SchemaError {
+            file: LANGUAGES_FILE,
+            line,
+            message,
+        };
+        let tags: Vec<String> = c[3].split(' ').map(str::to_owned).collect();
+        if let Some(bad) = tags.iter().find(|t| !is_tag(t)) {
+            return Err(err(format!(
+                "`{bad}` is not a BCP-47 tag (letters and digits, `-` between subtags)"
+            )));
+        }
+        if let Some(twice) = tags
+            .iter()
+            .find(|t| !seen.insert((c[1], t.to_ascii_lowercase())))
+        {
+            return Err(err(format!("tag {twice} is listed twice for a {}", c[1])));
+        }
+        let language_id = match c[2] {
+            "-" => None,
+            id => Some(
+                id.parse()
+                    .map_err(|_| err(format!("id `{id}` is not a number")))?,
+            ),
+        };
+        let row = LanguageRow {
+            webex: c[0].to_owned(),
+            language_id,
+            tags,
+        };
+        match (c[1], row.language_id) {
+            ("language", Some(_)) => languages.push(row),
+            ("locale", None) => locales.push(row),
+            (kind, _) => {
+                return Err(err(format!(
+                    "kind `{kind}`: a language has an id, a locale `-`"
+                )));
+            }
+        }
+    }
+    Ok((languages, locales))
+}
+
+fn is_tag(t: &str) -> bool {
+    t.split('-')
+        .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 const ATTRIBUTE_HEADER: [&str; 8] = [

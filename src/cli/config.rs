@@ -11,6 +11,8 @@
 //! timeoutSeconds = 60
 //! connectTimeoutSeconds = 10
 //! scimTokenEnv = "SCIM_TOKEN"            # or scimTokenFile; for `wbxprov scim serve`
+//! scimDefaultRegion = "US"               # national phone numbers' country (ISO 3166)
+//! scimSiteLanguage = "en-US"             # the site's default language (BCP-47): the fallback
 //! identityTokenEnv = "WEBEX_SCIM_TOKEN"  # or identityTokenFile; Control Hub mode
 //! identityTokenExpires = "2027-11-01"    # warn a month before
 //! identityUrl = "https://webexapis.com/identity/scim"
@@ -69,6 +71,10 @@ struct File {
     connect_timeout_seconds: Option<u64>,
     scim_token_env: Option<String>,
     scim_token_file: Option<PathBuf>,
+    /// The SCIM front: the ISO 3166 region of national phone numbers.
+    scim_default_region: Option<String>,
+    /// The SCIM front: the BCP-47 tag of the site's default language.
+    scim_site_language: Option<String>,
     identity_url: Option<String>,
     identity_token_env: Option<String>,
     identity_token_file: Option<PathBuf>,
@@ -249,6 +255,32 @@ pub fn scim_token() -> Result<Secret, String> {
             "no SCIM token: set {} or scimTokenEnv/scimTokenFile in wbxprov.toml",
             env::SCIM_TOKEN
         )
+    })
+}
+
+/// How the SCIM front reads identity providers' phones and language tags:
+/// `scimDefaultRegion` and `scimSiteLanguage` in wbxprov.toml, each checked.
+pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, String> {
+    use crate::scim::translate::{language, phone};
+    let file = config_file()?;
+    if let Some(region) = &file.scim_default_region
+        && phone::region(region).is_none()
+    {
+        return Err(format!(
+            "scimDefaultRegion {region:?}: not an ISO 3166 two-letter region with phone numbers (e.g. US)"
+        ));
+    }
+    if let Some(tag) = &file.scim_site_language
+        && language::language_to_webex(tag, None).is_none()
+    {
+        return Err(format!(
+            "scimSiteLanguage {tag:?}: accepted: {}",
+            language::accepted_languages()
+        ));
+    }
+    Ok(crate::scim::translate::TranslateConfig {
+        default_region: file.scim_default_region,
+        site_language: file.scim_site_language,
     })
 }
 

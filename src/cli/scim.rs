@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::config::scim_token;
+use super::config::{scim_token, scim_translations};
 use super::connect::Connection;
 use super::exit;
 use crate::Secret;
@@ -85,9 +85,18 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let criteria = profile.password_criteria.clone();
+        let translations = match scim_translations() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        };
         let client = Arc::new(client);
         let handle = match http::serve(args.addr, token, |url| {
-            Service::new(client, ids, url).password_criteria(criteria)
+            Service::new(client, ids, url)
+                .password_criteria(criteria)
+                .translations(translations)
         })
         .await
         {

@@ -23,6 +23,9 @@ pub struct Entry {
     /// When a SCIM client last changed the user (RFC 3339), if ever.
     pub last_modified: Option<String>,
     pub deleted: bool,
+    /// What wbxprov keeps of the user that the site cannot (JSON of
+    /// [`super::translate::Kept`]), if anything.
+    pub kept: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +63,12 @@ CREATE TABLE IF NOT EXISTS scim_users (
 CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
 CREATE INDEX IF NOT EXISTS scim_users_web_ex_id ON scim_users (web_ex_id);
+-- What a site has no place for (middleName, nickName, enterprise attributes, sent values
+-- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
+CREATE TABLE IF NOT EXISTS scim_kept (
+    id   TEXT PRIMARY KEY,
+    kept TEXT NOT NULL
+);
 ";
 
 fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -70,10 +79,12 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         deleted: row.get(3)?,
         display_name: row.get(4)?,
         last_modified: row.get(5)?,
+        kept: row.get(6)?,
     })
 }
 
-const COLUMNS: &str = "id, web_ex_id, external_id, deleted, display_name, last_modified";
+const COLUMNS: &str = "id, web_ex_id, external_id, deleted, display_name, last_modified, \
+    (SELECT kept FROM scim_kept WHERE scim_kept.id = scim_users.id)";
 
 /// Now, as RFC 3339 UTC (`2026-11-23T15:01:07Z`).
 pub fn now_rfc3339() -> String {
@@ -189,6 +200,7 @@ impl IdStore {
                             display_name: None,
                             last_modified: None,
                             deleted: false,
+                            kept: None,
                         };
                         tx.execute(
                             "INSERT INTO scim_users (id, web_ex_id) VALUES (?1, ?2)",
@@ -217,6 +229,7 @@ impl IdStore {
             display_name: display_name.map(str::to_owned),
             last_modified: Some(now_rfc3339()),
             deleted: false,
+            kept: None,
         };
         self.db().execute(
             "INSERT INTO scim_users (id, web_ex_id, external_id, display_name, last_modified) \
@@ -245,6 +258,20 @@ impl IdStore {
              WHERE id = ?1",
             params![id, external_id, display_name, now_rfc3339()],
         )?;
+        Ok(())
+    }
+
+    /// Replaces what is kept for a SCIM id (`None`: nothing).
+    pub fn set_kept(&self, id: &str, kept: Option<&str>) -> Result<(), StoreError> {
+        let db = self.db();
+        match kept {
+            Some(k) => db.execute(
+                "INSERT INTO scim_kept (id, kept) VALUES (?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET kept = excluded.kept",
+                params![id, k],
+            )?,
+            None => db.execute("DELETE FROM scim_kept WHERE id = ?1", [id])?,
+        };
         Ok(())
     }
 
@@ -302,6 +329,31 @@ mod tests {
         store.rename(&again.id, "anna").unwrap();
         assert_eq!(store.entries_for(&["anna"]).unwrap()["anna"].id, again.id);
         assert!(!store.is_deleted("bob").unwrap());
+    }
+
+    #[test]
+    fn kept_attributes_follow_the_id() {
+        let store = IdStore::open(None).unwrap();
+        let ann = store.insert("ann", None, None).unwrap();
+        assert_eq!(ann.kept, None);
+        store
+            .set_kept(&ann.id, Some(r#"{"attributes":{"nickName":"A"}}"#))
+            .unwrap();
+        store
+            .set_kept(&ann.id, Some(r#"{"attributes":{"nickName":"B"}}"#))
+            .unwrap();
+        store.rename(&ann.id, "anna").unwrap();
+        let seen = store.entries_for(&["anna"]).unwrap();
+        assert_eq!(
+            seen["anna"].kept.as_deref(),
+            Some(r#"{"attributes":{"nickName":"B"}}"#)
+        );
+        assert_eq!(
+            store.by_id(&ann.id).unwrap().unwrap().kept,
+            seen["anna"].kept
+        );
+        store.set_kept(&ann.id, None).unwrap();
+        assert_eq!(store.by_id(&ann.id).unwrap().unwrap().kept, None);
     }
 }
 

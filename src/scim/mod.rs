@@ -6,7 +6,9 @@
 //! filters and PATCH shapes identity providers send, Okta's and Entra's quirks
 //! included; `ids` keeps SCIM ids and externalIds; `service` runs the SCIM
 //! operations against a site through the client; `http` serves them, with
-//! `throttle` refusing clients that keep failing authentication.
+//! `throttle` refusing clients that keep failing authentication; `translate`
+//! turns identity providers' vocabularies (E.164 phones, IANA zones, BCP-47
+//! tags) into the site's and back, and keeps what a site has no place for.
 
 //!
 //! The mapping, filters, PATCH and schemas need nothing but serde_json (the
@@ -24,6 +26,7 @@ pub mod schemas;
 pub mod service;
 #[cfg(feature = "scim")]
 pub mod throttle;
+pub mod translate;
 pub mod user;
 
 pub use filter::Filter;

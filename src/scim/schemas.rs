@@ -5,8 +5,25 @@
 
 use serde_json::{Value as Json, json};
 
+use super::translate::kept::{CORE_KEPT, ENTERPRISE_KEPT, MANAGER_PARTS, NAME_PARTS};
 use super::user::{ADDRESS, CORE, EMAILS, ENTERPRISE, EXTENSION, PHONES, core_path, shown};
 use crate::schema::{ATTRIBUTES, Attribute, ScalarType};
+use crate::schema::{TIME_ZONE_IANA, WEBEX_LANGUAGES, WEBEX_LOCALES};
+
+/// Attributes wbxprov keeps for a site that has no place for them.
+fn kept(names: &[&str]) -> Vec<Json> {
+    names
+        .iter()
+        .map(|n| {
+            attr(
+                n,
+                "string",
+                "Kept by wbxprov (a site has none) and returned",
+                json!({}),
+            )
+        })
+        .collect()
+}
 
 pub const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 pub const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -15,13 +32,6 @@ pub const SERVICE_PROVIDER_CONFIG: &str =
 
 /// Largest page a list answers, whatever `count` asks for.
 pub const MAX_RESULTS: usize = 500;
-
-fn enum_values(a: Attribute) -> Vec<&'static str> {
-    match a.info().value_type.scalar() {
-        ScalarType::Enum { values } => values.to_vec(),
-        _ => Vec::new(),
-    }
-}
 
 /// One attribute definition; `extra` adds or overrides characteristics.
 fn attr(name: &str, kind: &str, description: &str, extra: Json) -> Json {
@@ -83,6 +93,23 @@ pub fn core_user_schema() -> Json {
             json!({"canonicalValues": ["work"]}),
         )])
         .collect();
+    let name_subs: Vec<Json> = [
+        attr(
+            "givenName",
+            "string",
+            "firstName",
+            json!({"required": true}),
+        ),
+        attr(
+            "familyName",
+            "string",
+            "lastName",
+            json!({"required": true}),
+        ),
+    ]
+    .into_iter()
+    .chain(kept(&NAME_PARTS))
+    .collect();
     let attributes = vec![
         attr(
             "userName",
@@ -94,10 +121,7 @@ pub fn core_user_schema() -> Json {
             "name",
             "complex",
             "The user's name",
-            json!({"required": true, "subAttributes": [
-                attr("givenName", "string", "firstName", json!({"required": true})),
-                attr("familyName", "string", "lastName", json!({"required": true})),
-            ]}),
+            json!({"required": true, "subAttributes": name_subs}),
         ),
         attr(
             "displayName",
@@ -109,20 +133,20 @@ pub fn core_user_schema() -> Json {
         attr(
             "preferredLanguage",
             "string",
-            "language",
-            json!({"canonicalValues": enum_values(Attribute::Language)}),
+            "language: a BCP-47 tag (schema/languages.tsv; other regions of a language and the site's default as fallbacks); the tag sent is returned",
+            json!({"canonicalValues": WEBEX_LANGUAGES.iter().map(|(_, _, tags)| tags[0]).collect::<Vec<_>>()}),
         ),
         attr(
             "locale",
             "string",
-            "locale, as the site writes it",
-            json!({}),
+            "locale: a BCP-47 tag of a language with a Webex locale, else the site's default; the tag sent is returned",
+            json!({"canonicalValues": WEBEX_LOCALES.iter().map(|(_, tags)| tags[0]).collect::<Vec<_>>()}),
         ),
         attr(
             "timezone",
             "string",
-            "timeZone, by its Webex name",
-            json!({"canonicalValues": enum_values(Attribute::TimeZone)}),
+            "timeZone: an IANA zone whose rules a Webex zone keeps (schema/time-zones.tsv); the zone sent is returned",
+            json!({"canonicalValues": TIME_ZONE_IANA.iter().map(|zones| zones[0]).collect::<Vec<_>>()}),
         ),
         attr(
             "active",
@@ -148,15 +172,17 @@ pub fn core_user_schema() -> Json {
             "phones",
             &kinds(&PHONES),
             false,
-            "The number, stored as sent",
-        ),
-        attr(
-            "addresses",
-            "complex",
-            "address",
-            json!({"multiValued": true, "subAttributes": address_subs}),
+            "E.164, an RFC 3966 tel: URI or a national number; the site keeps country,area,local; returned as E.164 (tel: with an extension)",
         ),
     ];
+    let mut attributes = attributes;
+    attributes.extend(kept(&CORE_KEPT));
+    attributes.extend([attr(
+        "addresses",
+        "complex",
+        "address",
+        json!({"multiValued": true, "subAttributes": address_subs}),
+    )]);
     schema_document(CORE, "User", "User Account", attributes)
 }
 
@@ -166,7 +192,16 @@ pub fn enterprise_schema() -> Json {
         ENTERPRISE,
         "EnterpriseUser",
         "Enterprise User",
-        vec![attr("organization", "string", "company", json!({}))],
+        [attr("organization", "string", "company", json!({}))]
+            .into_iter()
+            .chain(kept(&ENTERPRISE_KEPT[..4]))
+            .chain([attr(
+                "manager",
+                "complex",
+                "Kept by wbxprov (a site has none) and returned",
+                json!({"subAttributes": kept(&MANAGER_PARTS[..2])}),
+            )])
+            .collect(),
     )
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Value as Json, json};
 use super::filter::{CompareOp, Filter, FilterError};
 use super::ids::{Entry, IdStore, StoreError};
 use super::schemas::MAX_RESULTS;
+use super::translate::{self, Kept, TranslateConfig, TranslateError};
 use super::user::{ERROR, LIST, core_path, from_scim, to_scim};
 use super::{patch, user::BadUser};
 use crate::client::{Client, Error as ClientError, ErrorKind};
@@ -76,6 +77,12 @@ impl From<FilterError> for ScimError {
 impl From<patch::PatchError> for ScimError {
     fn from(e: patch::PatchError) -> Self {
         ScimError::new(400, Some(e.scim_type()), e.to_string())
+    }
+}
+
+impl From<TranslateError> for ScimError {
+    fn from(e: TranslateError) -> Self {
+        ScimError::invalid_value(e.to_string())
     }
 }
 
@@ -221,6 +228,7 @@ pub struct Service {
     /// `http://host:port/scim/v2`, for `meta.location`.
     base_url: String,
     password_criteria: Option<PasswordCriteria>,
+    translate: TranslateConfig,
 }
 
 impl std::fmt::Debug for Service {
@@ -241,7 +249,23 @@ impl Service {
             ids,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             password_criteria: None,
+            translate: TranslateConfig::default(),
         }
+    }
+
+    /// How identity providers' phones, time zones and language tags are read
+    /// (default region, the site's language).
+    pub fn translations(mut self, config: TranslateConfig) -> Self {
+        self.translate = config;
+        self
+    }
+
+    /// The user a SCIM body describes, in the site's vocabulary, its
+    /// externalId, and what wbxprov keeps of it.
+    fn read_body(&self, body: &Json) -> Result<(FlatUser, Option<String>, Kept), ScimError> {
+        let (mut flat, external_id) = from_scim(body)?;
+        let kept = translate::inbound(body, &mut flat, &self.translate)?;
+        Ok((flat, external_id, kept))
     }
 
     /// The site's password criteria, met by passwords wbxprov makes up.
@@ -253,6 +277,7 @@ impl Service {
     fn resource(&self, entry: &Entry, user: &FlatUser) -> Json {
         let location = format!("{}/Users/{}", self.base_url, entry.id);
         let mut out = to_scim(user, &entry.id, entry.external_id.as_deref(), &location);
+        translate::outbound(&mut out, user, &Kept::from_text(entry.kept.as_deref()));
         // A displayName a client set wins over the names; removed, it is gone.
         match entry.display_name.as_deref() {
             Some("") => {
@@ -432,7 +457,7 @@ impl Service {
 
     /// POST /Users: 201 with the user, 409 when the userName is taken.
     pub async fn create(&self, body: &Json) -> Result<Json, ScimError> {
-        let (mut wanted, external_id) = from_scim(body)?;
+        let (mut wanted, external_id, kept) = self.read_body(body)?;
         let web_ex_id = wanted
             .web_ex_id()
             .ok_or_else(|| ScimError::invalid_value("userName is required"))?
@@ -459,6 +484,7 @@ impl Service {
             let entry = self
                 .ids
                 .insert(&now, external_id.as_deref(), display_name_of(body))?;
+            self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
             return self.get(&entry.id).await;
         }
         if wanted.get(&FlatKey::new(Attribute::Password)).is_none() {
@@ -480,6 +506,7 @@ impl Service {
         let entry = self
             .ids
             .insert(&web_ex_id, external_id.as_deref(), display_name_of(body))?;
+        self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         self.get(&entry.id).await
     }
 
@@ -498,7 +525,8 @@ impl Service {
             .await?
             .ok_or_else(|| ScimError::not_found(id))?;
         let before = self.scim_view(&current)?;
-        let (mut wanted, external_id) = from_scim(body)?;
+        let (mut wanted, external_id, kept) = self.read_body(body)?;
+        let kept = kept.over(&Kept::from_text(entry.kept.as_deref()));
         if wanted.web_ex_id().is_none() {
             wanted.insert(
                 FlatKey::new(Attribute::WebExId),
@@ -510,6 +538,7 @@ impl Service {
             .await?;
         // Like the attributes, a displayName the body leaves out stays.
         let display_name = display_name_of(body).or(entry.display_name.as_deref());
+        self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         self.after_change(&entry, &now, external_id.as_deref(), display_name)
             .await
     }
@@ -523,9 +552,10 @@ impl Service {
             .ok_or_else(|| ScimError::not_found(id))?;
         let mut resource = self.resource(&entry, &current);
         let shown_name = display_name_of(&resource).map(str::to_owned);
-        let before = from_scim(&resource)?.0;
+        let before = self.read_body(&resource)?.0;
         patch::apply(&mut resource, body)?;
-        let (wanted, external_id) = from_scim(&resource)?;
+        // What is kept is what the patched resource holds.
+        let (wanted, external_id, kept) = self.read_body(&resource)?;
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(
                 400,
@@ -534,6 +564,7 @@ impl Service {
             ));
         }
         let now = self.apply(&entry.web_ex_id, &before, &wanted, true).await?;
+        self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         let display_name = match display_name_of(&resource) {
             // Still what the names make: nothing of its own to keep.
             Some(d) if entry.display_name.is_none() && Some(d) == shown_name.as_deref() => None,

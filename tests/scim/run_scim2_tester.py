@@ -10,8 +10,9 @@ extension: the PATCH add and replace checks, on the User with the extension:
     one check per Meetings attribute.
 
 One adaptation of the tester: its random phone numbers are ten bare digits,
-and Meetings keeps phone numbers as "country,area,local"; the harness makes
-them in that form. The Rust test `tests/scim_conformance.rs` starts
+which no identity provider sends and no region reads; the harness makes them
+E.164 North American numbers, which the front writes as "country,area,local"
+and returns as sent (README, SCIM translations). The Rust test `tests/scim_conformance.rs` starts
 `wbxprov scim serve` and judges the output.
 """
 
@@ -43,7 +44,7 @@ def meetings_phones(context, path, *args, **kwargs):
         and "phone" in model.__name__.lower()
     )
     if is_phone and value is not None:
-        value = f"1,{random.randint(200, 999)},{random.randint(2000000, 9999999)}"
+        value = f"+1{random.randint(200, 999)}{random.randint(2000000, 9999999)}"
     return value
 
 
