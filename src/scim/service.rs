@@ -8,58 +8,16 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use super::filter::{CompareOp, Filter, FilterError};
+pub use super::error::{ScimError, ScimType};
+use super::filter::{CompareOp, Filter};
 use super::ids::{Entry, IdStore, StoreError};
+use super::patch;
 use super::schemas::MAX_RESULTS;
-use super::user::{ERROR, LIST, core_path, from_scim, to_scim};
-use super::{patch, user::BadUser};
+use super::user::{LIST, core_path, from_scim, to_scim};
 use crate::client::{Client, Error as ClientError, ErrorKind};
 use crate::ops::{LstsummaryUser, PasswordCriteria, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
 use crate::xml::decode::ServiceErrorKind;
-
-/// A SCIM error response (RFC 7644 §3.12).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {}: {detail}", scim_type.unwrap_or("error"))]
-pub struct ScimError {
-    pub status: u16,
-    pub scim_type: Option<&'static str>,
-    pub detail: String,
-    /// Seconds, for 429 and 503.
-    pub retry_after: Option<u64>,
-}
-
-impl ScimError {
-    pub fn new(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
-        ScimError {
-            status,
-            scim_type,
-            detail: detail.into(),
-            retry_after: None,
-        }
-    }
-
-    pub fn not_found(id: &str) -> Self {
-        ScimError::new(404, None, format!("no User {id}"))
-    }
-
-    pub fn invalid_value(detail: impl Into<String>) -> Self {
-        ScimError::new(400, Some("invalidValue"), detail)
-    }
-
-    /// The body: `status` is a string, as RFC 7644 §3.12 writes it.
-    pub fn to_json(&self) -> Json {
-        let mut out = json!({
-            "schemas": [ERROR],
-            "status": self.status.to_string(),
-            "detail": self.detail,
-        });
-        if let Some(t) = self.scim_type {
-            out["scimType"] = json!(t);
-        }
-        out
-    }
-}
 
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
@@ -67,33 +25,15 @@ impl From<StoreError> for ScimError {
     }
 }
 
-impl From<FilterError> for ScimError {
-    fn from(e: FilterError) -> Self {
-        ScimError::new(400, Some(e.scim_type()), e.to_string())
-    }
-}
-
-impl From<patch::PatchError> for ScimError {
-    fn from(e: patch::PatchError) -> Self {
-        ScimError::new(400, Some(e.scim_type()), e.to_string())
-    }
-}
-
-impl From<BadUser> for ScimError {
-    fn from(e: BadUser) -> Self {
-        ScimError::invalid_value(e.0)
-    }
-}
-
 /// A client failure as the SCIM client should see it.
 fn from_client(e: ClientError) -> ScimError {
     let detail = e.to_string();
     let (status, scim_type) = match &e.kind {
-        ErrorKind::Invalid(_) | ErrorKind::Encode(_) => (400, Some("invalidValue")),
+        ErrorKind::Invalid(_) | ErrorKind::Encode(_) => (400, Some(ScimType::InvalidValue)),
         ErrorKind::Service(s) => match s.kind() {
             ServiceErrorKind::UserNotFound | ServiceErrorKind::NoRecords => (404, None),
             ServiceErrorKind::WebExIdExists | ServiceErrorKind::EmailExists => {
-                (409, Some("uniqueness"))
+                (409, Some(ScimType::Uniqueness))
             }
             ServiceErrorKind::RateLimited => {
                 let mut err = ScimError::new(429, None, detail);
@@ -110,7 +50,7 @@ fn from_client(e: ClientError) -> ScimError {
             ServiceErrorKind::ServiceUnavailable => (503, None),
             ServiceErrorKind::LicenceLimit
             | ServiceErrorKind::FeatureNotEnabled
-            | ServiceErrorKind::Other => (400, Some("invalidValue")),
+            | ServiceErrorKind::Other => (400, Some(ScimType::InvalidValue)),
         },
         ErrorKind::Transport(_) => (503, None),
         ErrorKind::Http(_) | ErrorKind::Malformed(_) => (502, None),
@@ -217,7 +157,7 @@ fn generated_password(criteria: Option<&PasswordCriteria>) -> String {
 /// The SCIM Users service of one Meetings site.
 pub struct Service {
     client: Arc<Client>,
-    ids: IdStore,
+    ids: Arc<IdStore>,
     /// `http://host:port/scim/v2`, for `meta.location`.
     base_url: String,
     password_criteria: Option<PasswordCriteria>,
@@ -238,10 +178,40 @@ impl Service {
     pub fn new(client: Arc<Client>, ids: IdStore, base_url: impl Into<String>) -> Self {
         Service {
             client,
-            ids,
+            ids: Arc::new(ids),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             password_criteria: None,
         }
+    }
+
+    /// The store of SCIM ids, shared with the groups of the same front.
+    pub fn ids(&self) -> &Arc<IdStore> {
+        &self.ids
+    }
+
+    /// `http://host:port/scim/v2`: where the resources are.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The site profile the client validates against, if any.
+    pub fn profile(&self) -> Option<&crate::site::SiteProfile> {
+        self.client.profile()
+    }
+
+    /// Sets `change` on the site user `web_ex_id`, whose values are now
+    /// `current`: validated as the user it makes, then SetUser.
+    pub(crate) async fn set_over(
+        &self,
+        web_ex_id: &str,
+        change: FlatUser,
+        current: &FlatUser,
+    ) -> Result<(), ScimError> {
+        self.client
+            .set_user_over(web_ex_id, change, current)
+            .await
+            .map(|_| ())
+            .map_err(from_client)
     }
 
     /// The site's password criteria, met by passwords wbxprov makes up.
@@ -277,7 +247,7 @@ impl Service {
     }
 
     /// GetUser, `None` when the site has no such user.
-    async fn site_user(&self, web_ex_id: &str) -> Result<Option<FlatUser>, ScimError> {
+    pub(crate) async fn site_user(&self, web_ex_id: &str) -> Result<Option<FlatUser>, ScimError> {
         match self.client.get_user(web_ex_id).await {
             Ok(user) => Ok(Some(user.to_flat())),
             Err(e) if e.is_not_found() => Ok(None),
@@ -285,7 +255,7 @@ impl Service {
         }
     }
 
-    fn live_entry(&self, id: &str) -> Result<Entry, ScimError> {
+    pub(crate) fn live_entry(&self, id: &str) -> Result<Entry, ScimError> {
         self.ids
             .by_id(id)?
             .filter(|e| !e.deleted)
@@ -441,7 +411,7 @@ impl Service {
             if !self.ids.is_deleted(&web_ex_id)? {
                 return Err(ScimError::new(
                     409,
-                    Some("uniqueness"),
+                    Some(ScimType::Uniqueness),
                     format!("userName {web_ex_id}: a user with this Webex ID already exists"),
                 ));
             }
@@ -490,26 +460,29 @@ impl Service {
 
     /// PUT /Users/{id}: sets every attribute the body carries. Attributes it
     /// leaves out stay as they are: a Meetings user has settings no identity
-    /// provider manages (PIN, personal room, privileges …).
+    /// provider manages (PIN, personal room, privileges …), and an externalId
+    /// left out is kept. A body without userName is refused: RFC 7643 §4.1.1
+    /// makes it REQUIRED, and a PUT is the whole resource.
     pub async fn replace(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
         let entry = self.live_entry(id)?;
+        let (wanted, external_id) = from_scim(body)?;
+        if wanted.web_ex_id().is_none() {
+            return Err(ScimError::invalid_value(format!(
+                "{}: a PUT must carry userName (RFC 7643 §4.1.1)",
+                entry.web_ex_id
+            )));
+        }
         let current = self
             .site_user(&entry.web_ex_id)
             .await?
             .ok_or_else(|| ScimError::not_found(id))?;
         let before = self.scim_view(&current)?;
-        let (mut wanted, external_id) = from_scim(body)?;
-        if wanted.web_ex_id().is_none() {
-            wanted.insert(
-                FlatKey::new(Attribute::WebExId),
-                Value::Text(entry.web_ex_id.clone()),
-            );
-        }
         let now = self
             .apply(&entry.web_ex_id, &before, &wanted, false)
             .await?;
-        // Like the attributes, a displayName the body leaves out stays.
+        // Like the attributes, a displayName or externalId the body leaves out stays.
         let display_name = display_name_of(body).or(entry.display_name.as_deref());
+        let external_id = external_id.or(entry.external_id.clone());
         self.after_change(&entry, &now, external_id.as_deref(), display_name)
             .await
     }
@@ -529,7 +502,7 @@ impl Service {
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(
                 400,
-                Some("mutability"),
+                Some(ScimType::Mutability),
                 format!("{}: userName cannot be removed", entry.web_ex_id),
             ));
         }
@@ -592,7 +565,7 @@ impl Service {
                     _ => {
                         return Err(ScimError::new(
                             400,
-                            Some("mutability"),
+                            Some(ScimType::Mutability),
                             format!(
                                 "{web_ex_id}: {} ({key}) cannot be removed, only set to another value",
                                 core_path(key.attribute).unwrap_or_else(|| key.to_string())
@@ -663,6 +636,9 @@ impl Service {
             self.deactivate(&entry.web_ex_id).await?;
         }
         self.ids.mark_deleted(&entry.id)?;
+        // Its SCIM id is gone: so are its memberships (the site user is
+        // deactivated; what groups granted stays with it, as any setting).
+        self.ids.forget_groups_of(&entry.id)?;
         Ok(())
     }
 }
