@@ -373,7 +373,11 @@ impl Groups {
             .site_user(&entry.web_ex_id)
             .await?
             .ok_or_else(|| ScimError::not_found(user_id))?;
-        let (change, granted, taken_back) = entitlement_change(&current, &to_grant, &to_take);
+        let (mut change, granted, taken_back) = entitlement_change(&current, &to_grant, &to_take);
+        if let Some(profile) = users.profile() {
+            // A SetUser with meetingTypes states every offered service (seed 003).
+            crate::validate::complete_supported_services(&mut change, &current, profile);
+        }
         Ok(Some(Plan {
             user_id: user_id.to_owned(),
             web_ex_id: entry.web_ex_id,
