@@ -12,6 +12,9 @@
 #![cfg(all(feature = "scim", feature = "sim"))]
 
 mod common;
+#[cfg(feature = "cli")]
+#[path = "scim/serve.rs"]
+mod serve;
 
 use std::sync::Arc;
 
@@ -512,4 +515,48 @@ async fn the_router_mounts_inside_another_app() {
     let anonymous = http.get(format!("{base}/Users")).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
     server.abort();
+}
+
+/// `wbxprov scim serve` reads the groups from wbxprov.toml; a group that
+/// grants what cannot be granted stops it before it listens, naming the group.
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn scim_serve_takes_its_groups_from_the_config() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-scim-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("wbxprov.toml");
+    let with = |toml: &str| {
+        std::fs::write(&config, toml).unwrap();
+        let mut cmd = serve::command("127.0.0.1:0", TOKEN);
+        cmd.env("WBXPROV_CONFIG", &config).env("RUST_LOG", "warn");
+        serve::ScimProcess::try_spawn(cmd)
+    };
+    let Err((code, stderr)) = with("[scim.groups.\"Webinar hosts\"]\nprivilegeHost = false\n")
+    else {
+        panic!("a group granting false was accepted");
+    };
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("Webinar hosts") && stderr.contains("privilegeHost"),
+        "{stderr}"
+    );
+
+    let server = with("[scim.groups.\"Webinar hosts\"]\nprivilegeHost = true\n").unwrap();
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.url);
+    let (_, user) = call(
+        &http,
+        &url("/Users"),
+        "POST",
+        Some(&okta_user("ann@example.com")),
+    )
+    .await;
+    let group = json!({"displayName": "Webinar hosts", "members": [{"value": user["id"]}]});
+    let (status, created) = call(&http, &url("/Groups"), "POST", Some(&group)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = user["id"].as_str().unwrap();
+    let (_, now) = call(&http, &url(&format!("/Users/{id}")), "GET", None).await;
+    assert_eq!(now[EXTENSION]["privilegeHost"], true, "{now}");
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
