@@ -216,13 +216,12 @@ impl Groups {
 
     fn resource(&self, users: &Service, group: &GroupEntry) -> Json {
         let base = users.base_url();
+        // value, $ref and type: the sub-attributes of RFC 7643 §8.7.1 (no
+        // `display`: scim2-tester finds one the client did not send a change).
         let members: Vec<Json> = group
             .members
             .iter()
-            .map(|(id, web_ex_id)| {
-                json!({"value": id, "display": web_ex_id, "type": "User",
-                       "$ref": format!("{base}/Users/{id}")})
-            })
+            .map(|(id, _)| json!({"value": id, "type": "User", "$ref": format!("{base}/Users/{id}")}))
             .collect();
         let mut out = json!({
             "schemas": [GROUP],
@@ -794,7 +793,6 @@ pub fn schema() -> Json {
             attr("value", "string", "The id of a User", json!({"mutability": "immutable"})),
             attr("$ref", "reference", "The User's URI",
                 json!({"mutability": "immutable", "referenceTypes": ["User"]})),
-            attr("display", "string", "The User's Webex ID", json!({"mutability": "readOnly"})),
             attr("type", "string", "Always User: groups do not nest",
                 json!({"mutability": "immutable", "canonicalValues": ["User"]})),
         ]}),

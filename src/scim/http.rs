@@ -283,16 +283,19 @@ fn one(resource: Json, params: &HashMap<String, String>, status: StatusCode) -> 
 enum Kind {
     Users,
     Groups,
+    /// Both, for a search at the root (RFC 7644 §3.4.3).
+    All,
 }
 
 const USERS: u8 = 0;
 const GROUPS: u8 = 1;
+const ALL: u8 = 2;
 
 fn kind_of<const K: u8>() -> Kind {
-    if K == GROUPS {
-        Kind::Groups
-    } else {
-        Kind::Users
+    match K {
+        GROUPS => Kind::Groups,
+        ALL => Kind::All,
+        _ => Kind::Users,
     }
 }
 
@@ -305,8 +308,39 @@ async fn list<B: Backend>(
     let list = match kind {
         Kind::Users => backend.list_users(&query).await?,
         Kind::Groups => backend.list_groups(&query).await?,
+        Kind::All => every_kind(backend, query).await?,
     };
     Ok(projected_list(list, params))
+}
+
+/// Users, then Groups, matching the query, one page of them.
+async fn every_kind<B: Backend>(backend: &B, query: ListQuery) -> Result<Json, ScimError> {
+    let whole = ListQuery {
+        start_index: None,
+        count: None,
+        ..query.clone()
+    };
+    let users = backend.list_users(&whole).await?;
+    let groups = backend.list_groups(&whole).await?;
+    let resources = |list: &Json| list["Resources"].as_array().cloned().unwrap_or_default();
+    let matched: Vec<Json> = resources(&users)
+        .into_iter()
+        .chain(resources(&groups))
+        .collect();
+    let total = matched.len();
+    let start = query.start_index.unwrap_or(1).max(1);
+    let count = query
+        .count
+        .unwrap_or(schemas::MAX_RESULTS)
+        .min(schemas::MAX_RESULTS);
+    let page: Vec<Json> = matched.into_iter().skip(start - 1).take(count).collect();
+    Ok(json!({
+        "schemas": [LIST],
+        "totalResults": total,
+        "itemsPerPage": page.len(),
+        "startIndex": start,
+        "Resources": page,
+    }))
 }
 
 async fn collection<B: Backend, const K: u8>(
@@ -323,6 +357,7 @@ async fn collection<B: Backend, const K: u8>(
     let created = match kind {
         Kind::Users => backend.create_user(&body).await?,
         Kind::Groups => backend.create_group(&body).await?,
+        Kind::All => return Err(method_not_allowed().await),
     };
     Ok(one(created, &params, StatusCode::CREATED))
 }
@@ -377,6 +412,7 @@ async fn resource<B: Backend, const K: u8>(
             b.delete_group(&id).await?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
+        (Kind::All, _) => return Err(not_found().await),
         _ => return Err(method_not_allowed().await),
     };
     Ok(one(found, &params, StatusCode::OK))
@@ -475,7 +511,7 @@ pub fn router<B: Backend>(backend: Arc<B>, config: ScimConfig) -> Router {
         .route("/ResourceTypes/{id}", get(resource_type))
         .route("/Schemas", get(all_schemas))
         .route("/Schemas/{id}", get(schema))
-        .route("/.search", post(search::<B, USERS>))
+        .route("/.search", post(search::<B, ALL>))
         .route(
             "/Users",
             get(collection::<B, USERS>).post(collection::<B, USERS>),

@@ -729,10 +729,12 @@ pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) 
         .filter(|k| k.starts_with("urn:"))
         .cloned()
         .collect();
+    // The resource's own schema (User, Group) stays.
+    let extensions = [super::user::ENTERPRISE, super::user::EXTENSION];
     if let Some(Json::Array(schemas)) = map.get_mut("schemas") {
         schemas.retain(|s| {
             s.as_str()
-                .is_some_and(|s| s == super::user::CORE || present.iter().any(|p| p == s))
+                .is_some_and(|s| !extensions.contains(&s) || present.iter().any(|p| p == s))
         });
     }
 }
