@@ -11,8 +11,17 @@ use std::future::Future;
 use serde_json::Value as Json;
 
 use super::error::ScimError;
+use super::filter::Filter;
 use super::groups::Groups;
-use super::service::{ListQuery, Service};
+use super::service::Service;
+
+/// A list request: `filter`, 1-based `startIndex`, `count`.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub start_index: Option<usize>,
+    pub count: Option<usize>,
+}
 
 /// A SCIM service's resources. Every answer is a resource or a ListResponse
 /// as SCIM JSON; the router projects `attributes`/`excludedAttributes`.

@@ -513,7 +513,7 @@ mod tests {
         store.mark_deleted(&bob.id).unwrap();
         store.forget_groups_of(&bob.id).unwrap();
         store
-            .save_group(&group.id, "Hosts", None, &[ann.id.clone()])
+            .save_group(&group.id, "Hosts", None, std::slice::from_ref(&ann.id))
             .unwrap();
         let saved = store.group(&group.id).unwrap().unwrap();
         assert_eq!(saved.display_name, "Hosts");

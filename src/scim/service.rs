@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
+pub use super::backend::ListQuery;
 pub use super::error::{ScimError, ScimType};
 use super::filter::{CompareOp, Filter};
 use super::ids::{Entry, IdStore, StoreError};
@@ -56,14 +57,6 @@ fn from_client(e: ClientError) -> ScimError {
         ErrorKind::Http(_) | ErrorKind::Malformed(_) => (502, None),
     };
     ScimError::new(status, scim_type, detail)
-}
-
-/// A list request: `filter`, 1-based `startIndex`, `count`.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub filter: Option<Filter>,
-    pub start_index: Option<usize>,
-    pub count: Option<usize>,
 }
 
 /// Attributes a user list (LstsummaryUser) carries: filters on these alone
@@ -677,64 +670,4 @@ fn summary_user(s: &UserSummary) -> FlatUser {
     put(Attribute::Email, &s.email);
     put(Attribute::Active, &s.active);
     flat
-}
-
-/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
-/// `id`, `schemas` and `meta` always stay.
-pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) {
-    let Some(map) = resource.as_object_mut() else {
-        return;
-    };
-    const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
-    let top = |p: &str| -> String {
-        // `urn:…:User:attr` names an extension attribute; the container is kept whole.
-        let p = match p.rfind(':') {
-            Some(i) if p.starts_with("urn:") => {
-                let (urn, attr) = p.split_at(i);
-                if super::user::CORE.eq_ignore_ascii_case(urn) {
-                    &attr[1..]
-                } else {
-                    urn
-                }
-            }
-            _ => p,
-        };
-        p.split('.').next().unwrap_or(p).to_ascii_lowercase()
-    };
-    if !attributes.is_empty() {
-        let keep: Vec<String> = attributes.iter().map(|a| top(a)).collect();
-        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keep.contains(&k.to_ascii_lowercase()));
-    }
-    for path in excluded {
-        match path.split_once('.') {
-            // `name.givenName`: the sub-attribute only.
-            Some((parent, sub)) if !path.starts_with("urn:") => {
-                if let Some(Json::Object(inner)) = map
-                    .iter_mut()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(parent))
-                    .map(|(_, v)| v)
-                {
-                    inner.retain(|k, _| !k.eq_ignore_ascii_case(sub));
-                }
-            }
-            _ => {
-                let name = top(path);
-                map.retain(|k, _| ALWAYS.contains(&k.as_str()) || k.to_ascii_lowercase() != name);
-            }
-        }
-    }
-    // `schemas` names only the extensions still present.
-    let present: Vec<String> = map
-        .keys()
-        .filter(|k| k.starts_with("urn:"))
-        .cloned()
-        .collect();
-    // The resource's own schema (User, Group) stays.
-    let extensions = [super::user::ENTERPRISE, super::user::EXTENSION];
-    if let Some(Json::Array(schemas)) = map.get_mut("schemas") {
-        schemas.retain(|s| {
-            s.as_str()
-                .is_some_and(|s| !extensions.contains(&s) || present.iter().any(|p| p == s))
-        });
-    }
 }
