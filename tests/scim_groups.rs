@@ -411,8 +411,18 @@ async fn list_grants_are_a_union_and_only_group_grants_are_taken_back() {
         "ann's own"
     );
 
-    // PUT with the members left out keeps them; with an empty list, none.
+    // PATCH replace of members (RFC 7644 §3.5.2.3): the list given, here
+    // empty: ann leaves Recorders, and gets it back by the same shape.
     let rec_path = format!("/Groups/{}", recorders["id"].as_str().unwrap());
+    let replace = |members: Json| json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "members", "value": members}]});
+    let (status, emptied) = f.call("PATCH", &rec_path, Some(&replace(json!([])))).await;
+    assert_eq!(status, 200, "{emptied}");
+    assert_eq!(f.site("ann@example.com").await, before);
+    let back = replace(json!([{"value": ann}]));
+    assert_eq!(f.call("PATCH", &rec_path, Some(&back)).await.0, 200);
+    assert_eq!(meeting_types(&f.site("ann@example.com").await), with_216);
+
+    // PUT with the members left out keeps them; with an empty list, none.
     let put = json!({"schemas": [GROUP], "displayName": "Recorders"});
     let (status, kept) = f.call("PUT", &rec_path, Some(&put)).await;
     assert_eq!(status, 200, "{kept}");

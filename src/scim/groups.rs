@@ -207,11 +207,18 @@ struct Plan {
 #[derive(Debug, Default)]
 pub struct Groups {
     grants: GroupGrants,
+    /// One group change at a time: each reads the memberships and grant
+    /// records, then writes them; two at once could both grant, or take back
+    /// what the other still needs.
+    changing: tokio::sync::Mutex<()>,
 }
 
 impl Groups {
     pub fn new(grants: GroupGrants) -> Self {
-        Groups { grants }
+        Groups {
+            grants,
+            changing: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn resource(&self, users: &Service, group: &GroupEntry) -> Json {
@@ -280,6 +287,7 @@ impl Groups {
 
     /// POST /Groups: 201 with the group; its members get what it grants.
     pub async fn create(&self, users: &Service, body: &Json) -> Result<Json, ScimError> {
+        let _one_at_a_time = self.changing.lock().await;
         let draft = draft_of(users, body, None)?;
         let saved = self.change(users, None, Some(&draft)).await?;
         self.get(users, &saved).await
@@ -289,6 +297,7 @@ impl Groups {
     /// an externalId or members left out stay (as for Users: a PUT never
     /// takes away what it does not name).
     pub async fn replace(&self, users: &Service, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let _one_at_a_time = self.changing.lock().await;
         let old = Self::entry(users, id)?;
         let draft = draft_of(users, body, Some(&old))?;
         self.change(users, Some(&old), Some(&draft)).await?;
@@ -297,6 +306,7 @@ impl Groups {
 
     /// PATCH /Groups/{id}, in Okta's and Entra's shapes.
     pub async fn patch(&self, users: &Service, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let _one_at_a_time = self.changing.lock().await;
         let old = Self::entry(users, id)?;
         let mut draft = Draft::of(&old);
         patch_group(users, &mut draft, body)?;
@@ -306,6 +316,7 @@ impl Groups {
 
     /// DELETE /Groups/{id}: its members leave it, losing what it granted.
     pub async fn delete(&self, users: &Service, id: &str) -> Result<(), ScimError> {
+        let _one_at_a_time = self.changing.lock().await;
         let old = Self::entry(users, id)?;
         self.change(users, Some(&old), None).await?;
         Ok(())
