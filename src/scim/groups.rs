@@ -541,6 +541,15 @@ async fn apply(users: &Service, plans: Vec<Plan>) -> Result<(), ScimError> {
     })
 }
 
+/// A value a client sent, cut for an error message (a body may be 1 MiB).
+fn shown(value: &Json) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 fn field<'a>(object: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
     object
         .iter()
@@ -609,7 +618,10 @@ fn member_ids(users: &Service, value: &Json) -> Result<Vec<String>, ScimError> {
                 .and_then(|o| field(o, "value"))
                 .and_then(Json::as_str)
                 .ok_or_else(|| {
-                    ScimError::invalid_value(format!("member {item}: no \"value\" with a User id"))
+                    ScimError::invalid_value(format!(
+                        "member {}: no \"value\" with a User id",
+                        shown(item)
+                    ))
                 })?;
             users.live_entry(id).map_err(|_| {
                 ScimError::invalid_value(format!(
@@ -702,10 +714,20 @@ fn patch_path(
             draft.external_id = None;
             Ok(())
         }
-        ("externalid", _) => {
-            draft.external_id = value.as_str().map(str::to_owned);
-            Ok(())
-        }
+        ("externalid", _) => match value {
+            Json::String(e) => {
+                draft.external_id = Some(e.clone());
+                Ok(())
+            }
+            Json::Null => {
+                draft.external_id = None;
+                Ok(())
+            }
+            other => Err(ScimError::invalid_value(format!(
+                "externalId must be a string, not {}",
+                shown(other)
+            ))),
+        },
         ("members", Op::Add) => {
             draft.add(member_ids(users, value)?);
             Ok(())
@@ -754,7 +776,9 @@ fn removed_ids(value: &Json) -> Result<Vec<String>, ScimError> {
             i.get("value")
                 .and_then(Json::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| ScimError::invalid_value(format!("member {i}: no \"value\"")))
+                .ok_or_else(|| {
+                    ScimError::invalid_value(format!("member {}: no \"value\"", shown(i)))
+                })
         })
         .collect()
 }
