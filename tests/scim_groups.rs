@@ -570,3 +570,78 @@ async fn scim_serve_takes_its_groups_from_the_config() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A User deleted through SCIM leaves its groups: its id answers 404 and is
+/// listed in no group; groups outlive a restart of the front on the same state.
+#[tokio::test]
+async fn deleted_users_leave_their_groups_and_groups_persist() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-scim-gstate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.sqlite");
+    let _ = std::fs::remove_file(&state);
+    let site = sim::start(default_profile()).await.unwrap();
+    let client = Arc::new(site_client(&site.url));
+    let start = |client: Arc<Client>| {
+        let state = state.clone();
+        serve_backend(
+            "127.0.0.1:0".parse().unwrap(),
+            Secret::new(TOKEN),
+            move |url| {
+                let service = Service::new(client, IdStore::open(Some(&state)).unwrap(), url);
+                Meetings::new(service, Groups::new(grants()))
+            },
+        )
+    };
+    let http = reqwest::Client::new();
+    let scim = start(client.clone()).await.unwrap();
+    let at = |scim: &ScimHandle, path: &str| format!("{}{path}", scim.url);
+    let (_, ann) = call(
+        &http,
+        &at(&scim, "/Users"),
+        "POST",
+        Some(&okta_user("ann@example.com")),
+    )
+    .await;
+    let (_, bob) = call(
+        &http,
+        &at(&scim, "/Users"),
+        "POST",
+        Some(&okta_user("bob@example.com")),
+    )
+    .await;
+    let group = json!({"displayName": "Unmapped", "externalId": "g-1",
+                       "members": [{"value": ann["id"]}, {"value": bob["id"]}]});
+    let (status, group) = call(&http, &at(&scim, "/Groups"), "POST", Some(&group)).await;
+    assert_eq!(status, 201, "{group}");
+    let bob_path = format!("/Users/{}", bob["id"].as_str().unwrap());
+    assert_eq!(
+        call(&http, &at(&scim, &bob_path), "DELETE", None).await.0,
+        204
+    );
+    scim.stop().await;
+
+    let scim = start(client).await.unwrap();
+    let (status, found) = call(
+        &http,
+        &at(&scim, "/Groups?filter=externalId%20eq%20g-1"),
+        "GET",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(
+        member_ids(&found["Resources"][0]),
+        [ann["id"].as_str().unwrap()]
+    );
+    let by_bob = format!(
+        "/Groups?filter=members%5Bvalue%20eq%20%22{}%22%5D",
+        bob["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        call(&http, &at(&scim, &by_bob), "GET", None).await.1["totalResults"],
+        0
+    );
+    scim.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
