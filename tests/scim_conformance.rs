@@ -34,6 +34,13 @@ const EXPLAINED: [(&str, &str, &str); 3] = [
     ("check_remove_attribute", "active", "cannot be removed"),
 ];
 
+/// scim-sanity checks that fail for a reason of this front: its Group probe
+/// adds the member `fake-member-id`, which is no User here; wbxprov refuses
+/// it (400 invalidValue naming the id: a member gets Meetings entitlements,
+/// and there is no site user to give them to). `tests/scim_groups.rs`
+/// asserts that answer and its reason.
+const SANITY_EXPLAINED: [&str; 1] = ["PATCH /Groups/{id} add member"];
+
 fn python() -> Option<String> {
     let python = std::env::var("WBXPROV_SCIM2_TESTER_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = Command::new(&python)
@@ -173,12 +180,14 @@ fn scim_sanity_strict_probe_passes() {
         .unwrap()
         .iter()
         .filter(|r| !matches!(r["status"].as_str(), Some("pass" | "skip")))
+        .filter(|r| !SANITY_EXPLAINED.contains(&r["name"].as_str().unwrap_or_default()))
         .collect();
     assert!(failed.is_empty(), "scim-sanity: {failed:#?}");
-    assert_eq!(summary["failed"], 0, "{summary}");
+    let explained = SANITY_EXPLAINED.len();
+    assert_eq!(summary["failed"], explained, "{summary}");
     assert_eq!(summary["errors"], 0, "{summary}");
     assert!(summary["passed"].as_u64().unwrap() >= 18, "{summary}");
-    // Skipped: Group, Agent and AgenticApplication lifecycles (a site has none).
+    // Skipped: Agent and AgenticApplication lifecycles (a site has none).
     for skipped in report["results"]
         .as_array()
         .unwrap()
@@ -187,7 +196,7 @@ fn scim_sanity_strict_probe_passes() {
     {
         let name = skipped["name"].as_str().unwrap_or_default();
         assert!(
-            ["Group", "Agent", "AgenticApplication"]
+            ["Agent", "AgenticApplication"]
                 .iter()
                 .any(|t| name.contains(t)),
             "unexpected skip: {skipped}"
@@ -269,6 +278,31 @@ fn scim2_tester_passes_against_scim_serve_on_the_simulator() {
         "check_replace_attribute",
     ] {
         assert!(passed.contains(title), "{title} did not pass: {passed:?}");
+    }
+
+    // Groups are checked too: their lifecycle, and PATCH on members.
+    let group_passed = |title: &str, mentions: &str| {
+        core.iter().any(|c| {
+            c.status == "SUCCESS"
+                && c.title == title
+                && (c.reason.contains(mentions) || c.urn.as_deref() == Some(mentions))
+        })
+    };
+    for (title, mentions) in [
+        ("object_creation", "Group object"),
+        ("object_query", "Group object"),
+        ("object_replacement", "Group object"),
+        ("object_deletion", "Group object"),
+        ("object_list_with_attributes", "for Group"),
+        ("search_with_attributes", "for Group"),
+        ("check_add_attribute", "members"),
+        ("check_remove_attribute", "members"),
+        ("check_replace_attribute", "members"),
+    ] {
+        assert!(
+            group_passed(title, mentions),
+            "{title} on Groups did not pass"
+        );
     }
 
     // Extension mode: PATCH add and replace on every Meetings attribute, with

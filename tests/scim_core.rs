@@ -7,7 +7,7 @@ use wbxprov::schema::{ATTRIBUTES, FlatKey, Value};
 use wbxprov::scim::extension_schema;
 use wbxprov::scim::filter::FilterError;
 use wbxprov::scim::user::{CORE, EXTENSION};
-use wbxprov::scim::{Filter, from_scim, patch, to_scim};
+use wbxprov::scim::{Filter, ScimType, from_scim, patch, to_scim};
 
 #[path = "scim/hostile.rs"]
 mod hostile;
@@ -303,7 +303,7 @@ fn hostile_filters_are_refused_without_overflowing() {
         let refused = on_a_server_stack(move || filter.parse::<Filter>().err());
         let refused = refused.unwrap_or_else(|| panic!("{shape}: parsed"));
         assert!(
-            ["invalidFilter", "tooMany"].contains(&refused.scim_type()),
+            [ScimType::InvalidFilter, ScimType::TooMany].contains(&refused.scim_type()),
             "{shape}: {refused}"
         );
     }
@@ -324,7 +324,7 @@ fn hostile_patch_paths_are_refused_without_overflowing() {
         });
         let refused = refused.unwrap_or_else(|| panic!("{shape}: applied"));
         assert!(
-            ["invalidFilter", "invalidPath"].contains(&refused.scim_type()),
+            [ScimType::InvalidFilter, ScimType::InvalidPath].contains(&refused.scim_type()),
             "{shape}: {refused}"
         );
     }

@@ -13,6 +13,7 @@ use wbxprov::Secret;
 use wbxprov::client::Client;
 use wbxprov::schema::Feature;
 use wbxprov::scim::Service;
+use wbxprov::scim::groups::GROUP;
 use wbxprov::scim::http::{ScimHandle, serve};
 use wbxprov::scim::ids::IdStore;
 use wbxprov::scim::user::{CORE, ENTERPRISE, ERROR, EXTENSION, LIST, PATCH};
@@ -325,7 +326,7 @@ async fn okta_scim_2_spec_test() {
     assert_eq!(upper.body["totalResults"], json!(1));
     assert_eq!(upper.body["Resources"][0]["id"], json!(new_id));
 
-    // 10. GET /Groups answers 200 (a Meetings site has no groups: an empty list)
+    // 10. GET /Groups answers 200 (no group pushed yet: an empty list)
     let groups = f.get("/Groups").await;
     assert_eq!(groups.status, 200);
     assert_eq!(groups.body["totalResults"], json!(0));
@@ -789,6 +790,8 @@ async fn discovery_documents() {
     );
     let types = f.get("/ResourceTypes").await.body;
     assert_eq!(types["Resources"][0]["schema"], json!(CORE));
+    assert_eq!(types["Resources"][1]["endpoint"], json!("/Groups"));
+    assert_eq!(f.get("/ResourceTypes/Group").await.body["schema"], GROUP);
     let schemas = f.get("/Schemas").await.body;
     let ids: Vec<&str> = schemas["Resources"]
         .as_array()
@@ -796,7 +799,7 @@ async fn discovery_documents() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [CORE, ENTERPRISE, EXTENSION]);
+    assert_eq!(ids, [CORE, ENTERPRISE, EXTENSION, GROUP]);
     let ext = f.get(&format!("/Schemas/{EXTENSION}")).await.body;
     assert_eq!(
         ext["attributes"].as_array().unwrap().len(),
@@ -1006,4 +1009,72 @@ async fn a_patch_is_judged_with_the_site_user() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body[EXTENSION]["privilegeHDvideo"], json!(true));
+}
+
+/// PUT replaces what it names: a body without userName is refused (RFC 7643
+/// §4.1.1: userName is REQUIRED), and the externalId and Meetings settings it
+/// does not name stay (a Meetings user has settings no IdP manages).
+#[tokio::test]
+async fn put_needs_a_user_name_and_keeps_what_it_does_not_name() {
+    let f = front(default_profile()).await;
+    let mut body = okta_user("keep@example.com");
+    body[EXTENSION] = json!({"privilegeHost": true});
+    let created = f.call("POST", "/Users", Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let path = format!("/Users/{}", created.body["id"].as_str().unwrap());
+
+    let mut nameless = okta_user("keep@example.com");
+    nameless.as_object_mut().unwrap().remove("userName");
+    let refused = f.call("PUT", &path, Some(&nameless)).await;
+    assert_error(&refused, 400);
+    assert_eq!(refused.body["scimType"], "invalidValue", "{}", refused.body);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("userName")
+    );
+
+    let mut put = okta_user("keep@example.com");
+    put.as_object_mut().unwrap().remove("externalId");
+    put["name"]["givenName"] = json!("Changed");
+    let answer = f.call("PUT", &path, Some(&put)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["externalId"], "00ujl29u0le5T6Aj10h7");
+    assert_eq!(answer.body["name"]["givenName"], "Changed");
+    let site = f.site_user("keep@example.com").await;
+    assert_eq!(
+        site.get(&"privilegeHost".parse().unwrap()),
+        Some(&wbxprov::Value::Bool(true))
+    );
+    let by_external = f
+        .get("/Users?filter=externalId%20eq%2000ujl29u0le5T6Aj10h7")
+        .await;
+    assert_eq!(by_external.body["totalResults"], 1, "{}", by_external.body);
+}
+
+/// Trailing and doubled slashes, as some IdPs build their URLs, reach the
+/// same endpoints.
+#[tokio::test]
+async fn trailing_and_doubled_slashes_are_tolerated() {
+    let f = front(default_profile()).await;
+    let created = f
+        .call("POST", "/Users/", Some(&okta_user("slash@example.com")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    for path in [
+        format!("/Users/{id}/"),
+        format!("//Users/{id}"),
+        format!("/Users//{id}"),
+        "/Users/?filter=userName%20eq%20%22slash@example.com%22".to_owned(),
+        "//ServiceProviderConfig/".to_owned(),
+    ] {
+        let answer = f.get(&path).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+    }
+    let unknown = f.get("/Nothing/").await;
+    assert_error(&unknown, 404);
+    let unauthenticated = f.send("GET", &format!("/Users/{id}/"), None, None).await;
+    assert_error(&unauthenticated, 401);
 }

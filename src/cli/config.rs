@@ -17,6 +17,10 @@
 //! identityTokenExpires = "2027-11-01"    # warn a month before
 //! identityUrl = "https://webexapis.com/identity/scim"
 //! allowInsecureHttp = false              # plain http:// to a non-loopback host
+//!
+//! [scim.groups."Webinar hosts"]          # `scim serve`: what a group's members get
+//! meetingTypes = [218]
+//! supportedServicesEventCenter = true
 //! ```
 //!
 //! With no file, `WBXPROV_SITE_URL`, `WBXPROV_ADMIN_ID` and `WBXPROV_ADMIN_PASSWORD`
@@ -28,6 +32,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::client::{AdminAuth, Options, endpoint_of};
+use crate::scim::GroupGrants;
 use crate::secret::Secret;
 
 /// Environment variables of the command line.
@@ -82,6 +87,17 @@ struct File {
     identity_token_expires: Option<String>,
     /// Plain `http://` to a host that is not loopback: refused unless true.
     allow_insecure_http: Option<bool>,
+    /// `[scim]`: the SCIM front's settings.
+    scim: Option<ScimSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScimSection {
+    /// `[scim.groups."Webinar hosts"]`: the catalogue attributes a group
+    /// grants its members, checked by [`GroupGrants::from_json`].
+    #[serde(default)]
+    groups: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Everything needed to build a client.
@@ -284,6 +300,14 @@ pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, St
     })
 }
 
+/// What each SCIM group grants its members (`[scim.groups."…"]` in
+/// wbxprov.toml); none without a file.
+pub fn scim_groups() -> Result<GroupGrants, String> {
+    let file = config_file()?;
+    let groups = file.scim.map(|s| s.groups).unwrap_or_default();
+    GroupGrants::from_json(&groups).map_err(|e| format!("[scim.groups] in wbxprov.toml: {e}"))
+}
+
 /// Control Hub mode: where the identity API is, its token, and when the token
 /// expires (if said).
 pub struct IdentitySettings {
@@ -359,6 +383,18 @@ fn read_file(path: &Path) -> Result<File, String> {
 #[cfg(test)]
 mod tests {
     use super::site_of;
+
+    #[test]
+    fn scim_groups_read_as_grants() {
+        let file: super::File = toml::from_str(
+            "[scim.groups.\"Webinar hosts\"]\nmeetingTypes = [218]\nprivilegeHost = true\n",
+        )
+        .unwrap();
+        let groups = file.scim.unwrap().groups;
+        assert!(!super::GroupGrants::from_json(&groups).unwrap().is_empty());
+        let wrong: Result<super::File, _> = toml::from_str("[scim]\ngroup = 1\n");
+        assert!(wrong.is_err(), "unknown keys are refused");
+    }
 
     #[test]
     fn insecure_http_is_allowed_only_by_a_clear_yes() {

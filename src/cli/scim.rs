@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::config::{scim_token, scim_translations};
+use super::config::{scim_groups, scim_token, scim_translations};
 use super::connect::Connection;
 use super::exit;
 use crate::Secret;
 use crate::client::{AdminAuth, Client};
-use crate::scim::{Service, http, ids::IdStore};
+use crate::scim::{Groups, Meetings, Service, http, ids::IdStore};
 use crate::sim;
 use crate::site::SiteProfile;
 
@@ -41,6 +41,13 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let Command::Serve(args) = command;
     let token = match strong_token() {
         Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let grants = match scim_groups() {
+        Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(exit::COULD_NOT_RUN);
@@ -93,10 +100,12 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let client = Arc::new(client);
-        let handle = match http::serve(args.addr, token, |url| {
-            Service::new(client, ids, url)
+        // A thin binder: the router over the site's backend, on its own socket.
+        let handle = match http::serve_backend(args.addr, token, |url| {
+            let users = Service::new(client, ids, url)
                 .password_criteria(criteria)
-                .translations(translations)
+                .translations(translations);
+            Meetings::new(users, Groups::new(grants))
         })
         .await
         {

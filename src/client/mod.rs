@@ -418,6 +418,12 @@ impl Client {
         self.profile = Some(profile);
     }
 
+    /// The site profile every CreateUser/SetUser is validated against.
+    #[cfg(feature = "validate")]
+    pub fn profile(&self) -> Option<&crate::site::SiteProfile> {
+        self.profile.as_ref()
+    }
+
     // -- one method per operation ------------------------------------------
 
     pub async fn get_user(&self, web_ex_id: &str) -> Result<User, Error> {

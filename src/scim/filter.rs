@@ -10,6 +10,8 @@
 
 use serde_json::Value as Json;
 
+use super::error::ScimType;
+
 /// The longest filter accepted, in bytes. Identity providers send filters of
 /// a few dozen bytes; nesting is bounded on its own, well below this.
 pub const MAX_LEN: usize = 16 * 1024;
@@ -39,10 +41,10 @@ pub enum FilterError {
 
 impl FilterError {
     /// The SCIM error type of the 400 answer (RFC 7644 §3.12).
-    pub fn scim_type(&self) -> &'static str {
+    pub fn scim_type(&self) -> ScimType {
         match self {
-            FilterError::TooManyTerms => "tooMany",
-            _ => "invalidFilter",
+            FilterError::TooManyTerms => ScimType::TooMany,
+            _ => ScimType::InvalidFilter,
         }
     }
 }
@@ -284,10 +286,9 @@ impl Parser {
             Some(Token::Word(w)) if w == "true" => Json::Bool(true),
             Some(Token::Word(w)) if w == "false" => Json::Bool(false),
             Some(Token::Word(w)) if w == "null" => Json::Null,
-            Some(Token::Word(w)) => w
-                .parse::<i64>()
-                .map(Json::from)
-                .map_err(|_| format!("bad value {w:?}"))?,
+            // A bare word is a string: Entra's documentation shows
+            // `externalId eq jyoung` (RFC 7644 §3.4.2.2 wants quotes).
+            Some(Token::Word(w)) => w.parse::<i64>().map_or(Json::String(w), Json::from),
             _ => return Err(format!("expected a value after {path}").into()),
         };
         Ok(Filter::Compare { path, op, value })
@@ -349,6 +350,12 @@ fn values_at<'a>(resource: &'a Json, path: &str) -> Vec<&'a Json> {
 
 fn compare(actual: &Json, op: CompareOp, expected: &Json) -> bool {
     match (actual, expected) {
+        // A complex value without a sub-attribute compares by its `value`
+        // (`members eq "id"`, `emails co "example.com"`: RFC 7644 §3.4.2.2).
+        (Json::Object(item), e) if !e.is_object() => item
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("value"))
+            .is_some_and(|(_, v)| !v.is_object() && compare(v, op, e)),
         (Json::String(a), Json::String(e)) => {
             let (a, e) = (a.to_lowercase(), e.to_lowercase());
             match op {
@@ -465,6 +472,35 @@ mod tests {
         }
     }
 
+    /// Entra's documentation filters with a bare value: `externalId eq jyoung`.
+    #[test]
+    fn unquoted_values_are_strings() {
+        let user = json!({"externalId": "jyoung", "userName": "jyoung@example.com"});
+        assert!(parse("externalId eq jyoung").unwrap().matches(&user));
+        assert!(
+            parse("userName eq jyoung@example.com")
+                .unwrap()
+                .matches(&user)
+        );
+        assert!(!parse("externalId eq jyoung2").unwrap().matches(&user));
+        assert_eq!(
+            parse("count eq 3").unwrap(),
+            Filter::Compare {
+                path: "count".into(),
+                op: CompareOp::Eq,
+                value: json!(3)
+            }
+        );
+    }
+
+    #[test]
+    fn a_complex_value_compares_by_its_value() {
+        let group = json!({"members": [{"value": "id-1", "display": "ann"}]});
+        assert!(parse("members eq \"id-1\"").unwrap().matches(&group));
+        assert!(parse("members[value eq \"id-1\"]").unwrap().matches(&group));
+        assert!(!parse("members eq \"ann\"").unwrap().matches(&group));
+    }
+
     #[test]
     fn terms_and_length_are_bounded() {
         let terms = |n: usize| vec!["userName eq \"x\""; n].join(" or ");
@@ -472,14 +508,14 @@ mod tests {
         assert!(most.matches(&json!({"userName": "X"})));
         let refused = parse(&terms(MAX_TERMS + 1)).unwrap_err();
         assert_eq!(refused, FilterError::TooManyTerms);
-        assert_eq!(refused.scim_type(), "tooMany");
+        assert_eq!(refused.scim_type(), ScimType::TooMany);
         let long = format!("userName eq \"{}\"", "x".repeat(MAX_LEN));
         let refused = parse(&long).unwrap_err();
         assert!(matches!(refused, FilterError::TooLong(n) if n == long.len()));
-        assert_eq!(refused.scim_type(), "invalidFilter");
+        assert_eq!(refused.scim_type(), ScimType::InvalidFilter);
         assert_eq!(
             parse("userName zz 1").unwrap_err().scim_type(),
-            "invalidFilter"
+            ScimType::InvalidFilter
         );
     }
 }

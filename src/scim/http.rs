@@ -1,5 +1,10 @@
-//! The SCIM 2.0 HTTP front: `/scim/v2/…` over [`Service`], behind one bearer
+//! The SCIM 2.0 HTTP front over a [`Backend`]: [`router`] is an
+//! `axum::Router` a platform mounts in its own server (`/scim/v2` or any
+//! prefix), [`serve`] binds it on a socket of its own behind one bearer
 //! token. Plain HTTP: beyond loopback, it belongs behind a TLS terminator.
+//!
+//! Tolerant of what identity providers send: a trailing or doubled slash
+//! (`/Users/`, `//Users`) reaches the same endpoint.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,9 +20,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
 
+use tower::ServiceExt;
+
+use super::backend::ListQuery;
+use super::backend::{Backend, Meetings};
+use super::error::{ScimError, ScimType};
 use super::filter::Filter;
+use super::groups::{self, Groups};
 use super::schemas;
-use super::service::{ListQuery, ScimError, Service, project};
+use super::service::Service;
 use super::throttle::AuthThrottle;
 use super::user::LIST;
 use crate::Secret;
@@ -59,8 +70,42 @@ pub fn check_token(token: &Secret) -> Result<(), ServeError> {
     }
 }
 
-struct Served {
-    service: Service,
+/// Who checks that a request may be served.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Auth {
+    /// The router: every request shows this bearer token (compared in
+    /// constant time); addresses that keep failing are refused for a while.
+    Bearer(Secret),
+    /// The host application, before the request reaches the router (its own
+    /// middleware or gateway). The router then serves whatever it is given.
+    Host,
+}
+
+/// How [`router`] serves.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ScimConfig {
+    pub auth: Auth,
+}
+
+impl ScimConfig {
+    /// Requests must carry `token` (at least [`MIN_TOKEN_BYTES`] long).
+    pub fn bearer(token: Secret) -> Result<Self, ServeError> {
+        check_token(&token)?;
+        Ok(ScimConfig {
+            auth: Auth::Bearer(token),
+        })
+    }
+
+    /// The host application authenticates every request itself.
+    pub fn host_authenticates() -> Self {
+        ScimConfig { auth: Auth::Host }
+    }
+}
+
+/// The bearer token and the record of failed attempts.
+struct Guard {
     token: Secret,
     throttle: AuthThrottle,
 }
@@ -94,7 +139,7 @@ impl IntoResponse for ScimError {
 
 /// Every request, known path or not, shows the token first; an address that
 /// failed too often lately is refused without a look at its token.
-async fn authenticate(State(served): State<Arc<Served>>, request: Request, next: Next) -> Response {
+async fn authenticate(State(served): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     let (now, client) = (Instant::now(), client_ip(&request));
     if let Some(ip) = client
         && let Some(wait) = served.throttle.refused(ip, now)
@@ -153,7 +198,7 @@ fn body_json(body: &Bytes) -> Result<Json, ScimError> {
     serde_json::from_slice(body).map_err(|e| {
         ScimError::new(
             400,
-            Some("invalidSyntax"),
+            Some(ScimType::InvalidSyntax),
             format!("the body is not JSON: {e}"),
         )
     })
@@ -190,20 +235,20 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a Stri
         .map(|(_, v)| v)
 }
 
-async fn list_users(
-    served: &Served,
-    params: &HashMap<String, String>,
-) -> Result<Response, ScimError> {
+fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimError> {
     let filter = match param(params, "filter") {
         Some(f) if !f.trim().is_empty() => Some(f.parse::<Filter>()?),
         _ => None,
     };
-    let query = ListQuery {
+    Ok(ListQuery {
         filter,
         start_index: number(params, "startIndex")?,
         count: number(params, "count")?,
-    };
-    let mut list = served.service.list(&query).await?;
+    })
+}
+
+/// A ListResponse, each resource projected as the query asks.
+fn projected_list(mut list: Json, params: &HashMap<String, String>) -> Response {
     let (attributes, excluded) = (
         list_of(param(params, "attributes")),
         list_of(param(params, "excludedAttributes")),
@@ -213,7 +258,7 @@ async fn list_users(
             project(r, &attributes, &excluded);
         }
     }
-    Ok(scim(StatusCode::OK, &list))
+    scim(StatusCode::OK, &list)
 }
 
 fn one(resource: Json, params: &HashMap<String, String>, status: StatusCode) -> Response {
@@ -233,22 +278,94 @@ fn one(resource: Json, params: &HashMap<String, String>, status: StatusCode) -> 
     response
 }
 
-async fn users(
-    State(served): State<Arc<Served>>,
+/// The resource types the router serves; a handler's const parameter says
+/// which (`const` generics take integers, not enums, on stable Rust).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Users,
+    Groups,
+    /// Both, for a search at the root (RFC 7644 §3.4.3).
+    All,
+}
+
+const USERS: u8 = 0;
+const GROUPS: u8 = 1;
+const ALL: u8 = 2;
+
+fn kind_of<const K: u8>() -> Kind {
+    match K {
+        GROUPS => Kind::Groups,
+        ALL => Kind::All,
+        _ => Kind::Users,
+    }
+}
+
+async fn list<B: Backend>(
+    backend: &B,
+    kind: Kind,
+    params: &HashMap<String, String>,
+) -> Result<Response, ScimError> {
+    let query = list_query(params)?;
+    let list = match kind {
+        Kind::Users => backend.list_users(&query).await?,
+        Kind::Groups => backend.list_groups(&query).await?,
+        Kind::All => every_kind(backend, query).await?,
+    };
+    Ok(projected_list(list, params))
+}
+
+/// Users, then Groups, matching the query, one page of them.
+async fn every_kind<B: Backend>(backend: &B, query: ListQuery) -> Result<Json, ScimError> {
+    let whole = ListQuery {
+        start_index: None,
+        count: None,
+        ..query.clone()
+    };
+    let users = backend.list_users(&whole).await?;
+    let groups = backend.list_groups(&whole).await?;
+    let resources = |list: &Json| list["Resources"].as_array().cloned().unwrap_or_default();
+    let matched: Vec<Json> = resources(&users)
+        .into_iter()
+        .chain(resources(&groups))
+        .collect();
+    let total = matched.len();
+    let start = query.start_index.unwrap_or(1).max(1);
+    let count = query
+        .count
+        .unwrap_or(schemas::MAX_RESULTS)
+        .min(schemas::MAX_RESULTS);
+    let page: Vec<Json> = matched.into_iter().skip(start - 1).take(count).collect();
+    Ok(json!({
+        "schemas": [LIST],
+        "totalResults": total,
+        "itemsPerPage": page.len(),
+        "startIndex": start,
+        "Resources": page,
+    }))
+}
+
+async fn collection<B: Backend, const K: u8>(
+    State(backend): State<Arc<B>>,
     method: Method,
     Query(params): Query<HashMap<String, String>>,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
-    if method == Method::POST {
-        let created = served.service.create(&body_json(&body)?).await?;
-        return Ok(one(created, &params, StatusCode::CREATED));
+    let kind = kind_of::<K>();
+    if method != Method::POST {
+        return list(&*backend, kind, &params).await;
     }
-    list_users(&served, &params).await
+    let body = body_json(&body)?;
+    let created = match kind {
+        Kind::Users => backend.create_user(&body).await?,
+        Kind::Groups => backend.create_group(&body).await?,
+        Kind::All => return Err(method_not_allowed().await),
+    };
+    Ok(one(created, &params, StatusCode::CREATED))
 }
 
-/// POST /Users/.search: the list query in a body (RFC 7644 §3.4.3).
-async fn search(
-    State(served): State<Arc<Served>>,
+/// POST …/.search: the list query in a body (RFC 7644 §3.4.3).
+async fn search<B: Backend, const K: u8>(
+    State(backend): State<Arc<B>>,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
     let body = body_json(&body)?;
@@ -270,28 +387,36 @@ async fn search(
             params.insert(name.to_owned(), joined.join(","));
         }
     }
-    list_users(&served, &params).await
+    list(&*backend, kind_of::<K>(), &params).await
 }
 
-async fn user(
-    State(served): State<Arc<Served>>,
+async fn resource<B: Backend, const K: u8>(
+    State(backend): State<Arc<B>>,
     method: Method,
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
-    let service = &served.service;
-    let resource = match method {
-        Method::GET => service.get(&id).await?,
-        Method::PUT => service.replace(&id, &body_json(&body)?).await?,
-        Method::PATCH => service.patch(&id, &body_json(&body)?).await?,
-        Method::DELETE => {
-            service.delete(&id).await?;
+    let b = &*backend;
+    let found = match (kind_of::<K>(), method) {
+        (Kind::Users, Method::GET) => b.get_user(&id).await?,
+        (Kind::Users, Method::PUT) => b.replace_user(&id, &body_json(&body)?).await?,
+        (Kind::Users, Method::PATCH) => b.patch_user(&id, &body_json(&body)?).await?,
+        (Kind::Users, Method::DELETE) => {
+            b.delete_user(&id).await?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
+        (Kind::Groups, Method::GET) => b.get_group(&id).await?,
+        (Kind::Groups, Method::PUT) => b.replace_group(&id, &body_json(&body)?).await?,
+        (Kind::Groups, Method::PATCH) => b.patch_group(&id, &body_json(&body)?).await?,
+        (Kind::Groups, Method::DELETE) => {
+            b.delete_group(&id).await?;
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        (Kind::All, _) => return Err(not_found().await),
         _ => return Err(method_not_allowed().await),
     };
-    Ok(one(resource, &params, StatusCode::OK))
+    Ok(one(found, &params, StatusCode::OK))
 }
 
 async fn method_not_allowed() -> ScimError {
@@ -316,23 +441,37 @@ async fn service_provider_config() -> Response {
     scim(StatusCode::OK, &schemas::service_provider_config())
 }
 
+fn all_resource_types() -> Vec<Json> {
+    vec![schemas::user_resource_type(), groups::resource_type()]
+}
+
 async fn resource_types() -> Response {
-    scim(StatusCode::OK, &listed(vec![schemas::user_resource_type()]))
+    scim(StatusCode::OK, &listed(all_resource_types()))
 }
 
 async fn resource_type(Path(id): Path<String>) -> Response {
-    if id.eq_ignore_ascii_case("User") {
-        return scim(StatusCode::OK, &schemas::user_resource_type());
+    match all_resource_types().into_iter().find(|t| {
+        t["id"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case(&id))
+    }) {
+        Some(t) => scim(StatusCode::OK, &t),
+        None => ScimError::new(404, None, format!("no resource type {id}")).into_response(),
     }
-    ScimError::new(404, None, format!("no resource type {id}")).into_response()
+}
+
+fn every_schema() -> Vec<Json> {
+    let mut all = schemas::all_schemas();
+    all.push(groups::schema());
+    all
 }
 
 async fn all_schemas() -> Response {
-    scim(StatusCode::OK, &listed(schemas::all_schemas()))
+    scim(StatusCode::OK, &listed(every_schema()))
 }
 
 async fn schema(Path(id): Path<String>) -> Response {
-    match schemas::all_schemas().into_iter().find(|s| {
+    match every_schema().into_iter().find(|s| {
         s["id"]
             .as_str()
             .is_some_and(|s| s.eq_ignore_ascii_case(&id))
@@ -340,12 +479,6 @@ async fn schema(Path(id): Path<String>) -> Response {
         Some(s) => scim(StatusCode::OK, &s),
         None => ScimError::new(404, None, format!("no schema {id}")).into_response(),
     }
-}
-
-/// Meetings sites have no groups: an empty list, so that identity providers
-/// probing `/Groups` (Okta's spec test) carry on.
-async fn groups() -> Response {
-    scim(StatusCode::OK, &listed(Vec::new()))
 }
 
 /// A running SCIM server.
@@ -368,16 +501,128 @@ impl ScimHandle {
     }
 }
 
-/// Serves `service` at `http://ADDR/scim/v2`; requests must carry `token`
-/// (at least [`MIN_TOKEN_BYTES`] long, or the server does not start).
-/// `service` is built once the address is known (port 0 picks one), from
-/// the base URL it is given.
+/// The SCIM endpoints of `backend`, relative (`/Users`, `/Groups/{id}` …):
+/// mount them where the platform serves SCIM, e.g.
+/// `Router::new().nest("/scim/v2", router(backend, config))`. With
+/// [`Auth::Bearer`] every request, known path or not, shows the token first.
+pub fn router<B: Backend>(backend: Arc<B>, config: ScimConfig) -> Router {
+    let routes = Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{id}", get(resource_type))
+        .route("/Schemas", get(all_schemas))
+        .route("/Schemas/{id}", get(schema))
+        .route("/.search", post(search::<B, ALL>))
+        .route(
+            "/Users",
+            get(collection::<B, USERS>).post(collection::<B, USERS>),
+        )
+        .route("/Users/.search", post(search::<B, USERS>))
+        .route(
+            "/Users/{id}",
+            get(resource::<B, USERS>)
+                .put(resource::<B, USERS>)
+                .patch(resource::<B, USERS>)
+                .delete(resource::<B, USERS>),
+        )
+        .route(
+            "/Groups",
+            get(collection::<B, GROUPS>).post(collection::<B, GROUPS>),
+        )
+        .route("/Groups/.search", post(search::<B, GROUPS>))
+        .route(
+            "/Groups/{id}",
+            get(resource::<B, GROUPS>)
+                .put(resource::<B, GROUPS>)
+                .patch(resource::<B, GROUPS>)
+                .delete(resource::<B, GROUPS>),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(backend);
+    guarded(tidy_paths(routes), config.auth)
+}
+
+/// `routes`, where a path that matches nothing is tidied (`//Users/` →
+/// `/Users`) and served again.
+fn tidy_paths(routes: Router) -> Router {
+    let again = routes.clone();
+    routes.fallback(move |mut request: Request| {
+        let again = again.clone();
+        async move {
+            // Served again even when already tidy: a nested router's fallback
+            // gets the path its prefix stripped, tidied on the way
+            // (`/scim/v2//Users` arrives as `/Users`). `again` has no such
+            // fallback: what matches nothing there is 404.
+            if let Some(uri) = tidy(request.uri()) {
+                *request.uri_mut() = uri;
+            }
+            match again.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    })
+}
+
+/// The URI with runs of `/` made one and a trailing `/` removed; `None`
+/// when it has neither.
+fn tidy(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let path = uri.path();
+    let mut tidied = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && tidied.ends_with('/')) {
+            tidied.push(c);
+        }
+    }
+    while tidied.len() > 1 && tidied.ends_with('/') {
+        tidied.pop();
+    }
+    if tidied == path {
+        return None;
+    }
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{tidied}{query}").parse().ok()
+}
+
+fn guarded(app: Router, auth: Auth) -> Router {
+    match auth {
+        Auth::Bearer(token) => {
+            let guard = Arc::new(Guard {
+                token,
+                throttle: AuthThrottle::default(),
+            });
+            app.layer(middleware::from_fn_with_state(guard, authenticate))
+        }
+        Auth::Host => app,
+    }
+}
+
+/// Serves `service`'s Users, and Groups that grant nothing, at
+/// `http://ADDR/scim/v2`; requests must carry `token` (at least
+/// [`MIN_TOKEN_BYTES`] long, or the server does not start). `service` is
+/// built once the address is known (port 0 picks one), from the base URL it
+/// is given.
 pub async fn serve(
     addr: SocketAddr,
     token: Secret,
     service: impl FnOnce(String) -> Service,
 ) -> Result<ScimHandle, ServeError> {
-    check_token(&token)?;
+    serve_backend(addr, token, |url| {
+        Meetings::new(service(url), Groups::default())
+    })
+    .await
+}
+
+/// Serves `backend` at `http://ADDR/scim/v2` behind `token`: a thin binder
+/// around [`router`].
+pub async fn serve_backend<B: Backend>(
+    addr: SocketAddr,
+    token: Secret,
+    backend: impl FnOnce(String) -> B,
+) -> Result<ScimHandle, ServeError> {
+    let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let addr = listener.local_addr().map_err(listen)?;
@@ -385,33 +630,114 @@ pub async fn serve(
         tracing::warn!(%addr, "SCIM server on a non-loopback address over plain HTTP: put it behind a TLS terminator");
     }
     let url = format!("http://{addr}/scim/v2");
-    let served = Arc::new(Served {
-        service: service(url.clone()),
-        token,
-        throttle: AuthThrottle::default(),
-    });
-    let app = Router::new()
-        .route(
-            "/scim/v2/ServiceProviderConfig",
-            get(service_provider_config),
-        )
-        .route("/scim/v2/ResourceTypes", get(resource_types))
-        .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
-        .route("/scim/v2/Schemas", get(all_schemas))
-        .route("/scim/v2/Schemas/{id}", get(schema))
-        .route("/scim/v2/Users", get(users).post(users))
-        .route("/scim/v2/Users/.search", post(search))
-        .route("/scim/v2/.search", post(search))
-        .route(
-            "/scim/v2/Users/{id}",
-            get(user).put(user).patch(user).delete(user),
-        )
-        .route("/scim/v2/Groups", get(groups))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(served.clone(), authenticate))
-        .with_state(served);
+    let scim = router(
+        Arc::new(backend(url.clone())),
+        ScimConfig::host_authenticates(),
+    );
+    // The token guards every path, under /scim/v2 or not.
+    let app = Router::new().nest("/scim/v2", scim).fallback(not_found);
+    let app = guarded(tidy_paths(app), auth);
     let server = ServerTask::spawn(listener, app);
     Ok(ScimHandle { url, addr, server })
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
+/// `id`, `schemas` and `meta` always stay.
+pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) {
+    let Some(map) = resource.as_object_mut() else {
+        return;
+    };
+    const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
+    let top = |p: &str| -> String {
+        // `urn:…:User:attr` names an extension attribute; the container is kept whole.
+        let p = match p.rfind(':') {
+            Some(i) if p.starts_with("urn:") => {
+                let (urn, attr) = p.split_at(i);
+                if super::user::CORE.eq_ignore_ascii_case(urn) {
+                    &attr[1..]
+                } else {
+                    urn
+                }
+            }
+            _ => p,
+        };
+        p.split('.').next().unwrap_or(p).to_ascii_lowercase()
+    };
+    if !attributes.is_empty() {
+        let keep: Vec<String> = attributes.iter().map(|a| top(a)).collect();
+        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keep.contains(&k.to_ascii_lowercase()));
+    }
+    for path in excluded {
+        match path.split_once('.') {
+            // `name.givenName`: the sub-attribute only.
+            Some((parent, sub)) if !path.starts_with("urn:") => {
+                if let Some(Json::Object(inner)) = map
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(parent))
+                    .map(|(_, v)| v)
+                {
+                    inner.retain(|k, _| !k.eq_ignore_ascii_case(sub));
+                }
+            }
+            _ => {
+                let name = top(path);
+                map.retain(|k, _| ALWAYS.contains(&k.as_str()) || k.to_ascii_lowercase() != name);
+            }
+        }
+    }
+    // `schemas` names only the extensions still present.
+    let present: Vec<String> = map
+        .keys()
+        .filter(|k| k.starts_with("urn:"))
+        .cloned()
+        .collect();
+    // The resource's own schema (User, Group) stays.
+    let extensions = [super::user::ENTERPRISE, super::user::EXTENSION];
+    if let Some(Json::Array(schemas)) = map.get_mut("schemas") {
+        schemas.retain(|s| {
+            s.as_str()
+                .is_some_and(|s| !extensions.contains(&s) || present.iter().any(|p| p == s))
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn status(app: &Router, path: &str) -> u16 {
+        let request = Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        app.clone()
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Tidied paths reach their routes, nested or not; others stay 404.
+    #[tokio::test]
+    async fn trailing_and_doubled_slashes_reach_the_route() {
+        let inner = tidy_paths(
+            Router::new()
+                .route("/Users/{id}", get(|| async { "ok" }))
+                .fallback(not_found),
+        );
+        let app = tidy_paths(Router::new().nest("/scim/v2", inner).fallback(not_found));
+        for path in [
+            "/scim/v2/Users/1",
+            "/scim/v2/Users/1/",
+            "/scim/v2//Users/1",
+            "//scim/v2/Users//1",
+            "/scim/v2/Users/1?x=/",
+        ] {
+            assert_eq!(status(&app, path).await, 200, "{path}");
+        }
+        for path in ["/scim/v2/Users", "/scim/v2/Nothing/", "/elsewhere//"] {
+            assert_eq!(status(&app, path).await, 404, "{path}");
+        }
+    }
 }

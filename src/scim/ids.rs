@@ -69,7 +69,45 @@ CREATE TABLE IF NOT EXISTS scim_kept (
     id   TEXT PRIMARY KEY,
     kept TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS scim_groups (
+    id            TEXT PRIMARY KEY,
+    display_name  TEXT NOT NULL,
+    external_id   TEXT,
+    created       TEXT NOT NULL,
+    last_modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scim_group_members (
+    group_id TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS scim_group_members_user ON scim_group_members (user_id);
+-- What group membership granted a user (and nothing else did): only this is
+-- taken back when the user leaves the last group granting it.
+CREATE TABLE IF NOT EXISTS scim_grants (
+    user_id   TEXT NOT NULL,
+    attribute TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (user_id, attribute, value)
+);
 ";
+
+/// What the store knows of one SCIM Group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEntry {
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// RFC 3339.
+    pub created: String,
+    pub last_modified: String,
+    /// The SCIM ids of its members that are live Users, with their Webex IDs.
+    pub members: Vec<(String, String)>,
+}
+
+/// One thing group membership granted a user: a catalogue attribute (flat
+/// name) and one value of it (`true`, or one item of a list).
+pub type Grant = (String, String);
 
 fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -290,9 +328,232 @@ impl IdStore {
     }
 }
 
+/// Groups.
+impl IdStore {
+    /// A new group with these members (live SCIM User ids).
+    pub fn insert_group(
+        &self,
+        display_name: &str,
+        external_id: Option<&str>,
+        members: &[String],
+    ) -> Result<GroupEntry, StoreError> {
+        let (id, now) = (new_id(), now_rfc3339());
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute(
+            "INSERT INTO scim_groups (id, display_name, external_id, created, last_modified) \
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![id, display_name, external_id, now],
+        )?;
+        set_members(&tx, &id, members)?;
+        tx.commit()?;
+        drop(db);
+        Ok(self.group(&id)?.expect("just inserted"))
+    }
+
+    /// A group's new name, externalId and members, in one transaction.
+    pub fn save_group(
+        &self,
+        id: &str,
+        display_name: &str,
+        external_id: Option<&str>,
+        members: &[String],
+    ) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute(
+            "UPDATE scim_groups SET display_name = ?2, external_id = ?3, last_modified = ?4 \
+             WHERE id = ?1",
+            params![id, display_name, external_id, now_rfc3339()],
+        )?;
+        set_members(&tx, id, members)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn delete_group(&self, id: &str) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute("DELETE FROM scim_group_members WHERE group_id = ?1", [id])?;
+        tx.execute("DELETE FROM scim_groups WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn group(&self, id: &str) -> Result<Option<GroupEntry>, StoreError> {
+        let db = self.db();
+        let found = db
+            .query_row(
+                &format!("SELECT {GROUP_COLUMNS} FROM scim_groups WHERE id = ?1"),
+                [id],
+                group_row,
+            )
+            .optional()?;
+        found.map(|g| with_members(&db, g)).transpose()
+    }
+
+    /// Every group, oldest first (a stable order for paging).
+    pub fn groups(&self) -> Result<Vec<GroupEntry>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT {GROUP_COLUMNS} FROM scim_groups ORDER BY created, id"
+        ))?;
+        let rows: Vec<GroupEntry> = stmt.query_map([], group_row)?.collect::<Result<_, _>>()?;
+        rows.into_iter().map(|g| with_members(&db, g)).collect()
+    }
+
+    /// The display names of the groups a user is in.
+    pub fn group_names_of(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(
+            "SELECT g.id, g.display_name FROM scim_groups g \
+             JOIN scim_group_members m ON m.group_id = g.id WHERE m.user_id = ?1",
+        )?;
+        let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What group membership granted a user.
+    pub fn grants(&self, user_id: &str) -> Result<Vec<Grant>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(
+            "SELECT attribute, value FROM scim_grants WHERE user_id = ?1 ORDER BY attribute, value",
+        )?;
+        let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records what was granted and forgets what was taken back.
+    pub fn record_grants(
+        &self,
+        user_id: &str,
+        granted: &[Grant],
+        taken_back: &[Grant],
+    ) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for (attribute, value) in granted {
+            tx.execute(
+                "INSERT OR IGNORE INTO scim_grants (user_id, attribute, value) VALUES (?1, ?2, ?3)",
+                params![user_id, attribute, value],
+            )?;
+        }
+        for (attribute, value) in taken_back {
+            tx.execute(
+                "DELETE FROM scim_grants WHERE user_id = ?1 AND attribute = ?2 AND value = ?3",
+                params![user_id, attribute, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A User deleted through SCIM leaves its groups and its grant records.
+    pub fn forget_groups_of(&self, user_id: &str) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute(
+            "DELETE FROM scim_group_members WHERE user_id = ?1",
+            [user_id],
+        )?;
+        tx.execute("DELETE FROM scim_grants WHERE user_id = ?1", [user_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const GROUP_COLUMNS: &str = "id, display_name, external_id, created, last_modified";
+
+fn group_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GroupEntry> {
+    Ok(GroupEntry {
+        id: row.get(0)?,
+        display_name: row.get(1)?,
+        external_id: row.get(2)?,
+        created: row.get(3)?,
+        last_modified: row.get(4)?,
+        members: Vec::new(),
+    })
+}
+
+/// The group with its live members, in the order they joined.
+fn with_members(db: &Connection, mut group: GroupEntry) -> Result<GroupEntry, StoreError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT u.id, u.web_ex_id FROM scim_group_members m \
+         JOIN scim_users u ON u.id = m.user_id \
+         WHERE m.group_id = ?1 AND u.deleted = 0 ORDER BY m.rowid",
+    )?;
+    let rows = stmt.query_map([&group.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    group.members = rows.collect::<Result<_, _>>()?;
+    Ok(group)
+}
+
+fn set_members(
+    tx: &rusqlite::Transaction<'_>,
+    group_id: &str,
+    members: &[String],
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM scim_group_members WHERE group_id = ?1",
+        [group_id],
+    )?;
+    for user_id in members {
+        tx.execute(
+            "INSERT OR IGNORE INTO scim_group_members (group_id, user_id) VALUES (?1, ?2)",
+            params![group_id, user_id],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::IdStore;
+
+    #[test]
+    fn groups_keep_their_live_members_and_grants() {
+        let store = IdStore::open(None).unwrap();
+        let ann = store.insert("ann", None, None).unwrap();
+        let bob = store.insert("bob", None, None).unwrap();
+        let group = store
+            .insert_group(
+                "Webinar hosts",
+                Some("g-1"),
+                &[ann.id.clone(), bob.id.clone()],
+            )
+            .unwrap();
+        assert_eq!(
+            group.members,
+            vec![
+                (ann.id.clone(), "ann".into()),
+                (bob.id.clone(), "bob".into())
+            ]
+        );
+        assert_eq!(
+            store.group_names_of(&ann.id).unwrap(),
+            vec![(group.id.clone(), "Webinar hosts".into())]
+        );
+        store
+            .record_grants(&ann.id, &[("meetingTypes".into(), "218".into())], &[])
+            .unwrap();
+        assert_eq!(store.grants(&ann.id).unwrap().len(), 1);
+
+        store.mark_deleted(&bob.id).unwrap();
+        store.forget_groups_of(&bob.id).unwrap();
+        store
+            .save_group(&group.id, "Hosts", None, std::slice::from_ref(&ann.id))
+            .unwrap();
+        let saved = store.group(&group.id).unwrap().unwrap();
+        assert_eq!(saved.display_name, "Hosts");
+        assert_eq!(saved.external_id, None);
+        assert_eq!(saved.members.len(), 1);
+        store
+            .record_grants(&ann.id, &[], &[("meetingTypes".into(), "218".into())])
+            .unwrap();
+        assert!(store.grants(&ann.id).unwrap().is_empty());
+        store.delete_group(&group.id).unwrap();
+        assert!(store.group(&group.id).unwrap().is_none());
+        assert!(store.groups().unwrap().is_empty());
+    }
 
     #[test]
     fn ids_are_stable_and_deletion_leaves_a_tombstone() {

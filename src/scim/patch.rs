@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::error::ScimType;
 use super::filter::{Filter, FilterError};
 use super::user::{CORE, ENTERPRISE, EXTENSION};
 
@@ -23,14 +24,19 @@ pub enum PatchError {
     /// The filter of a value path (`emails[…]`): `invalidFilter`.
     #[error("the filter in path {path:?}: {error}")]
     Filter { path: String, error: FilterError },
+    /// An operation with no target: `remove` without a path (RFC 7644
+    /// §3.5.2.2 names `noTarget` for it).
+    #[error("{0}")]
+    NoTarget(String),
 }
 
 impl PatchError {
     /// The SCIM error type of the 400 answer (RFC 7644 §3.12).
-    pub fn scim_type(&self) -> &'static str {
+    pub fn scim_type(&self) -> ScimType {
         match self {
-            PatchError::Path(_) => "invalidPath",
-            PatchError::Filter { .. } => "invalidFilter",
+            PatchError::Path(_) => ScimType::InvalidPath,
+            PatchError::Filter { .. } => ScimType::InvalidFilter,
+            PatchError::NoTarget(_) => ScimType::NoTarget,
         }
     }
 }
@@ -83,13 +89,13 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), PatchError> {
         let value = operation.get("value").cloned().unwrap_or(Json::Null);
         match operation.get("path").and_then(Json::as_str) {
             Some(path) => at_path(resource, path, op, value)?,
+            None if op == Op::Remove => {
+                return Err(PatchError::NoTarget("remove needs a path".into()));
+            }
             None => {
                 let Json::Object(map) = value else {
                     return Err("an operation without a path needs an object value".into());
                 };
-                if op == Op::Remove {
-                    return Err("remove needs a path".into());
-                }
                 for (key, v) in map {
                     at_path(resource, &key, op, v)?;
                 }
@@ -277,9 +283,21 @@ mod tests {
 
     /// Paths a client controls once made slicing panic: a `]` before the `[`,
     /// a multi-byte character where a schema URN would end.
+    /// RFC 7644 §3.5.2.2: "If \"path\" is unspecified, the operation fails
+    /// with HTTP status code 400 and a \"scimType\" error code of \"noTarget\"."
+    #[test]
+    fn remove_without_a_path_is_no_target() {
+        let mut user = json!({"userName": "ann"});
+        let refused = apply(&mut user, &json!({"Operations": [{"op": "Remove"}]})).unwrap_err();
+        assert_eq!(refused.scim_type(), ScimType::NoTarget);
+    }
+
     #[test]
     fn malformed_paths_are_refused_not_panicking() {
-        assert_eq!(replace("a]b[c").unwrap_err().scim_type(), "invalidPath");
+        assert_eq!(
+            replace("a]b[c").unwrap_err().scim_type(),
+            ScimType::InvalidPath
+        );
         for urn in [CORE, ENTERPRISE, EXTENSION] {
             let straddling = format!("{}é{}", "x".repeat(urn.len() - 1), "y");
             assert!(replace(&straddling).is_ok(), "an unknown attribute is set");

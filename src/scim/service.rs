@@ -8,59 +8,18 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use super::filter::{CompareOp, Filter, FilterError};
+pub use super::backend::ListQuery;
+pub use super::error::{ScimError, ScimType};
+use super::filter::{CompareOp, Filter};
 use super::ids::{Entry, IdStore, StoreError};
+use super::patch;
 use super::schemas::MAX_RESULTS;
-use super::translate::{self, Kept, TranslateConfig, TranslateError};
-use super::user::{ERROR, LIST, core_path, from_scim, to_scim};
-use super::{patch, user::BadUser};
+use super::translate::{self, Kept, TranslateConfig};
+use super::user::{LIST, core_path, from_scim, to_scim};
 use crate::client::{Client, Error as ClientError, ErrorKind};
 use crate::ops::{LstsummaryUser, PasswordCriteria, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
 use crate::xml::decode::ServiceErrorKind;
-
-/// A SCIM error response (RFC 7644 §3.12).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {}: {detail}", scim_type.unwrap_or("error"))]
-pub struct ScimError {
-    pub status: u16,
-    pub scim_type: Option<&'static str>,
-    pub detail: String,
-    /// Seconds, for 429 and 503.
-    pub retry_after: Option<u64>,
-}
-
-impl ScimError {
-    pub fn new(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
-        ScimError {
-            status,
-            scim_type,
-            detail: detail.into(),
-            retry_after: None,
-        }
-    }
-
-    pub fn not_found(id: &str) -> Self {
-        ScimError::new(404, None, format!("no User {id}"))
-    }
-
-    pub fn invalid_value(detail: impl Into<String>) -> Self {
-        ScimError::new(400, Some("invalidValue"), detail)
-    }
-
-    /// The body: `status` is a string, as RFC 7644 §3.12 writes it.
-    pub fn to_json(&self) -> Json {
-        let mut out = json!({
-            "schemas": [ERROR],
-            "status": self.status.to_string(),
-            "detail": self.detail,
-        });
-        if let Some(t) = self.scim_type {
-            out["scimType"] = json!(t);
-        }
-        out
-    }
-}
 
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
@@ -68,39 +27,15 @@ impl From<StoreError> for ScimError {
     }
 }
 
-impl From<FilterError> for ScimError {
-    fn from(e: FilterError) -> Self {
-        ScimError::new(400, Some(e.scim_type()), e.to_string())
-    }
-}
-
-impl From<patch::PatchError> for ScimError {
-    fn from(e: patch::PatchError) -> Self {
-        ScimError::new(400, Some(e.scim_type()), e.to_string())
-    }
-}
-
-impl From<TranslateError> for ScimError {
-    fn from(e: TranslateError) -> Self {
-        ScimError::invalid_value(e.to_string())
-    }
-}
-
-impl From<BadUser> for ScimError {
-    fn from(e: BadUser) -> Self {
-        ScimError::invalid_value(e.0)
-    }
-}
-
 /// A client failure as the SCIM client should see it.
 fn from_client(e: ClientError) -> ScimError {
     let detail = e.to_string();
     let (status, scim_type) = match &e.kind {
-        ErrorKind::Invalid(_) | ErrorKind::Encode(_) => (400, Some("invalidValue")),
+        ErrorKind::Invalid(_) | ErrorKind::Encode(_) => (400, Some(ScimType::InvalidValue)),
         ErrorKind::Service(s) => match s.kind() {
             ServiceErrorKind::UserNotFound | ServiceErrorKind::NoRecords => (404, None),
             ServiceErrorKind::WebExIdExists | ServiceErrorKind::EmailExists => {
-                (409, Some("uniqueness"))
+                (409, Some(ScimType::Uniqueness))
             }
             ServiceErrorKind::RateLimited => {
                 let mut err = ScimError::new(429, None, detail);
@@ -117,20 +52,12 @@ fn from_client(e: ClientError) -> ScimError {
             ServiceErrorKind::ServiceUnavailable => (503, None),
             ServiceErrorKind::LicenceLimit
             | ServiceErrorKind::FeatureNotEnabled
-            | ServiceErrorKind::Other => (400, Some("invalidValue")),
+            | ServiceErrorKind::Other => (400, Some(ScimType::InvalidValue)),
         },
         ErrorKind::Transport(_) => (503, None),
         ErrorKind::Http(_) | ErrorKind::Malformed(_) => (502, None),
     };
     ScimError::new(status, scim_type, detail)
-}
-
-/// A list request: `filter`, 1-based `startIndex`, `count`.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub filter: Option<Filter>,
-    pub start_index: Option<usize>,
-    pub count: Option<usize>,
 }
 
 /// Attributes a user list (LstsummaryUser) carries: filters on these alone
@@ -224,7 +151,7 @@ fn generated_password(criteria: Option<&PasswordCriteria>) -> String {
 /// The SCIM Users service of one Meetings site.
 pub struct Service {
     client: Arc<Client>,
-    ids: IdStore,
+    ids: Arc<IdStore>,
     /// `http://host:port/scim/v2`, for `meta.location`.
     base_url: String,
     password_criteria: Option<PasswordCriteria>,
@@ -246,7 +173,7 @@ impl Service {
     pub fn new(client: Arc<Client>, ids: IdStore, base_url: impl Into<String>) -> Self {
         Service {
             client,
-            ids,
+            ids: Arc::new(ids),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             password_criteria: None,
             translate: TranslateConfig::default(),
@@ -266,6 +193,36 @@ impl Service {
         let (mut flat, external_id) = from_scim(body)?;
         let kept = translate::inbound(body, &mut flat, &self.translate)?;
         Ok((flat, external_id, kept))
+    }
+
+    /// The store of SCIM ids, shared with the groups of the same front.
+    pub fn ids(&self) -> &Arc<IdStore> {
+        &self.ids
+    }
+
+    /// `http://host:port/scim/v2`: where the resources are.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The site profile the client validates against, if any.
+    pub fn profile(&self) -> Option<&crate::site::SiteProfile> {
+        self.client.profile()
+    }
+
+    /// Sets `change` on the site user `web_ex_id`, whose values are now
+    /// `current`: validated as the user it makes, then SetUser.
+    pub(crate) async fn set_over(
+        &self,
+        web_ex_id: &str,
+        change: FlatUser,
+        current: &FlatUser,
+    ) -> Result<(), ScimError> {
+        self.client
+            .set_user_over(web_ex_id, change, current)
+            .await
+            .map(|_| ())
+            .map_err(from_client)
     }
 
     /// The site's password criteria, met by passwords wbxprov makes up.
@@ -302,7 +259,7 @@ impl Service {
     }
 
     /// GetUser, `None` when the site has no such user.
-    async fn site_user(&self, web_ex_id: &str) -> Result<Option<FlatUser>, ScimError> {
+    pub(crate) async fn site_user(&self, web_ex_id: &str) -> Result<Option<FlatUser>, ScimError> {
         match self.client.get_user(web_ex_id).await {
             Ok(user) => Ok(Some(user.to_flat())),
             Err(e) if e.is_not_found() => Ok(None),
@@ -310,7 +267,7 @@ impl Service {
         }
     }
 
-    fn live_entry(&self, id: &str) -> Result<Entry, ScimError> {
+    pub(crate) fn live_entry(&self, id: &str) -> Result<Entry, ScimError> {
         self.ids
             .by_id(id)?
             .filter(|e| !e.deleted)
@@ -466,7 +423,7 @@ impl Service {
             if !self.ids.is_deleted(&web_ex_id)? {
                 return Err(ScimError::new(
                     409,
-                    Some("uniqueness"),
+                    Some(ScimType::Uniqueness),
                     format!("userName {web_ex_id}: a user with this Webex ID already exists"),
                 ));
             }
@@ -517,27 +474,30 @@ impl Service {
 
     /// PUT /Users/{id}: sets every attribute the body carries. Attributes it
     /// leaves out stay as they are: a Meetings user has settings no identity
-    /// provider manages (PIN, personal room, privileges …).
+    /// provider manages (PIN, personal room, privileges …), and an externalId
+    /// left out is kept. A body without userName is refused: RFC 7643 §4.1.1
+    /// makes it REQUIRED, and a PUT is the whole resource.
     pub async fn replace(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
         let entry = self.live_entry(id)?;
+        let (wanted, external_id, kept) = self.read_body(body)?;
+        if wanted.web_ex_id().is_none() {
+            return Err(ScimError::invalid_value(format!(
+                "{}: a PUT must carry userName (RFC 7643 §4.1.1)",
+                entry.web_ex_id
+            )));
+        }
+        let kept = kept.over(&Kept::from_text(entry.kept.as_deref()));
         let current = self
             .site_user(&entry.web_ex_id)
             .await?
             .ok_or_else(|| ScimError::not_found(id))?;
         let before = self.scim_view(&current)?;
-        let (mut wanted, external_id, kept) = self.read_body(body)?;
-        let kept = kept.over(&Kept::from_text(entry.kept.as_deref()));
-        if wanted.web_ex_id().is_none() {
-            wanted.insert(
-                FlatKey::new(Attribute::WebExId),
-                Value::Text(entry.web_ex_id.clone()),
-            );
-        }
         let now = self
             .apply(&entry.web_ex_id, &before, &wanted, false)
             .await?;
-        // Like the attributes, a displayName the body leaves out stays.
+        // Like the attributes, a displayName or externalId the body leaves out stays.
         let display_name = display_name_of(body).or(entry.display_name.as_deref());
+        let external_id = external_id.or(entry.external_id.clone());
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         self.after_change(&entry, &now, external_id.as_deref(), display_name)
             .await
@@ -559,7 +519,7 @@ impl Service {
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(
                 400,
-                Some("mutability"),
+                Some(ScimType::Mutability),
                 format!("{}: userName cannot be removed", entry.web_ex_id),
             ));
         }
@@ -623,7 +583,7 @@ impl Service {
                     _ => {
                         return Err(ScimError::new(
                             400,
-                            Some("mutability"),
+                            Some(ScimType::Mutability),
                             format!(
                                 "{web_ex_id}: {} ({key}) cannot be removed, only set to another value",
                                 core_path(key.attribute).unwrap_or_else(|| key.to_string())
@@ -694,6 +654,9 @@ impl Service {
             self.deactivate(&entry.web_ex_id).await?;
         }
         self.ids.mark_deleted(&entry.id)?;
+        // Its SCIM id is gone: so are its memberships (the site user is
+        // deactivated; what groups granted stays with it, as any setting).
+        self.ids.forget_groups_of(&entry.id)?;
         Ok(())
     }
 }
@@ -732,62 +695,4 @@ fn summary_user(s: &UserSummary) -> FlatUser {
     put(Attribute::Email, &s.email);
     put(Attribute::Active, &s.active);
     flat
-}
-
-/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
-/// `id`, `schemas` and `meta` always stay.
-pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) {
-    let Some(map) = resource.as_object_mut() else {
-        return;
-    };
-    const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
-    let top = |p: &str| -> String {
-        // `urn:…:User:attr` names an extension attribute; the container is kept whole.
-        let p = match p.rfind(':') {
-            Some(i) if p.starts_with("urn:") => {
-                let (urn, attr) = p.split_at(i);
-                if super::user::CORE.eq_ignore_ascii_case(urn) {
-                    &attr[1..]
-                } else {
-                    urn
-                }
-            }
-            _ => p,
-        };
-        p.split('.').next().unwrap_or(p).to_ascii_lowercase()
-    };
-    if !attributes.is_empty() {
-        let keep: Vec<String> = attributes.iter().map(|a| top(a)).collect();
-        map.retain(|k, _| ALWAYS.contains(&k.as_str()) || keep.contains(&k.to_ascii_lowercase()));
-    }
-    for path in excluded {
-        match path.split_once('.') {
-            // `name.givenName`: the sub-attribute only.
-            Some((parent, sub)) if !path.starts_with("urn:") => {
-                if let Some(Json::Object(inner)) = map
-                    .iter_mut()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(parent))
-                    .map(|(_, v)| v)
-                {
-                    inner.retain(|k, _| !k.eq_ignore_ascii_case(sub));
-                }
-            }
-            _ => {
-                let name = top(path);
-                map.retain(|k, _| ALWAYS.contains(&k.as_str()) || k.to_ascii_lowercase() != name);
-            }
-        }
-    }
-    // `schemas` names only the extensions still present.
-    let present: Vec<String> = map
-        .keys()
-        .filter(|k| k.starts_with("urn:"))
-        .cloned()
-        .collect();
-    if let Some(Json::Array(schemas)) = map.get_mut("schemas") {
-        schemas.retain(|s| {
-            s.as_str()
-                .is_some_and(|s| s == super::user::CORE || present.iter().any(|p| p == s))
-        });
-    }
 }

@@ -29,7 +29,13 @@ impl ScimProcess {
     /// Serves at `addr` with `token`, or answers the exit code and stderr of
     /// a server that did not start.
     pub fn try_start(addr: &str, token: &str) -> Result<Self, (i32, String)> {
-        let mut child = command(addr, token)
+        Self::try_spawn(command(addr, token))
+    }
+
+    /// Runs `cmd` (a [`command`], perhaps with more settings), or answers the
+    /// exit code and stderr of a server that did not start.
+    pub fn try_spawn(mut cmd: Command) -> Result<Self, (i32, String)> {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

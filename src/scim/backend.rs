@@ -1,0 +1,129 @@
+//! What the SCIM router asks of the system behind it: the Users and Groups
+//! operations of RFC 7644 §3, on SCIM JSON, each failure a typed
+//! [`ScimError`]. The router does the protocol (routes, authentication,
+//! query parameters, projection, error bodies); a backend does the resources.
+//! [`Meetings`] is the backend of a Meetings site: its Users are the site's
+//! users ([`Service`]), its Groups kept by wbxprov and turned into Meetings
+//! entitlements ([`Groups`]).
+
+use std::future::Future;
+
+use serde_json::Value as Json;
+
+use super::error::ScimError;
+use super::filter::Filter;
+use super::groups::Groups;
+use super::service::Service;
+
+/// A list request: `filter`, 1-based `startIndex`, `count`.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub start_index: Option<usize>,
+    pub count: Option<usize>,
+}
+
+/// A SCIM service's resources. Every answer is a resource or a ListResponse
+/// as SCIM JSON; the router projects `attributes`/`excludedAttributes`.
+pub trait Backend: Send + Sync + 'static {
+    fn list_users(&self, query: &ListQuery)
+    -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn get_user(&self, id: &str) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn create_user(&self, body: &Json) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn replace_user(
+        &self,
+        id: &str,
+        body: &Json,
+    ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn patch_user(
+        &self,
+        id: &str,
+        body: &Json,
+    ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn delete_user(&self, id: &str) -> impl Future<Output = Result<(), ScimError>> + Send;
+
+    fn list_groups(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn create_group(&self, body: &Json) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn replace_group(
+        &self,
+        id: &str,
+        body: &Json,
+    ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn patch_group(
+        &self,
+        id: &str,
+        body: &Json,
+    ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    fn delete_group(&self, id: &str) -> impl Future<Output = Result<(), ScimError>> + Send;
+}
+
+/// A Meetings site as a SCIM backend.
+#[derive(Debug)]
+pub struct Meetings {
+    users: Service,
+    groups: Groups,
+}
+
+impl Meetings {
+    pub fn new(users: Service, groups: Groups) -> Self {
+        Meetings { users, groups }
+    }
+
+    pub fn users(&self) -> &Service {
+        &self.users
+    }
+}
+
+impl Backend for Meetings {
+    async fn list_users(&self, query: &ListQuery) -> Result<Json, ScimError> {
+        self.users.list(query).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Json, ScimError> {
+        self.users.get(id).await
+    }
+
+    async fn create_user(&self, body: &Json) -> Result<Json, ScimError> {
+        self.users.create(body).await
+    }
+
+    async fn replace_user(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        self.users.replace(id, body).await
+    }
+
+    async fn patch_user(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        self.users.patch(id, body).await
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<(), ScimError> {
+        self.users.delete(id).await
+    }
+
+    async fn list_groups(&self, query: &ListQuery) -> Result<Json, ScimError> {
+        self.groups.list(&self.users, query).await
+    }
+
+    async fn get_group(&self, id: &str) -> Result<Json, ScimError> {
+        self.groups.get(&self.users, id).await
+    }
+
+    async fn create_group(&self, body: &Json) -> Result<Json, ScimError> {
+        self.groups.create(&self.users, body).await
+    }
+
+    async fn replace_group(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        self.groups.replace(&self.users, id, body).await
+    }
+
+    async fn patch_group(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        self.groups.patch(&self.users, id, body).await
+    }
+
+    async fn delete_group(&self, id: &str) -> Result<(), ScimError> {
+        self.groups.delete(&self.users, id).await
+    }
+}
