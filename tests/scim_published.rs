@@ -23,6 +23,7 @@ use wbxprov::client::Client;
 use wbxprov::scim::Service;
 use wbxprov::scim::http::{ScimHandle, serve};
 use wbxprov::scim::ids::IdStore;
+use wbxprov::scim::translate::TranslateConfig;
 use wbxprov::sim::{self, SimHandle, default_profile};
 
 /// At least 32 bytes, as the server requires.
@@ -55,6 +56,17 @@ const NOT_HONOURED: &[(&str, &str)] = &[
         "entra-reference-postman/020-create-user-4-for-group-2",
         "its work email is UserName333's: a site holds each email address once (exception \
          030005; evidence: the catalogue's `email` row)",
+    ),
+    (
+        "entra-reference-postman/025-validate-group-3",
+        "looks for the member 024's PUT sets, and 024 also names 020's user, whom a site cannot \
+         hold (030005): 024 is not sent",
+    ),
+    (
+        "entra-reference-postman/029-get-group-by-id",
+        "looks for `new User`, the display 026 and 028 send with 020's user, whom a site cannot \
+         hold (030005); a member's display is no Group attribute either (RFC 7643 §8.7.1), so the \
+         front answers none",
     ),
     (
         "entra-reference-postman/037-create-user1",
@@ -97,76 +109,24 @@ const NOT_HONOURED: &[(&str, &str)] = &[
         "entra-reference-postman/064-filter-greater-than",
         "counts five users, three of whom (046, 047, 054) share emp1's email, which a site refuses",
     ),
+    (
+        "entra-reference-postman/066-group-patch-add-member",
+        "adds the bare string `string id 1` as a member: no `{\"value\": id}` (RFC 7643 §4.2) and \
+         no user; the front answers 400 rather than keep a member who is no site user, whose \
+         entitlements it could neither grant nor validate",
+    ),
+    (
+        "entra-reference-postman/067-group-patch-add-member2",
+        "adds the bare string `string id 2` as a member: no `{\"value\": id}` (RFC 7643 §4.2) and \
+         no user; the front answers 400 rather than keep a member who is no site user, whose \
+         entitlements it could neither grant nor validate",
+    ),
 ];
 
 /// Published requests the front does not yet answer as the identity provider
-/// expects, and the issue-18 work that will fix each.
-const NOT_YET: &[(&str, &str)] = &[
-    ("okta-scim-2.0-reference/009-create-group", "groups"),
-    ("okta-scim-2.0-reference/010-retrieve-groups", "groups"),
-    ("entra-scim-tutorial/012-create-group", "groups"),
-    (
-        "entra-scim-tutorial/019-discover-schema",
-        "groups (the Group schema in /Schemas)",
-    ),
-    (
-        "entra-scim-tutorial/020-query-by-external-id-unquoted",
-        "unquoted filter values",
-    ),
-    (
-        "entra-scim-tutorial/023-update-manager",
-        "enterprise attributes (manager) kept by wbxprov and returned",
-    ),
-    (
-        "entra-scim-compatibility/007-a-group-with-a-member",
-        "groups",
-    ),
-    (
-        "entra-reference-postman/011-get-user-filters",
-        "trailing slashes in paths",
-    ),
-    ("entra-reference-postman/018-create-empty-group", "groups"),
-    (
-        "entra-reference-postman/021-create-filled-group-2",
-        "groups",
-    ),
-    ("entra-reference-postman/023-create-group-3", "groups"),
-    (
-        "entra-reference-postman/043-post-user-omalley",
-        "translations of phones (312-555-0102, national) and languages (xh, which no Webex \
-         language is: the issue's fallback to the site's default)",
-    ),
-    (
-        "entra-reference-postman/044-post-emp1-with-string-true",
-        "translations of phones (312-555-0102, national) and languages (xh, which no Webex \
-         language is: the issue's fallback to the site's default)",
-    ),
-    (
-        "entra-reference-postman/045-get-all-users",
-        "translations of phones and languages (it counts 043's and 044's users)",
-    ),
-    (
-        "entra-reference-postman/050-post-emp3-exists",
-        "translations of phones: refused 400 for its phones before its taken email gets 409",
-    ),
-    (
-        "entra-reference-postman/051-post-emp3-exists-try-again",
-        "translations of phones: refused 400 for its phones before its taken email gets 409",
-    ),
-    (
-        "entra-reference-postman/052-put-a-user-no-username",
-        "a PUT without userName answered 400 (now 200; blocked by 043 until its translations land)",
-    ),
-    (
-        "entra-reference-postman/061-post-emp3-exists-try-again",
-        "translations of phones: refused 400 for its phones before its taken email gets 409",
-    ),
-    (
-        "entra-reference-postman/063-filter-starts-with",
-        "unquoted filter values, and translations of phones and languages (it finds 043's user)",
-    ),
-    ("entra-reference-postman/065-post-group", "groups"),
-];
+/// expects, and the work that will fix each. Empty since issue 18 was
+/// finished: kept so that a regression can be named while it is fixed.
+const NOT_YET: &[(&str, &str)] = &[];
 
 /// One published document's requests.
 #[derive(serde::Deserialize)]
@@ -263,6 +223,19 @@ struct Replay {
     guids: u32,
 }
 
+/// What an admin deploying the front for these identity providers configures
+/// (README, "Translations"): `scimDefaultRegion = "US"` and `scimSiteLanguage
+/// = "en-US"`. The documents' users are American (the Postman collection's
+/// national numbers are Chicago's 312, its addresses US states) and a site
+/// set up for them speaks US English; without it a national number or a
+/// language no Webex language is would be refused, as the README says.
+fn deployed_translations() -> TranslateConfig {
+    TranslateConfig {
+        default_region: Some("US".into()),
+        site_language: Some("en-US".into()),
+    }
+}
+
 async fn replay_for(fixture: &Fixture) -> Replay {
     let profile = default_profile();
     let site = sim::start(profile.clone()).await.unwrap();
@@ -277,7 +250,7 @@ async fn replay_for(fixture: &Fixture) -> Replay {
     let scim = serve(
         "127.0.0.1:0".parse().unwrap(),
         Secret::new(TOKEN),
-        move |url| Service::new(client, ids, url),
+        move |url| Service::new(client, ids, url).translations(deployed_translations()),
     )
     .await
     .unwrap();
@@ -533,6 +506,8 @@ struct Tally {
     report: Vec<String>,
     passed: usize,
     total: usize,
+    /// Published requests failing or blocked under [`NOT_HONOURED`].
+    not_honoured: usize,
 }
 
 impl Tally {
@@ -553,6 +528,7 @@ impl Tally {
                 }
             }
             Outcome::Failed(why) => {
+                self.count_not_honoured(key, step);
                 self.report
                     .push(format!("  {key}: {}", exception.unwrap_or("UNLISTED")));
                 if exception.is_none() {
@@ -575,8 +551,17 @@ impl Tally {
                         "{key} ({section}) has no {{{{{placeholder}}}}}: {root} did not give it"
                     ));
                 }
+                self.count_not_honoured(&root, step);
                 self.roots.insert(key.to_owned(), root);
             }
+        }
+    }
+
+    /// Counts a published step that failed because of `cause`, when `cause`
+    /// is a request a Meetings site cannot honour.
+    fn count_not_honoured(&mut self, cause: &str, step: &Step) {
+        if !step.setup && NOT_HONOURED.iter().any(|(k, _)| *k == cause) {
+            self.not_honoured += 1;
         }
     }
 }
@@ -599,11 +584,16 @@ async fn published_requests_are_answered_as_the_identity_providers_expect() {
             tally.total - total
         );
     }
+    let honourable = tally.total - tally.not_honoured;
     println!(
-        "published requests: {} of {} ({:.0} %) answered as expected; the others:\n{}",
+        "published requests: {} of {} ({:.0} %) answered as expected; {} of the {} a Meetings \
+         site can honour ({:.0} %); the others:\n{}",
         tally.passed,
         tally.total,
         100.0 * tally.passed as f64 / tally.total as f64,
+        tally.passed,
+        honourable,
+        100.0 * tally.passed as f64 / honourable as f64,
         tally.report.join("\n")
     );
     assert!(tally.problems.is_empty(), "{}", tally.problems.join("\n"));
@@ -671,8 +661,8 @@ fn the_lists_decide_what_may_fail() {
         tally.problems.len()
     };
     let (listed_key, unlisted_key) = (
-        "okta-scim-2.0-reference/009-create-group",
-        "okta-scim-2.0-reference/001-create-check-user-exists",
+        "entra-reference-postman/020-create-user-4-for-group-2",
+        "entra-reference-postman/019-create-user-for-group-2",
     );
     assert!(listed(listed_key).is_some() && listed(unlisted_key).is_none());
     let failed = || Outcome::Failed("status 400".into());
@@ -686,10 +676,16 @@ fn the_lists_decide_what_may_fail() {
     assert_eq!(problems(unlisted_key, Outcome::Passed), 0);
     assert_eq!(problems(listed_key, failed()), 0);
     assert_eq!(problems(unlisted_key, blocked_by(listed_key)), 0);
+    // What fails under NOT_HONOURED, itself or through a blocker, counts as such.
+    let mut tally = Tally::default();
+    tally.record(listed_key, &step, failed());
+    tally.record(unlisted_key, &step, blocked_by(listed_key));
+    tally.record(unlisted_key, &step, failed());
+    assert_eq!(tally.not_honoured, 2);
     // Through a chain: blocked by a step that was itself blocked by a listed one.
     let (first, second) = (
-        "okta-scim-2.0-reference/011-retrieve-a-specific-group",
-        "okta-scim-2.0-reference/012-update-group-name",
+        "entra-reference-postman/024-put-replace-group3",
+        "entra-reference-postman/026-patch-add-user4-to-group1",
     );
     let mut tally = Tally::default();
     tally.record(first, &step, blocked_by(listed_key));

@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json};
 
 use super::error::ScimType;
 use super::filter::{Filter, FilterError};
+use super::schemas::enterprise_schema;
 use super::user::{CORE, ENTERPRISE, EXTENSION};
 
 /// The most dot-separated parts a path may have after its schema URN. RFC
@@ -118,7 +119,28 @@ fn split_schema(path: &str) -> (Option<&'static str>, &str) {
             return ((urn != CORE).then_some(urn), rest);
         }
     }
+    // Entra's tutorial (Example 5) names the enterprise `manager` without
+    // its URN; no core attribute shares an enterprise attribute's name
+    // (RFC 7643 §4.1, §4.3), so such a path can only mean the enterprise one.
+    let name = path.split(['.', '[']).next().unwrap_or_default();
+    if is_enterprise_attribute(name) {
+        return (Some(ENTERPRISE), path);
+    }
     (None, path)
+}
+
+/// `name` is an attribute of the enterprise extension, as its published
+/// schema lists them (`/Schemas`).
+fn is_enterprise_attribute(name: &str) -> bool {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        enterprise_schema()["attributes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["name"].as_str().map(str::to_owned))
+            .collect()
+    });
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 fn field<'a>(map: &'a mut Map<String, Json>, name: &str) -> &'a mut Json {
@@ -290,6 +312,27 @@ mod tests {
         let mut user = json!({"userName": "ann"});
         let refused = apply(&mut user, &json!({"Operations": [{"op": "Remove"}]})).unwrap_err();
         assert_eq!(refused.scim_type(), ScimType::NoTarget);
+    }
+
+    /// Entra's tutorial, "Example 5. Update a user (manager)", names the
+    /// enterprise `manager` without its schema URN; no core attribute has an
+    /// enterprise attribute's name, so the path can only mean that one.
+    #[test]
+    fn an_enterprise_attribute_named_without_its_urn_is_the_enterprise_one() {
+        let mut user = json!({"userName": "ann", ENTERPRISE: {"costCenter": "4130"}});
+        let manager = json!([{"$ref": "http://h/Users/m-1", "value": "m-1"}]);
+        apply(
+            &mut user,
+            &json!({"Operations": [
+                {"op": "Add", "path": "manager", "value": manager},
+                {"op": "replace", "value": {"Department": "Sales"}},
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(
+            user,
+            json!({"userName": "ann", ENTERPRISE: {"costCenter": "4130", "manager": manager, "Department": "Sales"}})
+        );
     }
 
     #[test]

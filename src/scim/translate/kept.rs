@@ -93,6 +93,32 @@ fn kept_parts(
     Ok(out)
 }
 
+/// The enterprise `manager` as kept, `{"value", "displayName"?, "$ref"?}`.
+/// Entra sends the manager's id as a bare string, and its tutorial's
+/// "Example 5. Update a user (manager)" a list of one object; manager is
+/// single-valued (RFC 7643 §4.3), so any other shape is refused, not dropped.
+fn kept_manager(manager: Option<&Json>) -> Result<Option<Json>, (String, String)> {
+    let refused = |shown: &Json| {
+        let shown: String = shown.to_string().chars().take(64).collect();
+        Err((
+            "manager".to_owned(),
+            format!("is {shown}, not a manager ({{\"value\": id}}) or a manager's id"),
+        ))
+    };
+    match manager {
+        None | Some(Json::Null) => Ok(None),
+        Some(id @ Json::String(_)) => {
+            Ok(kept_text(Some(id), "manager")?.map(|id| serde_json::json!({ "value": id })))
+        }
+        Some(Json::Array(items)) if items.len() == 1 => kept_manager(items.first()),
+        Some(object @ Json::Object(_)) => {
+            let parts = kept_parts(Some(object), &MANAGER_PARTS, "manager.")?;
+            Ok((!parts.is_empty()).then_some(Json::Object(parts)))
+        }
+        Some(other) => refused(other),
+    }
+}
+
 impl Kept {
     /// What a User body carries that wbxprov keeps; `Err((attribute, reason))`
     /// for a value it will not keep.
@@ -111,19 +137,8 @@ impl Kept {
         }
         if let Some(enterprise) = member(body, ENTERPRISE) {
             let mut out = kept_parts(Some(enterprise), &ENTERPRISE_KEPT[..4], "")?;
-            match member(enterprise, "manager") {
-                None | Some(Json::Null) => {}
-                // Entra sends the manager's id as a bare string.
-                Some(Json::String(_)) => {
-                    let id = kept_text(member(enterprise, "manager"), "manager")?;
-                    out.insert("manager".into(), serde_json::json!({ "value": id }));
-                }
-                Some(manager) => {
-                    let parts = kept_parts(Some(manager), &MANAGER_PARTS, "manager.")?;
-                    if !parts.is_empty() {
-                        out.insert("manager".into(), Json::Object(parts));
-                    }
-                }
+            if let Some(manager) = kept_manager(member(enterprise, "manager"))? {
+                out.insert("manager".into(), manager);
             }
             if !out.is_empty() {
                 attributes.insert(ENTERPRISE.into(), Json::Object(out));
@@ -254,6 +269,23 @@ mod tests {
             kept.attributes[ENTERPRISE]["manager"],
             json!({"value": "m-1"})
         );
+    }
+
+    /// Entra's tutorial, "Example 5. Update a user (manager)": the manager
+    /// as a list of one `{"$ref", "value"}` (manager is single-valued,
+    /// RFC 7643 §4.3); anything else that is no manager is refused, not dropped.
+    #[test]
+    fn a_manager_in_a_list_of_one_is_kept_and_other_shapes_are_refused() {
+        let one =
+            json!({ENTERPRISE: {"manager": [{"$ref": "http://h/Users/m-1", "value": "m-1"}]}});
+        assert_eq!(
+            Kept::from_body(&one).unwrap().attributes[ENTERPRISE]["manager"],
+            json!({"value": "m-1", "$ref": "http://h/Users/m-1"})
+        );
+        for bad in [json!([{"value": "a"}, {"value": "b"}]), json!(7), json!([])] {
+            let refused = Kept::from_body(&json!({ENTERPRISE: {"manager": bad}})).unwrap_err();
+            assert_eq!(refused.0, "manager", "{bad}");
+        }
     }
 
     #[test]
