@@ -645,3 +645,42 @@ async fn deleted_users_leave_their_groups_and_groups_persist() {
     scim.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A /Users write does not undo what a user's groups grant: an identity
+/// provider that maps meetingTypes sends its own profile's value on every
+/// update, which knows nothing of group grants. The sent value and the
+/// groups' grants are united (as an IdP unites direct and group
+/// assignments); leaving the group takes back what it granted, and nothing
+/// of the user's own.
+#[tokio::test]
+async fn a_users_write_keeps_what_groups_grant_until_the_user_leaves() {
+    let f = front().await;
+    let ann = f.user("ann@example.com").await;
+    let before = f.site("ann@example.com").await;
+    let body = json!({"schemas": [GROUP], "displayName": "Recorders", "members": [{"value": ann}]});
+    let (status, recorders) = f.call("POST", "/Groups", Some(&body)).await;
+    assert_eq!(status, 201, "{recorders}");
+    let granted = f.site("ann@example.com").await;
+    assert_eq!(meeting_types(&granted), [214, 216]);
+
+    let user_path = format!("/Users/{ann}");
+    let types_path = format!("{EXTENSION}:meetingTypes");
+    let replace = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": types_path, "value": [214]},
+        {"op": "replace", "path": format!("{EXTENSION}:privilegeRecordingEditor"), "value": false},
+    ]});
+    let (status, patched) = f.call("PATCH", &user_path, Some(&replace)).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched[EXTENSION]["meetingTypes"], json!([214, 216]));
+    assert_eq!(f.site("ann@example.com").await, granted, "PATCH");
+
+    let mut put = okta_user("ann@example.com");
+    put[EXTENSION] = json!({"meetingTypes": [214], "privilegeRecordingEditor": false});
+    let (status, replaced) = f.call("PUT", &user_path, Some(&put)).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(f.site("ann@example.com").await, granted, "PUT");
+
+    let group_path = format!("/Groups/{}", recorders["id"].as_str().unwrap());
+    assert_eq!(f.call("DELETE", &group_path, None).await.0, 204);
+    assert_eq!(f.site("ann@example.com").await, before);
+}

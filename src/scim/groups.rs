@@ -437,6 +437,30 @@ fn entitlement_change(
     (change, granted, taken_back)
 }
 
+/// `wanted` (what a /Users PUT or PATCH makes of a user) with what the
+/// user's groups granted (`grants`, the record) added back: an identity
+/// provider that maps an entitlement sends its profile's value on every
+/// update, which knows nothing of group grants, so the two are united as an
+/// IdP unites direct and group assignments (README "Groups"). Leaving the
+/// group still takes back only what it granted. An attribute `wanted` lacks
+/// is untouched by the write unless `absent_is_removed` (a PATCH's whole
+/// resource, where absent means removed).
+pub(crate) fn unite_grants(wanted: &mut FlatUser, grants: &[Grant], absent_is_removed: bool) {
+    for (name, item) in grants {
+        let Ok(key) = name.parse::<FlatKey>() else {
+            continue; // a record from a catalogue that no longer has it
+        };
+        if wanted.get(&key).is_none() && !absent_is_removed {
+            continue;
+        }
+        let mut items = current_items(wanted.get(&key));
+        if !items.contains(item) {
+            items.push(item.clone());
+            wanted.insert(key, value_of(&key, items));
+        }
+    }
+}
+
 /// A boolean or list value as items: `true` is `["true"]`.
 fn current_items(value: Option<&Value>) -> Vec<String> {
     match value {

@@ -11,6 +11,7 @@ use serde_json::{Value as Json, json};
 pub use super::backend::ListQuery;
 pub use super::error::{ScimError, ScimType};
 use super::filter::{CompareOp, Filter};
+use super::groups::unite_grants;
 use super::ids::{Entry, IdStore, StoreError};
 use super::patch;
 use super::schemas::MAX_RESULTS;
@@ -492,6 +493,8 @@ impl Service {
             .await?
             .ok_or_else(|| ScimError::not_found(id))?;
         let before = self.scim_view(&current)?;
+        let mut wanted = wanted;
+        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, false);
         let now = self
             .apply(&entry.web_ex_id, &before, &wanted, false)
             .await?;
@@ -515,7 +518,8 @@ impl Service {
         let before = self.read_body(&resource)?.0;
         patch::apply(&mut resource, body)?;
         // What is kept is what the patched resource holds.
-        let (wanted, external_id, kept) = self.read_body(&resource)?;
+        let (mut wanted, external_id, kept) = self.read_body(&resource)?;
+        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, true);
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(
                 400,
