@@ -170,12 +170,22 @@ impl Kept {
     }
 
     /// `self` (a PUT's body) over what was kept before: what the body leaves
-    /// out stays, as the site's attributes do (README: PUT).
+    /// out stays, as the site's attributes do (README: PUT), parts of `name`
+    /// and of the enterprise extension included. A manager the body names
+    /// replaces the old one whole: its displayName was the old one's.
     pub fn over(mut self, before: &Kept) -> Kept {
         for (name, value) in &before.attributes {
-            self.attributes
-                .entry(name.clone())
-                .or_insert_with(|| value.clone());
+            match (self.attributes.get_mut(name), value) {
+                (Some(Json::Object(now)), Json::Object(then)) => {
+                    for (part, v) in then {
+                        now.entry(part.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                (Some(_), _) => {}
+                (None, _) => {
+                    self.attributes.insert(name.clone(), value.clone());
+                }
+            }
         }
         for (name, sent) in &before.sent {
             self.sent
@@ -286,6 +296,32 @@ mod tests {
             let refused = Kept::from_body(&json!({ENTERPRISE: {"manager": bad}})).unwrap_err();
             assert_eq!(refused.0, "manager", "{bad}");
         }
+    }
+
+    /// README: "a PUT that leaves one out keeps it" — also inside `name`
+    /// and the enterprise extension: a PUT naming a department keeps the
+    /// manager it does not name.
+    #[test]
+    fn a_put_keeps_the_parts_of_name_and_enterprise_it_leaves_out() {
+        let before = Kept::from_body(&json!({
+            "name": {"middleName": "Q", "honorificPrefix": "Dr."},
+            ENTERPRISE: {"manager": "m-1", "department": "R&D"},
+        }))
+        .unwrap();
+        let put = Kept::from_body(&json!({
+            "name": {"middleName": "R"},
+            ENTERPRISE: {"department": "Sales"},
+        }))
+        .unwrap()
+        .over(&before);
+        assert_eq!(
+            put.attributes["name"],
+            json!({"middleName": "R", "honorificPrefix": "Dr."})
+        );
+        assert_eq!(
+            put.attributes[ENTERPRISE],
+            json!({"department": "Sales", "manager": {"value": "m-1"}})
+        );
     }
 
     #[test]
