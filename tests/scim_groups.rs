@@ -469,6 +469,18 @@ async fn a_grant_the_site_refuses_is_400_per_member_and_nothing_changes() {
     let (status, refused) = f.call("PATCH", &path, Some(&stranger)).await;
     assert_eq!(status, 400, "{refused}");
     assert!(refused["detail"].as_str().unwrap().contains("no-such-user"));
+    // The Postman collection's bare string (its "Group patch add member"):
+    // refused naming the group, the attribute and the value.
+    let bare = json!({"schemas": [PATCH], "Operations": [
+        {"op": "add", "path": "members", "value": "string id 1"}
+    ]});
+    let (status, refused) = f.call("PATCH", &path, Some(&bare)).await;
+    let detail = refused["detail"].as_str().unwrap_or_default();
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        detail.contains("Broken") && detail.contains("members") && detail.contains("string id 1"),
+        "{detail}"
+    );
     // A remove without a path is noTarget (RFC 7644 §3.5.2.2): the kind survives.
     let pathless = json!({"schemas": [PATCH], "Operations": [{"op": "remove"}]});
     let (status, refused) = f.call("PATCH", &path, Some(&pathless)).await;

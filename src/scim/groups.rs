@@ -288,7 +288,8 @@ impl Groups {
     /// POST /Groups: 201 with the group; its members get what it grants.
     pub async fn create(&self, users: &Service, body: &Json) -> Result<Json, ScimError> {
         let _one_at_a_time = self.changing.lock().await;
-        let draft = draft_of(users, body, None)?;
+        let named = body.get("displayName").and_then(Json::as_str);
+        let draft = draft_of(users, body, None).map_err(in_group(named.unwrap_or("(new)")))?;
         let saved = self.change(users, None, Some(&draft)).await?;
         self.get(users, &saved).await
     }
@@ -299,7 +300,7 @@ impl Groups {
     pub async fn replace(&self, users: &Service, id: &str, body: &Json) -> Result<Json, ScimError> {
         let _one_at_a_time = self.changing.lock().await;
         let old = Self::entry(users, id)?;
-        let draft = draft_of(users, body, Some(&old))?;
+        let draft = draft_of(users, body, Some(&old)).map_err(in_group(&old.display_name))?;
         self.change(users, Some(&old), Some(&draft)).await?;
         self.get(users, id).await
     }
@@ -309,7 +310,7 @@ impl Groups {
         let _one_at_a_time = self.changing.lock().await;
         let old = Self::entry(users, id)?;
         let mut draft = Draft::of(&old);
-        patch_group(users, &mut draft, body)?;
+        patch_group(users, &mut draft, body).map_err(in_group(&old.display_name))?;
         self.change(users, Some(&old), Some(&draft)).await?;
         self.get(users, id).await
     }
@@ -565,6 +566,17 @@ async fn apply(users: &Service, plans: Vec<Plan>) -> Result<(), ScimError> {
     })
 }
 
+/// A request's error with the group it was about named first, as every
+/// failure names what it is about.
+fn in_group(name: &str) -> impl Fn(ScimError) -> ScimError {
+    // Cut as client values are: a displayName may be long.
+    let name: String = name.chars().take(64).collect();
+    move |e| ScimError {
+        detail: format!("group {name:?}: {}", e.detail),
+        ..e
+    }
+}
+
 /// A value a client sent, cut for an error message (a body may be 1 MiB).
 fn shown(value: &Json) -> String {
     let text = value.to_string();
@@ -628,10 +640,11 @@ fn member_ids(users: &Service, value: &Json) -> Result<Vec<String>, ScimError> {
     let items: Vec<&Json> = match value {
         Json::Array(items) => items.iter().collect(),
         Json::Object(_) => vec![value],
-        _ => {
-            return Err(ScimError::invalid_value(
-                "members must be a list of {\"value\": id}",
-            ));
+        other => {
+            return Err(ScimError::invalid_value(format!(
+                "members {}: must be a list of {{\"value\": id}}",
+                shown(other)
+            )));
         }
     };
     items
