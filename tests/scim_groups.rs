@@ -696,3 +696,38 @@ async fn a_users_write_keeps_what_groups_grant_until_the_user_leaves() {
     assert_eq!(f.call("DELETE", &group_path, None).await.0, 204);
     assert_eq!(f.site("ann@example.com").await, before);
 }
+
+/// A User deleted through SCIM leaves every group, and loses what they
+/// granted as if it had left each: otherwise the deactivated site user
+/// kept "Webinar hosts"' session type, and a later POST of the same
+/// userName (which reactivates it) would host webinars in no group.
+/// What was the user's own stays.
+#[tokio::test]
+async fn a_deleted_user_loses_what_its_groups_granted_and_keeps_its_own() {
+    let f = front().await;
+    let ann = f
+        .user_with("ann@example.com", json!({"privilegeHost": true}))
+        .await;
+    let before = f.site("ann@example.com").await;
+    let body =
+        json!({"schemas": [GROUP], "displayName": "Webinar hosts", "members": [{"value": ann}]});
+    let (status, group) = f.call("POST", "/Groups", Some(&body)).await;
+    assert_eq!(status, 201, "{group}");
+    assert_eq!(meeting_types(&f.site("ann@example.com").await), [214, 216]);
+
+    assert_eq!(
+        f.call("DELETE", &format!("/Users/{ann}"), None).await.0,
+        204
+    );
+    let after = f.site("ann@example.com").await;
+    only_changed(
+        &before,
+        &after,
+        &[("active", Value::Text("DEACTIVATED".into()))],
+    );
+    let (status, again) = f
+        .call("POST", "/Users", Some(&okta_user("ann@example.com")))
+        .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(meeting_types(&f.site("ann@example.com").await), [214]);
+}

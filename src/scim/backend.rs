@@ -99,7 +99,20 @@ impl Backend for Meetings {
         self.users.patch(id, body).await
     }
 
+    /// What the user's groups granted is taken back first, as if it left
+    /// each (README "Groups"). Should the site refuse that, the user is
+    /// deleted all the same (deprovisioning must not wait on entitlements)
+    /// and the refusal is logged, naming the user and why.
     async fn delete_user(&self, id: &str) -> Result<(), ScimError> {
+        match self.groups.take_back_all(&self.users, id).await {
+            Ok(()) => {}
+            Err(e) if e.status == 404 => return Err(e),
+            Err(e) => tracing::warn!(
+                user = id,
+                "deleting the user without taking back what its groups granted: {}",
+                e.detail
+            ),
+        }
         self.users.delete(id).await
     }
 

@@ -323,6 +323,41 @@ impl Groups {
         Ok(())
     }
 
+    /// Takes back everything `user_id`'s groups granted, as if it left each
+    /// (a User about to be deleted): else the deactivated site user would
+    /// keep them, and a later POST of its userName reactivates it with
+    /// them. Validated first, like any group change; what was the user's
+    /// own stays.
+    pub async fn take_back_all(&self, users: &Service, user_id: &str) -> Result<(), ScimError> {
+        let _one_at_a_time = self.changing.lock().await;
+        let recorded: BTreeSet<Grant> = users.ids().grants(user_id)?.into_iter().collect();
+        if recorded.is_empty() {
+            return Ok(());
+        }
+        let entry = users.live_entry(user_id)?;
+        let current = users
+            .site_user(&entry.web_ex_id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(user_id))?;
+        let (mut change, granted, taken_back) =
+            entitlement_change(&current, &BTreeSet::new(), &recorded);
+        if let Some(profile) = users.profile() {
+            // A SetUser with meetingTypes states every offered service (seed 003).
+            crate::validate::complete_supported_services(&mut change, &current, profile);
+        }
+        let plan = Plan {
+            user_id: user_id.to_owned(),
+            web_ex_id: entry.web_ex_id,
+            current,
+            change,
+            granted,
+            taken_back,
+        };
+        let plans = [plan];
+        refuse_invalid(users, None, &plans)?;
+        apply(users, plans.into()).await
+    }
+
     /// Brings the group from `old` to `new` (None: absent): plans every
     /// affected member's entitlements, validates them all, saves the group,
     /// then sets each member on the site. Answers the group's id.
@@ -500,7 +535,7 @@ fn refuse_invalid(users: &Service, group: Option<&Draft>, plans: &[Plan]) -> Res
     if refused.is_empty() {
         return Ok(());
     }
-    let name = group.map_or("", |g| g.display_name.as_str());
+    let name = group.map_or("(every group of the user)", |g| g.display_name.as_str());
     Err(ScimError::invalid_value(format!(
         "group {name:?}: the site would refuse {} member(s); nothing changed:\n{}",
         refused.len(),
