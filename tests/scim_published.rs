@@ -5,11 +5,13 @@
 //! The fixtures are `fixtures/scim/published/<source>.json` (their provenance:
 //! `fixtures/scim/published/README.md`). Each source is replayed in order on
 //! a fresh site. A step that fails must be named in [`NOT_HONOURED`] (a
-//! Meetings site cannot do it, or it is not SCIM) or [`NOT_YET`] (issue-18
-//! work that will fix it); a listed step that passes fails the test too, so the lists shrink as
-//! that work lands. A step that needs an id an earlier step did not give is
-//! "blocked" and inherits that step's listing (it is not listed itself).
-//! README.md's SCIM section carries [`NOT_HONOURED`] word for word.
+//! Meetings site cannot do it, or it is not SCIM) or [`NOT_YET`] (work that
+//! will fix it; empty since issue 18 was finished); a listed step that passes
+//! fails the test too, so the lists only shrink. A step that needs an id an
+//! earlier step did not give is "blocked" and inherits that step's listing
+//! (it is not listed itself). README.md's SCIM section carries
+//! [`NOT_HONOURED`] word for word. The front runs as an admin deploying it
+//! for these identity providers configures it ([`deployed_translations`]).
 #![cfg(all(feature = "scim", feature = "sim"))]
 
 mod common;
