@@ -479,14 +479,19 @@ fn entitlement_change(
 /// update, which knows nothing of group grants, so the two are united as an
 /// IdP unites direct and group assignments (README "Groups"). Leaving the
 /// group still takes back only what it granted. An attribute `wanted` lacks
-/// is untouched by the write unless `absent_is_removed` (a PATCH's whole
-/// resource, where absent means removed).
-pub(crate) fn unite_grants(wanted: &mut FlatUser, grants: &[Grant], absent_is_removed: bool) {
+/// is untouched by the write, unless `removed_from` (a PATCH's resource
+/// before the patch) had it: then the write removes it, and the grants stay.
+pub(crate) fn unite_grants(
+    wanted: &mut FlatUser,
+    grants: &[Grant],
+    removed_from: Option<&FlatUser>,
+) {
     for (name, item) in grants {
         let Ok(key) = name.parse::<FlatKey>() else {
             continue; // a record from a catalogue that no longer has it
         };
-        if wanted.get(&key).is_none() && !absent_is_removed {
+        let removed = removed_from.is_some_and(|before| before.get(&key).is_some());
+        if wanted.get(&key).is_none() && !removed {
             continue;
         }
         let mut items = current_items(wanted.get(&key));
@@ -924,6 +929,45 @@ mod tests {
 
     fn grants(json: Json) -> Result<GroupGrants, GrantError> {
         GroupGrants::from_json(json.as_object().unwrap())
+    }
+
+    /// A write keeps what groups granted in the attributes it sets or
+    /// removes, and leaves alone those it does not name: a grant must not
+    /// turn into a SetUser of an attribute the write never touched (it
+    /// would replace the user's own list with the grants alone).
+    #[test]
+    fn a_write_keeps_grants_only_in_the_attributes_it_touches() {
+        let key = |n: &str| n.parse::<FlatKey>().unwrap();
+        let grants: Vec<Grant> = vec![
+            ("meetingTypes".into(), "216".into()),
+            ("privilegeRecordingEditor".into(), "true".into()),
+            ("supportedServicesEventCenter".into(), "true".into()),
+        ];
+        let mut before = FlatUser::new();
+        before.insert(key("meetingTypes"), Value::IntList(vec![214, 216]));
+        before.insert(key("privilegeRecordingEditor"), Value::Bool(true));
+        let mut wanted = FlatUser::new();
+        wanted.insert(key("meetingTypes"), Value::IntList(vec![214]));
+        // PATCH: meetingTypes set, privilegeRecordingEditor removed, supportedServicesEventCenter untouched.
+        let mut patched = wanted.clone();
+        unite_grants(&mut patched, &grants, Some(&before));
+        assert_eq!(
+            patched.get(&key("meetingTypes")),
+            Some(&Value::IntList(vec![214, 216]))
+        );
+        assert_eq!(
+            patched.get(&key("privilegeRecordingEditor")),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(patched.get(&key("supportedServicesEventCenter")), None);
+        // PUT: what it leaves out is untouched.
+        let mut put = wanted.clone();
+        unite_grants(&mut put, &grants, None);
+        assert_eq!(
+            put.get(&key("meetingTypes")),
+            Some(&Value::IntList(vec![214, 216]))
+        );
+        assert_eq!(put.get(&key("privilegeRecordingEditor")), None);
     }
 
     #[test]

@@ -494,7 +494,7 @@ impl Service {
             .ok_or_else(|| ScimError::not_found(id))?;
         let before = self.scim_view(&current)?;
         let mut wanted = wanted;
-        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, false);
+        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, None);
         let now = self
             .apply(&entry.web_ex_id, &before, &wanted, false)
             .await?;
@@ -519,7 +519,7 @@ impl Service {
         patch::apply(&mut resource, body)?;
         // What is kept is what the patched resource holds.
         let (mut wanted, external_id, kept) = self.read_body(&resource)?;
-        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, true);
+        unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, Some(&before));
         if wanted.web_ex_id().is_none() {
             return Err(ScimError::new(
                 400,
