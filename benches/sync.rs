@@ -16,7 +16,7 @@ use wbxprov::client::{AdminAuth, Client, Options};
 use wbxprov::sim::{
     self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, ServeOptions, SimConfig, Simulator,
 };
-use wbxprov::sync::{self, Mapping, SyncOptions};
+use wbxprov::sync::{self, SyncOptions};
 
 /// Peak resident set size of this process (Linux `VmHWM`), in MB.
 fn peak_rss_mb() -> Option<f64> {
@@ -68,13 +68,12 @@ fn main() {
             .expect("client"),
         );
         let options = SyncOptions { concurrency, ..SyncOptions::default() };
+        let engine = sync::Sync::builder(client.clone(), profile.clone()).options(options).build();
         let started = Instant::now();
         let records = sync::source::open(&source).expect("source");
-        let plan = sync::plan(records, &Mapping::default(), &client, &profile, None, &options)
-            .await
-            .expect("plan");
+        let plan = engine.plan(records).await.expect("plan");
         let reads = plan.reads + 1; // and AuthenticateUser
-        let report = sync::apply(plan, &client, None, &options, |_| {}).await.expect("apply");
+        let report = plan.apply(&engine, |_| {}).await.expect("apply");
         let wall = started.elapsed().as_secs_f64();
         assert_eq!(report.summary.created, users, "{:?}", report.summary);
         let writes = site.simulator.writes() as usize;

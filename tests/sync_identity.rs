@@ -11,7 +11,8 @@ use wbxprov::client::{AdminAuth, Client};
 use wbxprov::ops::{LstsummaryUser, Operation};
 use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, SimHandle, default_profile};
 use wbxprov::sync::{self, Action, Journal, Mapping};
-use wbxprov::{Secret, SiteProfile};
+use wbxprov::Secret;
+use wbxprov::site::SiteProfile;
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wbxprov-sync-identity-{}", std::process::id()));
