@@ -672,7 +672,7 @@ async fn an_empty_source_is_refused_unless_allowed() {
             .build()
             .plan(sync::source::open(&source).unwrap())
             .await
-        .expect_err(name);
+            .expect_err(name);
         assert!(matches!(err, sync::SyncError::EmptySource), "{name}: {err}");
         assert!(err.to_string().contains("--allow-empty"), "{err}");
     }
@@ -686,7 +686,7 @@ async fn an_empty_source_is_refused_unless_allowed() {
         .build()
         .plan(sync::source::open(&tmp("empty.csv")).unwrap())
         .await
-    .unwrap();
+        .unwrap();
     assert!(plan.steps.is_empty());
 }
 
@@ -715,7 +715,7 @@ async fn a_site_gone_while_planning_stops_the_plan() {
         .build()
         .plan(sync::source::open(&source).unwrap())
         .await
-    .expect_err("the plan stops");
+        .expect_err("the plan stops");
     assert!(
         matches!(err, sync::SyncError::SiteUnreachable { failures: 5, .. }),
         "{err}"

@@ -135,7 +135,10 @@ enum Outcome {
     Planned(Plan),
     Done(Report),
     /// The breaker stopped the run while writing: what was done, and why.
-    Stopped { message: String, done: Box<Report> },
+    Stopped {
+        message: String,
+        done: Box<Report>,
+    },
 }
 
 async fn execute(args: &Args) -> Result<Outcome, String> {
@@ -361,7 +364,9 @@ fn rate(n: usize, elapsed: std::time::Duration) -> String {
 
 /// The writes: a progress bar on a terminal, an info line per tenth of the
 /// work otherwise, with the rate so far; and the fault point, if set.
-fn progress_reporter(abort_after: Option<usize>) -> impl Fn(sync::Event) + Send + std::marker::Sync + 'static {
+fn progress_reporter(
+    abort_after: Option<usize>,
+) -> impl Fn(sync::Event) + Send + std::marker::Sync + 'static {
     let terminal = io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO);
     let bar = indicatif::ProgressBar::hidden();
     let total = std::sync::atomic::AtomicUsize::new(0);

@@ -71,7 +71,8 @@ pub(super) async fn apply(
                     // The site is gone: this user is left for the next run.
                     return None;
                 }
-                let report = write_step(&halves, &step, journal.as_deref(), &breaker, &progress).await;
+                let report =
+                    write_step(&halves, &step, journal.as_deref(), &breaker, &progress).await;
                 Some((i, report))
             });
         }
@@ -106,7 +107,11 @@ pub(super) async fn apply(
 /// A step that writes nothing: its report; the journal remembers a person
 /// confirmed as they are (linked, unchanged), and an unreadable user's
 /// failure.
-fn settle(sync: &Sync, step: &Step, confirmed: &mut Vec<KnownPerson>) -> Result<UserReport, SyncError> {
+fn settle(
+    sync: &Sync,
+    step: &Step,
+    confirmed: &mut Vec<KnownPerson>,
+) -> Result<UserReport, SyncError> {
     if let Some(j) = &sync.journal {
         match step.action {
             Action::Link | Action::Unchanged => confirmed.extend(step.remember.clone()),

@@ -57,7 +57,10 @@ impl Half for Identity {
 
     fn write<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Written, HalfError>> {
         Box::pin(async move {
-            let person = step.identity.as_ref().expect("writes() checked the person's half");
+            let person = step
+                .identity
+                .as_ref()
+                .expect("writes() checked the person's half");
             write_person(&self.client, step, person)
                 .await
                 .map(|()| Written::default())
@@ -120,7 +123,11 @@ pub(super) struct People<'a> {
 impl People<'_> {
     /// Every desired person's step, and the deactivation of the people the
     /// source lacks; the reading calls made.
-    pub async fn plan(&self, desired: Vec<Desired>, steps: &mut Vec<Step>) -> Result<usize, SyncError> {
+    pub async fn plan(
+        &self,
+        desired: Vec<Desired>,
+        steps: &mut Vec<Step>,
+    ) -> Result<usize, SyncError> {
         let options = &self.sync.options;
         let leaving = self.leaving(&desired, steps)?;
         let mut emails: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
@@ -128,7 +135,9 @@ impl People<'_> {
         let identity = Identity {
             client: self.identity.clone(),
         };
-        let people = identity.read(emails, options.concurrency, self.breaker).await;
+        let people = identity
+            .read(emails, options.concurrency, self.breaker)
+            .await;
         self.breaker.check()?;
         let meetings = Meetings {
             client: self.sync.client.clone(),
@@ -138,7 +147,9 @@ impl People<'_> {
             .iter()
             .filter_map(|d| self.site_user(&d.key).map(str::to_owned))
             .collect();
-        let current = meetings.read(matched, options.concurrency, self.breaker).await;
+        let current = meetings
+            .read(matched, options.concurrency, self.breaker)
+            .await;
         self.breaker.check()?;
         let reads = people.len() + current.len();
         for d in desired {
@@ -193,7 +204,9 @@ impl People<'_> {
         let profile = &self.sync.profile;
         let (person_part, meetings_part) = split(&d.user);
         // The site user as it is, when readable: the change is judged with it.
-        let site_user = self.site_user(&d.key).map(|w| current.get(&w.to_lowercase()));
+        let site_user = self
+            .site_user(&d.key)
+            .map(|w| current.get(&w.to_lowercase()));
         let site_flat = match site_user {
             Some(Some(Ok(Some(Current::Site(u))))) => Some(u.to_flat()),
             _ => None,
@@ -256,7 +269,11 @@ impl People<'_> {
             before,
             problems: Vec::new(),
             identity: Some(identity_step),
-            claims: self.site_user(&d.key).map(str::to_lowercase),
+            claims: self
+                .site_user(&d.key)
+                .map(str::to_lowercase)
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -286,7 +303,7 @@ impl People<'_> {
         let change: FlatUser = [(active_key(), account_state(false))].into_iter().collect();
         Step {
             key: email.to_owned(),
-            claims: Some(site_user.to_lowercase()),
+            claims: vec![site_user.to_lowercase()],
             identity: Some(IdentityStep {
                 action: Action::Deactivate,
                 person_id: p.id.clone(),

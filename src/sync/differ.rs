@@ -45,8 +45,8 @@ pub(super) fn before(change: &FlatUser, current: &FlatUser) -> FlatUser {
 /// process (no random-seeded hasher). Secrets are masked before hashing: a
 /// journal never holds anything derived from a password.
 pub(super) fn digest(user: &FlatUser, external_id: Option<&str>) -> String {
-    let text = serde_json::to_string(&(user.to_json(false), external_id))
-        .expect("a flat user serializes");
+    let text =
+        serde_json::to_string(&(user.to_json(false), external_id)).expect("a flat user serializes");
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);

@@ -418,7 +418,12 @@ mod tests {
         assert_eq!(people[0].web_ex_id, None);
         drop(j);
         // Opening it again (now migrated) keeps it.
-        assert!(Journal::open(&path).unwrap().is_known("klee@example.com").unwrap());
+        assert!(
+            Journal::open(&path)
+                .unwrap()
+                .is_known("klee@example.com")
+                .unwrap()
+        );
     }
 
     /// A site user belongs to one key: remembering it under a new key drops
@@ -433,7 +438,8 @@ mod tests {
             ..KnownPerson::default()
         };
         j.remember_all(&[person("paul.klee@example.com")]).unwrap();
-        j.remember_all(&[person("paul.smithson@example.com")]).unwrap();
+        j.remember_all(&[person("paul.smithson@example.com")])
+            .unwrap();
         let keys: Vec<String> = j.people().unwrap().into_iter().map(|p| p.key).collect();
         assert_eq!(keys, ["paul.smithson@example.com"]);
     }

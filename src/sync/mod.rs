@@ -238,9 +238,10 @@ pub struct Step {
     pub problems: Vec<Problem>,
     /// Control Hub mode: the person's half, carried out first.
     pub identity: Option<IdentityStep>,
-    /// The site user (lower-cased webExId) this step holds: no deprovisioning
-    /// deactivates it.
-    pub claims: Option<String>,
+    /// The site users (lower-cased webExIds) this step holds: its person's
+    /// account, and for a conflict the holder it names (who may be the same
+    /// person: the admin decides). No deprovisioning deactivates them.
+    pub claims: Vec<String>,
     /// What the journal remembers of the person once the step succeeded.
     pub remember: Option<KnownPerson>,
 }
@@ -256,7 +257,12 @@ impl Step {
         self.change.text(Attribute::NewWebExId)
     }
 
-    fn refused(action: Action, row: Option<usize>, web_ex_id: &str, problems: Vec<Problem>) -> Step {
+    fn refused(
+        action: Action,
+        row: Option<usize>,
+        web_ex_id: &str,
+        problems: Vec<Problem>,
+    ) -> Step {
         Step {
             web_ex_id: web_ex_id.to_owned(),
             key: String::new(),
@@ -266,7 +272,7 @@ impl Step {
             before: FlatUser::new(),
             problems,
             identity: None,
-            claims: None,
+            claims: Vec::new(),
             remember: None,
         }
     }
@@ -277,7 +283,12 @@ impl Step {
     }
 
     /// A user whose current state could not be read: its failure, alone.
-    fn unreadable(row: Option<usize>, web_ex_id: &str, key: &str, error: &impl std::fmt::Display) -> Step {
+    fn unreadable(
+        row: Option<usize>,
+        web_ex_id: &str,
+        key: &str,
+        error: &impl std::fmt::Display,
+    ) -> Step {
         Step {
             key: key.to_owned(),
             ..Step::refused(

@@ -80,7 +80,8 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
             people.plan(desired, &mut steps).await?
         }
         None => {
-            let reads = standalone(sync, &snapshot, desired, duplicates, &breaker, &mut steps).await?;
+            let reads =
+                standalone(sync, &snapshot, desired, duplicates, &breaker, &mut steps).await?;
             if sync.options.deprovision {
                 steps.extend(deprovision(sync, &snapshot, &steps)?);
             }
@@ -165,9 +166,9 @@ fn map_record(
         attribute: e.attribute,
         reason: e.reason,
     };
-    let user = mapping
-        .apply(record)
-        .map_err(|errors| Step::invalid(record.row, "", errors.into_iter().map(problem).collect()))?;
+    let user = mapping.apply(record).map_err(|errors| {
+        Step::invalid(record.row, "", errors.into_iter().map(problem).collect())
+    })?;
     let web_ex_id = user.web_ex_id().unwrap_or("");
     let refuse = |e| Step::invalid(record.row, web_ex_id, vec![problem(e)]);
     let external_id = mapping.external_id(record).map_err(refuse)?;
@@ -292,6 +293,8 @@ struct Found {
     site: Option<usize>,
     /// Why nothing may be sent for this person, naming the holder.
     conflict: Option<Problem>,
+    /// The site users the conflict names.
+    holders: Vec<usize>,
 }
 
 /// Finds every person on the site and names the conflicts. The stronger
@@ -299,14 +302,17 @@ struct Found {
 /// row order): a site user found for two people is the first one's, and a
 /// conflict for the other.
 fn find_all(sync: &Sync, snapshot: &Snapshot, desired: &[Desired]) -> Vec<Found> {
-    let candidates: Vec<Option<(usize, FoundBy)>> =
-        desired.iter().map(|d| candidate(sync, snapshot, d)).collect();
+    let candidates: Vec<Option<(usize, FoundBy)>> = desired
+        .iter()
+        .map(|d| candidate(sync, snapshot, d))
+        .collect();
     let mut order: Vec<usize> = (0..desired.len()).collect();
     order.sort_by_key(|&i| (candidates[i].map(|(_, by)| by), desired[i].row));
     let mut found: Vec<Found> = (0..desired.len())
         .map(|_| Found {
             site: None,
             conflict: None,
+            holders: Vec::new(),
         })
         .collect();
     let mut claimed: HashMap<usize, usize> = HashMap::new();
@@ -323,10 +329,14 @@ fn find_all(sync: &Sync, snapshot: &Snapshot, desired: &[Desired]) -> Vec<Found>
             )));
         } else if let Some(problem) = not_theirs(sync, snapshot, d, site, by) {
             found[i].conflict = Some(problem);
+            found[i].holders.push(site);
         } else {
             claimed.insert(site, i);
             found[i].site = Some(site);
-            found[i].conflict = taken_by_another(snapshot, d, site);
+            if let Some((problem, holder)) = taken_by_another(snapshot, d, site) {
+                found[i].conflict = Some(problem);
+                found[i].holders.push(holder);
+            }
         }
     }
     found
@@ -380,7 +390,10 @@ fn not_theirs(
     // A key of an unkeyed run is the user's own webExId or email: no other person's.
     let own_field = |k: &str| {
         k.eq_ignore_ascii_case(holder)
-            || user.email.as_deref().is_some_and(|e| k.eq_ignore_ascii_case(e))
+            || user
+                .email
+                .as_deref()
+                .is_some_and(|e| k.eq_ignore_ascii_case(e))
     };
     if sync.mapping.key.is_some()
         && let Some(owner) = owner.filter(|k| !k.eq_ignore_ascii_case(&d.key) && !own_field(k))
@@ -420,14 +433,24 @@ fn found_value(d: &Desired, by: FoundBy) -> &str {
 
 /// A webExId or email the person should get that another site user holds:
 /// the SetUser would fail (030004/030005).
-fn taken_by_another(snapshot: &Snapshot, d: &Desired, site: usize) -> Option<Problem> {
+fn taken_by_another(snapshot: &Snapshot, d: &Desired, site: usize) -> Option<(Problem, usize)> {
     let lookups = [
-        (Attribute::WebExId, d.user.text(Attribute::WebExId).and_then(|w| snapshot.by_web_ex_id(w))),
-        (Attribute::Email, d.user.text(Attribute::Email).and_then(|e| snapshot.by_email(e))),
+        (
+            Attribute::WebExId,
+            d.user
+                .text(Attribute::WebExId)
+                .and_then(|w| snapshot.by_web_ex_id(w)),
+        ),
+        (
+            Attribute::Email,
+            d.user
+                .text(Attribute::Email)
+                .and_then(|e| snapshot.by_email(e)),
+        ),
     ];
     lookups.into_iter().find_map(|(attribute, holder)| {
         let holder = holder.filter(|&h| h != site)?;
-        Some(Problem {
+        let problem = Problem {
             attribute: Some(attribute.name().into()),
             reason: format!(
                 "{}={:?} is held by site user {}",
@@ -435,7 +458,8 @@ fn taken_by_another(snapshot: &Snapshot, d: &Desired, site: usize) -> Option<Pro
                 d.user.text(attribute).unwrap_or(""),
                 snapshot.users[holder].web_ex_id
             ),
-        })
+        };
+        Some((problem, holder))
     })
 }
 
@@ -469,8 +493,15 @@ async fn standalone(
         .await;
     breaker.check()?;
     for (d, f) in desired.into_iter().zip(found) {
-        let claims = f.site.map(|s| snapshot.users[s].web_ex_id.to_lowercase());
-        let holder = f.site.map_or(d.web_ex_id(), |s| snapshot.users[s].web_ex_id.as_str());
+        let claims: Vec<String> = f
+            .site
+            .iter()
+            .chain(&f.holders)
+            .map(|&s| snapshot.users[s].web_ex_id.to_lowercase())
+            .collect();
+        let holder = f
+            .site
+            .map_or(d.web_ex_id(), |s| snapshot.users[s].web_ex_id.as_str());
         let refused = match (duplicates.remove(&d.row), f.conflict) {
             (Some(problems), _) => Some((Action::Invalid, problems)),
             (None, Some(problem)) => Some((Action::Conflict, vec![problem])),
@@ -501,8 +532,8 @@ fn skippable(
     d: &Desired,
     summary: &crate::ops::UserSummary,
 ) -> bool {
-    let pushes_secret = sync.options.push_passwords
-        && d.user.iter().any(|(k, _)| k.attribute.info().secret);
+    let pushes_secret =
+        sync.options.push_passwords && d.user.iter().any(|(k, _)| k.attribute.info().secret);
     !sync.options.full
         && !pushes_secret
         && snapshot
@@ -517,7 +548,11 @@ fn create(sync: &Sync, d: Desired) -> Step {
     if !violations.is_empty() {
         return Step {
             key: d.key,
-            ..Step::invalid(d.row, d.user.web_ex_id().unwrap_or(""), problems(violations))
+            ..Step::invalid(
+                d.row,
+                d.user.web_ex_id().unwrap_or(""),
+                problems(violations),
+            )
         };
     }
     let web_ex_id = d.web_ex_id().to_owned();
@@ -563,19 +598,34 @@ fn person_step(
     };
     let mut remember = KnownPerson {
         key: d.key.clone(),
-        web_ex_id: Some(d.web_ex_id().to_owned()).filter(|w| !w.is_empty()).or(Some(summary.web_ex_id.clone())),
-        email: d.user.text(Attribute::Email).map(str::to_owned).or(summary.email.clone()),
+        web_ex_id: Some(d.web_ex_id().to_owned())
+            .filter(|w| !w.is_empty())
+            .or(Some(summary.web_ex_id.clone())),
+        email: d
+            .user
+            .text(Attribute::Email)
+            .map(str::to_owned)
+            .or(summary.email.clone()),
         user_id: snapshot.known(&d.key).and_then(|p| p.user_id),
         digest: Some(d.digest.clone()),
     };
     let base = Step {
         key: d.key.clone(),
-        claims: Some(summary.web_ex_id.to_lowercase()),
-        ..Step::refused(Action::Unchanged, Some(d.row), &summary.web_ex_id, Vec::new())
+        claims: vec![summary.web_ex_id.to_lowercase()],
+        ..Step::refused(
+            Action::Unchanged,
+            Some(d.row),
+            &summary.web_ex_id,
+            Vec::new(),
+        )
     };
     let Some(current) = current else {
         return Step {
-            action: if known { Action::Unchanged } else { Action::Link },
+            action: if known {
+                Action::Unchanged
+            } else {
+                Action::Link
+            },
             remember: Some(remember),
             ..base
         };
@@ -601,7 +651,8 @@ fn person_step(
     }
     let mut change = diff(&settable, &current, sync.options.push_passwords);
     validate::complete_supported_services(&mut change, &current, &sync.profile);
-    let renamed = !d.web_ex_id().is_empty() && !d.web_ex_id().eq_ignore_ascii_case(&summary.web_ex_id);
+    let renamed =
+        !d.web_ex_id().is_empty() && !d.web_ex_id().eq_ignore_ascii_case(&summary.web_ex_id);
     if renamed {
         change.insert(
             FlatKey::new(Attribute::NewWebExId),
@@ -634,8 +685,16 @@ fn person_step(
 /// The active site users no step claims, to deactivate; refused as a whole
 /// when they are more than the options allow.
 fn deprovision(sync: &Sync, snapshot: &Snapshot, steps: &[Step]) -> Result<Vec<Step>, SyncError> {
-    let claimed: HashSet<&str> = steps.iter().filter_map(|s| s.claims.as_deref()).collect();
-    let protected = |w: &str| sync.options.protected.iter().any(|p| p.eq_ignore_ascii_case(w));
+    let claimed: HashSet<&str> = steps
+        .iter()
+        .flat_map(|s| s.claims.iter().map(String::as_str))
+        .collect();
+    let protected = |w: &str| {
+        sync.options
+            .protected
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(w))
+    };
     let is_active = |s: &&crate::ops::UserSummary| s.active.as_deref() != Some("DEACTIVATED");
     let active = snapshot.users.iter().filter(is_active).count();
     let leaving: Vec<Step> = snapshot
@@ -660,7 +719,7 @@ fn deprovision(sync: &Sync, snapshot: &Snapshot, steps: &[Step]) -> Result<Vec<S
                 key,
                 change,
                 before,
-                claims: Some(s.web_ex_id.to_lowercase()),
+                claims: vec![s.web_ex_id.to_lowercase()],
                 ..Step::refused(Action::Deactivate, None, &s.web_ex_id, Vec::new())
             }
         })

@@ -140,7 +140,10 @@ fn old_and_new(step: &Step) -> serde_json::Map<String, serde_json::Value> {
         .to_json(false)
         .into_iter()
         .map(|(name, new)| {
-            let old = before.get(&name).cloned().unwrap_or(serde_json::Value::Null);
+            let old = before
+                .get(&name)
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
             (name, serde_json::json!({"old": old, "new": new}))
         })
         .collect()
