@@ -624,15 +624,29 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
             "2",
             "--max-consecutive-failures",
             "3",
+            "--report",
+            "stopped.json",
         ],
         &[("WBXPROV_SITE_URL", url.as_str())],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("3 calls in a row got no answer from the site"),
+        stderr.contains("ERROR stopped: 3 calls in a row got no answer from the site"),
         "{stderr}"
     );
+    // The report of the stopped run says what it did before the stop.
+    let stopped: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("stopped.json")).unwrap()).unwrap();
+    let done_before = stopped["summary"]["created"].as_u64().unwrap();
+    assert!(done_before > 0 && done_before < 40, "{stopped:#}");
+    let ok = stopped["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["status"] == "ok")
+        .count();
+    assert_eq!(ok as u64, done_before, "{stopped:#}");
     let report = resume(&server, &d);
     let s = &report["summary"];
     let created = s["created"].as_u64().unwrap();
@@ -645,4 +659,88 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
     let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["total"], 40, "each user exactly once");
+}
+
+/// Issue 17: keyed on an immutable column, a surname change is one rename,
+/// shown as such by the dry run's table and JSON, and applied as shown; the
+/// run's mode is on stderr and in the summary.
+#[test]
+fn a_keyed_rename_is_planned_and_applied_as_one_rename() {
+    let server = serve(&[]);
+    let d = dir("rename");
+    std::fs::write(
+        d.join("map.toml"),
+        "key = \"employee_id\"\n[attributes]\n\
+         webExId = { template = \"{first}.{last}\", transform = [\"lowercase\"] }\n\
+         lastName = { field = \"last\" }\n\
+         email = { template = \"{first}.{last}@example.com\", transform = [\"lowercase\"] }\n\
+         privilegeHost = { constant = true }\n",
+    )
+    .unwrap();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", "--source", "people.csv", "--map", "map.toml"];
+        args.extend(extra);
+        wbxprov(&server, &d, &args, &[])
+    };
+    std::fs::write(
+        d.join("people.csv"),
+        "employee_id,first,last\n17,Paul,Klee\n",
+    )
+    .unwrap();
+    assert_eq!(sync(&[]).status.code(), Some(0));
+    std::fs::write(
+        d.join("people.csv"),
+        "employee_id,first,last\n17,Paul,Smithson\n",
+    )
+    .unwrap();
+
+    let table = sync(&["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        stdout.contains("rename      paul.klee → paul.smithson")
+            && stdout.contains("email: \"paul.klee@example.com\" → \"paul.smithson@example.com\""),
+        "{}",
+        text(&table)
+    );
+    assert!(
+        stdout.contains("plan: 0 create, 0 link, 0 update, 1 rename, 0 deactivate"),
+        "{stdout}"
+    );
+    let dry = sync(&["--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let applied = sync(&["--json", "--full"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    assert!(
+        String::from_utf8_lossy(&applied.stderr).contains("INFO full run"),
+        "{}",
+        text(&applied)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&applied.stdout).unwrap();
+    let shown = |r: &serde_json::Value| {
+        r["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["webExId"].clone(),
+                    u["operation"].clone(),
+                    u["attributes"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&plan), shown(&report));
+    assert_eq!(plan["users"][0]["status"], "planned");
+    assert_eq!(plan["users"][0]["operation"], "rename");
+    assert_eq!(
+        plan["users"][0]["attributes"]["newWebExId"],
+        serde_json::json!({"old": "paul.klee", "new": "paul.smithson"})
+    );
+    assert_eq!(report["summary"]["renamed"], 1);
+    assert_eq!(report["summary"]["mode"], "full");
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 1, "one account");
+    assert_eq!(list["users"][0]["webExId"], "paul.smithson");
 }

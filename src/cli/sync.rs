@@ -413,7 +413,7 @@ fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{:<12}{who:<24}{row:<9}{}",
+            "{:<12}{who:<23} {row:<9}{}",
             step.action.as_ref(),
             step_detail(step)
         )?;

@@ -142,7 +142,7 @@ fn map_records(
         match record {
             Ok(record) => match map_record(mapping, &record, match_key) {
                 Ok(d) => desired.push(d),
-                Err(step) => steps.push(step),
+                Err(step) => steps.push(*step),
             },
             Err(e) => steps.push(Step::invalid(
                 e.row,
@@ -161,7 +161,7 @@ fn map_record(
     mapping: &super::Mapping,
     record: &super::Record,
     match_key: MatchKey,
-) -> Result<Desired, Step> {
+) -> Result<Desired, Box<Step>> {
     let problem = |e: super::mapping::MappingError| Problem {
         attribute: e.attribute,
         reason: e.reason,
@@ -170,21 +170,21 @@ fn map_record(
         Step::invalid(record.row, "", errors.into_iter().map(problem).collect())
     })?;
     let web_ex_id = user.web_ex_id().unwrap_or("");
-    let refuse = |e| Step::invalid(record.row, web_ex_id, vec![problem(e)]);
+    let refuse = |e| Box::new(Step::invalid(record.row, web_ex_id, vec![problem(e)]));
     let external_id = mapping.external_id(record).map_err(refuse)?;
     let source_key = mapping.source_key(record).map_err(refuse)?;
     let key = match source_key {
         Some(k) => k,
         None => key_of(&user, match_key).ok_or_else(|| {
             let name = match_key_attribute(match_key).name();
-            Step::invalid(
+            Box::new(Step::invalid(
                 record.row,
                 web_ex_id,
                 vec![Problem {
                     attribute: Some(name.into()),
                     reason: format!("the match key {name} is missing"),
                 }],
-            )
+            ))
         })?,
     };
     let digest = differ::digest(&user, external_id.as_deref());
