@@ -24,6 +24,18 @@ struct Halves {
 }
 
 impl Halves {
+    fn new(sync: &Sync) -> Halves {
+        let meetings = |settings_only| Meetings {
+            client: sync.client.clone(),
+            settings_only,
+        };
+        Halves {
+            identity: sync.identity.clone().map(|client| Identity { client }),
+            site: meetings(false),
+            settings: meetings(true),
+        }
+    }
+
     fn of(&self, step: &Step) -> Vec<&dyn Half> {
         match (&step.identity, &self.identity) {
             (Some(_), Some(identity)) => vec![identity, &self.settings],
@@ -40,17 +52,7 @@ pub(super) async fn apply(
     let progress: Progress = Arc::new(progress);
     let writes = plan.steps.iter().filter(|s| s.writes()).count();
     progress(Event::Started { writes });
-    let halves = Arc::new(Halves {
-        identity: sync.identity.clone().map(|client| Identity { client }),
-        site: Meetings {
-            client: sync.client.clone(),
-            settings_only: false,
-        },
-        settings: Meetings {
-            client: sync.client.clone(),
-            settings_only: true,
-        },
-    });
+    let halves = Arc::new(Halves::new(sync));
     let semaphore = Arc::new(tokio::sync::Semaphore::new(sync.options.concurrency.max(1)));
     let breaker = Arc::new(Breaker::new(sync.options.max_consecutive_failures));
     let mut reports: BTreeMap<usize, UserReport> = BTreeMap::new();
@@ -83,11 +85,23 @@ pub(super) async fn apply(
         }
     }
     deactivate(sync, leaving, &breaker, &progress, &mut reports).await;
+    finish(sync, plan.mode, reports, &confirmed, &breaker)
+}
+
+/// The run's report; the journal finished, unless the breaker stopped the
+/// run (then the report travels with the error).
+fn finish(
+    sync: &Sync,
+    mode: super::Mode,
+    reports: BTreeMap<usize, UserReport>,
+    confirmed: &[KnownPerson],
+    breaker: &Breaker,
+) -> Result<Report, SyncError> {
     if let Some(j) = &sync.journal {
-        j.remember_all(&confirmed)?;
+        j.remember_all(confirmed)?;
     }
     let mut report = report_from(reports.into_values().collect());
-    report.summary.mode = plan.mode;
+    report.summary.mode = mode;
     report.summary.add_client_totals(&sync.client.stats());
     if let Err(SyncError::SiteUnreachable { failures, last, .. }) = breaker.check() {
         // Stopped: the journal stays unfinished, for the next run; the

@@ -582,33 +582,7 @@ fn person_step(
 ) -> Step {
     let summary = &snapshot.users[site];
     let known = sync.journal.is_none() || snapshot.owner(site).is_some();
-    let current = if skippable(sync, snapshot, &d, summary) {
-        None
-    } else if listing_suffices(&d.user) {
-        Some(listed_user(summary))
-    } else {
-        match readings.get(&summary.web_ex_id.to_lowercase()) {
-            Some(Ok(Some(Current::Site(user)))) => Some(user.to_flat()),
-            Some(Err(e)) => return Step::unreadable(Some(d.row), &summary.web_ex_id, &d.key, e),
-            _ => {
-                let e = "no answer: the run stopped before reading it";
-                return Step::unreadable(Some(d.row), &summary.web_ex_id, &d.key, &e);
-            }
-        }
-    };
-    let mut remember = KnownPerson {
-        key: d.key.clone(),
-        web_ex_id: Some(d.web_ex_id().to_owned())
-            .filter(|w| !w.is_empty())
-            .or(Some(summary.web_ex_id.clone())),
-        email: d
-            .user
-            .text(Attribute::Email)
-            .map(str::to_owned)
-            .or(summary.email.clone()),
-        user_id: snapshot.known(&d.key).and_then(|p| p.user_id),
-        digest: Some(d.digest.clone()),
-    };
+    let mut remember = remembered(snapshot, &d, summary);
     let base = Step {
         key: d.key.clone(),
         claims: vec![summary.web_ex_id.to_lowercase()],
@@ -619,44 +593,119 @@ fn person_step(
             Vec::new(),
         )
     };
-    let Some(current) = current else {
-        return Step {
-            action: if known {
-                Action::Unchanged
-            } else {
-                Action::Link
-            },
-            remember: Some(remember),
-            ..base
-        };
+    let current = match current_of(sync, snapshot, readings, &d, summary) {
+        Ok(Some(current)) => current,
+        // Incremental: as it was last applied, nothing to read or send.
+        Ok(None) => {
+            return Step {
+                action: if known {
+                    Action::Unchanged
+                } else {
+                    Action::Link
+                },
+                remember: Some(remember),
+                ..base
+            };
+        }
+        Err(step) => return *step,
     };
     if let Some(Value::Int(id)) = current.get(&FlatKey::new(Attribute::UserId)) {
         remember.user_id = Some(*id);
     }
-    // The whole desired user, as an update of the site user, is what must be
-    // valid (cross-field rules judge the user it makes).
+    match change_of(sync, &d, summary, &current) {
+        Err(problems) => Step {
+            action: Action::Invalid,
+            problems,
+            ..base
+        },
+        Ok((action, change)) => Step {
+            action: match action {
+                Action::Reactivate => Action::Reactivate,
+                _ if !known => Action::Link,
+                a => a,
+            },
+            before: differ::before(&change, &current),
+            change,
+            remember: Some(remember),
+            ..base
+        },
+    }
+}
+
+/// What the journal will remember of a person found on the site.
+fn remembered(snapshot: &Snapshot, d: &Desired, summary: &crate::ops::UserSummary) -> KnownPerson {
+    let web_ex_id = Some(d.web_ex_id()).filter(|w| !w.is_empty());
+    KnownPerson {
+        key: d.key.clone(),
+        web_ex_id: Some(web_ex_id.unwrap_or(&summary.web_ex_id).to_owned()),
+        email: d
+            .user
+            .text(Attribute::Email)
+            .map(str::to_owned)
+            .or(summary.email.clone()),
+        user_id: snapshot.known(&d.key).and_then(|p| p.user_id),
+        digest: Some(d.digest.clone()),
+    }
+}
+
+/// The site user's values to diff with: none when incremental mode skips
+/// the user, the listing when it tells all the row sets, else its GetUser
+/// (whose failure is the user's own).
+fn current_of(
+    sync: &Sync,
+    snapshot: &Snapshot,
+    readings: &Readings,
+    d: &Desired,
+    summary: &crate::ops::UserSummary,
+) -> Result<Option<FlatUser>, Box<Step>> {
+    if skippable(sync, snapshot, d, summary) {
+        return Ok(None);
+    }
+    if listing_suffices(&d.user) {
+        return Ok(Some(listed_user(summary)));
+    }
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Box::new(Step::unreadable(
+            Some(d.row),
+            &summary.web_ex_id,
+            &d.key,
+            &e.to_string(),
+        ))
+    };
+    match readings.get(&summary.web_ex_id.to_lowercase()) {
+        Some(Ok(Some(Current::Site(user)))) => Ok(Some(user.to_flat())),
+        Some(Err(e)) => Err(unreadable(e)),
+        _ => Err(unreadable(&"no answer: the run stopped before reading it")),
+    }
+}
+
+/// The action and the change that bring the site user (`current`) to the
+/// row, or every violation of the user it would make. The webExId is a
+/// rename (`newWebExId`, case aside: the site ignores case).
+fn change_of(
+    sync: &Sync,
+    d: &Desired,
+    summary: &crate::ops::UserSummary,
+    current: &FlatUser,
+) -> Result<(Action, FlatUser), Vec<Problem>> {
     let settable: FlatUser = d
         .user
         .iter()
         .filter(|(k, _)| k.attribute.info().ops.set)
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    let violations = validate::validate_update(&settable, &current, &sync.profile);
+    let violations = validate::validate_update(&settable, current, &sync.profile);
     if !violations.is_empty() {
-        return Step {
-            action: Action::Invalid,
-            problems: problems(violations),
-            ..base
-        };
+        return Err(problems(violations));
     }
-    let mut change = diff(&settable, &current, sync.options.push_passwords);
-    validate::complete_supported_services(&mut change, &current, &sync.profile);
-    let renamed =
-        !d.web_ex_id().is_empty() && !d.web_ex_id().eq_ignore_ascii_case(&summary.web_ex_id);
+    let mut change = diff(&settable, current, sync.options.push_passwords);
+    validate::complete_supported_services(&mut change, current, &sync.profile);
+    let new_id = d.web_ex_id();
+    let renamed = !new_id.is_empty() && !new_id.eq_ignore_ascii_case(&summary.web_ex_id);
     if renamed {
         change.insert(
             FlatKey::new(Attribute::NewWebExId),
-            Value::Text(d.web_ex_id().to_owned()),
+            Value::Text(new_id.to_owned()),
         );
     }
     let deactivated = summary.active.as_deref() == Some("DEACTIVATED");
@@ -664,8 +713,6 @@ fn person_step(
     let action = if deactivated && !wants_inactive {
         change.insert(active_key(), account_state(true));
         Action::Reactivate
-    } else if !known {
-        Action::Link
     } else if renamed {
         Action::Rename
     } else if change.is_empty() {
@@ -673,13 +720,7 @@ fn person_step(
     } else {
         Action::Update
     };
-    Step {
-        action,
-        before: differ::before(&change, &current),
-        change,
-        remember: Some(remember),
-        ..base
-    }
+    Ok((action, change))
 }
 
 /// The active site users no step claims, to deactivate; refused as a whole
