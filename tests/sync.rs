@@ -494,9 +494,15 @@ async fn an_unreadable_user_fails_alone_and_the_rest_is_applied() {
     }
     write_csv(&source, &folks, &[]);
     let flaky = client_over(&site, Flaky::new(Some("p0004"), None));
-    let (_, report) = run_with(&flaky, &source, &journal, &SyncOptions::default())
+    // Deprovisioning on: the unreadable user is still the source's.
+    let deprovision = SyncOptions {
+        deprovision: true,
+        ..SyncOptions::default()
+    };
+    let (plan, report) = run_with(&flaky, &source, &journal, &deprovision)
         .await
         .expect("one unreadable user does not stop the run");
+    assert_eq!(plan.count(Action::Deactivate), 0, "{:?}", plan.steps);
     assert_eq!(
         (report.summary.updated, report.summary.failed),
         (9, 1),

@@ -607,7 +607,13 @@ fn person_step(
                 ..base
             };
         }
-        Err(step) => return *step,
+        // Still this person's account: deprovisioning leaves it alone.
+        Err(step) => {
+            return Step {
+                claims: base.claims,
+                ..*step
+            };
+        }
     };
     if let Some(Value::Int(id)) = current.get(&FlatKey::new(Attribute::UserId)) {
         remember.user_id = Some(*id);
