@@ -145,6 +145,7 @@ fn dry_run_then_sync_then_report() {
     );
     assert_eq!(update["status"], "planned");
     assert_eq!(plan["summary"]["mode"], "incremental");
+    assert_eq!(plan["summary"]["dryRun"], true);
 }
 
 /// Issue 15 item 12: retries are visible, on stderr and in the report.

@@ -58,6 +58,9 @@ pub struct ReportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
+    /// A plan not carried out (`--dry-run`): the counts are of planned
+    /// operations (`created`: creates planned), each user's status `planned`.
+    pub dry_run: bool,
     /// `incremental` (unchanged people not read again) or `full`.
     pub mode: Mode,
     pub created: usize,
@@ -130,6 +133,7 @@ pub fn preview(plan: &Plan) -> Report {
         .collect();
     let mut report = report_from(users);
     report.summary.mode = plan.mode;
+    report.summary.dry_run = true;
     report
 }
 
