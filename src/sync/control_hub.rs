@@ -166,38 +166,26 @@ impl People<'_> {
         Some(&self.snapshot.users[i].web_ex_id)
     }
 
-    /// The emails of the active site users the source lacks (rows already
-    /// refused still name theirs), within the deprovisioning guard.
+    /// The emails of the active site users no desired person (nor refused
+    /// row) claims: the people to deactivate, within the deprovisioning guard.
     fn leaving(&self, desired: &[Desired], steps: &[Step]) -> Result<Vec<String>, SyncError> {
-        let options = &self.sync.options;
-        if !options.deprovision {
+        if !self.sync.options.deprovision {
             return Ok(Vec::new());
         }
-        let wanted: std::collections::HashSet<&str> = desired
+        // People are matched by email: a person claims the site user of theirs.
+        let claimed: std::collections::HashSet<String> = desired
             .iter()
             .map(|d| d.key.as_str())
             .chain(steps.iter().map(|s| s.key.as_str()))
+            .filter_map(|email| self.site_user(email))
+            .map(str::to_lowercase)
             .collect();
-        let protected = |w: &str| options.protected.iter().any(|p| p.eq_ignore_ascii_case(w));
-        let users = &self.snapshot.users;
-        let is_active = |s: &&crate::ops::UserSummary| s.active.as_deref() != Some("DEACTIVATED");
-        let leaving: Vec<String> = users
-            .iter()
-            .filter(is_active)
-            .filter(|s| !protected(&s.web_ex_id))
-            .filter_map(|s| s.email.as_ref().map(|e| e.to_lowercase()))
-            .filter(|e| !wanted.contains(e.as_str()))
-            .collect();
-        let active = users.iter().filter(is_active).count();
-        let share = options.max_deprovision_share;
-        if !leaving.is_empty() && leaving.len() as f64 > share * active as f64 {
-            return Err(SyncError::TooManyDeactivations {
-                planned: leaving.len(),
-                active,
-                share: share * 100.0,
-            });
-        }
-        Ok(leaving)
+        let leaving = super::planner::unclaimed(self.sync, self.snapshot, &claimed)?;
+        Ok(leaving
+            .into_iter()
+            .filter_map(|i| self.snapshot.users[i].email.as_ref())
+            .map(|e| e.to_lowercase())
+            .collect())
     }
 
     fn person_step(&self, d: Desired, people: &Readings, current: &Readings) -> Step {

@@ -732,26 +732,12 @@ fn change_of(
 /// The active site users no step claims, to deactivate; refused as a whole
 /// when they are more than the options allow.
 fn deprovision(sync: &Sync, snapshot: &Snapshot, steps: &[Step]) -> Result<Vec<Step>, SyncError> {
-    let claimed: HashSet<&str> = steps
-        .iter()
-        .flat_map(|s| s.claims.iter().map(String::as_str))
-        .collect();
-    let protected = |w: &str| {
-        sync.options
-            .protected
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(w))
-    };
-    let is_active = |s: &&crate::ops::UserSummary| s.active.as_deref() != Some("DEACTIVATED");
-    let active = snapshot.users.iter().filter(is_active).count();
-    let leaving: Vec<Step> = snapshot
-        .users
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| is_active(s))
-        .filter(|(_, s)| !claimed.contains(s.web_ex_id.to_lowercase().as_str()))
-        .filter(|(_, s)| !protected(&s.web_ex_id))
-        .map(|(i, s)| {
+    let claimed: HashSet<String> = steps.iter().flat_map(|s| s.claims.clone()).collect();
+    let leaving = unclaimed(sync, snapshot, &claimed)?;
+    Ok(leaving
+        .into_iter()
+        .map(|i| {
+            let s = &snapshot.users[i];
             let key = snapshot
                 .owner(i)
                 .map_or_else(|| s.web_ex_id.to_lowercase(), str::to_owned);
@@ -769,6 +755,33 @@ fn deprovision(sync: &Sync, snapshot: &Snapshot, steps: &[Step]) -> Result<Vec<S
                 claims: vec![s.web_ex_id.to_lowercase()],
                 ..Step::refused(Action::Deactivate, None, &s.web_ex_id, Vec::new())
             }
+        })
+        .collect())
+}
+
+/// The active, unprotected site users (listing indexes) whose lower-cased
+/// webExId is not `claimed`: whom deprovisioning deactivates, in either mode.
+/// Refused as a whole when they are more than `--max-deprovision` of the
+/// active users.
+pub(super) fn unclaimed(
+    sync: &Sync,
+    snapshot: &Snapshot,
+    claimed: &HashSet<String>,
+) -> Result<Vec<usize>, SyncError> {
+    let protected = |w: &str| {
+        sync.options
+            .protected
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(w))
+    };
+    let is_active = |s: &crate::ops::UserSummary| s.active.as_deref() != Some("DEACTIVATED");
+    let active = snapshot.users.iter().filter(|s| is_active(s)).count();
+    let leaving: Vec<usize> = (0..snapshot.users.len())
+        .filter(|&i| {
+            let s = &snapshot.users[i];
+            is_active(s)
+                && !claimed.contains(&s.web_ex_id.to_lowercase())
+                && !protected(&s.web_ex_id)
         })
         .collect();
     let share = sync.options.max_deprovision_share;
