@@ -745,3 +745,39 @@ fn a_keyed_rename_is_planned_and_applied_as_one_rename() {
     assert_eq!(list["total"], 1, "one account");
     assert_eq!(list["users"][0]["webExId"], "paul.smithson");
 }
+
+/// Issue 17: the closing retries line, "resuming" and `error:` go through the
+/// logs: JSON with `--log-format json`, gone with `-q` (errors stay).
+#[test]
+fn the_closing_lines_follow_the_log_flags() {
+    let server = serve(&[]);
+    let d = dir("log-flags");
+    source(&d.join("people.csv"), 3);
+    let json = wbxprov(
+        &server,
+        &d,
+        &["--log-format", "json", "sync", "--source", "people.csv"],
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "0 retries, 0 rate-limit waits (0 ms)"),
+        "{lines:?}"
+    );
+    let quiet = wbxprov(&server, &d, &["-q", "sync", "--source", "people.csv"], &[]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet));
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    let missing = wbxprov(&server, &d, &["-q", "sync", "--source", "nothing.csv"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("ERROR") && stderr.contains("nothing.csv"),
+        "{stderr}"
+    );
+}
