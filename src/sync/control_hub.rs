@@ -274,7 +274,7 @@ impl People<'_> {
             _ => {
                 return Step {
                     key: email.to_owned(),
-                    ..Step::refused(
+                    ..Step::new(
                         Action::Invalid,
                         None,
                         &site_user,
@@ -299,7 +299,7 @@ impl People<'_> {
                 external_id: None,
                 change,
             }),
-            ..Step::refused(Action::Deactivate, None, p.user_name(), Vec::new())
+            ..Step::new(Action::Deactivate, None, p.user_name(), Vec::new())
         }
     }
 }

@@ -257,12 +257,9 @@ impl Step {
         self.change.text(Attribute::NewWebExId)
     }
 
-    fn refused(
-        action: Action,
-        row: Option<usize>,
-        web_ex_id: &str,
-        problems: Vec<Problem>,
-    ) -> Step {
+    /// A step with nothing to send yet: the other fields filled in by the
+    /// caller (`..Step::new(…)`).
+    fn new(action: Action, row: Option<usize>, web_ex_id: &str, problems: Vec<Problem>) -> Step {
         Step {
             web_ex_id: web_ex_id.to_owned(),
             key: String::new(),
@@ -279,7 +276,7 @@ impl Step {
 
     /// A row that cannot be carried out, with every problem.
     fn invalid(row: usize, web_ex_id: &str, problems: Vec<Problem>) -> Step {
-        Step::refused(Action::Invalid, Some(row), web_ex_id, problems)
+        Step::new(Action::Invalid, Some(row), web_ex_id, problems)
     }
 
     /// A user whose current state could not be read: its failure, alone.
@@ -291,7 +288,7 @@ impl Step {
     ) -> Step {
         Step {
             key: key.to_owned(),
-            ..Step::refused(
+            ..Step::new(
                 Action::Unreadable,
                 row,
                 web_ex_id,

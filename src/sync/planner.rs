@@ -511,7 +511,7 @@ async fn standalone(
             steps.push(Step {
                 key: d.key.clone(),
                 claims,
-                ..Step::refused(action, Some(d.row), holder, problems)
+                ..Step::new(action, Some(d.row), holder, problems)
             });
             continue;
         }
@@ -566,7 +566,7 @@ fn create(sync: &Sync, d: Desired) -> Step {
         }),
         key: d.key,
         change: d.user,
-        ..Step::refused(Action::Create, Some(d.row), &web_ex_id, Vec::new())
+        ..Step::new(Action::Create, Some(d.row), &web_ex_id, Vec::new())
     }
 }
 
@@ -586,7 +586,7 @@ fn person_step(
     let base = Step {
         key: d.key.clone(),
         claims: vec![summary.web_ex_id.to_lowercase()],
-        ..Step::refused(
+        ..Step::new(
             Action::Unchanged,
             Some(d.row),
             &summary.web_ex_id,
@@ -753,7 +753,7 @@ fn deprovision(sync: &Sync, snapshot: &Snapshot, steps: &[Step]) -> Result<Vec<S
                 change,
                 before,
                 claims: vec![s.web_ex_id.to_lowercase()],
-                ..Step::refused(Action::Deactivate, None, &s.web_ex_id, Vec::new())
+                ..Step::new(Action::Deactivate, None, &s.web_ex_id, Vec::new())
             }
         })
         .collect())
