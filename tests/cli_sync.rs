@@ -23,6 +23,8 @@ fn serve(extra: &[&str]) -> Server {
         .args(extra)
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        // Its request logs would drown the test's output.
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

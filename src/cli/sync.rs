@@ -183,16 +183,15 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         .options(options)
         .identity(identity)
         .build();
-    if args.full {
-        tracing::info!("full run: every user is read (GetUser)");
-    } else {
-        tracing::info!(
-            "incremental run: people unchanged since their last sync are not read again (--full reads every user)"
-        );
-    }
     let reading = ReadingProgress::start(client.clone());
     let plan = engine.plan(records).await.map_err(|e| e.to_string())?;
     reading.finish();
+    match plan.mode {
+        sync::Mode::Full => tracing::info!("full run: every user was read"),
+        _ => tracing::info!(
+            "incremental run: people unchanged since their last sync were not read again (--full reads every user)"
+        ),
+    }
     if args.dry_run {
         return Ok(Outcome::Planned(plan));
     }

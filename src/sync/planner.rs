@@ -68,6 +68,12 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
     let snapshot = Snapshot::new(users, known);
     let breaker = Arc::new(Breaker::new(sync.options.max_consecutive_failures));
     let duplicates = duplicate_problems(&desired);
+    // Control Hub mode reads every person (and site user): always full.
+    let mode = if sync.options.full || identity.is_some() {
+        Mode::Full
+    } else {
+        Mode::Incremental
+    };
     let reads = match identity {
         Some(identity) => {
             let desired = refuse_duplicates(desired, duplicates, &mut steps);
@@ -92,11 +98,7 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
     Ok(Plan {
         steps,
         reads: list_calls + reads,
-        mode: if sync.options.full {
-            Mode::Full
-        } else {
-            Mode::Incremental
-        },
+        mode,
     })
 }
 
