@@ -84,7 +84,8 @@ async fn run(
     let mapping = Mapping::from_toml(mapping).unwrap();
     let c = client(site);
     let profile: SiteProfile = default_profile();
-    let dry_journal = Arc::new(Journal::open(journal).unwrap());
+    // As `--dry-run` does: the journal read, nothing written.
+    let dry_journal = Arc::new(Journal::peek(journal).unwrap());
     let dry_plan = sync::Sync::builder(c.clone(), profile.clone())
         .mapping(mapping.clone())
         .journal(dry_journal)
@@ -529,4 +530,38 @@ async fn a_mapping_of_listed_fields_never_calls_getuser() {
     let out = run(&site, changed, README_MAPPING, &journal, full).await;
     assert_eq!(out.report.summary.updated, 1, "{:?}", out.report);
     assert_eq!(site.simulator.calls(Operation::GetUser), 0);
+}
+
+/// A rename whose new webExId and email another site user holds is a
+/// conflict naming the holder: nothing sent, neither account deactivated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_onto_a_taken_webexid_is_a_conflict() {
+    let site = sim::start(default_profile()).await.unwrap();
+    let journal = tmp("rename-conflict.sqlite");
+    let before = "employee_id,first,last,status\n17,Paul,Klee,active\n";
+    run(&site, before, KEYED_MAPPING, &journal, options(true)).await;
+    let handmade: wbxprov::FlatUser = [
+        ("webExId", "paul.smithson"),
+        ("email", "paul.smithson@example.com"),
+        ("lastName", "Smithson"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.parse().unwrap(), wbxprov::Value::Text(v.into())))
+    .collect();
+    client(&site).create_user(handmade).await.unwrap();
+    let writes = site.simulator.writes();
+
+    let after = "employee_id,first,last,status\n17,Paul,Smithson,active\n";
+    let out = run(&site, after, KEYED_MAPPING, &journal, options(true)).await;
+    dry_run_matches_apply(&out);
+    let user = &out.report.users[0];
+    assert_eq!((user.operation, user.status), (Action::Conflict, "invalid"));
+    assert_eq!(user.web_ex_id, "paul.klee");
+    let message = &user.error.as_ref().unwrap().message;
+    assert!(
+        message.contains("webExId=\"paul.smithson\" is held by site user paul.smithson"),
+        "{message}"
+    );
+    assert_eq!(out.plan.count(Action::Deactivate), 0);
+    assert_eq!(site.simulator.writes(), writes, "nothing sent");
 }

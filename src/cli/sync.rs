@@ -215,7 +215,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
 fn open_journal(args: &Args) -> Result<Option<Arc<Journal>>, String> {
     let named = |e: sync::journal::JournalError| format!("{}: {e}", args.journal.display());
     if args.dry_run {
-        return Ok(Journal::peek(&args.journal).map_err(named)?.map(Arc::new));
+        return Ok(Some(Arc::new(Journal::peek(&args.journal).map_err(named)?)));
     }
     let j = Journal::open(&args.journal).map_err(named)?;
     if let Some(run) = j.resumed {

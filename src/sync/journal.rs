@@ -208,21 +208,23 @@ impl Journal {
         })
     }
 
-    /// Opens an existing journal to read only (a dry run plans as the real
-    /// run would, and writes nothing): no lock, no run; `None` when there is
-    /// no journal yet. A journal of the previous version is read as it is.
-    pub fn peek(path: &Path) -> Result<Option<Journal>, JournalError> {
-        if !path.exists() {
-            return Ok(None);
-        }
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-        let db = Connection::open_with_flags(path, flags).map_err(err)?;
-        Ok(Some(Journal {
+    /// Opens a journal to read only (a dry run plans as the real run would,
+    /// and writes nothing): no lock, no run. Where there is no journal yet,
+    /// an empty one in memory: the run would start from an empty journal
+    /// too. A journal of the previous version is read as it is.
+    pub fn peek(path: &Path) -> Result<Journal, JournalError> {
+        let db = if path.exists() {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+            Connection::open_with_flags(path, flags).map_err(err)?
+        } else {
+            Connection::open_in_memory().map_err(err)?
+        };
+        Ok(Journal {
             db: Mutex::new(db),
             run: 0,
             resumed: None,
             _lock: None,
-        }))
+        })
     }
 
     /// Whether the sync has created or linked the person of this key before.
