@@ -45,6 +45,8 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 const MAPPING: &str = r#"
+# A source key is for standalone sites: here people are matched by email.
+key = "id"
 match = "email"
 externalId = { field = "id" }
 

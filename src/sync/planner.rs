@@ -42,14 +42,16 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
         (Some(_), None) => return Err(SyncError::NoIdentityClient),
         (None, _) => None,
     };
-    // Control Hub mode: people are matched by email (their userName).
+    // Control Hub mode: people are matched by email (their userName), which
+    // is also their key there (the source key is for standalone sites).
     let match_key = if identity.is_some() {
         MatchKey::Email
     } else {
         sync.mapping.match_key
     };
     let mut steps = Vec::new();
-    let (desired, in_scope) = map_records(sync, records, match_key, &mut steps);
+    let keyed = identity.is_none();
+    let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut steps);
     if in_scope == 0 && !sync.options.allow_empty {
         return Err(SyncError::EmptySource);
     }
@@ -131,6 +133,7 @@ fn map_records(
     sync: &Sync,
     records: Records,
     match_key: MatchKey,
+    keyed: bool,
     steps: &mut Vec<Step>,
 ) -> (Vec<Desired>, usize) {
     let mapping = &sync.mapping;
@@ -142,7 +145,7 @@ fn map_records(
         }
         in_scope += 1;
         match record {
-            Ok(record) => match map_record(mapping, &record, match_key) {
+            Ok(record) => match map_record(mapping, &record, match_key, keyed) {
                 Ok(d) => desired.push(d),
                 Err(step) => steps.push(*step),
             },
@@ -163,6 +166,7 @@ fn map_record(
     mapping: &super::Mapping,
     record: &super::Record,
     match_key: MatchKey,
+    keyed: bool,
 ) -> Result<Desired, Box<Step>> {
     let problem = |e: super::mapping::MappingError| Problem {
         attribute: e.attribute,
@@ -174,7 +178,10 @@ fn map_record(
     let web_ex_id = user.web_ex_id().unwrap_or("");
     let refuse = |e| Box::new(Step::invalid(record.row, web_ex_id, vec![problem(e)]));
     let external_id = mapping.external_id(record).map_err(refuse)?;
-    let source_key = mapping.source_key(record).map_err(refuse)?;
+    let source_key = match keyed {
+        true => mapping.source_key(record).map_err(refuse)?,
+        false => None,
+    };
     let key = match source_key {
         Some(k) => k,
         None => key_of(&user, match_key).ok_or_else(|| {
