@@ -9,8 +9,9 @@
 use std::sync::Arc;
 
 use super::breaker::Breaker;
-use super::differ::diff;
-use super::half::{BoxFuture, Current, Half, HalfError, Meetings, Readings, Written, gather};
+use super::half::{
+    BoxFuture, Current, Half, HalfError, Meetings, Part, Readings, Seen, Written, gather,
+};
 use super::planner::{Desired, problems};
 use super::snapshot::Snapshot;
 use super::{
@@ -49,6 +50,10 @@ impl Half for Identity {
                     .map_err(HalfError::Identity)
             }
         }))
+    }
+
+    fn plan(&self, seen: &Seen<'_>) -> Result<Part, Vec<Problem>> {
+        Ok(person_part(seen.desired, seen.person, seen.known))
     }
 
     fn writes(&self, step: &Step) -> bool {
@@ -112,6 +117,12 @@ async fn write_person(
     identity.update(id, &step.key, &ops).await.map(|_| ())
 }
 
+/// The halves of a Control Hub user, in the order they are written.
+struct Halves {
+    identity: Identity,
+    settings: Meetings,
+}
+
 /// Planning in Control Hub mode: people matched by email (their userName).
 pub(super) struct People<'a> {
     pub sync: &'a Sync,
@@ -132,28 +143,32 @@ impl People<'_> {
         let leaving = self.leaving(&desired, steps)?;
         let mut emails: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
         emails.extend(leaving.iter().cloned());
-        let identity = Identity {
-            client: self.identity.clone(),
+        let halves = Halves {
+            identity: Identity {
+                client: self.identity.clone(),
+            },
+            settings: Meetings {
+                client: self.sync.client.clone(),
+                settings_only: true,
+            },
         };
-        let people = identity
+        let people = halves
+            .identity
             .read(emails, options.concurrency, self.breaker)
             .await;
         self.breaker.check()?;
-        let meetings = Meetings {
-            client: self.sync.client.clone(),
-            settings_only: true,
-        };
         let matched: Vec<String> = desired
             .iter()
             .filter_map(|d| self.site_user(&d.key).map(str::to_owned))
             .collect();
-        let current = meetings
+        let current = halves
+            .settings
             .read(matched, options.concurrency, self.breaker)
             .await;
         self.breaker.check()?;
         let reads = people.len() + current.len();
         for d in desired {
-            steps.push(self.person_step(d, &people, &current));
+            steps.push(self.person_step(&halves, d, &people, &current));
         }
         for email in leaving {
             steps.push(self.leaving_step(&email, &people));
@@ -188,9 +203,14 @@ impl People<'_> {
             .collect())
     }
 
-    fn person_step(&self, d: Desired, people: &Readings, current: &Readings) -> Step {
+    fn person_step(
+        &self,
+        halves: &Halves,
+        d: Desired,
+        people: &Readings,
+        current: &Readings,
+    ) -> Step {
         let profile = &self.sync.profile;
-        let (person_part, meetings_part) = split(&d.user);
         // The site user as it is, when readable: the change is judged with it.
         let site_user = self
             .site_user(&d.key)
@@ -216,30 +236,33 @@ impl People<'_> {
         if let Some(Some(Err(e))) = site_user {
             return Step::unreadable(Some(d.row), &d.key, &d.key, e);
         }
-        let known = self.sync.journal.is_none() || self.snapshot.known(&d.key).is_some();
-        let identity_step = identity_step(&d, &person_part, person, known);
-        // The Meetings half: what differs from the site user, or everything
-        // when the person is new to the site.
-        let meetings_change = match &site_flat {
-            Some(now) => {
-                let mut change = diff(&meetings_part, now, self.sync.options.push_passwords);
-                crate::validate::complete_supported_services(&mut change, now, profile);
-                change
+        let seen = Seen {
+            sync: self.sync,
+            desired: &d,
+            summary: self
+                .snapshot
+                .by_email(&d.key)
+                .map(|i| &self.snapshot.users[i]),
+            site: site_flat.as_ref(),
+            person,
+            known: self.sync.journal.is_none() || self.snapshot.known(&d.key).is_some(),
+        };
+        // The person first, then the Meetings settings.
+        let parts = (halves.identity.plan(&seen), halves.settings.plan(&seen));
+        let (person_part, settings) = match parts {
+            (Ok(p), Ok(s)) => (p, s),
+            (Err(problems), _) | (_, Err(problems)) => {
+                return Step::invalid(d.row, &d.key, problems);
             }
-            None => meetings_part,
         };
         let web_ex_id = person
             .map(|p| p.user_name().to_owned())
             .or_else(|| self.site_user(&d.key).map(str::to_owned))
             .unwrap_or_else(|| d.key.clone());
-        let action = match identity_step.action {
-            Action::Unchanged if !meetings_change.is_empty() => Action::Update,
+        let action = match person_part.action {
+            Action::Unchanged if !settings.change.is_empty() => Action::Update,
             a => a,
         };
-        let before = site_flat
-            .as_ref()
-            .map(|now| super::differ::before(&meetings_change, now))
-            .unwrap_or_default();
         Step {
             remember: Some(KnownPerson {
                 key: d.key.clone(),
@@ -253,10 +276,16 @@ impl People<'_> {
             key: d.key.clone(),
             row: Some(d.row),
             action,
-            change: meetings_change,
-            before,
+            change: settings.change,
+            before: settings.before,
             problems: Vec::new(),
-            identity: Some(identity_step),
+            identity: Some(IdentityStep {
+                action: person_part.action,
+                person_id: person_part.person_id,
+                change: person_part.change,
+                display_name: person_part.display_name,
+                external_id: person_part.external_id,
+            }),
             claims: self
                 .site_user(&d.key)
                 .map(str::to_lowercase)
@@ -304,23 +333,20 @@ impl People<'_> {
     }
 }
 
-/// The person's half of a desired user: create, or what differs.
-fn identity_step(
-    d: &Desired,
-    person_part: &FlatUser,
-    person: Option<&Person>,
-    known: bool,
-) -> IdentityStep {
+/// The person's part of a desired user: create, or what differs.
+fn person_part(d: &Desired, person: Option<&Person>, known: bool) -> Part {
+    let (person_part, _) = split(&d.user);
+    let person_part = &person_part;
     let wants_active = d.user.text(Attribute::Active) != Some("DEACTIVATED");
     let Some(p) = person else {
         let mut attributes = person_part.clone();
         attributes.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
-        return IdentityStep {
+        return Part {
             action: Action::Create,
-            person_id: None,
             display_name: display_name(person_part),
             external_id: d.external_id.clone(),
             change: attributes,
+            ..Part::default()
         };
     };
     let mut change: FlatUser = person_part
@@ -350,11 +376,12 @@ fn identity_step(
     } else {
         Action::Update
     };
-    IdentityStep {
+    Part {
         action,
         person_id: p.id.clone(),
         display_name: names_changed.then(|| display_name(person_part)).flatten(),
         external_id,
+        before: super::differ::before(&change, &p.attributes),
         change,
     }
 }

@@ -1,21 +1,26 @@
 //! A half of a person's account: one service that holds part of it. The
 //! Meetings site (over the XML API) is one; in Control Hub mode the Webex
 //! identity is the other (`control_hub.rs`); a licence half comes next
-//! (issue 19). The planner reads every half it needs through [`Half::read`],
-//! and [`Plan::apply`](super::Plan::apply) writes a step half by half, in
-//! order, through [`Half::write`].
+//! (issue 19). The planner reads every half it needs through [`Half::read`]
+//! and asks each for its part of a person's step ([`Half::plan`]);
+//! [`Plan::apply`](super::Plan::apply) writes a step half by half, in order,
+//! through [`Half::write`].
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::Step;
 use super::breaker::{Breaker, Unanswered};
+use super::differ::{before, diff};
+use super::planner::{Desired, change_of, problems};
 use super::report::{ReportError, client_error, identity_error};
+use super::{Action, Problem, Step, Sync};
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityError, Person};
-use crate::schema::User;
+use crate::ops::UserSummary;
+use crate::schema::{FlatUser, User};
+use crate::validate::{self, Operation as Op};
 
 pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -72,7 +77,37 @@ pub(super) struct Written {
 /// (`None`: nothing) or why it could not tell.
 pub(super) type Readings = HashMap<String, Result<Option<Current>, HalfError>>;
 
-pub(super) trait Half: Send + Sync {
+/// One half's part of a person's step.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Part {
+    pub action: Action,
+    /// What the half sends (every attribute on create, else what differs).
+    pub change: FlatUser,
+    /// The current values of `change`'s attributes (old → new).
+    pub before: FlatUser,
+    /// The identity: the person's id, displayName and externalId to set.
+    pub person_id: Option<String>,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// What the planner has seen of one person when a half plans its part.
+pub(super) struct Seen<'a> {
+    pub sync: &'a Sync,
+    pub desired: &'a Desired,
+    /// The site user found for them (their listing entry).
+    pub summary: Option<&'a UserSummary>,
+    /// The site user's values: its GetUser, or its listing entry when that
+    /// tells everything the row sets; `None` when incremental mode skipped
+    /// reading it (or there is no site user).
+    pub site: Option<&'a FlatUser>,
+    /// The person in the Webex identity (Control Hub mode).
+    pub person: Option<&'a Person>,
+    /// Whether the sync took charge of the person before (else: link).
+    pub known: bool,
+}
+
+pub(super) trait Half: Send + std::marker::Sync {
     /// Which half, for reports and logs.
     fn name(&self) -> &'static str;
     /// Reads the people named (by the name this half knows them by),
@@ -83,6 +118,8 @@ pub(super) trait Half: Send + Sync {
         concurrency: usize,
         breaker: &'a Arc<Breaker>,
     ) -> BoxFuture<'a, Readings>;
+    /// This half's part of a person's step, or why the row cannot be carried out.
+    fn plan(&self, seen: &Seen<'_>) -> Result<Part, Vec<Problem>>;
     /// Whether this half of `step` writes anything.
     fn writes(&self, step: &Step) -> bool;
     /// Carries out this half of `step`.
@@ -121,6 +158,44 @@ impl Half for Meetings {
         }))
     }
 
+    fn plan(&self, seen: &Seen<'_>) -> Result<Part, Vec<Problem>> {
+        if self.settings_only {
+            return Ok(settings_part(seen));
+        }
+        let d = seen.desired;
+        let Some(summary) = seen.summary else {
+            // New to the site: the whole user, valid as a creation.
+            let violations = validate::validate(&d.user, Op::Create, &seen.sync.profile);
+            if !violations.is_empty() {
+                return Err(problems(violations));
+            }
+            return Ok(Part {
+                action: Action::Create,
+                change: d.user.clone(),
+                ..Part::default()
+            });
+        };
+        let link_unless = |action| match action {
+            Action::Reactivate => Action::Reactivate,
+            _ if !seen.known => Action::Link,
+            a => a,
+        };
+        // Incremental mode: as it was last applied, nothing to send.
+        let Some(now) = seen.site else {
+            return Ok(Part {
+                action: link_unless(Action::Unchanged),
+                ..Part::default()
+            });
+        };
+        let (action, change) = change_of(seen.sync, d, summary, now)?;
+        Ok(Part {
+            action: link_unless(action),
+            before: before(&change, now),
+            change,
+            ..Part::default()
+        })
+    }
+
     fn writes(&self, step: &Step) -> bool {
         if self.settings_only {
             !step.change.is_empty()
@@ -145,6 +220,35 @@ impl Half for Meetings {
                 .map(|_| Written::default())
                 .map_err(HalfError::Site)
         })
+    }
+}
+
+/// Control Hub mode's Meetings half: the settings that differ from the site
+/// user's, or all of them when the person is new to the site.
+fn settings_part(seen: &Seen<'_>) -> Part {
+    let (_, settings) = validate::control_hub::split(&seen.desired.user);
+    let Some(now) = seen.site else {
+        return Part {
+            action: if settings.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Update
+            },
+            change: settings,
+            ..Part::default()
+        };
+    };
+    let mut change = diff(&settings, now, seen.sync.options.push_passwords);
+    validate::complete_supported_services(&mut change, now, &seen.sync.profile);
+    Part {
+        action: if change.is_empty() {
+            Action::Unchanged
+        } else {
+            Action::Update
+        },
+        before: before(&change, now),
+        change,
+        ..Part::default()
     }
 }
 

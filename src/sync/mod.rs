@@ -173,7 +173,9 @@ impl SyncBuilder {
 }
 
 /// What the plan does to one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::AsRefStr, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::AsRefStr, PartialOrd, Ord, Default,
+)]
 #[serde(rename_all = "camelCase")]
 #[strum(serialize_all = "camelCase")]
 #[non_exhaustive]
@@ -186,6 +188,7 @@ pub enum Action {
     Rename,
     Deactivate,
     Reactivate,
+    #[default]
     Unchanged,
     /// The person's webExId or email is another site user's, or the site
     /// user found for them is someone else's: nothing is sent (the site

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::breaker::Breaker;
 use super::differ::{self, diff, listed_user, listing_agrees, listing_suffices};
-use super::half::{Current, Half, Meetings, Readings};
+use super::half::{Current, Half, Meetings, Readings, Seen};
 use super::snapshot::{FoundBy, Snapshot};
 use super::{
     Action, KnownPerson, MatchKey, Mode, Plan, Problem, Records, Step, Sync, SyncError,
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::ops::LstsummaryUser;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::validate::{self, Operation as Op};
+use crate::validate;
 
 /// One person of the source, mapped.
 pub(super) struct Desired {
@@ -524,10 +524,7 @@ async fn standalone(
             });
             continue;
         }
-        steps.push(match f.site {
-            None => create(sync, d),
-            Some(site) => person_step(sync, snapshot, &readings, d, site),
-        });
+        steps.push(person_step(sync, snapshot, &readings, &meetings, d, f.site));
     }
     Ok(readings.len())
 }
@@ -552,112 +549,92 @@ fn skippable(
         && listing_agrees(&d.user, summary)
 }
 
-fn create(sync: &Sync, d: Desired) -> Step {
-    let violations = validate::validate(&d.user, Op::Create, &sync.profile);
-    if !violations.is_empty() {
-        return Step {
-            key: d.key,
-            ..Step::invalid(
-                d.row,
-                d.user.web_ex_id().unwrap_or(""),
-                problems(violations),
-            )
-        };
-    }
-    let web_ex_id = d.web_ex_id().to_owned();
-    Step {
-        remember: Some(KnownPerson {
-            key: d.key.clone(),
-            web_ex_id: Some(web_ex_id.clone()),
-            email: d.user.text(Attribute::Email).map(str::to_owned),
-            user_id: None,
-            digest: Some(d.digest),
-        }),
-        key: d.key,
-        change: d.user,
-        ..Step::new(Action::Create, Some(d.row), &web_ex_id, Vec::new())
-    }
-}
-
-/// The step of a person found on the site: unchanged, link, update, rename
-/// or reactivate, judged as the user it makes (the site user's values with
-/// the row's); only what differs is sent.
+/// The step of a person: create, or, for one found on the site, unchanged,
+/// link, update, rename or reactivate, judged as the user it makes (the site
+/// user's values with the row's); only what differs is sent.
 fn person_step(
     sync: &Sync,
     snapshot: &Snapshot,
     readings: &Readings,
+    meetings: &Meetings,
     d: Desired,
-    site: usize,
+    site: Option<usize>,
 ) -> Step {
-    let summary = &snapshot.users[site];
-    let known = sync.journal.is_none() || snapshot.owner(site).is_some();
-    let mut remember = remembered(snapshot, &d, summary);
+    let summary = site.map(|s| &snapshot.users[s]);
     let base = Step {
         key: d.key.clone(),
-        claims: vec![summary.web_ex_id.to_lowercase()],
+        claims: summary
+            .map(|s| s.web_ex_id.to_lowercase())
+            .into_iter()
+            .collect(),
         ..Step::new(
             Action::Unchanged,
             Some(d.row),
-            &summary.web_ex_id,
+            summary.map_or(d.web_ex_id(), |s| s.web_ex_id.as_str()),
             Vec::new(),
         )
     };
-    let current = match current_of(sync, snapshot, readings, &d, summary) {
-        Ok(Some(current)) => current,
-        // Incremental: as it was last applied, nothing to read or send.
-        Ok(None) => {
-            return Step {
-                action: if known {
-                    Action::Unchanged
-                } else {
-                    Action::Link
-                },
-                remember: Some(remember),
-                ..base
-            };
-        }
+    let current = match summary.map(|s| current_of(sync, snapshot, readings, &d, s)) {
+        None => None,
+        Some(Ok(current)) => current,
         // Still this person's account: deprovisioning leaves it alone.
-        Err(step) => {
+        Some(Err(step)) => {
             return Step {
                 claims: base.claims,
                 ..*step
             };
         }
     };
-    if let Some(Value::Int(id)) = current.get(&FlatKey::new(Attribute::UserId)) {
-        remember.user_id = Some(*id);
-    }
-    match change_of(sync, &d, summary, &current) {
+    let seen = Seen {
+        sync,
+        desired: &d,
+        summary,
+        site: current.as_ref(),
+        person: None,
+        known: sync.journal.is_none() || site.is_some_and(|s| snapshot.owner(s).is_some()),
+    };
+    match meetings.plan(&seen) {
         Err(problems) => Step {
             action: Action::Invalid,
             problems,
             ..base
         },
-        Ok((action, change)) => Step {
-            action: match action {
-                Action::Reactivate => Action::Reactivate,
-                _ if !known => Action::Link,
-                a => a,
-            },
-            before: differ::before(&change, &current),
-            change,
-            remember: Some(remember),
-            ..base
-        },
+        Ok(part) => {
+            let mut remember = remembered(snapshot, &d, summary);
+            if let Some(Value::Int(id)) = current
+                .as_ref()
+                .and_then(|c| c.get(&FlatKey::new(Attribute::UserId)))
+            {
+                remember.user_id = Some(*id);
+            }
+            Step {
+                action: part.action,
+                change: part.change,
+                before: part.before,
+                remember: Some(remember),
+                ..base
+            }
+        }
     }
 }
 
 /// What the journal will remember of a person found on the site.
-fn remembered(snapshot: &Snapshot, d: &Desired, summary: &crate::ops::UserSummary) -> KnownPerson {
-    let web_ex_id = Some(d.web_ex_id()).filter(|w| !w.is_empty());
+fn remembered(
+    snapshot: &Snapshot,
+    d: &Desired,
+    summary: Option<&crate::ops::UserSummary>,
+) -> KnownPerson {
+    let web_ex_id = Some(d.web_ex_id())
+        .filter(|w| !w.is_empty())
+        .or(summary.map(|s| s.web_ex_id.as_str()));
     KnownPerson {
         key: d.key.clone(),
-        web_ex_id: Some(web_ex_id.unwrap_or(&summary.web_ex_id).to_owned()),
+        web_ex_id: web_ex_id.map(str::to_owned),
         email: d
             .user
             .text(Attribute::Email)
             .map(str::to_owned)
-            .or(summary.email.clone()),
+            .or(summary.and_then(|s| s.email.clone())),
         user_id: snapshot.known(&d.key).and_then(|p| p.user_id),
         digest: Some(d.digest.clone()),
     }
@@ -697,7 +674,7 @@ fn current_of(
 /// The action and the change that bring the site user (`current`) to the
 /// row, or every violation of the user it would make. The webExId is a
 /// rename (`newWebExId`, case aside: the site ignores case).
-fn change_of(
+pub(super) fn change_of(
     sync: &Sync,
     d: &Desired,
     summary: &crate::ops::UserSummary,
