@@ -259,7 +259,13 @@ impl People<'_> {
             .map(|p| p.user_name().to_owned())
             .or_else(|| self.site_user(&d.key).map(str::to_owned))
             .unwrap_or_else(|| d.key.clone());
-        let action = match person_part.action {
+        self.compose(d, web_ex_id, person_part, settings)
+    }
+
+    /// A person's step from its two parts: the person's action, unless only
+    /// the settings change.
+    fn compose(&self, d: Desired, web_ex_id: String, person: Part, settings: Part) -> Step {
+        let action = match person.action {
             Action::Unchanged if !settings.change.is_empty() => Action::Update,
             a => a,
         };
@@ -273,24 +279,24 @@ impl People<'_> {
                 digest: None,
             }),
             web_ex_id,
-            key: d.key.clone(),
             row: Some(d.row),
             action,
             change: settings.change,
             before: settings.before,
             problems: Vec::new(),
             identity: Some(IdentityStep {
-                action: person_part.action,
-                person_id: person_part.person_id,
-                change: person_part.change,
-                display_name: person_part.display_name,
-                external_id: person_part.external_id,
+                action: person.action,
+                person_id: person.person_id,
+                change: person.change,
+                display_name: person.display_name,
+                external_id: person.external_id,
             }),
             claims: self
                 .site_user(&d.key)
                 .map(str::to_lowercase)
                 .into_iter()
                 .collect(),
+            key: d.key,
         }
     }
 
