@@ -23,13 +23,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Inside: a [`snapshot`] of the site (the listing, indexed by webExId, email
-//! and the journal's source keys) finds each person; the [`differ`] says what
-//! changed; each service that holds part of a person is a [`half::Half`]
-//! (the Meetings site over the XML API; in Control Hub mode also the Webex
-//! identity, `control_hub.rs`), which reads its state of the people, plans
-//! its part of each person's step and writes it. The CLI (`wbxprov sync`) is
-//! a thin layer over these.
+//! Inside: a snapshot of the site (`snapshot.rs`: the listing, indexed by
+//! webExId, email and the journal's source keys) finds each person; the
+//! differ (`differ.rs`) says what changed; each service that holds part of a
+//! person is a `Half` (`half.rs`: the Meetings site over the XML API; in
+//! Control Hub mode also the Webex identity, `control_hub.rs`), which reads
+//! its state of the people, plans its part of each person's step and writes
+//! it. The CLI (`wbxprov sync`) is a thin layer over these.
 
 mod apply;
 mod breaker;
