@@ -4,7 +4,10 @@
 //! client could beat. Also the process's peak resident memory (the in-process
 //! simulator's users included).
 //!
-//! Run: `cargo bench --bench sync` (about 20 s). Without `--bench` (as under
+//! Then, untimed, an unchanged rerun in incremental mode with a journal:
+//! `calls_per_unchanged_user` (the listing's pages over the users).
+//!
+//! Run: `cargo bench --bench sync` (about 40 s). Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a quick smoke pass.
 
 use std::io::Write;
@@ -16,7 +19,7 @@ use wbxprov::client::{AdminAuth, Client, Options};
 use wbxprov::sim::{
     self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, ServeOptions, SimConfig, Simulator,
 };
-use wbxprov::sync::{self, Mapping, SyncOptions};
+use wbxprov::sync::{self, SyncOptions};
 
 /// Peak resident set size of this process (Linux `VmHWM`), in MB.
 fn peak_rss_mb() -> Option<f64> {
@@ -57,24 +60,26 @@ fn main() {
         let site = sim::serve(simulator, ServeOptions { latency, ..ServeOptions::default() })
             .await
             .expect("serve");
-        let client = Arc::new(
-            Client::builder("sim", AdminAuth::Password {
-                web_ex_id: DEFAULT_ADMIN_ID.into(),
-                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-            })
-            .endpoint(&site.url)
-            .options(Options { max_concurrency: concurrency, ..Options::default() })
-            .build()
-            .expect("client"),
-        );
+        let new_client = || {
+            Arc::new(
+                Client::builder("sim", AdminAuth::Password {
+                    web_ex_id: DEFAULT_ADMIN_ID.into(),
+                    password: Secret::new(DEFAULT_ADMIN_PASSWORD),
+                })
+                .endpoint(&site.url)
+                .options(Options { max_concurrency: concurrency, ..Options::default() })
+                .build()
+                .expect("client"),
+            )
+        };
+        let client = new_client();
         let options = SyncOptions { concurrency, ..SyncOptions::default() };
+        let engine = sync::Sync::builder(client.clone(), profile.clone()).options(options).build();
         let started = Instant::now();
         let records = sync::source::open(&source).expect("source");
-        let plan = sync::plan(records, &Mapping::default(), &client, &profile, None, &options)
-            .await
-            .expect("plan");
+        let plan = engine.plan(records).await.expect("plan");
         let reads = plan.reads + 1; // and AuthenticateUser
-        let report = sync::apply(plan, &client, None, &options, |_| {}).await.expect("apply");
+        let report = plan.apply(&engine, |_| {}).await.expect("apply");
         let wall = started.elapsed().as_secs_f64();
         assert_eq!(report.summary.created, users, "{:?}", report.summary);
         let writes = site.simulator.writes() as usize;
@@ -86,6 +91,26 @@ fn main() {
         if let Some(mb) = peak_rss_mb() {
             println!("peak_rss_mb={mb:.1}");
         }
+        // Not timed: an unchanged rerun in incremental mode. A first rerun with
+        // the journal records each person's digest; the second reads only the
+        // listing.
+        let journal = source.with_extension("journal.sqlite");
+        let _ = std::fs::remove_file(&journal);
+        let mut calls = 0;
+        for _ in 0..2 {
+            let engine = sync::Sync::builder(new_client(), profile.clone())
+                .journal(Arc::new(sync::Journal::open(&journal).expect("journal")))
+                .options(SyncOptions { concurrency, ..SyncOptions::default() })
+                .build();
+            let plan = engine.plan(sync::source::open(&source).expect("source")).await.expect("plan");
+            let report = plan.apply(&engine, |_| {}).await.expect("apply");
+            // Linked by the first rerun (the journal is new), then unchanged.
+            let s = report.summary;
+            assert_eq!(s.unchanged + s.linked, users, "{s:?}");
+            calls = engine.client().stats().calls;
+        }
+        println!("calls_per_unchanged_user={:.4}", calls as f64 / users as f64);
+        let _ = std::fs::remove_file(&journal);
         site.stop().await;
     });
     let _ = std::fs::remove_file(&source);

@@ -25,6 +25,8 @@ fn serve(extra: &[&str]) -> Server {
         .env("RUST_LOG", "warn")
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        // Its request logs would drown the test's output.
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -140,10 +142,14 @@ fn dry_run_then_sync_then_report() {
         .find(|u| u["operation"] == "update")
         .unwrap();
     assert_eq!(update["webExId"], "u004");
+    // Each changed attribute old → new, the operation planned, not done.
     assert_eq!(
         update["attributes"],
-        serde_json::json!({"lastName": "Renamed"})
+        serde_json::json!({"lastName": {"old": "Last4", "new": "Renamed"}})
     );
+    assert_eq!(update["status"], "planned");
+    assert_eq!(plan["summary"]["mode"], "incremental");
+    assert_eq!(plan["summary"]["dryRun"], true);
 }
 
 /// Issue 15 item 12: retries are visible, on stderr and in the report.
@@ -170,11 +176,12 @@ fn a_sync_says_how_many_retries_and_rate_limit_waits_it_had() {
     assert!(retries > 0, "{report}");
     assert_eq!(report["summary"]["rateLimitWaits"], 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = format!("{retries} retr");
+    // An info line (through tracing, so -q and --log-format json apply).
+    let line = format!(" INFO {retries} retr");
     assert!(
         stderr
             .lines()
-            .any(|l| l.starts_with(&line) && l.ends_with(", 0 rate-limit waits (0 ms)")),
+            .any(|l| l.contains(&line) && l.ends_with(", 0 rate-limit waits (0 ms)")),
         "{stderr}"
     );
 }
@@ -458,7 +465,14 @@ fn proxy(target: &str, unreadable: &'static str, gone_after: Option<usize>) -> S
 fn an_unreadable_user_is_one_failure_and_exit_status_2() {
     let server = serve(&[]);
     let d = dir("unreadable");
-    source(&d.join("people.csv"), 6);
+    // privilegeHost is not in the listing: each user is read (GetUser).
+    let mut csv = String::from("webExId,firstName,lastName,email,privilegeHost\n");
+    for i in 0..6 {
+        csv.push_str(&format!(
+            "u{i:03},First{i},Last{i},u{i:03}@example.com,true\n"
+        ));
+    }
+    std::fs::write(d.join("people.csv"), csv).unwrap();
     let out = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let csv = std::fs::read_to_string(d.join("people.csv")).unwrap();
@@ -615,15 +629,29 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
             "2",
             "--max-consecutive-failures",
             "3",
+            "--report",
+            "stopped.json",
         ],
         &[("WBXPROV_SITE_URL", url.as_str())],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("3 calls in a row got no answer from the site"),
+        stderr.contains("ERROR stopped: 3 calls in a row got no answer from the site"),
         "{stderr}"
     );
+    // The report of the stopped run says what it did before the stop.
+    let stopped: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("stopped.json")).unwrap()).unwrap();
+    let done_before = stopped["summary"]["created"].as_u64().unwrap();
+    assert!(done_before > 0 && done_before < 40, "{stopped:#}");
+    let ok = stopped["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["status"] == "ok")
+        .count();
+    assert_eq!(ok as u64, done_before, "{stopped:#}");
     let report = resume(&server, &d);
     let s = &report["summary"];
     let created = s["created"].as_u64().unwrap();
@@ -636,4 +664,124 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
     let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["total"], 40, "each user exactly once");
+}
+
+/// Issue 17: keyed on an immutable column, a surname change is one rename,
+/// shown as such by the dry run's table and JSON, and applied as shown; the
+/// run's mode is on stderr and in the summary.
+#[test]
+fn a_keyed_rename_is_planned_and_applied_as_one_rename() {
+    let server = serve(&[]);
+    let d = dir("rename");
+    std::fs::write(
+        d.join("map.toml"),
+        "key = \"employee_id\"\n[attributes]\n\
+         webExId = { template = \"{first}.{last}\", transform = [\"lowercase\"] }\n\
+         lastName = { field = \"last\" }\n\
+         email = { template = \"{first}.{last}@example.com\", transform = [\"lowercase\"] }\n\
+         privilegeHost = { constant = true }\n",
+    )
+    .unwrap();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", "--source", "people.csv", "--map", "map.toml"];
+        args.extend(extra);
+        wbxprov(&server, &d, &args, &[])
+    };
+    std::fs::write(
+        d.join("people.csv"),
+        "employee_id,first,last\n17,Paul,Klee\n",
+    )
+    .unwrap();
+    assert_eq!(sync(&[]).status.code(), Some(0));
+    std::fs::write(
+        d.join("people.csv"),
+        "employee_id,first,last\n17,Paul,Smithson\n",
+    )
+    .unwrap();
+
+    let table = sync(&["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        stdout.contains("rename      paul.klee → paul.smithson")
+            && stdout.contains("email: \"paul.klee@example.com\" → \"paul.smithson@example.com\""),
+        "{}",
+        text(&table)
+    );
+    assert!(
+        stdout.contains("plan: 0 create, 0 link, 0 update, 1 rename, 0 deactivate"),
+        "{stdout}"
+    );
+    let dry = sync(&["--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let applied = sync(&["--json", "--full"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    assert!(
+        String::from_utf8_lossy(&applied.stderr).contains("INFO full run"),
+        "{}",
+        text(&applied)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&applied.stdout).unwrap();
+    let shown = |r: &serde_json::Value| {
+        r["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["webExId"].clone(),
+                    u["operation"].clone(),
+                    u["attributes"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&plan), shown(&report));
+    assert_eq!(plan["users"][0]["status"], "planned");
+    assert_eq!(plan["users"][0]["operation"], "rename");
+    assert_eq!(
+        plan["users"][0]["attributes"]["newWebExId"],
+        serde_json::json!({"old": "paul.klee", "new": "paul.smithson"})
+    );
+    assert_eq!(report["summary"]["renamed"], 1);
+    assert_eq!(report["summary"]["mode"], "full");
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 1, "one account");
+    assert_eq!(list["users"][0]["webExId"], "paul.smithson");
+}
+
+/// Issue 17: the closing retries line, "resuming" and `error:` go through the
+/// logs: JSON with `--log-format json`, gone with `-q` (errors stay).
+#[test]
+fn the_closing_lines_follow_the_log_flags() {
+    let server = serve(&[]);
+    let d = dir("log-flags");
+    source(&d.join("people.csv"), 3);
+    let json = wbxprov(
+        &server,
+        &d,
+        &["--log-format", "json", "sync", "--source", "people.csv"],
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "0 retries, 0 rate-limit waits (0 ms)"),
+        "{lines:?}"
+    );
+    let quiet = wbxprov(&server, &d, &["-q", "sync", "--source", "people.csv"], &[]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet));
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    let missing = wbxprov(&server, &d, &["-q", "sync", "--source", "nothing.csv"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("ERROR") && stderr.contains("nothing.csv"),
+        "{stderr}"
+    );
 }

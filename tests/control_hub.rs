@@ -45,6 +45,8 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 const MAPPING: &str = r#"
+# A source key is for standalone sites: here people are matched by email.
+key = "id"
 match = "email"
 externalId = { field = "id" }
 
@@ -103,27 +105,21 @@ async fn run(
     deprovision: bool,
 ) -> (sync::Plan, Report) {
     let options = SyncOptions {
-        identity: Some(identity(site)),
         deprovision,
         max_deprovision_share: 1.0,
         ..SyncOptions::default()
     };
-    let journal = Arc::new(Journal::open(journal).unwrap());
-    let mapping = Mapping::from_toml(MAPPING).unwrap();
-    let records = sync::source::open(source).unwrap();
-    let plan = sync::plan(
-        records,
-        &mapping,
-        client,
-        &profile(),
-        Some(&journal),
-        &options,
-    )
-    .await
-    .unwrap();
-    let report = sync::apply(plan.clone(), client, Some(journal), &options, |_| {})
+    let engine = sync::Sync::builder(client.clone(), profile())
+        .mapping(Mapping::from_toml(MAPPING).unwrap())
+        .journal(Arc::new(Journal::open(journal).unwrap()))
+        .options(options)
+        .identity(identity(site))
+        .build();
+    let plan = engine
+        .plan(sync::source::open(source).unwrap())
         .await
         .unwrap();
+    let report = plan.clone().apply(&engine, |_| {}).await.unwrap();
     (plan, report)
 }
 
@@ -315,21 +311,18 @@ async fn both_halves_in_one_run_create_link_update_deactivate_reactivate() {
 
 /// The plan of a source mapped by name, nothing carried out.
 async fn plan_only(
+    site: &SimHandle,
     client: &Arc<Client>,
     source: &Path,
     journal: &Path,
-    options: &SyncOptions,
 ) -> sync::Plan {
-    sync::plan(
-        sync::source::open(source).unwrap(),
-        &Mapping::default(),
-        client,
-        &profile(),
-        Some(&Journal::open(journal).unwrap()),
-        options,
-    )
-    .await
-    .unwrap()
+    sync::Sync::builder(client.clone(), profile())
+        .journal(Arc::new(Journal::open(journal).unwrap()))
+        .identity(identity(site))
+        .build()
+        .plan(sync::source::open(source).unwrap())
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,11 +338,7 @@ async fn the_validator_knows_the_routing() {
          dave@example.com,Dave,Doe,S3cret-pass!,true\n",
     )
     .unwrap();
-    let options = SyncOptions {
-        identity: Some(identity(&site)),
-        ..SyncOptions::default()
-    };
-    let plan = plan_only(&client, &source, &journal, &options).await;
+    let plan = plan_only(&site, &client, &source, &journal).await;
     let step = &plan.steps[0];
     assert_eq!(step.action, Action::Invalid, "{step:?}");
     assert!(
@@ -365,7 +354,7 @@ async fn the_validator_knows_the_routing() {
         "email,firstName,lastName,privilegeHQvideo\ndave@example.com,Dave,Doe,true\n",
     )
     .unwrap();
-    let plan = plan_only(&client, &source, &journal, &options).await;
+    let plan = plan_only(&site, &client, &source, &journal).await;
     let step = &plan.steps[0];
     let person = step.identity.as_ref().unwrap();
     assert_eq!(person.action, Action::Create);

@@ -16,7 +16,7 @@ use wbxprov::client::Client;
 use wbxprov::ops::{LstsummaryUser, Operation};
 use wbxprov::schema::{FlatKey, FlatUser, Value};
 use wbxprov::sim::{self, SimHandle, default_profile};
-use wbxprov::sync::{self, Mapping, Record, SyncOptions};
+use wbxprov::sync::{self, Record};
 
 /// Forwards every request to `site`; answers CreateUser with a 500 once the
 /// site has carried it out. Returns the proxy's XML API URL.
@@ -140,18 +140,9 @@ async fn a_sync_reports_creates_answered_500_as_created() {
             })
         })
         .collect();
-    let options = SyncOptions::default();
-    let plan = sync::plan(
-        Box::new(records.into_iter()),
-        &Mapping::default(),
-        &c,
-        &default_profile(),
-        None,
-        &options,
-    )
-    .await
-    .unwrap();
-    let report = sync::apply(plan, &c, None, &options, |_| {}).await.unwrap();
+    let engine = sync::Sync::builder(c.clone(), default_profile()).build();
+    let plan = engine.plan(Box::new(records.into_iter())).await.unwrap();
+    let report = plan.apply(&engine, |_| {}).await.unwrap();
     assert_eq!(report.summary.created, ids.len(), "{report:#?}");
     assert!(report.all_ok(), "{report:#?}");
     assert_eq!(copies(&site, &ids).await, vec![1; ids.len()]);

@@ -96,20 +96,7 @@ async fn run(
     journal: &Path,
     options: &SyncOptions,
 ) -> Result<(sync::Plan, sync::Report), sync::SyncError> {
-    let c = client(site);
-    let journal = Arc::new(Journal::open(journal).unwrap());
-    let records = sync::source::open(source).unwrap();
-    let plan = sync::plan(
-        records,
-        &Mapping::default(),
-        &c,
-        &default_profile(),
-        Some(&journal),
-        options,
-    )
-    .await?;
-    let report = sync::apply(plan.clone(), &c, Some(journal), options, |_| {}).await?;
-    Ok((plan, report))
+    run_with(&client(site), source, journal, options).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,21 +228,14 @@ async fn invalid_rows_are_reported_and_good_rows_proceed() {
          good2,good2@example.com,,\n",
     )
     .unwrap();
-    let c = client(&site);
-    let j = Arc::new(Journal::open(&journal).unwrap());
-    let plan = sync::plan(
-        sync::source::open(&source).unwrap(),
-        &Mapping::default(),
-        &c,
-        &profile,
-        Some(&j),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
-    let report = sync::apply(plan, &c, Some(j), &SyncOptions::default(), |_| {})
+    let engine = sync::Sync::builder(client(&site), profile.clone())
+        .journal(Arc::new(Journal::open(&journal).unwrap()))
+        .build();
+    let plan = engine
+        .plan(sync::source::open(&source).unwrap())
         .await
         .unwrap();
+    let report = plan.apply(&engine, |_| {}).await.unwrap();
     assert_eq!((report.summary.created, report.summary.invalid), (2, 3));
     let invalid: Vec<(Option<usize>, String)> = report
         .users
@@ -487,18 +467,12 @@ async fn run_with(
     journal: &Path,
     options: &SyncOptions,
 ) -> Result<(sync::Plan, sync::Report), sync::SyncError> {
-    let journal = Arc::new(Journal::open(journal).unwrap());
-    let records = sync::source::open(source).unwrap();
-    let plan = sync::plan(
-        records,
-        &Mapping::default(),
-        c,
-        &default_profile(),
-        Some(&journal),
-        options,
-    )
-    .await?;
-    let report = sync::apply(plan.clone(), c, Some(journal), options, |_| {}).await?;
+    let engine = sync::Sync::builder(c.clone(), default_profile())
+        .journal(Arc::new(Journal::open(journal).unwrap()))
+        .options(options.clone())
+        .build();
+    let plan = engine.plan(sync::source::open(source).unwrap()).await?;
+    let report = plan.clone().apply(&engine, |_| {}).await?;
     Ok((plan, report))
 }
 
@@ -520,9 +494,15 @@ async fn an_unreadable_user_fails_alone_and_the_rest_is_applied() {
     }
     write_csv(&source, &folks, &[]);
     let flaky = client_over(&site, Flaky::new(Some("p0004"), None));
-    let (_, report) = run_with(&flaky, &source, &journal, &SyncOptions::default())
+    // Deprovisioning on: the unreadable user is still the source's.
+    let deprovision = SyncOptions {
+        deprovision: true,
+        ..SyncOptions::default()
+    };
+    let (plan, report) = run_with(&flaky, &source, &journal, &deprovision)
         .await
         .expect("one unreadable user does not stop the run");
+    assert_eq!(plan.count(Action::Deactivate), 0, "{:?}", plan.steps);
     assert_eq!(
         (report.summary.updated, report.summary.failed),
         (9, 1),
@@ -693,16 +673,12 @@ async fn an_empty_source_is_refused_unless_allowed() {
     ] {
         let source = tmp(name);
         std::fs::write(&source, text).unwrap();
-        let err = sync::plan(
-            sync::source::open(&source).unwrap(),
-            &Mapping::default(),
-            &c,
-            &default_profile(),
-            None,
-            &deprovision,
-        )
-        .await
-        .expect_err(name);
+        let err = sync::Sync::builder(c.clone(), default_profile())
+            .options(deprovision.clone())
+            .build()
+            .plan(sync::source::open(&source).unwrap())
+            .await
+            .expect_err(name);
         assert!(matches!(err, sync::SyncError::EmptySource), "{name}: {err}");
         assert!(err.to_string().contains("--allow-empty"), "{err}");
     }
@@ -711,16 +687,12 @@ async fn an_empty_source_is_refused_unless_allowed() {
         allow_empty: true,
         ..SyncOptions::default()
     };
-    let plan = sync::plan(
-        sync::source::open(&tmp("empty.csv")).unwrap(),
-        &Mapping::default(),
-        &c,
-        &default_profile(),
-        None,
-        &allowed,
-    )
-    .await
-    .unwrap();
+    let plan = sync::Sync::builder(c.clone(), default_profile())
+        .options(allowed)
+        .build()
+        .plan(sync::source::open(&tmp("empty.csv")).unwrap())
+        .await
+        .unwrap();
     assert!(plan.steps.is_empty());
 }
 
@@ -744,16 +716,12 @@ async fn a_site_gone_while_planning_stops_the_plan() {
         max_consecutive_failures: 5,
         ..SyncOptions::default()
     };
-    let err = sync::plan(
-        sync::source::open(&source).unwrap(),
-        &Mapping::default(),
-        &c,
-        &default_profile(),
-        None,
-        &options,
-    )
-    .await
-    .expect_err("the plan stops");
+    let err = sync::Sync::builder(c.clone(), default_profile())
+        .options(options)
+        .build()
+        .plan(sync::source::open(&source).unwrap())
+        .await
+        .expect_err("the plan stops");
     assert!(
         matches!(err, sync::SyncError::SiteUnreachable { failures: 5, .. }),
         "{err}"

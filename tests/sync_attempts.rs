@@ -13,7 +13,7 @@ use wbxprov::client::transport::Sending;
 use wbxprov::client::{Client, Incoming, Outgoing, Transport, TransportError};
 use wbxprov::ops::Operation;
 use wbxprov::sim::{SimConfig, Simulator, default_profile, store};
-use wbxprov::sync::{self, Mapping, Record, SyncOptions};
+use wbxprov::sync::{self, Record};
 use wbxprov::xml::encode::encode_failure;
 use wbxprov::xml::{ServiceError, ServiceFailure};
 
@@ -108,20 +108,12 @@ async fn the_report_counts_real_attempts_retries_and_rate_limit_waits() {
             .build()
             .unwrap(),
     );
-    let options = SyncOptions::default();
-    let plan = sync::plan(
-        records(&["flaky", "waited", "smooth"]),
-        &Mapping::default(),
-        &client,
-        &default_profile(),
-        None,
-        &options,
-    )
-    .await
-    .unwrap();
-    let report = sync::apply(plan, &client, None, &options, |_| {})
+    let engine = sync::Sync::builder(client.clone(), default_profile()).build();
+    let plan = engine
+        .plan(records(&["flaky", "waited", "smooth"]))
         .await
         .unwrap();
+    let report = plan.apply(&engine, |_| {}).await.unwrap();
     assert!(report.all_ok(), "{report:#?}");
     let attempts: HashMap<&str, u32> = report
         .users

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::connect::Connection;
 use super::exit;
-use crate::sync::{self, Action, Journal, Mapping, Plan, Report, SyncOptions};
+use crate::sync::{self, Action, Journal, Mapping, Plan, Report, Sync, SyncOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,6 +45,10 @@ pub struct Args {
     /// from the site; 0: never stop.
     #[arg(long, default_value_t = sync::DEFAULT_MAX_CONSECUTIVE_FAILURES, value_name = "N")]
     max_consecutive_failures: usize,
+    /// Read every user (GetUser) to catch changes made on the site; otherwise
+    /// people unchanged since their last sync are not read again.
+    #[arg(long)]
+    full: bool,
     /// The journal that makes runs resumable (one run at a time holds it).
     #[arg(long, default_value = "wbxprov-journal.sqlite", value_name = "FILE")]
     journal: PathBuf,
@@ -65,7 +69,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         .build()?;
     match runtime.block_on(execute(args)) {
         Err(message) => {
-            eprintln!("error: {message}");
+            tracing::error!("{message}");
             Ok(exit::COULD_NOT_RUN)
         }
         Ok(Outcome::Planned(plan)) => {
@@ -75,22 +79,29 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             } else {
                 write_plan(out, &plan)?;
             }
-            Ok(
-                if plan.count(Action::Invalid) + plan.count(Action::Unreadable) == 0 {
-                    exit::OK
-                } else {
-                    exit::SOME_FAILED
-                },
-            )
+            let refused = plan.steps.iter().filter(|s| {
+                matches!(
+                    s.action,
+                    Action::Invalid | Action::Conflict | Action::Unreadable
+                )
+            });
+            Ok(if refused.count() == 0 {
+                exit::OK
+            } else {
+                exit::SOME_FAILED
+            })
+        }
+        Ok(Outcome::Stopped { message, done }) => {
+            // What was done before the stop is still reported.
+            tracing::info!("{}", done.summary.retry_line());
+            write_report_file(args, &done)?;
+            tracing::error!("{message}");
+            Ok(exit::COULD_NOT_RUN)
         }
         Ok(Outcome::Done(report)) => {
-            eprintln!("{}", report.summary.retry_line());
-            if let Some(path) = &args.report {
-                let json = serde_json::to_vec_pretty(&report).expect("report serializes");
-                if let Err(e) = crate::private_file::write(path, &json) {
-                    eprintln!("error: {}: {e}", path.display());
-                    return Ok(exit::COULD_NOT_RUN);
-                }
+            tracing::info!("{}", report.summary.retry_line());
+            if !write_report_file(args, &report)? {
+                return Ok(exit::COULD_NOT_RUN);
             }
             if args.json {
                 serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -107,9 +118,27 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     }
 }
 
+/// Writes `--report`, if asked; false (and the error logged) when it cannot.
+fn write_report_file(args: &Args, report: &Report) -> io::Result<bool> {
+    let Some(path) = &args.report else {
+        return Ok(true);
+    };
+    let json = serde_json::to_vec_pretty(report).expect("report serializes");
+    if let Err(e) = crate::private_file::write(path, &json) {
+        tracing::error!("{}: {e}", path.display());
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 enum Outcome {
     Planned(Plan),
     Done(Report),
+    /// The breaker stopped the run while writing: what was done, and why.
+    Stopped {
+        message: String,
+        done: Box<Report>,
+    },
 }
 
 async fn execute(args: &Args) -> Result<Outcome, String> {
@@ -122,18 +151,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         None => Mapping::default(),
     };
     let records = sync::source::open(&args.source)?;
-    // Before the site is touched: the journal's lock (another run may hold
-    // it), and a report path that can be written.
-    let journal = if args.dry_run {
-        None
-    } else {
-        let j =
-            Journal::open(&args.journal).map_err(|e| format!("{}: {e}", args.journal.display()))?;
-        if let Some(run) = j.resumed {
-            eprintln!("resuming: run {run} did not finish; planning again from the site");
-        }
-        Some(Arc::new(j))
-    };
+    let journal = open_journal(args)?;
     if let Some(path) = args.report.as_deref().filter(|_| !args.dry_run) {
         writable(path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
@@ -146,43 +164,74 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     let client = Arc::new(client);
     let identity = super::connect::identity_client(&profile)?;
     let mut options = SyncOptions {
-        identity,
         deprovision: args.deprovision,
         max_deprovision_share: args.max_deprovision / 100.0,
         push_passwords: args.push_passwords,
         concurrency: args.concurrency.max(1),
         allow_empty: args.allow_empty,
         max_consecutive_failures: args.max_consecutive_failures,
+        full: args.full,
         ..SyncOptions::default()
     };
     // The admin running the sync is never deprovisioned.
     if let Some(admin) = client.admin_web_ex_id() {
         options.protected.push(admin.to_owned());
     }
-    // A fault point for crash tests (`kill -9` mid-run): abort after N writes.
-    options.abort_after_writes = std::env::var("WBXPROV_FAULT_ABORT_AFTER")
-        .ok()
-        .and_then(|v| v.parse().ok());
+    let engine = Sync::builder(client.clone(), profile)
+        .mapping(mapping)
+        .journal(journal)
+        .options(options)
+        .identity(identity)
+        .build();
     let reading = ReadingProgress::start(client.clone());
-    let plan = sync::plan(
-        records,
-        &mapping,
-        &client,
-        &profile,
-        journal.as_deref(),
-        &options,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let plan = engine.plan(records).await.map_err(|e| e.to_string())?;
     reading.finish();
+    match plan.mode {
+        sync::Mode::Full => tracing::info!("full run: every user was read"),
+        _ => tracing::info!(
+            "incremental run: people unchanged since their last sync were not read again (--full reads every user)"
+        ),
+    }
     if args.dry_run {
         return Ok(Outcome::Planned(plan));
     }
-    let progress = progress_reporter();
-    let report = sync::apply(plan, &client, journal, &options, progress)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Outcome::Done(report))
+    match plan.apply(&engine, progress_reporter(fault_point())).await {
+        Ok(report) => Ok(Outcome::Done(report)),
+        Err(e @ sync::SyncError::SiteUnreachable { .. }) => {
+            let message = e.to_string();
+            match e {
+                sync::SyncError::SiteUnreachable {
+                    done: Some(done), ..
+                } => Ok(Outcome::Stopped { message, done }),
+                _ => Err(message),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The journal, before the site is touched: its lock (another run may hold
+/// it). A dry run only reads an existing journal, to plan as the run would.
+fn open_journal(args: &Args) -> Result<Option<Arc<Journal>>, String> {
+    let named = |e: sync::journal::JournalError| format!("{}: {e}", args.journal.display());
+    if args.dry_run {
+        return Ok(Some(Arc::new(Journal::peek(&args.journal).map_err(named)?)));
+    }
+    let j = Journal::open(&args.journal).map_err(named)?;
+    if let Some(run) = j.resumed {
+        tracing::info!("resuming: run {run} did not finish; planning again from the site");
+    }
+    Ok(Some(Arc::new(j)))
+}
+
+/// The crash tests' fault point (`WBXPROV_FAULT_ABORT_AFTER=N`): abort the
+/// process, as abruptly as `kill -9`, once N write requests were answered.
+/// Here in the CLI, through the engine's progress events: the library never
+/// aborts a process.
+fn fault_point() -> Option<usize> {
+    std::env::var("WBXPROV_FAULT_ABORT_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok())
 }
 
 /// Whether `path` can be written, leaving no file behind that was not there.
@@ -313,14 +362,23 @@ fn rate(n: usize, elapsed: std::time::Duration) -> String {
 }
 
 /// The writes: a progress bar on a terminal, an info line per tenth of the
-/// work otherwise, with the rate so far.
-fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
+/// work otherwise, with the rate so far; and the fault point, if set.
+fn progress_reporter(
+    abort_after: Option<usize>,
+) -> impl Fn(sync::Event) + Send + std::marker::Sync + 'static {
     let terminal = io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO);
     let bar = indicatif::ProgressBar::hidden();
     let total = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let started = std::time::Instant::now();
+    let written = std::sync::atomic::AtomicUsize::new(0);
     move |event| match event {
+        sync::Event::Wrote { .. } => {
+            let n = written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if abort_after.is_some_and(|limit| n >= limit) {
+                std::process::abort();
+            }
+        }
         sync::Event::Started { writes } => {
             total.store(writes, std::sync::atomic::Ordering::SeqCst);
             if terminal && writes > 0 {
@@ -347,56 +405,88 @@ fn progress_reporter() -> impl Fn(sync::Event) + Send + Sync + 'static {
 fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
     for step in &plan.steps {
         let row = step.row.map(|r| format!("row {r}")).unwrap_or_default();
-        let detail = if matches!(step.action, Action::Invalid | Action::Unreadable) {
-            step.problems
-                .iter()
-                .map(|p| p.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        } else {
-            let names = |u: &crate::schema::FlatUser| {
-                u.iter()
-                    .map(|(k, _)| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            match &step.identity {
-                // Control Hub mode: the person's half, then the Meetings half.
-                Some(person) => format!(
-                    "identity {}: {} | meetings: {}",
-                    person.action.as_ref(),
-                    names(&person.change),
-                    names(&step.change)
-                ),
-                None => names(&step.change),
-            }
+        // "rename klee → klee.smithson": the site user and what it becomes.
+        let who = match step.rename_to() {
+            Some(new) => format!("{} → {new}", step.web_ex_id),
+            None => step.web_ex_id.clone(),
         };
         writeln!(
             out,
-            "{:<12}{:<24}{:<9}{detail}",
+            "{:<12}{who:<23} {row:<9}{}",
             step.action.as_ref(),
-            step.web_ex_id,
-            row
+            step_detail(step)
         )?;
     }
     let counts: Vec<String> = [
         Action::Create,
         Action::Link,
         Action::Update,
+        Action::Rename,
         Action::Deactivate,
         Action::Reactivate,
         Action::Unchanged,
+        Action::Conflict,
         Action::Invalid,
         Action::Unreadable,
     ]
     .iter()
     .map(|a| format!("{} {}", plan.count(*a), a.as_ref()))
     .collect();
+    let mode = match plan.mode {
+        sync::Mode::Full => "full",
+        _ => "incremental",
+    };
     writeln!(
         out,
-        "\nplan: {} (dry run: nothing written)",
+        "\nplan: {} ({mode} dry run: nothing written)",
         counts.join(", ")
     )
+}
+
+/// What a plan line says after the user: the problems, or each changed
+/// attribute old → new (secrets masked).
+fn step_detail(step: &sync::Step) -> String {
+    if matches!(
+        step.action,
+        Action::Invalid | Action::Conflict | Action::Unreadable
+    ) {
+        return step
+            .problems
+            .iter()
+            .map(|p| p.reason.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    let names = |u: &crate::schema::FlatUser| {
+        u.iter()
+            .map(|(k, _)| k.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let changes = |change: &crate::schema::FlatUser, before: &crate::schema::FlatUser| {
+        let old = before.to_json(false);
+        change
+            .to_json(false)
+            .into_iter()
+            .filter(|(name, _)| name != "newWebExId")
+            .map(|(name, new)| match old.get(&name) {
+                Some(old) => format!("{name}: {old} → {new}"),
+                None => format!("{name}: {new}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &step.identity {
+        // Control Hub mode: the person's half, then the Meetings half.
+        Some(person) => format!(
+            "identity {}: {} | meetings: {}",
+            person.action.as_ref(),
+            names(&person.change),
+            names(&step.change)
+        ),
+        None if step.action == Action::Create => names(&step.change),
+        None => changes(&step.change, &step.before),
+    }
 }
 
 fn write_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
@@ -422,9 +512,11 @@ fn write_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for (name, n) in [
         ("linked", s.linked),
         ("updated", s.updated),
+        ("renamed", s.renamed),
         ("deactivated", s.deactivated),
         ("reactivated", s.reactivated),
         ("unchanged", s.unchanged),
+        ("conflicts", s.conflicts),
         ("invalid", s.invalid),
         ("failed", s.failed),
     ] {

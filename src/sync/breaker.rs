@@ -85,6 +85,7 @@ impl Breaker {
             Some(last) => Err(super::SyncError::SiteUnreachable {
                 failures: self.limit,
                 last: last.clone(),
+                done: None,
             }),
         }
     }

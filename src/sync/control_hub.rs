@@ -1,258 +1,332 @@
-//! Planning for a Control-Hub-managed site: each user in two halves. The
-//! person (names, email, title, phones, externalId, active) goes to the Webex
-//! identity API; the Meetings settings (privileges, session types, personal
-//! room, tspAccount …) go to SetUser, after the person. The XML API never gets
-//! an attribute the identity owns: those the identity API cannot take either
-//! (password, PIN) are refused by the validator, with the reason.
+//! Control-Hub-managed sites: each user in two halves. The person (names,
+//! email, title, phones, externalId, active) is the Webex identity's
+//! ([`Identity`], a [`Half`] over its SCIM API); the Meetings settings
+//! (privileges, session types, personal room, tspAccount …) go to SetUser
+//! after the person (the Meetings half, settings only). The XML API never
+//! gets an attribute the identity owns: those the identity API cannot take
+//! either (password, PIN) are refused by the validator, with the reason.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{
-    Action, Breaker, IdentityStep, Problem, Step, SyncError, SyncOptions, diff, fetch_users,
-    gather, invalid_step, problems, read_site, unreadable_step,
+use super::breaker::Breaker;
+use super::half::{
+    BoxFuture, Current, Half, HalfError, Meetings, Part, Readings, Seen, Written, gather,
 };
-use crate::client::Client;
-use crate::identity::IdentityClient;
-use crate::schema::{Attribute, FlatKey, FlatUser, User, Value};
+use super::planner::{Desired, problems};
+use super::snapshot::Snapshot;
+use super::{
+    Action, IdentityStep, KnownPerson, Problem, Step, Sync, SyncError, account_state, active_key,
+};
+use crate::identity::{IdentityClient, IdentityError, Person, patch_ops};
+use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::scim::user::display_name;
-use crate::site::SiteProfile;
-use crate::sync::Journal;
 use crate::validate::control_hub::{split, validate_split, validate_split_over};
 
-/// One desired user of the source.
-pub(super) struct Desired {
-    pub row: usize,
-    /// The email, lower-cased: the person's userName.
-    pub key: String,
-    pub user: FlatUser,
-    pub external_id: Option<String>,
+/// The Webex identity: people found by userName (their email), created,
+/// PATCHed, (de)activated.
+pub(super) struct Identity {
+    pub client: Arc<IdentityClient>,
 }
 
-/// `active` as the catalogue holds it.
-fn account_state(active: bool) -> Value {
-    Value::Text(if active { "ACTIVATED" } else { "DEACTIVATED" }.into())
-}
-
-pub(super) async fn plan(
-    desired: Vec<Desired>,
-    client: &Arc<Client>,
-    identity: &Arc<IdentityClient>,
-    profile: &SiteProfile,
-    journal: Option<&Journal>,
-    options: &SyncOptions,
-    steps: &mut Vec<Step>,
-) -> Result<usize, SyncError> {
-    let (site, mut reads) = read_site(client).await.map_err(SyncError::Site)?;
-    let breaker = &Arc::new(Breaker::new(options.max_consecutive_failures));
-    let site_by_email: HashMap<String, String> = site
-        .summaries
-        .iter()
-        .filter_map(|s| Some((s.email.as_ref()?.to_lowercase(), s.web_ex_id.clone())))
-        .collect();
-    let mut keys: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
-    // Deprovisioning needs the persons of the site users the source lacks
-    // (rows already refused still name theirs).
-    let wanted: std::collections::HashSet<&str> = desired
-        .iter()
-        .map(|d| d.key.as_str())
-        .chain(steps.iter().map(|s| s.key.as_str()))
-        .collect();
-    let protected = |w: &str| options.protected.iter().any(|p| p.eq_ignore_ascii_case(w));
-    let leaving: Vec<String> = site
-        .summaries
-        .iter()
-        .filter(|s| options.deprovision && s.active.as_deref() != Some("DEACTIVATED"))
-        .filter(|s| !protected(&s.web_ex_id))
-        .filter_map(|s| s.email.as_ref().map(|e| e.to_lowercase()))
-        .filter(|e| !wanted.contains(e.as_str()))
-        .collect();
-    let active = site
-        .summaries
-        .iter()
-        .filter(|s| s.active.as_deref() != Some("DEACTIVATED"))
-        .count();
-    if !leaving.is_empty() && leaving.len() as f64 > options.max_deprovision_share * active as f64 {
-        return Err(SyncError::TooManyDeactivations {
-            planned: leaving.len(),
-            active,
-            share: options.max_deprovision_share * 100.0,
-        });
+impl Half for Identity {
+    fn name(&self) -> &'static str {
+        "identity"
     }
-    keys.extend(leaving.iter().cloned());
-    reads += keys.len();
-    let finder = identity.clone();
-    let people = gather(keys, options.concurrency, breaker, move |key| {
-        let identity = finder.clone();
-        async move { identity.find(&key).await }
-    })
-    .await;
-    breaker.check()?;
-    let matched: Vec<String> = desired
-        .iter()
-        .filter_map(|d| site_by_email.get(&d.key).cloned())
-        .collect();
-    let current = fetch_users(client, matched, options.concurrency, breaker).await;
-    breaker.check()?;
-    reads += current.len();
 
-    for d in desired {
-        let (person_part, meetings_part) = split(&d.user);
+    fn read<'a>(
+        &'a self,
+        names: Vec<String>,
+        concurrency: usize,
+        breaker: &'a Arc<Breaker>,
+    ) -> BoxFuture<'a, Readings> {
+        let client = self.client.clone();
+        Box::pin(gather(names, concurrency, breaker, move |email| {
+            let client = client.clone();
+            async move {
+                client
+                    .find(&email)
+                    .await
+                    .map(|p| p.map(|p| Current::Person(Box::new(p))))
+                    .map_err(HalfError::Identity)
+            }
+        }))
+    }
+
+    fn plan(&self, seen: &Seen<'_>) -> Result<Part, Vec<Problem>> {
+        Ok(person_part(seen.desired, seen.person, seen.known))
+    }
+
+    fn writes(&self, step: &Step) -> bool {
+        step.identity.as_ref().is_some_and(IdentityStep::writes)
+    }
+
+    fn write<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Written, HalfError>> {
+        Box::pin(async move {
+            let person = step
+                .identity
+                .as_ref()
+                .expect("writes() checked the person's half");
+            write_person(&self.client, step, person)
+                .await
+                .map(|()| Written::default())
+                .map_err(HalfError::Identity)
+        })
+    }
+}
+
+/// The person's half of a step.
+async fn write_person(
+    identity: &IdentityClient,
+    step: &Step,
+    person: &IdentityStep,
+) -> Result<(), IdentityError> {
+    if person.action == Action::Create {
+        return identity
+            .create(&Person {
+                id: None,
+                attributes: person.change.clone(),
+                display_name: person.display_name.clone(),
+                external_id: person.external_id.clone(),
+            })
+            .await
+            .map(|_| ());
+    }
+    let Some(id) = &person.person_id else {
+        return Err(IdentityError {
+            operation: crate::identity::IdentityOp::Update,
+            key: step.key.clone(),
+            kind: crate::identity::IdentityErrorKind::NotFound,
+            attempts: 0,
+        });
+    };
+    let only_active =
+        person.change.len() == 1 && person.external_id.is_none() && person.display_name.is_none();
+    if only_active && let Some(Value::Text(state)) = person.change.get(&active_key()) {
+        return identity
+            .set_active(id, &step.key, state != "DEACTIVATED")
+            .await
+            .map(|_| ());
+    }
+    let mut ops = patch_ops(&person.change);
+    if let Some(d) = &person.display_name {
+        ops.push(("displayName".into(), d.clone().into()));
+    }
+    if let Some(e) = &person.external_id {
+        ops.push(("externalId".into(), e.clone().into()));
+    }
+    identity.update(id, &step.key, &ops).await.map(|_| ())
+}
+
+/// The halves of a Control Hub user, in the order they are written.
+struct Halves {
+    identity: Identity,
+    settings: Meetings,
+}
+
+/// Planning in Control Hub mode: people matched by email (their userName).
+pub(super) struct People<'a> {
+    pub sync: &'a Sync,
+    pub identity: Arc<IdentityClient>,
+    pub snapshot: &'a Snapshot,
+    pub breaker: &'a Arc<Breaker>,
+}
+
+impl People<'_> {
+    /// Every desired person's step, and the deactivation of the people the
+    /// source lacks; the reading calls made.
+    pub async fn plan(
+        &self,
+        desired: Vec<Desired>,
+        steps: &mut Vec<Step>,
+    ) -> Result<usize, SyncError> {
+        let options = &self.sync.options;
+        let leaving = self.leaving(&desired, steps)?;
+        let mut emails: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
+        emails.extend(leaving.iter().cloned());
+        let halves = Halves {
+            identity: Identity {
+                client: self.identity.clone(),
+            },
+            settings: Meetings {
+                client: self.sync.client.clone(),
+                settings_only: true,
+            },
+        };
+        let people = halves
+            .identity
+            .read(emails, options.concurrency, self.breaker)
+            .await;
+        self.breaker.check()?;
+        let matched: Vec<String> = desired
+            .iter()
+            .filter_map(|d| self.site_user(&d.key).map(str::to_owned))
+            .collect();
+        let current = halves
+            .settings
+            .read(matched, options.concurrency, self.breaker)
+            .await;
+        self.breaker.check()?;
+        let reads = people.len() + current.len();
+        for d in desired {
+            steps.push(self.person_step(&halves, d, &people, &current));
+        }
+        for email in leaving {
+            steps.push(self.leaving_step(&email, &people));
+        }
+        Ok(reads)
+    }
+
+    fn site_user(&self, email: &str) -> Option<&str> {
+        let i = self.snapshot.by_email(email)?;
+        Some(&self.snapshot.users[i].web_ex_id)
+    }
+
+    /// The emails of the active site users no desired person (nor refused
+    /// row) claims: the people to deactivate, within the deprovisioning guard.
+    fn leaving(&self, desired: &[Desired], steps: &[Step]) -> Result<Vec<String>, SyncError> {
+        if !self.sync.options.deprovision {
+            return Ok(Vec::new());
+        }
+        // People are matched by email: a person claims the site user of theirs.
+        let claimed: std::collections::HashSet<String> = desired
+            .iter()
+            .map(|d| d.key.as_str())
+            .chain(steps.iter().map(|s| s.key.as_str()))
+            .filter_map(|email| self.site_user(email))
+            .map(str::to_lowercase)
+            .collect();
+        let leaving = super::planner::unclaimed(self.sync, self.snapshot, &claimed)?;
+        Ok(leaving
+            .into_iter()
+            .filter_map(|i| self.snapshot.users[i].email.as_ref())
+            .map(|e| e.to_lowercase())
+            .collect())
+    }
+
+    fn person_step(
+        &self,
+        halves: &Halves,
+        d: Desired,
+        people: &Readings,
+        current: &Readings,
+    ) -> Step {
+        let profile = &self.sync.profile;
         // The site user as it is, when readable: the change is judged with it.
-        let site_flat = site_by_email
-            .get(&d.key)
-            .and_then(|w| current[&w.to_lowercase()].as_ref().ok())
-            .map(User::to_flat);
+        let site_user = self
+            .site_user(&d.key)
+            .map(|w| current.get(&w.to_lowercase()));
+        let site_flat = match site_user {
+            Some(Some(Ok(Some(Current::Site(u))))) => Some(u.to_flat()),
+            _ => None,
+        };
         let violations = match &site_flat {
             Some(now) => validate_split_over(&d.user, now, profile),
             None => validate_split(&d.user, profile),
         };
         if !violations.is_empty() {
-            steps.push(invalid_step(d.row, &d.key, problems(violations)));
-            continue;
+            return Step::invalid(d.row, &d.key, problems(violations));
         }
-        let wants_active = d.user.text(Attribute::Active) != Some("DEACTIVATED");
-        let known = match journal {
-            Some(j) => j.is_known(&d.key)?,
-            None => true,
-        };
         // What the organisation and the site hold now; a user either cannot
         // tell is this user's failure alone.
-        let person = match people.get(&d.key).map(Result::as_ref).transpose() {
-            Ok(p) => p,
-            Err(e) => {
-                steps.push(unreadable_step(Some(d.row), &d.key, d.key.clone(), e));
-                continue;
-            }
+        let person = match people.get(&d.key) {
+            Some(Ok(Some(Current::Person(p)))) => Some(p.as_ref()),
+            Some(Err(e)) => return Step::unreadable(Some(d.row), &d.key, &d.key, e),
+            _ => None,
         };
-        let site_user = site_by_email
-            .get(&d.key)
-            .map(|w| current[&w.to_lowercase()].as_ref())
-            .transpose();
-        let site_user = match site_user {
-            Ok(u) => u,
-            Err(e) => {
-                steps.push(unreadable_step(Some(d.row), &d.key, d.key.clone(), e));
-                continue;
-            }
+        if let Some(Some(Err(e))) = site_user {
+            return Step::unreadable(Some(d.row), &d.key, &d.key, e);
+        }
+        let seen = Seen {
+            sync: self.sync,
+            desired: &d,
+            summary: self
+                .snapshot
+                .by_email(&d.key)
+                .map(|i| &self.snapshot.users[i]),
+            site: site_flat.as_ref(),
+            person,
+            known: self.sync.journal.is_none() || self.snapshot.known(&d.key).is_some(),
         };
-        let identity_step = match person {
-            None => {
-                let mut attributes = person_part.clone();
-                attributes.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
-                IdentityStep {
-                    action: Action::Create,
-                    person_id: None,
-                    display_name: display_name(&person_part),
-                    external_id: d.external_id.clone(),
-                    change: attributes,
-                }
+        // The person first, then the Meetings settings.
+        let parts = (halves.identity.plan(&seen), halves.settings.plan(&seen));
+        let (person_part, settings) = match parts {
+            (Ok(p), Ok(s)) => (p, s),
+            (Err(problems), _) | (_, Err(problems)) => {
+                return Step::invalid(d.row, &d.key, problems);
             }
-            Some(p) => {
-                let mut change: FlatUser = person_part
-                    .iter()
-                    .filter(|(k, v)| p.attributes.get(k) != Some(*v))
-                    .map(|(k, v)| (*k, v.clone()))
-                    .collect();
-                let external_id = d
-                    .external_id
-                    .clone()
-                    .filter(|e| p.external_id.as_deref() != Some(e.as_str()));
-                let names_changed = change.iter().any(|(k, _)| {
-                    matches!(k.attribute, Attribute::FirstName | Attribute::LastName)
-                });
-                let reactivate = wants_active && !p.active();
-                if p.active() != wants_active {
-                    change.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
-                }
-                let action = if reactivate {
-                    Action::Reactivate
-                } else if !wants_active && p.active() {
-                    Action::Deactivate
-                } else if !known {
-                    Action::Link
-                } else if change.is_empty() && external_id.is_none() {
-                    Action::Unchanged
-                } else {
-                    Action::Update
-                };
-                IdentityStep {
-                    action,
-                    person_id: p.id.clone(),
-                    display_name: names_changed.then(|| display_name(&person_part)).flatten(),
-                    external_id,
-                    change,
-                }
-            }
-        };
-        // The Meetings half: what differs from the site user, or everything
-        // when the person is new to the site.
-        let meetings_change = match (site_user, &site_flat) {
-            (Some(u), Some(now)) => {
-                let mut change = diff(&meetings_part, u, options.push_passwords);
-                crate::validate::complete_supported_services(&mut change, now, profile);
-                change
-            }
-            _ => meetings_part,
         };
         let web_ex_id = person
             .map(|p| p.user_name().to_owned())
-            .or_else(|| site_by_email.get(&d.key).cloned())
+            .or_else(|| self.site_user(&d.key).map(str::to_owned))
             .unwrap_or_else(|| d.key.clone());
-        let action = match identity_step.action {
-            Action::Unchanged if !meetings_change.is_empty() => Action::Update,
-            a => a,
-        };
-        steps.push(Step {
-            web_ex_id,
-            key: d.key,
-            row: Some(d.row),
-            action,
-            change: meetings_change,
-            problems: Vec::new(),
-            identity: Some(identity_step),
-        });
+        self.compose(d, web_ex_id, person_part, settings)
     }
 
-    for key in leaving {
-        let site_user = site_by_email.get(&key).map_or(key.as_str(), String::as_str);
-        let p = match people.get(&key) {
-            Some(Ok(p)) => p,
-            Some(Err(e)) => {
-                steps.push(unreadable_step(None, site_user, key.clone(), e));
-                continue;
-            }
-            None => {
-                steps.push(Step {
-                    web_ex_id: site_user.to_owned(),
-                    key: key.clone(),
-                    row: None,
-                    action: Action::Invalid,
-                    change: FlatUser::new(),
-                    problems: vec![Problem {
-                        attribute: Some("email".into()),
-                        reason: format!(
-                            "{key}: a site user with no person in the organisation; not deactivated"
-                        ),
-                    }],
-                    identity: None,
-                });
-                continue;
+    /// A person's step from its two parts: the person's action, unless only
+    /// the settings change.
+    fn compose(&self, d: Desired, web_ex_id: String, person: Part, settings: Part) -> Step {
+        let action = match person.action {
+            Action::Unchanged if !settings.change.is_empty() => Action::Update,
+            a => a,
+        };
+        Step {
+            remember: Some(KnownPerson {
+                key: d.key.clone(),
+                web_ex_id: Some(web_ex_id.clone()),
+                email: Some(d.key.clone()),
+                user_id: None,
+                // Control Hub mode reads every person: no digest to skip by.
+                digest: None,
+            }),
+            web_ex_id,
+            row: Some(d.row),
+            action,
+            change: settings.change,
+            before: settings.before,
+            problems: Vec::new(),
+            identity: Some(IdentityStep {
+                action: person.action,
+                person_id: person.person_id,
+                change: person.change,
+                display_name: person.display_name,
+                external_id: person.external_id,
+            }),
+            claims: self
+                .site_user(&d.key)
+                .map(str::to_lowercase)
+                .into_iter()
+                .collect(),
+            key: d.key,
+        }
+    }
+
+    /// The deactivation of a person the source lacks.
+    fn leaving_step(&self, email: &str, people: &Readings) -> Step {
+        let site_user = self.site_user(email).unwrap_or(email).to_owned();
+        let p = match people.get(email) {
+            Some(Ok(Some(Current::Person(p)))) => p,
+            Some(Err(e)) => return Step::unreadable(None, &site_user, email, e),
+            _ => {
+                return Step {
+                    key: email.to_owned(),
+                    ..Step::new(
+                        Action::Invalid,
+                        None,
+                        &site_user,
+                        vec![Problem {
+                            attribute: Some("email".into()),
+                            reason: format!(
+                                "{email}: a site user with no person in the organisation; not deactivated"
+                            ),
+                        }],
+                    )
+                };
             }
         };
-        let change: FlatUser = [(
-            FlatKey::new(Attribute::Active),
-            Value::Text("DEACTIVATED".into()),
-        )]
-        .into_iter()
-        .collect();
-        steps.push(Step {
-            web_ex_id: p.user_name().to_owned(),
-            key,
-            row: None,
-            action: Action::Deactivate,
-            change: FlatUser::new(),
-            problems: Vec::new(),
+        let change: FlatUser = [(active_key(), account_state(false))].into_iter().collect();
+        Step {
+            key: email.to_owned(),
+            claims: vec![site_user.to_lowercase()],
             identity: Some(IdentityStep {
                 action: Action::Deactivate,
                 person_id: p.id.clone(),
@@ -260,7 +334,60 @@ pub(super) async fn plan(
                 external_id: None,
                 change,
             }),
-        });
+            ..Step::new(Action::Deactivate, None, p.user_name(), Vec::new())
+        }
     }
-    Ok(reads)
+}
+
+/// The person's part of a desired user: create, or what differs.
+fn person_part(d: &Desired, person: Option<&Person>, known: bool) -> Part {
+    let (person_part, _) = split(&d.user);
+    let person_part = &person_part;
+    let wants_active = d.user.text(Attribute::Active) != Some("DEACTIVATED");
+    let Some(p) = person else {
+        let mut attributes = person_part.clone();
+        attributes.insert(FlatKey::new(Attribute::Active), account_state(wants_active));
+        return Part {
+            action: Action::Create,
+            display_name: display_name(person_part),
+            external_id: d.external_id.clone(),
+            change: attributes,
+            ..Part::default()
+        };
+    };
+    let mut change: FlatUser = person_part
+        .iter()
+        .filter(|(k, v)| p.attributes.get(k) != Some(*v))
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    let external_id = d
+        .external_id
+        .clone()
+        .filter(|e| p.external_id.as_deref() != Some(e.as_str()));
+    let names_changed = change
+        .iter()
+        .any(|(k, _)| matches!(k.attribute, Attribute::FirstName | Attribute::LastName));
+    let reactivate = wants_active && !p.active();
+    if p.active() != wants_active {
+        change.insert(active_key(), account_state(wants_active));
+    }
+    let action = if reactivate {
+        Action::Reactivate
+    } else if !wants_active && p.active() {
+        Action::Deactivate
+    } else if !known {
+        Action::Link
+    } else if change.is_empty() && external_id.is_none() {
+        Action::Unchanged
+    } else {
+        Action::Update
+    };
+    Part {
+        action,
+        person_id: p.id.clone(),
+        display_name: names_changed.then(|| display_name(person_part)).flatten(),
+        external_id,
+        before: super::differ::before(&change, &p.attributes),
+        change,
+    }
 }

@@ -1,5 +1,7 @@
-//! The sync journal (SQLite): which site users the sync has taken charge of,
-//! and each run's intended operations and outcomes. A run killed midway is
+//! The sync journal (SQLite): which site users the sync has taken charge of
+//! (the `people` table: source key → site webExId, email, userId, and a digest
+//! of the attributes last applied), and each run's intended operations and
+//! outcomes. A run killed midway is
 //! seen as unfinished by the next one, which plans again from the site and so
 //! finishes the work without repeating a create.
 //!
@@ -36,8 +38,9 @@ pub struct Journal {
     run: i64,
     /// The run this one finishes, if the previous run did not end.
     pub resumed: Option<i64>,
-    /// Held for the journal's lifetime: the exclusive lock.
-    _lock: File,
+    /// Held for the journal's lifetime: the exclusive lock (none when the
+    /// journal is only read, [`Journal::peek`]).
+    _lock: Option<File>,
 }
 
 /// The lock file beside `journal`.
@@ -100,6 +103,73 @@ fn host_name() -> String {
         .unwrap_or_else(|| "this host".into())
 }
 
+/// One person the sync has created or linked, as the journal remembers them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KnownPerson {
+    /// The source key (the mapping's `key` column), or, without one, the
+    /// match key's value (lower-cased webExId or email).
+    pub key: String,
+    /// The site user it names; absent in journals of the previous version,
+    /// which kept only the key.
+    pub web_ex_id: Option<String>,
+    pub email: Option<String>,
+    /// The site's userId, when GetUser or CreateUser gave it.
+    pub user_id: Option<i64>,
+    /// The digest of the desired attributes last applied successfully
+    /// (`differ::digest`); absent: read the user again.
+    pub digest: Option<String>,
+}
+
+/// Journals of the previous version kept one table `known (key)`: its keys
+/// become people without a site user, and the table goes (one transaction).
+fn migrate_known(db: &Connection) -> Result<(), JournalError> {
+    let has_known: bool = db
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'known'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(err)?
+        .is_some();
+    if has_known {
+        db.execute_batch(
+            "BEGIN;
+             INSERT OR IGNORE INTO people (key) SELECT key FROM known;
+             DROP TABLE known;
+             COMMIT;",
+        )
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Upserts one person; any other key that named the same site user is
+/// dropped, so that a site user belongs to one key.
+fn remember(tx: &rusqlite::Transaction<'_>, person: &KnownPerson) -> Result<(), JournalError> {
+    if let Some(w) = &person.web_ex_id {
+        tx.execute(
+            "DELETE FROM people WHERE web_ex_id = ?1 AND key <> ?2",
+            params![w, person.key],
+        )
+        .map_err(err)?;
+    }
+    tx.execute(
+        "INSERT INTO people (key, web_ex_id, email, user_id, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (key) DO UPDATE SET web_ex_id = excluded.web_ex_id, email = excluded.email,
+             user_id = COALESCE(excluded.user_id, people.user_id), digest = excluded.digest",
+        params![
+            person.key,
+            person.web_ex_id,
+            person.email,
+            person.user_id,
+            person.digest
+        ],
+    )
+    .map(|_| ())
+    .map_err(err)
+}
+
 impl Journal {
     /// Takes the journal's lock, opens (or creates, owner-only) the journal and
     /// starts a run.
@@ -110,12 +180,15 @@ impl Journal {
         db.execute_batch(
             "PRAGMA journal_mode = WAL;
              CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, finished INTEGER NOT NULL DEFAULT 0);
-             CREATE TABLE IF NOT EXISTS known (key TEXT PRIMARY KEY COLLATE NOCASE);
+             CREATE TABLE IF NOT EXISTS people (
+                 key TEXT PRIMARY KEY COLLATE NOCASE, web_ex_id TEXT COLLATE NOCASE,
+                 email TEXT COLLATE NOCASE, user_id INTEGER, digest TEXT);
              CREATE TABLE IF NOT EXISTS ops (
                  run INTEGER NOT NULL, key TEXT NOT NULL COLLATE NOCASE, operation TEXT NOT NULL,
                  state TEXT NOT NULL, error TEXT, PRIMARY KEY (run, key));",
         )
         .map_err(err)?;
+        migrate_known(&db)?;
         let resumed: Option<i64> = db
             .query_row(
                 "SELECT id FROM runs WHERE finished = 0 ORDER BY id DESC LIMIT 1",
@@ -131,19 +204,91 @@ impl Journal {
             db: Mutex::new(db),
             run,
             resumed,
-            _lock: lock,
+            _lock: Some(lock),
         })
     }
 
-    /// Whether the sync has created or linked the user of this match key before.
+    /// Opens a journal to read only (a dry run plans as the real run would,
+    /// and writes nothing): no lock, no run. Where there is no journal yet,
+    /// an empty one in memory: the run would start from an empty journal
+    /// too. A journal of the previous version is read as it is.
+    pub fn peek(path: &Path) -> Result<Journal, JournalError> {
+        let db = if path.exists() {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+            Connection::open_with_flags(path, flags).map_err(err)?
+        } else {
+            Connection::open_in_memory().map_err(err)?
+        };
+        Ok(Journal {
+            db: Mutex::new(db),
+            run: 0,
+            resumed: None,
+            _lock: None,
+        })
+    }
+
+    /// Whether the sync has created or linked the person of this key before.
     pub fn is_known(&self, key: &str) -> Result<bool, JournalError> {
         self.db
             .lock()
             .expect("journal lock")
-            .query_row("SELECT 1 FROM known WHERE key = ?1", [key], |_| Ok(()))
+            .query_row("SELECT 1 FROM people WHERE key = ?1", [key], |_| Ok(()))
             .optional()
             .map(|r| r.is_some())
             .map_err(err)
+    }
+
+    /// Every person the journal knows (read once per plan).
+    pub fn people(&self) -> Result<Vec<KnownPerson>, JournalError> {
+        let db = self.db.lock().expect("journal lock");
+        let has_people = db
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'people'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(err)?
+            .is_some();
+        let has_known = db
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'known'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(err)?
+            .is_some();
+        // A journal of the previous version, peeked at: its keys alone.
+        let sql = match (has_people, has_known) {
+            (true, _) => "SELECT key, web_ex_id, email, user_id, digest FROM people",
+            (false, true) => "SELECT key, NULL, NULL, NULL, NULL FROM known",
+            (false, false) => return Ok(Vec::new()),
+        };
+        let mut query = db.prepare(sql).map_err(err)?;
+        let rows = query
+            .query_map([], |r| {
+                Ok(KnownPerson {
+                    key: r.get(0)?,
+                    web_ex_id: r.get(1)?,
+                    email: r.get(2)?,
+                    user_id: r.get(3)?,
+                    digest: r.get(4)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Remembers people whose state the run confirmed without writing
+    /// (unchanged, linked as they were): one transaction.
+    pub fn remember_all(&self, people: &[KnownPerson]) -> Result<(), JournalError> {
+        let mut db = self.db.lock().expect("journal lock");
+        let tx = db.transaction().map_err(err)?;
+        for person in people {
+            remember(&tx, person)?;
+        }
+        tx.commit().map_err(err)
     }
 
     /// Records an operation about to be sent.
@@ -159,9 +304,15 @@ impl Journal {
             .map_err(err)
     }
 
-    /// Records how it ended; a user created or linked becomes known. One
-    /// transaction: an operation is never `done` without its user known.
-    pub fn outcome(&self, key: &str, error: Option<&str>, known: bool) -> Result<(), JournalError> {
+    /// Records how it ended; on success, `person` (when given) is remembered
+    /// as it now is. One transaction: an operation is never `done` without
+    /// its person known.
+    pub fn outcome(
+        &self,
+        key: &str,
+        error: Option<&str>,
+        person: Option<&KnownPerson>,
+    ) -> Result<(), JournalError> {
         let mut db = self.db.lock().expect("journal lock");
         let tx = db.transaction().map_err(err)?;
         tx.execute(
@@ -174,9 +325,8 @@ impl Journal {
             ],
         )
         .map_err(err)?;
-        if known && error.is_none() {
-            tx.execute("INSERT OR IGNORE INTO known (key) VALUES (?1)", [key])
-                .map_err(err)?;
+        if let (Some(person), None) = (person, error) {
+            remember(&tx, person)?;
         }
         tx.commit().map_err(err)
     }
@@ -225,11 +375,16 @@ mod tests {
         j.db.lock()
             .unwrap()
             .execute_batch(
-                "CREATE TRIGGER refuse BEFORE INSERT ON known
+                "CREATE TRIGGER refuse BEFORE INSERT ON people
                  BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;",
             )
             .unwrap();
-        assert!(j.outcome("alice", None, true).is_err());
+        let alice = KnownPerson {
+            key: "alice".into(),
+            web_ex_id: Some("alice".into()),
+            ..KnownPerson::default()
+        };
+        assert!(j.outcome("alice", None, Some(&alice)).is_err());
         assert_eq!(state(&j, "alice"), "intended");
         assert!(!j.is_known("alice").unwrap());
 
@@ -237,8 +392,57 @@ mod tests {
             .unwrap()
             .execute_batch("DROP TRIGGER refuse;")
             .unwrap();
-        j.outcome("alice", None, true).unwrap();
+        j.outcome("alice", None, Some(&alice)).unwrap();
         assert_eq!(state(&j, "alice"), "done");
         assert!(j.is_known("alice").unwrap());
+    }
+
+    /// A journal of the previous version (table `known`) opens: its keys
+    /// become known people, without a site user.
+    #[test]
+    fn a_journal_of_the_previous_version_opens() {
+        let dir = std::env::temp_dir().join(format!("wbxprov-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, finished INTEGER NOT NULL DEFAULT 0);
+             CREATE TABLE known (key TEXT PRIMARY KEY COLLATE NOCASE);
+             INSERT INTO known VALUES ('klee@example.com');",
+        )
+        .unwrap();
+        drop(old);
+        let j = Journal::open(&path).unwrap();
+        assert!(j.is_known("KLEE@example.com").unwrap());
+        let people = j.people().unwrap();
+        assert_eq!(people.len(), 1);
+        assert_eq!(people[0].web_ex_id, None);
+        drop(j);
+        // Opening it again (now migrated) keeps it.
+        assert!(
+            Journal::open(&path)
+                .unwrap()
+                .is_known("klee@example.com")
+                .unwrap()
+        );
+    }
+
+    /// A site user belongs to one key: remembering it under a new key drops
+    /// the old one (an unkeyed journal's key follows the email).
+    #[test]
+    fn a_site_user_belongs_to_one_key() {
+        let (j, _) = journal("one-key.sqlite");
+        let person = |key: &str| KnownPerson {
+            key: key.into(),
+            web_ex_id: Some("klee".into()),
+            digest: Some("1".into()),
+            ..KnownPerson::default()
+        };
+        j.remember_all(&[person("paul.klee@example.com")]).unwrap();
+        j.remember_all(&[person("paul.smithson@example.com")])
+            .unwrap();
+        let keys: Vec<String> = j.people().unwrap().into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["paul.smithson@example.com"]);
     }
 }

@@ -1,6 +1,7 @@
 //! From source fields to catalogue attributes.
 //!
 //! ```toml
+//! key = "employee_id"                   # the source's immutable column (optional)
 //! match = "email"                       # or "webExId" (the default)
 //! externalId = { field = "employee_id" } # Control Hub mode: the person's externalId
 //!
@@ -19,6 +20,14 @@
 //!
 //! Without a mapping, source fields named exactly like catalogue attributes
 //! (`wbxprov attrs`) map to them, and other fields are ignored.
+//!
+//! `key` names the column that identifies a person for good (employee number,
+//! IdP object id): the journal ties it to the site user, so a person whose
+//! webExId or email changes keeps their account. Without it the match key's
+//! value is the key, as before. Without a mapping there is no source key:
+//! a name-mapped source holds catalogue attributes only, and guessing that
+//! some other column (`key`, `id` …) is immutable could tie people to the
+//! wrong accounts; a two-line mapping says it.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +91,9 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
+    /// The source column that identifies a person for good (see the module doc).
+    #[serde(default)]
+    pub key: Option<String>,
     #[serde(default, rename = "match")]
     pub match_key: MatchKey,
     #[serde(default)]
@@ -130,6 +142,22 @@ impl Mapping {
             }
         }
         Ok(mapping)
+    }
+
+    /// The record's source key, when the mapping names a key column: its
+    /// text, trimmed; a record without it is refused (it could not be
+    /// recognised on a later run).
+    pub fn source_key(&self, record: &Record) -> Result<Option<String>, MappingError> {
+        let Some(column) = &self.key else {
+            return Ok(None);
+        };
+        match record.fields.get(column).and_then(text_of) {
+            Some(k) if !k.trim().is_empty() => Ok(Some(k.trim().to_owned())),
+            _ => Err(MappingError {
+                attribute: None,
+                reason: format!("the source key {column:?} is missing"),
+            }),
+        }
     }
 
     /// The externalId of a record's person, if the mapping gives one.

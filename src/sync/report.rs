@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Action, IdentityStep, Plan, Step};
+use super::{Action, IdentityStep, Mode, Plan, Step};
 use crate::client::{CallStats, Error as ClientError, ErrorKind};
 use crate::identity::IdentityError;
 
@@ -14,9 +14,11 @@ pub struct UserReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     pub operation: Action,
-    /// `ok`, `failed`, `invalid` or `skipped` (unchanged).
+    /// `ok`, `failed`, `invalid` (a conflict too), `skipped` (nothing to
+    /// write) or `planned` (dry run).
     pub status: &'static str,
-    /// The attributes sent (or that would be), secrets masked.
+    /// The attributes sent (or that would be), each `{"old": …, "new": …}`
+    /// (`old` null when the site had none, as on create); secrets masked.
     pub attributes: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
@@ -56,12 +58,20 @@ pub struct ReportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
+    /// A plan not carried out (`--dry-run`): the counts are of planned
+    /// operations (`created`: creates planned), each user's status `planned`.
+    pub dry_run: bool,
+    /// `incremental` (unchanged people not read again) or `full`.
+    pub mode: Mode,
     pub created: usize,
     pub linked: usize,
     pub updated: usize,
+    pub renamed: usize,
     pub deactivated: usize,
     pub reactivated: usize,
     pub unchanged: usize,
+    /// Creates and renames not sent: the webExId or email is another site user's.
+    pub conflicts: usize,
     pub invalid: usize,
     pub failed: usize,
     /// Requests the client sent again after a failed attempt, over its whole
@@ -105,9 +115,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether every user succeeded (nothing invalid, nothing failed).
+    /// Whether every user succeeded (nothing invalid, in conflict or failed).
     pub fn all_ok(&self) -> bool {
-        self.summary.invalid == 0 && self.summary.failed == 0
+        self.summary.invalid == 0 && self.summary.conflicts == 0 && self.summary.failed == 0
     }
 }
 
@@ -121,7 +131,26 @@ pub fn preview(plan: &Plan) -> Report {
             None => user_report(s, None, 0, false),
         })
         .collect();
-    report_from(users)
+    let mut report = report_from(users);
+    report.summary.mode = plan.mode;
+    report.summary.dry_run = true;
+    report
+}
+
+/// A change as `{"attribute": {"old": …, "new": …}}`, secrets masked.
+fn old_and_new(step: &Step) -> serde_json::Map<String, serde_json::Value> {
+    let before = step.before.to_json(false);
+    step.change
+        .to_json(false)
+        .into_iter()
+        .map(|(name, new)| {
+            let old = before
+                .get(&name)
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            (name, serde_json::json!({"old": old, "new": new}))
+        })
+        .collect()
 }
 
 pub(super) fn user_report(
@@ -131,7 +160,7 @@ pub(super) fn user_report(
     executed: bool,
 ) -> UserReport {
     let status = match (step.action, result) {
-        (Action::Invalid, _) => "invalid",
+        (Action::Invalid | Action::Conflict, _) => "invalid",
         (Action::Unreadable, _) | (_, Some(_)) => "failed",
         (a, None) if !a.writes(&step.change) => "skipped",
         (_, None) if executed => "ok",
@@ -139,7 +168,7 @@ pub(super) fn user_report(
     };
     let error = match (step.action, result) {
         // The problems of an invalid row, or why the user could not be read.
-        (Action::Invalid | Action::Unreadable, _) => Some(ReportError {
+        (Action::Invalid | Action::Conflict | Action::Unreadable, _) => Some(ReportError {
             kind: step.action.as_ref().into(),
             message: step
                 .problems
@@ -159,7 +188,7 @@ pub(super) fn user_report(
         row: step.row,
         operation: step.action,
         status,
-        attributes: step.change.to_json(false),
+        attributes: old_and_new(step),
         error,
         attempts,
         identity: None,
@@ -268,6 +297,8 @@ pub(super) fn report_from(users: Vec<UserReport>) -> Report {
             Action::Create => s.created += 1,
             Action::Link => s.linked += 1,
             Action::Update => s.updated += 1,
+            Action::Rename => s.renamed += 1,
+            Action::Conflict => s.conflicts += 1,
             Action::Deactivate => s.deactivated += 1,
             Action::Reactivate => s.reactivated += 1,
             Action::Unchanged => s.unchanged += 1,
