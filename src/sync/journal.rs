@@ -177,8 +177,17 @@ impl Journal {
         let lock = lock(path)?;
         crate::private_file::touch(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
         let db = Connection::open(path).map_err(err)?;
+        // WAL with synchronous = NORMAL: a commit is a write to the WAL, not an
+        // fsync (SQLite: "WAL mode is always consistent with synchronous=NORMAL";
+        // https://www.sqlite.org/pragma.html#pragma_synchronous). A killed
+        // process loses nothing it committed; a power loss may lose the last
+        // commits, which is safe here because every run plans again from the
+        // site (a user created but forgotten is found there and linked, never
+        // created twice). With FULL, two fsyncs per user on the async workers
+        // made the journal the bottleneck of a large sync (benches/sync.rs).
         db.execute_batch(
             "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, finished INTEGER NOT NULL DEFAULT 0);
              CREATE TABLE IF NOT EXISTS people (
                  key TEXT PRIMARY KEY COLLATE NOCASE, web_ex_id TEXT COLLATE NOCASE,
