@@ -35,6 +35,7 @@ mod apply;
 mod breaker;
 mod control_hub;
 mod differ;
+mod fields;
 mod half;
 pub mod journal;
 pub mod mapping;
@@ -49,7 +50,7 @@ use serde::Serialize;
 
 pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
-pub use mapping::{Mapping, MatchKey};
+pub use mapping::{FieldUse, Mapping, MatchKey};
 pub use report::{HalfReport, Report, ReportError, Summary, UserReport, preview};
 pub use source::{Record, RecordError, Records};
 
@@ -406,6 +407,20 @@ pub enum SyncError {
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
     NoIdentityClient,
+    /// The mapping reads fields no source record has: every person would be
+    /// planned without them. Nothing was sent to the site.
+    #[error(
+        "the mapping reads fields the source does not have: {}; the source's fields are: {}. Fix the mapping or the source; nothing was sent to the site",
+        fields::describe(missing),
+        fields::listing(fields, *unlisted)
+    )]
+    MissingFields {
+        missing: Vec<FieldUse>,
+        /// The source's field names (sorted; at most 100).
+        fields: Vec<String>,
+        /// Field names seen beyond those listed.
+        unlisted: usize,
+    },
     #[error(
         "the source holds no user: refusing to sync it (with --deprovision that would deactivate everyone); pass --allow-empty if it is meant to be empty"
     )]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::breaker::Breaker;
 use super::differ::{self, diff, listed_user, listing_agrees, listing_suffices};
+use super::fields::SourceFields;
 use super::half::{Current, Half, Meetings, Readings, Seen};
 use super::snapshot::{FoundBy, Snapshot};
 use super::{
@@ -51,7 +52,9 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
     };
     let mut steps = Vec::new();
     let keyed = identity.is_none();
-    let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut steps);
+    let mut fields = SourceFields::new(&sync.mapping);
+    let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut fields, &mut steps);
+    fields.check()?;
     if in_scope == 0 && !sync.options.allow_empty {
         return Err(SyncError::EmptySource);
     }
@@ -134,12 +137,16 @@ fn map_records(
     records: Records,
     match_key: MatchKey,
     keyed: bool,
+    fields: &mut SourceFields,
     steps: &mut Vec<Step>,
 ) -> (Vec<Desired>, usize) {
     let mapping = &sync.mapping;
     let mut desired = Vec::new();
     let mut in_scope = 0usize;
     for record in records {
+        if let Ok(r) = &record {
+            fields.observe(r);
+        }
         if record.as_ref().is_ok_and(|r| !mapping.in_scope(r)) {
             continue;
         }
