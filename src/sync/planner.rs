@@ -10,6 +10,7 @@ use super::breaker::Breaker;
 use super::differ::{self, diff, listed_user, listing_agrees, listing_suffices};
 use super::fields::SourceFields;
 use super::half::{Current, Half, Meetings, Readings, Seen};
+use super::licences;
 use super::snapshot::{FoundBy, Snapshot};
 use super::{
     Action, KnownPerson, MatchKey, Mode, Plan, Problem, Records, Step, Sync, SyncError,
@@ -96,6 +97,7 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
             if sync.options.deprovision {
                 steps.extend(deprovision(sync, &snapshot, &steps)?);
             }
+            licences::check(&sync.profile, &steps)?;
             reads
         }
     };
@@ -693,7 +695,7 @@ pub(super) fn change_of(
         .filter(|(k, _)| k.attribute.info().ops.set)
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    let violations = validate::validate_update(&settable, current, &sync.profile);
+    let violations = validate::validate_update(&settable, current, &sync.person_profile);
     if !violations.is_empty() {
         return Err(problems(violations));
     }
