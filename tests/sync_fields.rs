@@ -145,3 +145,76 @@ async fn an_empty_cell_or_a_field_one_record_lacks_leaves_the_attribute_unset() 
         assert!(creates[1].change.get(&last).is_none(), "{name}");
     }
 }
+
+/// A template is read for its placeholders when the mapping is loaded: one
+/// left unclosed is refused then, naming the attribute.
+#[test]
+fn a_mapping_lists_the_fields_it_reads_and_refuses_an_unclosed_template() {
+    let mapping = Mapping::from_toml(
+        "key = \"emp\"\n[attributes]\nemail = { template = \"{first}.{last}@x.com\" }\n",
+    )
+    .unwrap();
+    let read: Vec<(String, String)> = mapping
+        .fields_read()
+        .into_iter()
+        .map(|u| (u.entry, u.field))
+        .collect();
+    let pair = |e: &str, f: &str| (e.to_owned(), f.to_owned());
+    assert_eq!(
+        read,
+        [
+            pair("key", "emp"),
+            pair("attributes.email.template", "first"),
+            pair("attributes.email.template", "last"),
+        ]
+    );
+    let err =
+        Mapping::from_toml("[attributes]\nemail = { template = \"{first@x.com\" }\n").unwrap_err();
+    assert!(err.starts_with("email: template"), "{err}");
+    assert!(err.contains("unclosed"), "{err}");
+}
+
+/// Control Hub mode does not use `key` (people are matched by email): a
+/// source without the key's column is no mistake there.
+#[cfg(feature = "https")]
+#[tokio::test]
+async fn control_hub_mode_does_not_ask_for_the_unused_key_column() {
+    use std::time::Duration;
+    use wbxprov::identity::IdentityClient;
+    use wbxprov::identity::transport::HttpsJson;
+    use wbxprov::site::ControlHub;
+
+    const ORG: &str = "a35bfbc6-ccbd-4a17-a488-72gf46c5420c";
+    let mut profile = default_profile();
+    profile.control_hub = Some(ControlHub { org_id: ORG.into() });
+    profile.control_hub_managed = true;
+    let simulator = sim::Simulator::new(
+        sim::SimConfig::new(profile.clone()),
+        Box::new(sim::store::Memory),
+    )
+    .unwrap();
+    let site = sim::serve(simulator, sim::ServeOptions::default())
+        .await
+        .unwrap();
+    let https = HttpsJson::new(Duration::from_secs(5), Duration::from_secs(10)).unwrap();
+    let identity = IdentityClient::new(
+        &site.identity_url,
+        ORG,
+        Secret::new(sim::DEFAULT_IDENTITY_TOKEN),
+        Arc::new(https),
+    );
+    let source = tmp("ch.csv");
+    std::fs::write(&source, "mail,first,last\njdoe@example.com,Jane,Doe\n").unwrap();
+    let mapping = "key = \"employee_id\"\nmatch = \"email\"\n[attributes]\n\
+                   email = { field = \"mail\" }\nfirstName = { field = \"first\" }\n\
+                   lastName = { field = \"last\" }\n";
+    let plan = sync::Sync::builder(client(&site), profile)
+        .mapping(Mapping::from_toml(mapping).unwrap())
+        .identity(Arc::new(identity))
+        .build()
+        .plan(sync::source::open(&source).unwrap())
+        .await
+        .expect("key is not read in Control Hub mode");
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(plan.steps[0].action, Action::Create, "{:?}", plan.steps);
+}

@@ -29,9 +29,13 @@ pub(super) struct SourceFields {
 }
 
 impl SourceFields {
-    pub fn new(mapping: &Mapping) -> SourceFields {
+    /// `keyed`: whether the run reads the mapping's `key` (Control Hub
+    /// mode does not, so a source without it is no mistake there).
+    pub fn new(mapping: &Mapping, keyed: bool) -> SourceFields {
+        let mut uses = mapping.fields_read();
+        uses.retain(|u| keyed || u.entry != "key");
         SourceFields {
-            uses: mapping.fields_read(),
+            uses,
             found: HashSet::new(),
             names: BTreeSet::new(),
             unlisted: 0,

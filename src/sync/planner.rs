@@ -53,7 +53,7 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
     };
     let mut steps = Vec::new();
     let keyed = identity.is_none();
-    let mut fields = SourceFields::new(&sync.mapping);
+    let mut fields = SourceFields::new(&sync.mapping, keyed);
     let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut fields, &mut steps);
     fields.check()?;
     if in_scope == 0 && !sync.options.allow_empty {
