@@ -178,4 +178,20 @@ mod tests {
         assert!(err.contains("columns 2 and 4"), "{err}");
         assert_eq!(csv("webExId,email\na,a@x.com\n").unwrap().count(), 1);
     }
+
+    /// An empty cell is a field the source has, without a value (null): the
+    /// planner tells it from a column the source lacks.
+    #[test]
+    fn an_empty_cell_is_a_null_field_not_a_missing_one() {
+        let record = csv("webExId,lastName\na,\n")
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.fields.get("lastName"), Some(&Json::Null));
+        assert_eq!(
+            record.fields.get("webExId"),
+            Some(&Json::String("a".into()))
+        );
+    }
 }
