@@ -579,6 +579,54 @@ fn bad_sources_and_report_paths_are_refused_before_writing() {
     assert_eq!(list["total"], 0, "nothing was written");
 }
 
+/// Issue 17 follow-ups, as an admin meets them: a mapped field the source
+/// lacks, and more new hosts than free licences, each exit 1 before any write.
+#[test]
+fn a_missing_field_or_too_few_licences_exit_1_before_writing() {
+    let server = serve(&[]);
+    let d = dir("fields-licences");
+    source(&d.join("people.csv"), 3);
+    std::fs::write(
+        d.join("map.toml"),
+        "[attributes]\nwebExId = { field = \"webExId\" }\nemail = { field = \"email\" }\nlastName = { field = \"last\" }\n",
+    )
+    .unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--map", "map.toml"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("attributes.lastName.field reads \"last\"")
+            && text(&out).contains("email, firstName, lastName, webExId"),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::write(
+        d.join("site.toml"),
+        "siteName = \"sim\"\n[limits]\nsiteHosts = 500\ncurrentSiteHosts = 498\n",
+    )
+    .unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--source", "people.csv", "--site", "site.toml"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("3 host licences and 2 are free"),
+        "{}",
+        text(&out)
+    );
+    let out = wbxprov(&server, &d, &["user", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["total"], 0, "nothing was written");
+}
+
 /// Files holding user data are owner-only: the journal, the report, an
 /// import's output and the simulator's state.
 #[cfg(unix)]

@@ -165,7 +165,7 @@ impl Half for Meetings {
         let d = seen.desired;
         let Some(summary) = seen.summary else {
             // New to the site: the whole user, valid as a creation.
-            let violations = validate::validate(&d.user, Op::Create, &seen.sync.profile);
+            let violations = validate::validate(&d.user, Op::Create, &seen.sync.person_profile);
             if !violations.is_empty() {
                 return Err(problems(violations));
             }

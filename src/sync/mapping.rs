@@ -107,6 +107,15 @@ pub struct Mapping {
     pub external_id: Option<Rule>,
 }
 
+/// A source field the mapping reads, and the mapping entry that reads it
+/// (`attributes.lastName.field`, `attributes.email.template`, `key`,
+/// `scope.field`, `externalId.field` …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldUse {
+    pub entry: String,
+    pub field: String,
+}
+
 /// Why a record did not become a user: the attribute (when one is at fault) and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappingError {
@@ -130,6 +139,9 @@ impl Mapping {
             ));
         }
         for (name, rule) in &mapping.attributes {
+            if let Some(template) = &rule.template {
+                placeholders(template).map_err(|e| format!("{name}: {e}"))?;
+            }
             let sources = [
                 rule.field.is_some(),
                 rule.constant.is_some(),
@@ -142,6 +154,43 @@ impl Mapping {
             }
         }
         Ok(mapping)
+    }
+
+    /// Every source field the mapping reads, with the entry that reads it.
+    /// (A lookup reads its rule's field or template.)
+    pub fn fields_read(&self) -> Vec<FieldUse> {
+        let mut uses = Vec::new();
+        let mut read = |entry: String, field: &str| {
+            uses.push(FieldUse {
+                entry,
+                field: field.to_owned(),
+            })
+        };
+        if let Some(key) = &self.key {
+            read("key".into(), key);
+        }
+        if let Some(scope) = &self.scope {
+            read("scope.field".into(), &scope.field);
+        }
+        let rules = self
+            .external_id
+            .iter()
+            .map(|r| ("externalId".to_owned(), r))
+            .chain(
+                self.attributes
+                    .iter()
+                    .map(|(n, r)| (format!("attributes.{n}"), r)),
+            );
+        for (entry, rule) in rules {
+            if let Some(field) = &rule.field {
+                read(format!("{entry}.field"), field);
+            }
+            let template = rule.template.as_deref().unwrap_or_default();
+            for field in placeholders(template).unwrap_or_default() {
+                read(format!("{entry}.template"), field);
+            }
+        }
+        uses
     }
 
     /// The record's source key, when the mapping names a key column: its
@@ -291,25 +340,53 @@ fn text_of(v: &Json) -> Option<String> {
     }
 }
 
-/// `{first}.{last}@example.com` with the record's fields.
-fn fill(template: &str, record: &Record) -> Result<String, String> {
-    let mut out = String::new();
+/// A template cut at its placeholders: literal text and `{field}` names, in order.
+enum Piece<'a> {
+    Text(&'a str),
+    Field(&'a str),
+}
+
+fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
+    let mut out = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
+        out.push(Piece::Text(&rest[..open]));
         let close = rest[open..]
             .find('}')
             .ok_or_else(|| format!("template {template:?}: unclosed {{"))?;
-        let field = &rest[open + 1..open + close];
-        let value = record
-            .fields
-            .get(field)
-            .and_then(text_of)
-            .ok_or_else(|| format!("template field {field:?} is missing"))?;
-        out.push_str(&value);
+        out.push(Piece::Field(&rest[open + 1..open + close]));
         rest = &rest[open + close + 1..];
     }
-    out.push_str(rest);
+    out.push(Piece::Text(rest));
+    Ok(out)
+}
+
+/// The fields a template's placeholders name.
+fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+    Ok(pieces(template)?
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Field(f) => Some(f),
+            Piece::Text(_) => None,
+        })
+        .collect())
+}
+
+/// `{first}.{last}@example.com` with the record's fields.
+fn fill(template: &str, record: &Record) -> Result<String, String> {
+    let mut out = String::new();
+    for piece in pieces(template)? {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Field(field) => out.push_str(
+                &record
+                    .fields
+                    .get(field)
+                    .and_then(text_of)
+                    .ok_or_else(|| format!("template field {field:?} is missing"))?,
+            ),
+        }
+    }
     Ok(out)
 }
 

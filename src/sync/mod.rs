@@ -35,8 +35,10 @@ mod apply;
 mod breaker;
 mod control_hub;
 mod differ;
+mod fields;
 mod half;
 pub mod journal;
+mod licences;
 pub mod mapping;
 mod planner;
 mod report;
@@ -49,7 +51,8 @@ use serde::Serialize;
 
 pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
-pub use mapping::{Mapping, MatchKey};
+pub use licences::{Licence, Shortfall};
+pub use mapping::{FieldUse, Mapping, MatchKey};
 pub use report::{HalfReport, Report, ReportError, Summary, UserReport, preview};
 pub use source::{Record, RecordError, Records};
 
@@ -103,6 +106,10 @@ impl Default for SyncOptions {
 pub struct Sync {
     client: Arc<Client>,
     profile: SiteProfile,
+    /// What each person is validated with while planning: the profile without
+    /// the licence counts in use, which the plan is checked against as a
+    /// whole (licences.rs). Control Hub mode keeps the counts per person.
+    person_profile: SiteProfile,
     mapping: Mapping,
     journal: Option<Arc<Journal>>,
     options: SyncOptions,
@@ -120,6 +127,7 @@ impl Sync {
         SyncBuilder {
             sync: Sync {
                 client,
+                person_profile: profile.clone(),
                 profile,
                 mapping: Mapping::default(),
                 journal: None,
@@ -168,7 +176,10 @@ impl SyncBuilder {
         self
     }
 
-    pub fn build(self) -> Sync {
+    pub fn build(mut self) -> Sync {
+        if self.sync.profile.control_hub.is_none() {
+            self.sync.person_profile = licences::per_person(&self.sync.profile);
+        }
         self.sync
     }
 }
@@ -406,6 +417,27 @@ pub enum SyncError {
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
     NoIdentityClient,
+    /// The mapping reads fields no source record has: every person would be
+    /// planned without them. Nothing was sent to the site.
+    #[error(
+        "the mapping reads fields the source does not have: {}; the source's fields are: {}. Fix the mapping or the source; nothing was sent to the site",
+        fields::describe(missing),
+        fields::listing(fields, *unlisted)
+    )]
+    MissingFields {
+        missing: Vec<FieldUse>,
+        /// The source's field names (sorted; at most 100).
+        fields: Vec<String>,
+        /// Field names seen beyond those listed.
+        unlisted: usize,
+    },
+    /// The plan takes more licences than the profile's `[limits]` say are
+    /// free (standalone sites): nothing was written.
+    #[error(
+        "the plan needs {}: nothing was written. Deactivations in the same run free no licence in time (they are sent after every other write): free licences first (deactivate users, or sync fewer new people) or raise the site's limits",
+        shortfalls.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    TooFewLicences { shortfalls: Vec<Shortfall> },
     #[error(
         "the source holds no user: refusing to sync it (with --deprovision that would deactivate everyone); pass --allow-empty if it is meant to be empty"
     )]

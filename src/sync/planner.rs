@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use super::breaker::Breaker;
 use super::differ::{self, diff, listed_user, listing_agrees, listing_suffices};
+use super::fields::SourceFields;
 use super::half::{Current, Half, Meetings, Readings, Seen};
+use super::licences;
 use super::snapshot::{FoundBy, Snapshot};
 use super::{
     Action, KnownPerson, MatchKey, Mode, Plan, Problem, Records, Step, Sync, SyncError,
@@ -51,7 +53,9 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
     };
     let mut steps = Vec::new();
     let keyed = identity.is_none();
-    let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut steps);
+    let mut fields = SourceFields::new(&sync.mapping, keyed);
+    let (desired, in_scope) = map_records(sync, records, match_key, keyed, &mut fields, &mut steps);
+    fields.check()?;
     if in_scope == 0 && !sync.options.allow_empty {
         return Err(SyncError::EmptySource);
     }
@@ -93,6 +97,7 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
             if sync.options.deprovision {
                 steps.extend(deprovision(sync, &snapshot, &steps)?);
             }
+            licences::check(&sync.profile, &steps)?;
             reads
         }
     };
@@ -134,12 +139,16 @@ fn map_records(
     records: Records,
     match_key: MatchKey,
     keyed: bool,
+    fields: &mut SourceFields,
     steps: &mut Vec<Step>,
 ) -> (Vec<Desired>, usize) {
     let mapping = &sync.mapping;
     let mut desired = Vec::new();
     let mut in_scope = 0usize;
     for record in records {
+        if let Ok(r) = &record {
+            fields.observe(r);
+        }
         if record.as_ref().is_ok_and(|r| !mapping.in_scope(r)) {
             continue;
         }
@@ -686,7 +695,7 @@ pub(super) fn change_of(
         .filter(|(k, _)| k.attribute.info().ops.set)
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    let violations = validate::validate_update(&settable, current, &sync.profile);
+    let violations = validate::validate_update(&settable, current, &sync.person_profile);
     if !violations.is_empty() {
         return Err(problems(violations));
     }

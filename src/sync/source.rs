@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-/// One source record: its row and its fields.
+/// One source record: its row and its fields. A CSV record has every
+/// column of the header, an empty cell as null.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub row: usize,
@@ -79,11 +80,12 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
                         row,
                         message: e.to_string(),
                     })?;
+                    // An empty cell is a field of the source without a value
+                    // for this person (null), not a missing field.
                     let fields = headers
                         .iter()
                         .zip(record.iter())
-                        .filter(|(_, v)| !v.is_empty())
-                        .map(|(h, v)| (h.clone(), Json::String(v.to_owned())))
+                        .map(|(h, v)| (h.clone(), cell(v)))
                         .collect();
                     Ok(Record { row, fields })
                 },
@@ -118,6 +120,14 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
                     .map(|(i, item)| object(i + 1, Ok(item))),
             ))
         }
+    }
+}
+
+fn cell(text: &str) -> Json {
+    if text.is_empty() {
+        Json::Null
+    } else {
+        Json::String(text.to_owned())
     }
 }
 
@@ -167,5 +177,21 @@ mod tests {
         assert!(err.contains("\"email\" appears twice"), "{err}");
         assert!(err.contains("columns 2 and 4"), "{err}");
         assert_eq!(csv("webExId,email\na,a@x.com\n").unwrap().count(), 1);
+    }
+
+    /// An empty cell is a field the source has, without a value (null): the
+    /// planner tells it from a column the source lacks.
+    #[test]
+    fn an_empty_cell_is_a_null_field_not_a_missing_one() {
+        let record = csv("webExId,lastName\na,\n")
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.fields.get("lastName"), Some(&Json::Null));
+        assert_eq!(
+            record.fields.get("webExId"),
+            Some(&Json::String("a".into()))
+        );
     }
 }
