@@ -268,15 +268,19 @@ impl<'i> XmlReader<'i> {
     /// the current element (left).
     pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
         loop {
-            let (resolved, event) = match self.inner.read_resolved_event() {
-                Ok((r, e)) => (classify(&r, self.request), e),
+            // Only a start tag's namespace is looked at: matching it against the
+            // XML API's URIs for end tags and text too cost a URI comparison per
+            // event (issue 21's profile).
+            let (ns, event) = match self.inner.read_resolved_event() {
+                Ok((r, e @ Event::Start(_))) => (Some(classify(&r, self.request)), e),
+                Ok((_, e)) => (None, e),
                 Err(e) => return Err(self.syntax(e)),
             };
             match event {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
-                    let ns = match resolved {
+                    let ns = match ns.unwrap_or(Resolved::Foreign) {
                         Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
