@@ -268,19 +268,16 @@ impl<'i> XmlReader<'i> {
     /// the current element (left).
     pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
         loop {
-            // Only a start tag's namespace is looked at: matching it against the
-            // XML API's URIs for end tags and text too cost a URI comparison per
-            // event (issue 21's profile).
-            let (ns, event) = match self.inner.read_resolved_event() {
-                Ok((r, e @ Event::Start(_))) => (Some(classify(&r, self.request)), e),
-                Ok((_, e)) => (None, e),
-                Err(e) => return Err(self.syntax(e)),
-            };
+            // Only a start tag's namespace is resolved: resolving end tags too
+            // (as `read_resolved_event` does) and matching text's against the XML
+            // API's URIs cost a prefix lookup per event (issue 21's profile).
+            let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
             match event {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
-                    let ns = match ns.unwrap_or(Resolved::Foreign) {
+                    let resolved = classify(&self.inner.resolve_element(start.name()).0, self.request);
+                    let ns = match resolved {
                         Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
