@@ -3,8 +3,8 @@
 //!
 //! Three processes, so that each figure is the measured command's alone:
 //! - this one prepares the site: 100,000 users written into a simulator state
-//!   file (SQLite, one transaction, each user's attributes as the simulator's
-//!   store writes them: `FlatUser::to_json`);
+//!   file (`tests/common/site_state.rs`: SQLite, one transaction, each user's
+//!   attributes as the simulator's store writes them);
 //! - `wbxprov sim serve --state FILE` serves them;
 //! - this binary again, re-run as the command (`WBXPROV_BENCH_CHILD=1`, its
 //!   arguments those of `wbxprov`: `import --out FILE.jsonl`, `user list`),
@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
+#[path = "../tests/common/site_state.rs"]
+mod site_state;
 
 const CHILD: &str = "WBXPROV_BENCH_CHILD";
 const ADMIN_ID: &str = "admin";
@@ -33,46 +34,6 @@ fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// A user as a site holds one: names, email, a few settings.
-fn site_user(i: usize) -> FlatUser {
-    let text = |s: String| Value::Text(s);
-    [
-        (Attribute::WebExId, text(format!("user{i:06}"))),
-        (Attribute::FirstName, text(format!("First{i}"))),
-        (Attribute::LastName, text(format!("Last{i}"))),
-        (Attribute::Email, text(format!("user{i:06}@example.com"))),
-        (Attribute::Active, text("ACTIVATED".into())),
-        (Attribute::PrivilegeHost, Value::Bool(true)),
-        (Attribute::MeetingTypes, Value::IntList(vec![214, 216])),
-    ]
-    .into_iter()
-    .map(|(a, v)| (FlatKey::new(a), v))
-    .collect()
-}
-
-/// The simulator's state file with `n` users, written in one transaction.
-fn write_state(path: &Path, n: usize) {
-    let _ = std::fs::remove_file(path);
-    // The library creates the table, so its layout is the simulator's own.
-    drop(wbxprov::sim::store::Sqlite::open(path).expect("state file"));
-    let mut db = rusqlite::Connection::open(path).expect("open state");
-    let tx = db.transaction().expect("transaction");
-    {
-        let mut insert = tx
-            .prepare("INSERT INTO users (web_ex_id, user_id, attributes) VALUES (?1, ?2, ?3)")
-            .expect("the simulator's users table");
-        for i in 0..n {
-            let flat = site_user(i);
-            let json = serde_json::Value::Object(flat.to_json(false)).to_string();
-            let id = flat.web_ex_id().expect("webExId").to_owned();
-            insert
-                .execute(rusqlite::params![id, 1_000_000 + i as i64, json])
-                .expect("insert user");
-        }
-    }
-    tx.commit().expect("commit");
 }
 
 struct Server(Child, String);
@@ -132,7 +93,41 @@ fn measure(server: &Server, dir: &Path, args: &[&str]) -> (f64, f64) {
 }
 
 fn lines_in(path: &Path) -> usize {
-    BufReader::new(std::fs::File::open(path).expect("output")).lines().count()
+    BufReader::new(std::fs::File::open(path).expect("output"))
+        .lines()
+        .count()
+}
+
+/// Import and list a site of `users` users; their peak RSS in MB.
+fn site_figures(users: usize) -> (usize, f64, f64) {
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "wbxprov-bench-import-{}-{users}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    let state = dir.join("site.sqlite");
+    let started = Instant::now();
+    site_state::write_state(&state, users);
+    println!(
+        "site of {users} users written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let server = serve(&state);
+    let (import_mb, import_s) = measure(&server, &dir, &["import", "--out", "all.jsonl"]);
+    assert_eq!(
+        lines_in(&dir.join("all.jsonl")),
+        users,
+        "every user exported"
+    );
+    println!(
+        "import of {users} users: {import_s:.1} s ({:.0} users/s), peak RSS {import_mb:.1} MB",
+        users as f64 / import_s
+    );
+    let (list_mb, list_s) = measure(&server, &dir, &["user", "list"]);
+    println!("user list of {users} users: {list_s:.1} s, peak RSS {list_mb:.1} MB");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    (users, import_mb, list_mb)
 }
 
 fn main() -> ExitCode {
@@ -142,27 +137,18 @@ fn main() -> ExitCode {
         return code;
     }
     let bench = std::env::args().any(|a| a == "--bench");
-    let users = if bench { 100_000 } else { 1_200 };
-    let dir: PathBuf = std::env::temp_dir().join(format!("wbxprov-bench-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("bench directory");
-    let state = dir.join("site.sqlite");
-    let started = Instant::now();
-    write_state(&state, users);
-    println!("site of {users} users written in {:.1} s", started.elapsed().as_secs_f64());
-    let server = serve(&state);
-
-    let (import_mb, import_s) = measure(&server, &dir, &["import", "--out", "all.jsonl"]);
-    assert_eq!(lines_in(&dir.join("all.jsonl")), users, "every user exported");
-    println!(
-        "import of {users} users: {import_s:.1} s ({:.0} users/s), peak RSS {import_mb:.1} MB",
-        users as f64 / import_s
-    );
-    let (list_mb, list_s) = measure(&server, &dir, &["user", "list"]);
-    println!("user list of {users} users: {list_s:.1} s, peak RSS {list_mb:.1} MB");
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
-    let k = users / 1000;
-    println!("import_{k}k_peak_rss_mb={import_mb:.1}");
-    println!("user_list_{k}k_peak_rss_mb={list_mb:.1}");
+    // A tenth of the site too: memory flat in the number of users shows as
+    // the same figure at both sizes.
+    let sizes = if bench {
+        [10_000, 100_000]
+    } else {
+        [120, 1_200]
+    };
+    let figures: Vec<(usize, f64, f64)> = sizes.iter().map(|&n| site_figures(n)).collect();
+    for (users, import_mb, list_mb) in figures {
+        let k = users as f64 / 1000.0;
+        println!("import_{k}k_peak_rss_mb={import_mb:.1}");
+        println!("user_list_{k}k_peak_rss_mb={list_mb:.1}");
+    }
     ExitCode::SUCCESS
 }

@@ -70,7 +70,10 @@ fn decoding_a_live_getuser_allocates_only_what_the_result_needs() {
     wbxprov::xml::decode::<User>(&bytes).unwrap();
 
     let (raw, events) = blocks_allocated(|| raw_events(&bytes));
-    assert!(events > 300, "the bare loop read the document ({events} events)");
+    assert!(
+        events > 300,
+        "the bare loop read the document ({events} events)"
+    );
     let (decoding, response) = blocks_allocated(|| wbxprov::xml::decode::<User>(&bytes).unwrap());
     // The response owns its gsbStatus and the names of the elements it skipped.
     let gsb_status = u64::from(response.gsb_status.is_some());

@@ -2,6 +2,7 @@
 //! GetUser for each, concurrently), written as it arrives: constant memory
 //! whatever the site's size.
 
+use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -90,53 +91,61 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     }
 }
 
+/// Every user, page by page: GetUser for each user of a page with at most
+/// `concurrency` calls in flight, each user written as soon as it and those
+/// before it are read. Memory holds one page of summaries and `concurrency`
+/// users, whatever the site's size (issue 21).
 async fn export(
     client: &Arc<Client>,
     writer: &mut Writer<impl Write>,
     concurrency: usize,
 ) -> Result<usize, String> {
+    let mut pages = client.user_pages(&LstsummaryUser::default(), PAGE_SIZE);
     let mut written = 0usize;
-    loop {
-        let page = client
-            .list_users(&LstsummaryUser {
-                start_from: Some(written as u32 + 1),
-                maximum_num: Some(500),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if page.users.is_empty() {
-            break;
-        }
-        let ids: Vec<String> = page.users.iter().map(|u| u.web_ex_id.clone()).collect();
-        // GetUser for the page, concurrently, written in list order.
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, id) in ids.into_iter().enumerate() {
-            let client = client.clone();
-            let semaphore = semaphore.clone();
-            tasks.spawn(async move {
-                let _permit = semaphore.acquire_owned().await.expect("semaphore open");
-                (i, client.get_user(&id).await)
-            });
-        }
-        let mut users = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (i, user) = joined.map_err(|e| e.to_string())?;
-            users.push((i, user.map_err(|e| e.to_string())?));
-        }
-        users.sort_by_key(|(i, _)| *i);
-        for (_, user) in &users {
-            writer
-                .user(&user.to_flat().to_json(false))
-                .map_err(|e| e.to_string())?;
-        }
-        written += users.len();
-        if written as i64 >= page.matching_records.total {
-            break;
-        }
+    while let Some(users) = pages.next_page().await.map_err(|e| e.to_string())? {
+        let ids = users.into_iter().map(|u| u.web_ex_id);
+        written += export_page(client, writer, ids, concurrency.max(1)).await?;
     }
     Ok(written)
+}
+
+/// The most users one LstsummaryUser call returns (the service's maximum).
+const PAGE_SIZE: u32 = 500;
+
+/// GetUser for `ids` in a window of `concurrency` calls, written in list order.
+async fn export_page(
+    client: &Arc<Client>,
+    writer: &mut Writer<impl Write>,
+    mut ids: impl Iterator<Item = String>,
+    concurrency: usize,
+) -> Result<usize, String> {
+    let mut in_flight = VecDeque::with_capacity(concurrency);
+    let mut written = 0;
+    loop {
+        while in_flight.len() < concurrency {
+            let Some(id) = ids.next() else { break };
+            let client = client.clone();
+            in_flight.push_back(tokio::spawn(async move { client.get_user(&id).await }));
+        }
+        let Some(next) = in_flight.pop_front() else {
+            return Ok(written);
+        };
+        let read = match next.await {
+            Ok(read) => read.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let wrote = read.and_then(|user| {
+            writer
+                .user(&user.to_flat().to_json(false))
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = wrote {
+            // Calls still in flight are of no use once the export stops.
+            in_flight.iter().for_each(tokio::task::JoinHandle::abort);
+            return Err(e);
+        }
+        written += 1;
+    }
 }
 
 /// Writes users one at a time in the chosen format.

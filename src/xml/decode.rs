@@ -283,7 +283,9 @@ pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T
     let verdict =
         verdict.ok_or_else(|| DecodeError::Structure("no serv:header/serv:response".into()))?;
     let result = match verdict.failure {
-        None => Ok(body.ok_or_else(|| DecodeError::Structure("SUCCESS without bodyContent".into()))?),
+        None => {
+            Ok(body.ok_or_else(|| DecodeError::Structure("SUCCESS without bodyContent".into()))?)
+        }
         Some(failure) => {
             let error = ServiceError::from(failure);
             match T::from_failure(&error) {

@@ -276,7 +276,8 @@ impl<'i> XmlReader<'i> {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
-                    let resolved = classify(&self.inner.resolve_element(start.name()).0, self.request);
+                    let resolved =
+                        classify(&self.inner.resolve_element(start.name()).0, self.request);
                     let ns = match resolved {
                         Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
