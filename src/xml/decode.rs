@@ -596,14 +596,18 @@ fn decode_group(
     flush_list(pending.take(), user)
 }
 
-/// The index in `children` of the node `tag` is: searched from `hint` on, then
-/// from the start (no division per step: this runs once per element).
+/// The index in `children` of the node `tag` is: tried first the one after
+/// `hint` (the last match; responses come in catalogue order) and `hint`
+/// itself (a list repeats its element), then the rest.
 fn find_child(tree: &UserTree, children: &[usize], hint: usize, tag: &Tag<'_>) -> Option<usize> {
     let is = |&i: &usize| {
         let c = &tree.nodes[children[i]];
         tag.is(c.ns, c.name)
     };
-    (hint..children.len()).chain(0..hint).find(is)
+    let n = children.len();
+    let likely = [hint + 1, hint].into_iter().filter(|&i| i < n);
+    let rest = (hint + 2..n).chain(0..hint.min(n));
+    likely.chain(rest).find(is)
 }
 
 /// This occurrence's zero-based number of repeated child `child`, counting it.

@@ -165,6 +165,8 @@ pub(crate) struct XmlReader<'i> {
     pub(crate) unknown_names: Vec<String>,
     /// Reading a request: undeclared Webex prefixes mean their namespaces.
     request: bool,
+    /// What the prefixes of recent start tags resolved to.
+    prefixes: PrefixCache,
 }
 
 /// How many distinct unknown element names are kept.
@@ -213,6 +215,7 @@ impl<'i> XmlReader<'i> {
             unknown: 0,
             unknown_names: Vec::new(),
             request: false,
+            prefixes: PrefixCache::default(),
         })
     }
 
@@ -276,9 +279,8 @@ impl<'i> XmlReader<'i> {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
-                    let resolved =
-                        classify(&self.inner.resolve_element(start.name()).0, self.request);
-                    let ns = match resolved {
+                    self.prefixes.opened(self.depth, &start);
+                    let ns = match self.resolve(&start) {
                         Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
@@ -293,6 +295,7 @@ impl<'i> XmlReader<'i> {
                     if self.depth == 0 {
                         return Err(self.syntax("unexpected end tag"));
                     }
+                    self.prefixes.closed(self.depth);
                     self.depth -= 1;
                     return Ok(Content::End);
                 }
@@ -343,6 +346,18 @@ impl<'i> XmlReader<'i> {
         }
     }
 
+    /// What a start tag's prefix means, from the cache when the same prefix
+    /// was resolved under the same declarations.
+    fn resolve(&mut self, start: &BytesStart<'_>) -> Resolved {
+        let prefix = start.name().prefix().map_or(&[][..], |p| p.into_inner());
+        if let Some(known) = self.prefixes.get(prefix) {
+            return known;
+        }
+        let resolved = classify(&self.inner.resolve_element(start.name()).0, self.request);
+        self.prefixes.put(prefix, resolved);
+        resolved
+    }
+
     /// The next start tag at the current level, entering it; `None` once the
     /// current element (or, at the top, the document) ends. Text between
     /// elements is ignored.
@@ -384,11 +399,15 @@ impl<'i> XmlReader<'i> {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
+                    self.prefixes.opened(self.depth, &start);
                 }
                 Event::GeneralRef(r) => {
                     self.char_ref(&r)?;
                 }
-                Event::End(_) => self.depth -= 1,
+                Event::End(_) => {
+                    self.prefixes.closed(self.depth);
+                    self.depth -= 1;
+                }
                 Event::Eof => return Err(self.syntax("document ends inside an element")),
                 Event::DocType(_) => {
                     return Err(DecodeError::Dtd {
@@ -438,6 +457,86 @@ fn forbidden(position: u64, c: char) -> DecodeError {
         position,
         message: format!("{} is not a character XML 1.0 allows", code_point(c)),
     }
+}
+
+/// The namespaces of a few prefixes, so that a start tag's prefix is not
+/// resolved and its URI compared with the XML API's for every element (issue
+/// 21: a visible share of decoding a GetUser). An entry holds while no
+/// element that declares namespaces opens or closes: any start tag with an
+/// `xmlns` in its attributes empties the cache, and so does its end tag.
+#[derive(Default)]
+struct PrefixCache {
+    entries: [Option<(CachedPrefix, Resolved)>; 4],
+    /// Bit `d` set: the open element at depth `d` declares namespaces.
+    declaring: u64,
+}
+
+/// A prefix of up to 15 bytes (longer ones are not cached).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct CachedPrefix {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl CachedPrefix {
+    fn new(prefix: &[u8]) -> Option<Self> {
+        let mut bytes = [0; 15];
+        bytes.get_mut(..prefix.len())?.copy_from_slice(prefix);
+        Some(CachedPrefix {
+            len: prefix.len() as u8,
+            bytes,
+        })
+    }
+}
+
+impl PrefixCache {
+    fn get(&self, prefix: &[u8]) -> Option<Resolved> {
+        let key = CachedPrefix::new(prefix)?;
+        self.entries
+            .iter()
+            .flatten()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| *r)
+    }
+
+    fn put(&mut self, prefix: &[u8], resolved: Resolved) {
+        let Some(key) = CachedPrefix::new(prefix) else {
+            return;
+        };
+        // Oldest out: the XML API's documents use two or three prefixes.
+        self.entries.rotate_right(1);
+        self.entries[0] = Some((key, resolved));
+    }
+
+    /// An element at `depth` opened (after the reader took in its declarations).
+    fn opened(&mut self, depth: usize, start: &BytesStart<'_>) {
+        if declares_namespaces(start.attributes_raw()) {
+            self.entries = Default::default();
+            if depth < DEEPEST_TRACKED {
+                self.declaring |= 1 << depth;
+            }
+        }
+    }
+
+    /// The element at `depth` closed; its declarations go out of scope. Past
+    /// the depths tracked, every end tag empties the cache.
+    fn closed(&mut self, depth: usize) {
+        if depth >= DEEPEST_TRACKED {
+            self.entries = Default::default();
+        } else if self.declaring & (1 << depth) != 0 {
+            self.entries = Default::default();
+            self.declaring &= !(1 << depth);
+        }
+    }
+}
+
+/// Depths below this have a bit in [`PrefixCache::declaring`].
+const DEEPEST_TRACKED: usize = 64;
+
+/// Whether a tag's attributes may declare a namespace (`xmlns=`, `xmlns:p=`);
+/// an `xmlns` inside a value only empties the cache once more than needed.
+fn declares_namespaces(attributes: &[u8]) -> bool {
+    attributes.windows(5).any(|w| w == b"xmlns")
 }
 
 /// A resolved namespace, reduced to what matching needs.
