@@ -466,32 +466,28 @@ fn forbidden(position: u64, c: char) -> DecodeError {
 /// `xmlns` in its attributes empties the cache, and so does its end tag.
 #[derive(Default)]
 struct PrefixCache {
-    entries: [Option<(CachedPrefix, Resolved)>; 4],
+    entries: [Option<(PrefixKey, Resolved)>; 4],
     /// Bit `d` set: the open element at depth `d` declares namespaces.
     declaring: u64,
 }
 
-/// A prefix of up to 15 bytes (longer ones are not cached).
+/// A prefix of up to 15 bytes packed with its length, so that looking one up
+/// is one comparison per entry (longer prefixes are not cached).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct CachedPrefix {
-    len: u8,
-    bytes: [u8; 15],
-}
+struct PrefixKey(u128);
 
-impl CachedPrefix {
+impl PrefixKey {
     fn new(prefix: &[u8]) -> Option<Self> {
-        let mut bytes = [0; 15];
+        let mut bytes = [0; 16];
         bytes.get_mut(..prefix.len())?.copy_from_slice(prefix);
-        Some(CachedPrefix {
-            len: prefix.len() as u8,
-            bytes,
-        })
+        bytes[15] = u8::try_from(prefix.len()).ok().filter(|&n| n < 16)?;
+        Some(PrefixKey(u128::from_le_bytes(bytes)))
     }
 }
 
 impl PrefixCache {
     fn get(&self, prefix: &[u8]) -> Option<Resolved> {
-        let key = CachedPrefix::new(prefix)?;
+        let key = PrefixKey::new(prefix)?;
         self.entries
             .iter()
             .flatten()
@@ -500,7 +496,7 @@ impl PrefixCache {
     }
 
     fn put(&mut self, prefix: &[u8], resolved: Resolved) {
-        let Some(key) = CachedPrefix::new(prefix) else {
+        let Some(key) = PrefixKey::new(prefix) else {
             return;
         };
         // Oldest out: the XML API's documents use two or three prefixes.
