@@ -109,6 +109,8 @@ pub(crate) enum Content<'i> {
 /// A start tag the decoder is now inside of.
 pub(crate) struct Tag<'i> {
     start: BytesStart<'i>,
+    /// Where the local name starts in the qualified name (after `prefix:`).
+    local_at: usize,
     pub(crate) ns: TagNs,
     /// The document's declared encoding, for attribute values.
     decoder: Decoder,
@@ -116,7 +118,7 @@ pub(crate) struct Tag<'i> {
 
 impl Tag<'_> {
     pub(crate) fn local(&self) -> &[u8] {
-        self.start.local_name().into_inner()
+        &self.start.name().into_inner()[self.local_at..]
     }
 
     /// Local name `local` in namespace `ns` (or unqualified).
@@ -280,13 +282,16 @@ impl<'i> XmlReader<'i> {
                     self.enter()?;
                     self.check_attributes(&start)?;
                     self.prefixes.opened(self.depth, &start);
-                    let ns = match self.resolve(&start) {
-                        Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
+                    // The name is split once; matching reads the local part often.
+                    let prefix = start.name().prefix().map(|p| p.into_inner().len());
+                    let ns = match self.resolve(&start, prefix.unwrap_or(0)) {
+                        Resolved::Webex(n) if prefix.is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
                     };
                     return Ok(Content::Start(Tag {
                         start,
+                        local_at: prefix.map_or(0, |len| len + 1),
                         ns,
                         decoder: self.inner.decoder(),
                     }));
@@ -348,8 +353,8 @@ impl<'i> XmlReader<'i> {
 
     /// What a start tag's prefix means, from the cache when the same prefix
     /// was resolved under the same declarations.
-    fn resolve(&mut self, start: &BytesStart<'_>) -> Resolved {
-        let prefix = start.name().prefix().map_or(&[][..], |p| p.into_inner());
+    fn resolve(&mut self, start: &BytesStart<'_>, prefix_len: usize) -> Resolved {
+        let prefix = &start.name().into_inner()[..prefix_len];
         if let Some(known) = self.prefixes.get(prefix) {
             return known;
         }
