@@ -668,10 +668,13 @@ fn store(
         },
     };
     let scalar = info.value_type.scalar();
+    // Booleans and integers are read without the whitespace around them
+    // (trimmed once here); an empty one is no value.
+    let trimmed = text.trim();
     let value = match scalar {
-        ScalarType::Bool | ScalarType::Int { .. } if text.trim().is_empty() => return Ok(()),
-        ScalarType::Bool => Value::Bool(parse_bool(text).ok_or_else(invalid)?),
-        ScalarType::Int { .. } => Value::Int(text.trim().parse().map_err(|_| invalid())?),
+        ScalarType::Bool | ScalarType::Int { .. } if trimmed.is_empty() => return Ok(()),
+        ScalarType::Bool => Value::Bool(parse_bool(trimmed).ok_or_else(invalid)?),
+        ScalarType::Int { .. } => Value::Int(trimmed.parse().map_err(|_| invalid())?),
         ScalarType::Text { .. } | ScalarType::Enum { .. } | ScalarType::Date => {
             if info.secret {
                 Value::Secret(Secret::new(text))
