@@ -80,7 +80,7 @@ fn json_record(i: usize) -> String {
     format!(
         r#"{{"webExId":"user{i:06}","firstName":"First{i}","lastName":"{}","email":"user{i:06}@example.com","privilegeHost":{},"meetingTypes":[214,216]}}"#,
         last_name(i),
-        i % 3 != 0
+        !i.is_multiple_of(3)
     )
 }
 
@@ -93,7 +93,7 @@ fn csv_record(i: usize) -> String {
     };
     format!(
         "user{i:06},First{i},{last},user{i:06}@example.com,{},214;216\n",
-        i % 3 != 0
+        !i.is_multiple_of(3)
     )
 }
 

@@ -1148,24 +1148,6 @@ impl Operational for CreateUser {
     }
 }
 
-#[cfg(test)]
-mod wait_words {
-    use super::*;
-
-    #[test]
-    fn a_wait_says_its_cause_length_and_the_attempt_to_come() {
-        let said = |ms, source| wait_message("cause", Duration::from_millis(ms), source, 2, 5);
-        assert_eq!(said(60_000, None), "cause: waiting 60 s, attempt 2 of 5");
-        assert_eq!(said(1_234, None), "cause: waiting 1.2 s, attempt 2 of 5");
-        assert_eq!(said(250, None), "cause: waiting 250 ms, attempt 2 of 5");
-        assert_eq!(
-            said(30_000, Some("Retry-After")),
-            "cause: waiting 30 s (Retry-After), attempt 2 of 5"
-        );
-        assert_eq!(wait_cause(&ErrorKind::Http(503)), "HTTP 503 from the site");
-    }
-}
-
 /// The pages of a user list, read on demand: see [`Client::user_pages`].
 pub struct UserPages<'c> {
     client: &'c Client,
@@ -1198,5 +1180,23 @@ impl UserPages<'_> {
     /// How many users the pages read so far held.
     pub fn listed(&self) -> usize {
         self.listed
+    }
+}
+
+#[cfg(test)]
+mod wait_words {
+    use super::*;
+
+    #[test]
+    fn a_wait_says_its_cause_length_and_the_attempt_to_come() {
+        let said = |ms, source| wait_message("cause", Duration::from_millis(ms), source, 2, 5);
+        assert_eq!(said(60_000, None), "cause: waiting 60 s, attempt 2 of 5");
+        assert_eq!(said(1_234, None), "cause: waiting 1.2 s, attempt 2 of 5");
+        assert_eq!(said(250, None), "cause: waiting 250 ms, attempt 2 of 5");
+        assert_eq!(
+            said(30_000, Some("Retry-After")),
+            "cause: waiting 30 s (Retry-After), attempt 2 of 5"
+        );
+        assert_eq!(wait_cause(&ErrorKind::Http(503)), "HTTP 503 from the site");
     }
 }

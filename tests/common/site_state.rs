@@ -21,7 +21,7 @@ pub fn site_user(i: usize) -> FlatUser {
         (Attribute::LastName, text(last)),
         (Attribute::Email, text(format!("user{i:06}@example.com"))),
         (Attribute::Active, text("ACTIVATED".into())),
-        (Attribute::PrivilegeHost, Value::Bool(i % 3 != 0)),
+        (Attribute::PrivilegeHost, Value::Bool(!i.is_multiple_of(3))),
         (Attribute::MeetingTypes, Value::IntList(vec![214, 216])),
     ]
     .into_iter()
