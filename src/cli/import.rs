@@ -13,7 +13,7 @@ use super::connect::Connection;
 use super::exit;
 use crate::client::Client;
 use crate::ops::LstsummaryUser;
-use crate::schema::{ATTRIBUTES, FlatKey};
+use crate::schema::{ATTRIBUTES, FlatKey, User};
 use crate::sync::source::Format;
 
 #[derive(Debug, clap::Args)]
@@ -134,11 +134,7 @@ async fn export_page(
             Ok(read) => read.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        let wrote = read.and_then(|user| {
-            writer
-                .user(&user.to_flat().to_json(false))
-                .map_err(|e| e.to_string())
-        });
+        let wrote = read.and_then(|user| writer.user(&user).map_err(|e| e.to_string()));
         if let Err(e) = wrote {
             // Calls still in flight are of no use once the export stops.
             in_flight.iter().for_each(tokio::task::JoinHandle::abort);
@@ -152,7 +148,8 @@ async fn export_page(
 struct Writer<W: Write> {
     out: W,
     format: Format,
-    keys: Vec<String>,
+    /// The columns: each key and its name.
+    keys: Vec<(FlatKey, String)>,
     first: bool,
 }
 
@@ -165,9 +162,12 @@ fn csv_line(cells: &[String]) -> io::Result<Vec<u8>> {
 
 impl<W: Write> Writer<W> {
     fn new(mut out: W, format: Format, keys: &[FlatKey]) -> io::Result<Self> {
-        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        let keys: Vec<(FlatKey, String)> = keys.iter().map(|k| (*k, k.to_string())).collect();
         match format {
-            Format::Csv => out.write_all(&csv_line(&keys)?)?,
+            Format::Csv => {
+                let names: Vec<String> = keys.iter().map(|(_, name)| name.clone()).collect();
+                out.write_all(&csv_line(&names)?)?
+            }
             Format::Json => out.write_all(b"[\n")?,
             Format::JsonLines => {}
         }
@@ -179,18 +179,20 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    fn user(&mut self, user: &Map<String, Json>) -> io::Result<()> {
+    /// Writes the selected values of `user`, read from it directly: no flat
+    /// view of every attribute is built for the few written (issue 21).
+    fn user(&mut self, user: &User) -> io::Result<()> {
         let selected: Map<String, Json> = self
             .keys
             .iter()
-            .filter_map(|k| user.get(k).map(|v| (k.clone(), v.clone())))
+            .filter_map(|(key, name)| user.get(*key).map(|v| (name.clone(), v.to_json(false))))
             .collect();
         match self.format {
             Format::Csv => {
                 let cells: Vec<String> = self
                     .keys
                     .iter()
-                    .map(|k| match selected.get(k) {
+                    .map(|(_, name)| match selected.get(name) {
                         None => String::new(),
                         Some(Json::String(s)) => s.clone(),
                         Some(Json::Array(items)) => items
