@@ -29,7 +29,17 @@
 //!   and the decode and validate steps are timed apart;
 //!   `validate_vs_decode_ratio=<x>` is the worse of the two sites.
 //!
-//! Run: `cargo bench --bench decode` (about a minute). Without `--bench` (as under
+//! - `live_getuser`: the 2016 live GetUser document
+//!   (`fixtures/real/responses/getUser_atlas_examplesite.xml`, 135 values) decoded
+//!   100,000 times, in 10 rounds of 10,000 alternating with the bare loop over the
+//!   same bytes; users/s for both (median round) and
+//!   `live_getuser_vs_raw_ratio=<x>` (target at least 0.8). Per document, the
+//!   fixed costs (reader set-up, allocation, building the result) weigh more than
+//!   in the 10,000-document set above. `benches/peers/lxml_getuser.py` does the
+//!   same work in Python with lxml, for the README's comparison.
+//!
+//! Run: `cargo bench --bench decode` (about a minute; `-- live` for the live
+//! GetUser part alone). Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a quick smoke pass on small inputs instead.
 
 use std::fmt::Write as _;
@@ -365,6 +375,49 @@ fn pipeline(docs: &[Vec<u8>], site: &SiteProfile) -> (Duration, Duration) {
     (decoding, validating)
 }
 
+const LIVE_GETUSER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/real/responses/getUser_atlas_examplesite.xml"
+);
+
+/// Decodes the same live document `n` times, as a GetUser per user would.
+fn decode_live(doc: &[u8], n: usize) {
+    for _ in 0..n {
+        black_box(decode::<User>(black_box(doc)).expect("live GetUser decodes"));
+    }
+}
+
+fn raw_live(doc: &[u8], n: usize) {
+    for _ in 0..n {
+        black_box(raw_events(black_box(doc)));
+    }
+}
+
+/// Users/s of wbxprov and of the bare loop on the live document; returns their ratio.
+fn live_getuser(total: usize, rounds: usize) -> f64 {
+    let doc = std::fs::read(LIVE_GETUSER).expect("read the live GetUser fixture");
+    let user = decode::<User>(&doc)
+        .expect("live GetUser decodes")
+        .success()
+        .expect("live GetUser is a SUCCESS");
+    let values = user.to_flat().len();
+    let per_round = total / rounds;
+    let (wbx, raw) = interleaved(
+        rounds,
+        || decode_live(&doc, per_round),
+        || raw_live(&doc, per_round),
+    );
+    let per_s = |t: Duration| per_round as f64 / t.as_secs_f64();
+    let ratio = per_s(wbx) / per_s(raw);
+    println!(
+        "live_getuser ({} bytes, {values} values, {total} decodes): wbxprov {:.0} users/s, raw quick-xml {:.0} users/s",
+        doc.len(),
+        per_s(wbx),
+        per_s(raw),
+    );
+    ratio
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -402,6 +455,11 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
     let bench = std::env::args().any(|a| a == "--bench");
     let (n, rounds) = if bench { (10_000, ROUNDS) } else { (100, 1) };
+    // `cargo bench --bench decode -- live`: the live GetUser part alone (for profiling).
+    if std::env::args().any(|a| a == "live") {
+        println!("live_getuser_vs_raw_ratio={:.2}", live_getuser(100_000, 10));
+        return;
+    }
 
     let list = list_response(n);
     let page = decode::<UserPage>(&list)
@@ -498,5 +556,11 @@ fn main() {
         );
     }
     println!("validate_vs_decode_ratio={worst:.3}");
+    let live = if bench {
+        live_getuser(100_000, 10)
+    } else {
+        live_getuser(100, 1)
+    };
+    println!("live_getuser_vs_raw_ratio={live:.2}");
     println!("decode_vs_raw_ratio={:.2}", list_ratio.min(getuser_ratio));
 }

@@ -2,6 +2,7 @@
 //! GetUser for each, concurrently), written as it arrives: constant memory
 //! whatever the site's size.
 
+use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use super::connect::Connection;
 use super::exit;
 use crate::client::Client;
 use crate::ops::LstsummaryUser;
-use crate::schema::{ATTRIBUTES, FlatKey};
+use crate::schema::{ATTRIBUTES, FlatKey, User};
 use crate::sync::source::Format;
 
 #[derive(Debug, clap::Args)]
@@ -90,60 +91,65 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     }
 }
 
+/// Every user, page by page: GetUser for each user of a page with at most
+/// `concurrency` calls in flight, each user written as soon as it and those
+/// before it are read. Memory holds one page of summaries and `concurrency`
+/// users, whatever the site's size (issue 21).
 async fn export(
     client: &Arc<Client>,
     writer: &mut Writer<impl Write>,
     concurrency: usize,
 ) -> Result<usize, String> {
+    let mut pages = client.user_pages(&LstsummaryUser::default(), PAGE_SIZE);
     let mut written = 0usize;
-    loop {
-        let page = client
-            .list_users(&LstsummaryUser {
-                start_from: Some(written as u32 + 1),
-                maximum_num: Some(500),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if page.users.is_empty() {
-            break;
-        }
-        let ids: Vec<String> = page.users.iter().map(|u| u.web_ex_id.clone()).collect();
-        // GetUser for the page, concurrently, written in list order.
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, id) in ids.into_iter().enumerate() {
-            let client = client.clone();
-            let semaphore = semaphore.clone();
-            tasks.spawn(async move {
-                let _permit = semaphore.acquire_owned().await.expect("semaphore open");
-                (i, client.get_user(&id).await)
-            });
-        }
-        let mut users = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (i, user) = joined.map_err(|e| e.to_string())?;
-            users.push((i, user.map_err(|e| e.to_string())?));
-        }
-        users.sort_by_key(|(i, _)| *i);
-        for (_, user) in &users {
-            writer
-                .user(&user.to_flat().to_json(false))
-                .map_err(|e| e.to_string())?;
-        }
-        written += users.len();
-        if written as i64 >= page.matching_records.total {
-            break;
-        }
+    while let Some(users) = pages.next_page().await.map_err(|e| e.to_string())? {
+        let ids = users.into_iter().map(|u| u.web_ex_id);
+        written += export_page(client, writer, ids, concurrency.max(1)).await?;
     }
     Ok(written)
+}
+
+/// The most users one LstsummaryUser call returns (the service's maximum).
+const PAGE_SIZE: u32 = 500;
+
+/// GetUser for `ids` in a window of `concurrency` calls, written in list order.
+async fn export_page(
+    client: &Arc<Client>,
+    writer: &mut Writer<impl Write>,
+    mut ids: impl Iterator<Item = String>,
+    concurrency: usize,
+) -> Result<usize, String> {
+    let mut in_flight = VecDeque::with_capacity(concurrency);
+    let mut written = 0;
+    loop {
+        while in_flight.len() < concurrency {
+            let Some(id) = ids.next() else { break };
+            let client = client.clone();
+            in_flight.push_back(tokio::spawn(async move { client.get_user(&id).await }));
+        }
+        let Some(next) = in_flight.pop_front() else {
+            return Ok(written);
+        };
+        let read = match next.await {
+            Ok(read) => read.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let wrote = read.and_then(|user| writer.user(&user).map_err(|e| e.to_string()));
+        if let Err(e) = wrote {
+            // Calls still in flight are of no use once the export stops.
+            in_flight.iter().for_each(tokio::task::JoinHandle::abort);
+            return Err(e);
+        }
+        written += 1;
+    }
 }
 
 /// Writes users one at a time in the chosen format.
 struct Writer<W: Write> {
     out: W,
     format: Format,
-    keys: Vec<String>,
+    /// The columns: each key and its name.
+    keys: Vec<(FlatKey, String)>,
     first: bool,
 }
 
@@ -156,9 +162,12 @@ fn csv_line(cells: &[String]) -> io::Result<Vec<u8>> {
 
 impl<W: Write> Writer<W> {
     fn new(mut out: W, format: Format, keys: &[FlatKey]) -> io::Result<Self> {
-        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        let keys: Vec<(FlatKey, String)> = keys.iter().map(|k| (*k, k.to_string())).collect();
         match format {
-            Format::Csv => out.write_all(&csv_line(&keys)?)?,
+            Format::Csv => {
+                let names: Vec<String> = keys.iter().map(|(_, name)| name.clone()).collect();
+                out.write_all(&csv_line(&names)?)?
+            }
             Format::Json => out.write_all(b"[\n")?,
             Format::JsonLines => {}
         }
@@ -170,18 +179,20 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    fn user(&mut self, user: &Map<String, Json>) -> io::Result<()> {
+    /// Writes the selected values of `user`, read from it directly: no flat
+    /// view of every attribute is built for the few written (issue 21).
+    fn user(&mut self, user: &User) -> io::Result<()> {
         let selected: Map<String, Json> = self
             .keys
             .iter()
-            .filter_map(|k| user.get(k).map(|v| (k.clone(), v.clone())))
+            .filter_map(|(key, name)| user.get(*key).map(|v| (name.clone(), v.to_json(false))))
             .collect();
         match self.format {
             Format::Csv => {
                 let cells: Vec<String> = self
                     .keys
                     .iter()
-                    .map(|k| match selected.get(k) {
+                    .map(|(_, name)| match selected.get(name) {
                         None => String::new(),
                         Some(Json::String(s)) => s.clone(),
                         Some(Json::Array(items)) => items

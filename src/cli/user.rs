@@ -98,10 +98,22 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             return Ok(exit::COULD_NOT_RUN);
         }
     };
+    if let Command::List { active } = args.command {
+        return runtime.block_on(list(args, active, out));
+    }
     let mut report = Report::default();
     let result = runtime.block_on(execute(args, &mut report));
+    print_report(args, result.map(|()| report), out)
+}
+
+/// Prints what a command did (lines, or JSON with `--json`) and gives its exit status.
+fn print_report(
+    args: &Args,
+    result: Result<Report, CouldNotRun>,
+    out: &mut impl Write,
+) -> io::Result<u8> {
     match result {
-        Ok(()) => {
+        Ok(mut report) => {
             if args.json {
                 let doc = if report.json.len() == 1 {
                     report.json.remove(0)
@@ -125,6 +137,103 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
             eprintln!("error: {message}");
             Ok(exit::COULD_NOT_RUN)
         }
+    }
+}
+
+/// `user list`, written page by page as the LstsummaryUser pages arrive, so
+/// memory stays one page (500 users) whatever the site's size (issue 21).
+/// The lines and the JSON are those of a list read whole, except that the
+/// text columns are as wide as each page's longest webExId, and that `total`
+/// comes after `users`. A failure on the first page is reported as any
+/// command's; a later one stops the listing with an error and exit status 1.
+async fn list(args: &Args, active: bool, out: &mut impl Write) -> io::Result<u8> {
+    let c = match client(args) {
+        Ok(c) => c,
+        Err(e) => return print_report(args, Err(e), out),
+    };
+    let query = LstsummaryUser {
+        active: active.then(|| "ACTIVATED".to_owned()),
+        ..Default::default()
+    };
+    let mut pages = c.user_pages(&query, 500);
+    let first = match pages.next_page().await {
+        Ok(page) => page.unwrap_or_default(),
+        Err(e) => {
+            let mut report = Report::default();
+            let result = handle(&mut report, e).map(|()| report);
+            return print_report(args, result, out);
+        }
+    };
+    let mut out = io::BufWriter::new(out);
+    let mut listing = Listing::start(&mut out, args.json)?;
+    let mut page = first;
+    loop {
+        listing.page(&mut out, &page)?;
+        page = match pages.next_page().await {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(e) => {
+                out.flush()?;
+                eprintln!(
+                    "error: the listing stopped after {} user(s): {e}",
+                    listing.count
+                );
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        };
+    }
+    listing.finish(&mut out)?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// A user list being written: as text lines or as one JSON document.
+struct Listing {
+    json: bool,
+    count: usize,
+}
+
+impl Listing {
+    fn start(out: &mut impl Write, json: bool) -> io::Result<Self> {
+        if json {
+            out.write_all(b"{\n  \"operation\": \"LstsummaryUser\",\n  \"users\": [")?;
+        }
+        Ok(Listing { json, count: 0 })
+    }
+
+    fn page(&mut self, out: &mut impl Write, users: &[crate::ops::UserSummary]) -> io::Result<()> {
+        if self.json {
+            for user in users {
+                out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
+                // The user as `to_writer_pretty` would nest it: 4 more spaces a
+                // line (JSON strings hold no raw newline, so lines are safe to indent).
+                let pretty = serde_json::to_string_pretty(user).map_err(io::Error::other)?;
+                for (i, line) in pretty.lines().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n")?;
+                    }
+                    write!(out, "    {line}")?;
+                }
+                self.count += 1;
+            }
+            return Ok(());
+        }
+        let width = users.iter().map(|u| u.web_ex_id.len()).max().unwrap_or(0);
+        for user in users {
+            writeln!(out, "{}", super::summary_line(user, width))?;
+        }
+        self.count += users.len();
+        Ok(())
+    }
+
+    fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        if !self.json {
+            return writeln!(out, "{} user(s)", self.count);
+        }
+        if self.count > 0 {
+            out.write_all(b"\n  ")?;
+        }
+        writeln!(out, "],\n  \"total\": {}\n}}", self.count)
     }
 }
 
@@ -312,27 +421,8 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
                 Err(e) => handle(report, e)?,
             }
         }
-        Command::List { active } => {
-            let c = client(args)?;
-            let query = LstsummaryUser {
-                active: active.then(|| "ACTIVATED".to_owned()),
-                ..Default::default()
-            };
-            let users = match c.list_all_users(&query).await {
-                Ok((users, _)) => users,
-                Err(e) => return handle(report, e),
-            };
-            let width = users.iter().map(|u| u.web_ex_id.len()).max().unwrap_or(0);
-            let mut lines: Vec<String> = users
-                .iter()
-                .map(|u| super::summary_line(u, width))
-                .collect();
-            lines.push(format!("{} user(s)", users.len()));
-            report.ok(
-                lines.join("\n"),
-                json!({"operation": "LstsummaryUser", "total": users.len(), "users": users}),
-            );
-        }
+        // Written page by page by `list`, which `run` calls instead.
+        Command::List { .. } => {}
     }
     Ok(())
 }

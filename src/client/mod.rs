@@ -512,6 +512,19 @@ impl Client {
         self.call(query, None).await
     }
 
+    /// The users matching `query`'s filters, one LstsummaryUser page at a time
+    /// (`page_size` a page, at most 500 as the service allows): for callers
+    /// that write as they go, so memory stays one page whatever the site's size.
+    pub fn user_pages(&self, query: &LstsummaryUser, page_size: u32) -> UserPages<'_> {
+        UserPages {
+            client: self,
+            query: query.clone(),
+            page_size: page_size.clamp(1, 500),
+            listed: 0,
+            done: false,
+        }
+    }
+
     /// Every user matching `query`'s filters, page by page (500 a page); also
     /// how many list calls it took.
     pub async fn list_all_users(
@@ -1138,6 +1151,41 @@ impl Operational for CreateUser {
         same_email.then_some(CreatedUser {
             user_id: user.user_id?,
         })
+    }
+}
+
+/// The pages of a user list, read on demand: see [`Client::user_pages`].
+pub struct UserPages<'c> {
+    client: &'c Client,
+    query: LstsummaryUser,
+    page_size: u32,
+    listed: usize,
+    done: bool,
+}
+
+impl UserPages<'_> {
+    /// The next page's users, or `None` after the last one: an empty page, or
+    /// once as many users were listed as the site's `matchingRecords/total`.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<UserSummary>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .client
+            .list_users(&LstsummaryUser {
+                start_from: Some(u32::try_from(self.listed + 1).unwrap_or(u32::MAX)),
+                maximum_num: Some(self.page_size),
+                ..self.query.clone()
+            })
+            .await?;
+        self.listed += page.users.len();
+        self.done = page.users.is_empty() || self.listed as i64 >= page.matching_records.total;
+        Ok((!page.users.is_empty()).then_some(page.users))
+    }
+
+    /// How many users the pages read so far held.
+    pub fn listed(&self) -> usize {
+        self.listed
     }
 }
 

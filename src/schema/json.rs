@@ -44,19 +44,23 @@ impl FlatUser {
     /// secret shows empty: it is not set).
     pub fn to_json(&self, reveal: bool) -> Map<String, Json> {
         self.iter()
-            .map(|(key, value)| {
-                let json = match value {
-                    Value::Bool(b) => Json::Bool(*b),
-                    Value::Int(i) => Json::from(*i),
-                    Value::Text(t) => Json::String(t.clone()),
-                    Value::Secret(s) if reveal => Json::String(s.expose().to_owned()),
-                    Value::Secret(s) => Json::String(s.masked().to_owned()),
-                    Value::IntList(v) => Json::from(v.clone()),
-                    Value::TextList(v) => Json::from(v.clone()),
-                };
-                (key.to_string(), json)
-            })
+            .map(|(key, value)| (key.to_string(), value.to_json(reveal)))
             .collect()
+    }
+}
+
+impl Value {
+    /// The value as [`FlatUser::to_json`] writes it, secrets masked unless `reveal`.
+    pub fn to_json(&self, reveal: bool) -> Json {
+        match self {
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Text(t) => Json::String(t.clone()),
+            Value::Secret(s) if reveal => Json::String(s.expose().to_owned()),
+            Value::Secret(s) => Json::String(s.masked().to_owned()),
+            Value::IntList(v) => Json::from(v.clone()),
+            Value::TextList(v) => Json::from(v.clone()),
+        }
     }
 }
 

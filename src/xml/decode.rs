@@ -263,7 +263,10 @@ pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T
                 DecodeError::Structure("body comes before the header's response".into())
             })?;
             while let Some(tag) = r.next_child()? {
-                if tag.is(XmlNs::Service, "bodyContent") && verdict.success && body.is_none() {
+                if tag.is(XmlNs::Service, "bodyContent")
+                    && verdict.failure.is_none()
+                    && body.is_none()
+                {
                     body = Some(T::decode_body(&mut BodyReader { r: &mut r })?);
                 } else if tag.is(XmlNs::Service, "bodyContent") {
                     // A FAILURE's bodyContent is empty; a second one is ignored.
@@ -279,13 +282,16 @@ pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T
     r.finish()?;
     let verdict =
         verdict.ok_or_else(|| DecodeError::Structure("no serv:header/serv:response".into()))?;
-    let result = if verdict.success {
-        Ok(body.ok_or_else(|| DecodeError::Structure("SUCCESS without bodyContent".into()))?)
-    } else {
-        let error = ServiceError::from(verdict.error);
-        match T::from_failure(&error) {
-            Some(answer) => Ok(answer),
-            None => Err(error),
+    let result = match verdict.failure {
+        None => {
+            Ok(body.ok_or_else(|| DecodeError::Structure("SUCCESS without bodyContent".into()))?)
+        }
+        Some(failure) => {
+            let error = ServiceError::from(failure);
+            match T::from_failure(&error) {
+                Some(answer) => Ok(answer),
+                None => Err(error),
+            }
         }
     };
     Ok(Response {
@@ -296,79 +302,104 @@ pub fn decode_with<T: Decode>(bytes: &[u8], limits: Limits) -> Result<Response<T
     })
 }
 
+/// What `serv:response` said. A SUCCESS keeps only its gsbStatus: building the
+/// failure (and copying gsbStatus into it) is left to FAILURE answers, so a
+/// successful decode allocates nothing the result does not keep (issue 21).
 struct Verdict {
-    success: bool,
     gsb_status: Option<String>,
-    error: ServiceFailure,
+    /// `None` on SUCCESS.
+    failure: Option<ServiceFailure>,
+}
+
+/// The text of `serv:response`'s children, as read.
+#[derive(Default)]
+struct VerdictFields {
+    success: Option<bool>,
+    reason: Option<String>,
+    gsb_status: Option<String>,
+    exception_id: Option<String>,
+    value: Option<String>,
+    sub_errors: Vec<SubError>,
 }
 
 fn read_verdict(r: &mut XmlReader<'_>) -> Result<Verdict, DecodeError> {
-    let mut result = None;
-    let mut reason = None;
-    let mut gsb_status = None;
-    let mut exception_id = None;
-    let mut value = None;
-    let mut sub_errors = Vec::new();
+    let mut fields = VerdictFields::default();
     while let Some(tag) = r.next_child()? {
         let s = XmlNs::Service;
         if tag.is(s, "result") {
-            result = Some(r.text()?.trim().to_owned());
+            fields.success = Some(read_result(r)?);
         } else if tag.is(s, "reason") {
-            reason = Some(r.text()?.into_owned());
+            fields.reason = Some(r.text()?.into_owned());
         } else if tag.is(s, "gsbStatus") {
-            gsb_status = Some(r.text()?.trim().to_owned());
+            fields.gsb_status = Some(r.text()?.trim().to_owned());
         } else if tag.is(s, "exceptionID") {
-            exception_id = Some(r.text()?.trim().to_owned());
+            fields.exception_id = Some(r.text()?.trim().to_owned());
         } else if tag.is(s, "value") {
-            value = Some(r.text()?.into_owned());
+            fields.value = Some(r.text()?.into_owned());
         } else if tag.is(s, "subErrors") {
-            while let Some(tag) = r.next_child()? {
-                if !tag.is(s, "subError") {
-                    r.unknown(&tag)?;
-                    continue;
-                }
-                let mut sub = SubError::default();
-                while let Some(tag) = r.next_child()? {
-                    if tag.is(s, "exceptionID") {
-                        sub.exception_id = Some(r.text()?.trim().to_owned());
-                    } else if tag.is(s, "reason") {
-                        sub.reason = Some(r.text()?.into_owned());
-                    } else if tag.is(s, "value") {
-                        sub.value = Some(r.text()?.into_owned());
-                    } else {
-                        r.unknown(&tag)?;
-                    }
-                }
-                sub_errors.push(sub);
-            }
+            read_sub_errors(r, &mut fields.sub_errors)?;
         } else {
             r.unknown(&tag)?;
         }
     }
-    let result = result.ok_or_else(|| DecodeError::Structure("response without result".into()))?;
-    let success = match result.as_str() {
-        "SUCCESS" => true,
-        "FAILURE" => false,
-        other => {
-            return Err(DecodeError::Structure(format!(
-                "result is {other:?}, not SUCCESS or FAILURE"
-            )));
-        }
-    };
-    let kind = classify(exception_id.as_deref(), reason.as_deref());
+    let success = fields
+        .success
+        .ok_or_else(|| DecodeError::Structure("response without result".into()))?;
+    if success {
+        return Ok(Verdict {
+            gsb_status: fields.gsb_status,
+            failure: None,
+        });
+    }
+    let kind = classify(fields.exception_id.as_deref(), fields.reason.as_deref());
     Ok(Verdict {
-        success,
-        gsb_status: gsb_status.clone(),
-        error: ServiceFailure {
+        gsb_status: fields.gsb_status.clone(),
+        failure: Some(ServiceFailure {
             kind,
-            result,
-            reason,
-            exception_id,
-            gsb_status,
-            sub_errors,
-            value,
-        },
+            result: "FAILURE".into(),
+            reason: fields.reason,
+            exception_id: fields.exception_id,
+            gsb_status: fields.gsb_status,
+            sub_errors: fields.sub_errors,
+            value: fields.value,
+        }),
     })
+}
+
+/// `SUCCESS` is true, `FAILURE` false (service.xsd's two values), read without copying.
+fn read_result(r: &mut XmlReader<'_>) -> Result<bool, DecodeError> {
+    let text = r.text()?;
+    match text.trim() {
+        "SUCCESS" => Ok(true),
+        "FAILURE" => Ok(false),
+        other => Err(DecodeError::Structure(format!(
+            "result is {other:?}, not SUCCESS or FAILURE"
+        ))),
+    }
+}
+
+fn read_sub_errors(r: &mut XmlReader<'_>, out: &mut Vec<SubError>) -> Result<(), DecodeError> {
+    let s = XmlNs::Service;
+    while let Some(tag) = r.next_child()? {
+        if !tag.is(s, "subError") {
+            r.unknown(&tag)?;
+            continue;
+        }
+        let mut sub = SubError::default();
+        while let Some(tag) = r.next_child()? {
+            if tag.is(s, "exceptionID") {
+                sub.exception_id = Some(r.text()?.trim().to_owned());
+            } else if tag.is(s, "reason") {
+                sub.reason = Some(r.text()?.into_owned());
+            } else if tag.is(s, "value") {
+                sub.value = Some(r.text()?.into_owned());
+            } else {
+                r.unknown(&tag)?;
+            }
+        }
+        out.push(sub);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -512,17 +543,16 @@ impl Decode for User {
 /// Reads the rest of the current element as a user payload.
 pub(crate) fn read_user(r: &mut XmlReader<'_>, payload: Payload) -> Result<User, DecodeError> {
     let mut user = User::default();
-    let mut lists: Vec<(FlatKey, Value)> = Vec::new();
-    decode_group(r, user_tree(payload), 0, 0, &mut user, &mut lists)?;
-    for (key, value) in lists {
-        user.set(key, Some(value))
-            .map_err(|e| DecodeError::InvalidValue {
-                attribute: key.to_string(),
-                expected: key.attribute.info().value_type.to_string(),
-                value: e.to_string(),
-            })?;
-    }
+    decode_group(r, user_tree(payload), 0, 0, &mut user)?;
     Ok(user)
+}
+
+/// The items of a list attribute read so far (`meetingTypes/meetingType` …):
+/// a list's elements are siblings, so they are gathered here and stored once
+/// the run of them ends, without a side table per document.
+struct PendingList {
+    key: FlatKey,
+    items: Value,
 }
 
 fn decode_group(
@@ -531,19 +561,17 @@ fn decode_group(
     node: usize,
     slot: u8,
     user: &mut User,
-    lists: &mut Vec<(FlatKey, Value)>,
 ) -> Result<(), DecodeError> {
     let children = &tree.nodes[node].children;
-    // Responses come in catalogue order, so the next match is usually the next child.
+    // Responses come in catalogue order, so the next match is usually the last
+    // one (a list) or the one after it.
     let mut hint = 0;
+    // How often each repeated child occurred (allocated only in groups that
+    // hold one: tspAccount, the teleconference accounts).
     let mut occurrences: Vec<(usize, u8)> = Vec::new();
+    let mut pending: Option<PendingList> = None;
     while let Some(tag) = r.next_child()? {
-        let n = children.len();
-        let found = (0..n).map(|i| (hint + i) % n).find(|&i| {
-            let c = &tree.nodes[children[i]];
-            tag.is(c.ns, c.name)
-        });
-        let Some(i) = found else {
+        let Some(i) = find_child(tree, children, hint, &tag) else {
             r.unknown(&tag)?;
             continue;
         };
@@ -552,28 +580,73 @@ fn decode_group(
         match tree.nodes[child].kind {
             NodeKind::Leaf(attribute) => {
                 let text = r.text()?;
-                store(attribute, slot, &text, user, lists)?;
+                store(attribute, slot, &text, user, &mut pending)?;
             }
-            NodeKind::Group => decode_group(r, tree, child, slot, user, lists)?,
+            NodeKind::Group => decode_group(r, tree, child, slot, user)?,
             NodeKind::Repeated { max } => {
-                let seen = match occurrences.iter_mut().find(|(c, _)| *c == child) {
-                    Some((_, n)) => n,
-                    None => {
-                        occurrences.push((child, 0));
-                        &mut occurrences.last_mut().expect("just pushed").1
-                    }
-                };
-                let this = *seen;
-                *seen = seen.saturating_add(1);
+                let this = count_occurrence(&mut occurrences, child);
                 if this < max {
-                    decode_group(r, tree, child, this, user, lists)?;
+                    decode_group(r, tree, child, this, user)?;
                 } else {
                     r.unknown(&tag)?;
                 }
             }
         }
     }
-    Ok(())
+    flush_list(pending.take(), user)
+}
+
+/// The index in `children` of the node `tag` is: tried first the one after
+/// `hint` (the last match; responses come in catalogue order) and `hint`
+/// itself (a list repeats its element), then the rest.
+fn find_child(tree: &UserTree, children: &[usize], hint: usize, tag: &Tag<'_>) -> Option<usize> {
+    let is = |&i: &usize| {
+        let c = &tree.nodes[children[i]];
+        tag.is(c.ns, c.name)
+    };
+    let n = children.len();
+    let likely = [hint + 1, hint].into_iter().filter(|&i| i < n);
+    let rest = (hint + 2..n).chain(0..hint.min(n));
+    likely.chain(rest).find(is)
+}
+
+/// This occurrence's zero-based number of repeated child `child`, counting it.
+fn count_occurrence(occurrences: &mut Vec<(usize, u8)>, child: usize) -> u8 {
+    let seen = match occurrences.iter_mut().find(|(c, _)| *c == child) {
+        Some((_, n)) => n,
+        None => {
+            occurrences.push((child, 0));
+            &mut occurrences.last_mut().expect("just pushed").1
+        }
+    };
+    let this = *seen;
+    *seen = seen.saturating_add(1);
+    this
+}
+
+/// Stores a gathered list in the user; items of the same list met earlier in
+/// the group (its elements were not all siblings in a row) come first.
+fn flush_list(pending: Option<PendingList>, user: &mut User) -> Result<(), DecodeError> {
+    let Some(PendingList { key, mut items }) = pending else {
+        return Ok(());
+    };
+    match (user.get(key), &mut items) {
+        (Some(Value::IntList(mut before)), Value::IntList(after)) => {
+            before.append(after);
+            items = Value::IntList(before);
+        }
+        (Some(Value::TextList(mut before)), Value::TextList(after)) => {
+            before.append(after);
+            items = Value::TextList(before);
+        }
+        _ => {}
+    }
+    user.set(key, Some(items))
+        .map_err(|e| DecodeError::InvalidValue {
+            attribute: key.to_string(),
+            expected: key.attribute.info().value_type.to_string(),
+            value: e.to_string(),
+        })
 }
 
 fn store(
@@ -581,7 +654,7 @@ fn store(
     slot: u8,
     text: &str,
     user: &mut User,
-    lists: &mut Vec<(FlatKey, Value)>,
+    pending: &mut Option<PendingList>,
 ) -> Result<(), DecodeError> {
     let info = attribute.info();
     let key = FlatKey::with_slot(attribute, slot);
@@ -595,10 +668,13 @@ fn store(
         },
     };
     let scalar = info.value_type.scalar();
+    // Booleans and integers are read without the whitespace around them
+    // (trimmed once here); an empty one is no value.
+    let trimmed = text.trim();
     let value = match scalar {
-        ScalarType::Bool | ScalarType::Int { .. } if text.trim().is_empty() => return Ok(()),
-        ScalarType::Bool => Value::Bool(parse_bool(text).ok_or_else(invalid)?),
-        ScalarType::Int { .. } => Value::Int(text.trim().parse().map_err(|_| invalid())?),
+        ScalarType::Bool | ScalarType::Int { .. } if trimmed.is_empty() => return Ok(()),
+        ScalarType::Bool => Value::Bool(parse_bool(trimmed).ok_or_else(invalid)?),
+        ScalarType::Int { .. } => Value::Int(trimmed.parse().map_err(|_| invalid())?),
         ScalarType::Text { .. } | ScalarType::Enum { .. } | ScalarType::Date => {
             if info.secret {
                 Value::Secret(Secret::new(text))
@@ -607,25 +683,26 @@ fn store(
             }
         }
     };
-    if info.value_type.is_list() {
-        let entry = match lists.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v,
-            None => {
-                let empty = match value {
-                    Value::Int(_) => Value::IntList(Vec::new()),
-                    _ => Value::TextList(Vec::new()),
-                };
-                lists.push((key, empty));
-                &mut lists.last_mut().expect("just pushed").1
-            }
-        };
-        match (entry, value) {
-            (Value::IntList(items), Value::Int(i)) => items.push(i),
-            (Value::TextList(items), Value::Text(t)) => items.push(t),
-            (Value::TextList(items), Value::Secret(s)) => items.push(s.expose().to_owned()),
-            _ => return Err(invalid()),
-        }
-        return Ok(());
+    if !info.value_type.is_list() {
+        return user.set(key, Some(value)).map_err(|_| invalid());
     }
-    user.set(key, Some(value)).map_err(|_| invalid())
+    if pending.as_ref().is_some_and(|p| p.key != key) {
+        flush_list(pending.take(), user)?;
+    }
+    let list = &mut pending
+        .get_or_insert_with(|| PendingList {
+            key,
+            items: match value {
+                Value::Int(_) => Value::IntList(Vec::new()),
+                _ => Value::TextList(Vec::new()),
+            },
+        })
+        .items;
+    match (list, value) {
+        (Value::IntList(items), Value::Int(i)) => items.push(i),
+        (Value::TextList(items), Value::Text(t)) => items.push(t),
+        (Value::TextList(items), Value::Secret(s)) => items.push(s.expose().to_owned()),
+        _ => return Err(invalid()),
+    }
+    Ok(())
 }

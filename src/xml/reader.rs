@@ -109,6 +109,8 @@ pub(crate) enum Content<'i> {
 /// A start tag the decoder is now inside of.
 pub(crate) struct Tag<'i> {
     start: BytesStart<'i>,
+    /// Where the local name starts in the qualified name (after `prefix:`).
+    local_at: usize,
     pub(crate) ns: TagNs,
     /// The document's declared encoding, for attribute values.
     decoder: Decoder,
@@ -116,12 +118,12 @@ pub(crate) struct Tag<'i> {
 
 impl Tag<'_> {
     pub(crate) fn local(&self) -> &[u8] {
-        self.start.local_name().into_inner()
+        &self.start.name().into_inner()[self.local_at..]
     }
 
     /// Local name `local` in namespace `ns` (or unqualified).
     pub(crate) fn is(&self, ns: XmlNs, local: &str) -> bool {
-        self.local() == local.as_bytes()
+        same_name(self.local(), local.as_bytes())
             && match self.ns {
                 TagNs::Webex(n) => n == ns,
                 TagNs::Unqualified => true,
@@ -154,6 +156,13 @@ impl Tag<'_> {
     }
 }
 
+/// `a == b` for element names: a few bytes each, compared inline rather than
+/// through a `memcmp` call, which the live GetUser's profile showed for every
+/// element matched.
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 pub(crate) struct XmlReader<'i> {
     inner: NsReader<&'i [u8]>,
     depth: usize,
@@ -165,6 +174,8 @@ pub(crate) struct XmlReader<'i> {
     pub(crate) unknown_names: Vec<String>,
     /// Reading a request: undeclared Webex prefixes mean their namespaces.
     request: bool,
+    /// What the prefixes of recent start tags resolved to.
+    prefixes: PrefixCache,
 }
 
 /// How many distinct unknown element names are kept.
@@ -213,6 +224,7 @@ impl<'i> XmlReader<'i> {
             unknown: 0,
             unknown_names: Vec::new(),
             request: false,
+            prefixes: PrefixCache::default(),
         })
     }
 
@@ -268,21 +280,25 @@ impl<'i> XmlReader<'i> {
     /// the current element (left).
     pub(crate) fn next_content(&mut self) -> Result<Content<'i>, DecodeError> {
         loop {
-            let (resolved, event) = match self.inner.read_resolved_event() {
-                Ok((r, e)) => (classify(&r, self.request), e),
-                Err(e) => return Err(self.syntax(e)),
-            };
+            // Only a start tag's namespace is resolved: resolving end tags too
+            // (as `read_resolved_event` does) and matching text's against the XML
+            // API's URIs cost a prefix lookup per event (issue 21's profile).
+            let event = self.inner.read_event().map_err(|e| self.syntax(e))?;
             match event {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
-                    let ns = match resolved {
-                        Resolved::Webex(n) if start.name().prefix().is_some() => TagNs::Webex(n),
+                    self.prefixes.opened(self.depth, &start);
+                    // The name is split once; matching reads the local part often.
+                    let prefix = start.name().prefix().map(|p| p.into_inner().len());
+                    let ns = match self.resolve(&start, prefix.unwrap_or(0)) {
+                        Resolved::Webex(n) if prefix.is_some() => TagNs::Webex(n),
                         Resolved::Webex(_) | Resolved::Unbound => TagNs::Unqualified,
                         Resolved::Foreign => TagNs::Foreign,
                     };
                     return Ok(Content::Start(Tag {
                         start,
+                        local_at: prefix.map_or(0, |len| len + 1),
                         ns,
                         decoder: self.inner.decoder(),
                     }));
@@ -291,6 +307,7 @@ impl<'i> XmlReader<'i> {
                     if self.depth == 0 {
                         return Err(self.syntax("unexpected end tag"));
                     }
+                    self.prefixes.closed(self.depth);
                     self.depth -= 1;
                     return Ok(Content::End);
                 }
@@ -341,6 +358,18 @@ impl<'i> XmlReader<'i> {
         }
     }
 
+    /// What a start tag's prefix means, from the cache when the same prefix
+    /// was resolved under the same declarations.
+    fn resolve(&mut self, start: &BytesStart<'_>, prefix_len: usize) -> Resolved {
+        let prefix = &start.name().into_inner()[..prefix_len];
+        if let Some(known) = self.prefixes.get(prefix) {
+            return known;
+        }
+        let resolved = classify(&self.inner.resolve_element(start.name()).0, self.request);
+        self.prefixes.put(prefix, resolved);
+        resolved
+    }
+
     /// The next start tag at the current level, entering it; `None` once the
     /// current element (or, at the top, the document) ends. Text between
     /// elements is ignored.
@@ -382,11 +411,15 @@ impl<'i> XmlReader<'i> {
                 Event::Start(start) => {
                     self.enter()?;
                     self.check_attributes(&start)?;
+                    self.prefixes.opened(self.depth, &start);
                 }
                 Event::GeneralRef(r) => {
                     self.char_ref(&r)?;
                 }
-                Event::End(_) => self.depth -= 1,
+                Event::End(_) => {
+                    self.prefixes.closed(self.depth);
+                    self.depth -= 1;
+                }
                 Event::Eof => return Err(self.syntax("document ends inside an element")),
                 Event::DocType(_) => {
                     return Err(DecodeError::Dtd {
@@ -436,6 +469,86 @@ fn forbidden(position: u64, c: char) -> DecodeError {
         position,
         message: format!("{} is not a character XML 1.0 allows", code_point(c)),
     }
+}
+
+/// The namespaces of a few prefixes, so that a start tag's prefix is not
+/// resolved and its URI compared with the XML API's for every element (issue
+/// 21: a visible share of decoding a GetUser). An entry holds while no
+/// element that declares namespaces opens or closes: any start tag with an
+/// `xmlns` in its attributes empties the cache, and so does its end tag.
+#[derive(Default)]
+struct PrefixCache {
+    entries: [Option<(PrefixKey, Resolved)>; 4],
+    /// Bit `d` set: the open element at depth `d` declares namespaces.
+    declaring: u64,
+}
+
+/// A prefix of up to 15 bytes packed with its length, so that looking one up
+/// is one comparison per entry (longer prefixes are not cached).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct PrefixKey(u128);
+
+impl PrefixKey {
+    fn new(prefix: &[u8]) -> Option<Self> {
+        if prefix.len() > 15 {
+            return None;
+        }
+        // Byte by byte: prefixes are a few bytes, a copy would be a call.
+        let packed = prefix
+            .iter()
+            .fold(prefix.len() as u128, |key, &b| (key << 8) | u128::from(b));
+        Some(PrefixKey(packed))
+    }
+}
+
+impl PrefixCache {
+    fn get(&self, prefix: &[u8]) -> Option<Resolved> {
+        let key = PrefixKey::new(prefix)?;
+        self.entries
+            .iter()
+            .flatten()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| *r)
+    }
+
+    fn put(&mut self, prefix: &[u8], resolved: Resolved) {
+        let Some(key) = PrefixKey::new(prefix) else {
+            return;
+        };
+        // Oldest out: the XML API's documents use two or three prefixes.
+        self.entries.rotate_right(1);
+        self.entries[0] = Some((key, resolved));
+    }
+
+    /// An element at `depth` opened (after the reader took in its declarations).
+    fn opened(&mut self, depth: usize, start: &BytesStart<'_>) {
+        if declares_namespaces(start.attributes_raw()) {
+            self.entries = Default::default();
+            if depth < DEEPEST_TRACKED {
+                self.declaring |= 1 << depth;
+            }
+        }
+    }
+
+    /// The element at `depth` closed; its declarations go out of scope. Past
+    /// the depths tracked, every end tag empties the cache.
+    fn closed(&mut self, depth: usize) {
+        if depth >= DEEPEST_TRACKED {
+            self.entries = Default::default();
+        } else if self.declaring & (1 << depth) != 0 {
+            self.entries = Default::default();
+            self.declaring &= !(1 << depth);
+        }
+    }
+}
+
+/// Depths below this have a bit in [`PrefixCache::declaring`].
+const DEEPEST_TRACKED: usize = 64;
+
+/// Whether a tag's attributes may declare a namespace (`xmlns=`, `xmlns:p=`);
+/// an `xmlns` inside a value only empties the cache once more than needed.
+fn declares_namespaces(attributes: &[u8]) -> bool {
+    attributes.windows(5).any(|w| w == b"xmlns")
 }
 
 /// A resolved namespace, reduced to what matching needs.
