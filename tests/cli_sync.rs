@@ -67,6 +67,9 @@ fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         .current_dir(cwd)
         .env_remove("WBXPROV_CONFIG")
         .env_remove("WBXPROV_ACCESS_TOKEN")
+        // Tests read wbxprov's info lines: a RUST_LOG of the caller's shell
+        // would hide them.
+        .env_remove("RUST_LOG")
         .env("WBXPROV_SITE_URL", &server.1)
         .env("WBXPROV_ADMIN_ID", "admin")
         .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
