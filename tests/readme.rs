@@ -88,6 +88,18 @@ const NOT_RUN: &[(&str, &str)] = &[
         "a release build and a minute of measurement",
     ),
     (
+        "python3 -m venv target/peer-venv && target/peer-venv/bin/pip install lxml",
+        "installs lxml from PyPI for the decode bench's Python peer",
+    ),
+    (
+        "target/peer-venv/bin/python benches/peers/lxml_getuser.py",
+        "the Python peer of the decode bench: a minute of measurement",
+    ),
+    (
+        "cargo bench --bench import",
+        "a release build and a 100,000-user site, twice",
+    ),
+    (
         "cargo bench --bench sim",
         "a release build and a minute of measurement",
     ),
