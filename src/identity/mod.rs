@@ -193,20 +193,6 @@ impl std::fmt::Debug for IdentityClient {
     }
 }
 
-/// `a b` → `a%20b`: a filter in a query string.
-fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// Announces the identity API's waits from this module, so that
 /// `RUST_LOG=wbxprov::identity=…` selects them.
 fn announce(cause: &str, notice: crate::retry::WaitNotice) {
@@ -314,7 +300,7 @@ impl IdentityClient {
 
     /// The person whose userName is `user_name` (case-insensitive), if any.
     pub async fn find(&self, user_name: &str) -> Result<Option<Person>, IdentityError> {
-        let filter = query_escape(&format!(
+        let filter = crate::rest::query_escape(&format!(
             "userName eq \"{}\"",
             user_name.replace('"', "\\\"")
         ));

@@ -336,6 +336,20 @@ impl RestClient {
     }
 }
 
+/// `a b` → `a%20b`: a value in a query string (RFC 3986 unreserved kept).
+pub(crate) fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// The array under `key` of a body, or nothing.
 fn array_at(body: &Option<Json>, key: &str) -> Vec<Json> {
     body.as_ref()
@@ -538,6 +552,37 @@ mod tests {
         );
         assert_eq!(c.url("https://evil.example/v1/licenses"), None);
         assert_eq!(c.url("https://webexapis.com.evil.example/v1"), None);
+    }
+
+    fn exchange(path: &str, status: u16, response: Json) -> transport::Exchange {
+        serde_json::from_value(serde_json::json!({
+            "method": "GET", "path": path, "status": status, "response": response
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_scim_list_is_read_by_start_index_until_its_total() {
+        let user = |n: u32| serde_json::json!({"id": n.to_string()});
+        let replay = Arc::new(JsonReplay::from_exchanges(vec![
+            exchange(
+                "/Users?filter=x&startIndex=1&count=2",
+                200,
+                serde_json::json!({"totalResults": 3, "Resources": [user(1), user(2)]}),
+            ),
+            exchange(
+                "/Users?filter=x&startIndex=3&count=2",
+                200,
+                serde_json::json!({"totalResults": 3, "Resources": [user(3)]}),
+            ),
+        ]));
+        let client = RestClient::new("test API", "https://x.example/v2", Secret::new("t"), replay);
+        let all = client
+            .get_indexed("list", "-", "/Users?filter=x", 2, 100)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[2]["id"], "3");
     }
 
     #[test]
