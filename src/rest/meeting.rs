@@ -137,7 +137,7 @@ impl MeetingConfigClient {
             .and_then(Json::as_array)
             .and_then(|i| i.first())
             .unwrap_or(&body);
-        self.read(user, person, answer.tracking_id)
+        UserSessionTypes::from_json(user).ok_or_else(|| malformed(person, answer.tracking_id))
     }
 
     /// Replaces the user's session types on `site_url` with `ids`.
@@ -166,22 +166,19 @@ impl MeetingConfigClient {
                 Some(body),
             )
             .await?;
-        self.read(&answer.body.unwrap_or_default(), person, answer.tracking_id)
+        let body = answer.body.unwrap_or_default();
+        UserSessionTypes::from_json(&body).ok_or_else(|| malformed(person, answer.tracking_id))
     }
+}
 
-    fn read(
-        &self,
-        body: &Json,
-        person: &PersonRef,
-        tracking_id: Option<String>,
-    ) -> Result<UserSessionTypes, RestError> {
-        UserSessionTypes::from_json(body).ok_or_else(|| RestError {
-            api: "meetings API",
-            operation: "session types".into(),
-            key: person.key().to_owned(),
-            kind: RestErrorKind::Malformed("no sessionTypes list in the answer".into()),
-            tracking_id,
-            attempts: 1,
-        })
+/// An answer without the session types it should list.
+fn malformed(person: &PersonRef, tracking_id: Option<String>) -> RestError {
+    RestError {
+        api: "meetings API",
+        operation: "session types".into(),
+        key: person.key().to_owned(),
+        kind: RestErrorKind::Malformed("no sessionTypes list in the answer".into()),
+        tracking_id,
+        attempts: 1,
     }
 }
