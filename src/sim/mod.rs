@@ -525,11 +525,10 @@ impl Simulator {
     fn counted_profile(&self, state: &State) -> SiteProfile {
         let mut profile = self.config.profile.clone();
         if let Some(limits) = &mut profile.limits {
-            limits.current_site_hosts = Some(if self.licences_on() {
-                state.licences.holders.len() as u32
-            } else {
-                state.index.active
-            });
+            // With licences, a host is a holder of the site's licence, whose
+            // units are checked where it is assigned (sim::licences): being a
+            // person of the organisation takes none.
+            limits.current_site_hosts = (!self.licences_on()).then_some(state.index.active);
             for l in &mut limits.session_types {
                 l.current_hosts = Some(state.index.per_type.get(&l.id).copied().unwrap_or(0));
             }
