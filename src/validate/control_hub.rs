@@ -3,20 +3,32 @@
 //! which to SetUser, and every violation of a desired user, both halves.
 
 use super::{Operation, Violation, validate, validate_update};
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::scim::user::core_path;
+use crate::schema::{Attribute, ControlHubApi, FlatKey, FlatUser, Value};
 use crate::site::SiteProfile;
 
-/// Whether Control Hub mode sends `a` to the identity API: the Webex identity
-/// owns it (catalogue flag) and the SCIM core User carries it.
+/// Which API owns `a` on a Control-Hub-managed site: the catalogue's
+/// `controlHub` column, whose `source` cites the evidence.
+pub fn owner(a: Attribute) -> ControlHubApi {
+    a.info().control_hub
+}
+
+/// Whether Control Hub mode sends `a` to the identity API (the catalogue
+/// says the identity owns it and its SCIM core User carries it).
 pub fn routed_to_identity(a: Attribute) -> bool {
-    a.info().identity
-        && core_path(a).is_some()
-        && !matches!(a, Attribute::Password | Attribute::NewWebExId)
+    owner(a) == ControlHubApi::Identity
+}
+
+/// Whether the identity owns `a` and no API wbxprov speaks carries it
+/// (password, PIN, secondary phones): refused with the reason.
+pub fn unroutable(a: Attribute) -> bool {
+    owner(a) == ControlHubApi::None
 }
 
 /// The person's half (identity API) and the Meetings half (SetUser) of a
-/// desired user; `active` is in neither (it is the person's state).
+/// desired user; `active` is in neither (it is the person's state). The
+/// attributes owned by a REST settings API ([`owner`]: session types,
+/// tracking codes, preferences) are in the Meetings half for now: SetUser
+/// takes them too, and the sync has no REST halves yet.
 pub fn split(user: &FlatUser) -> (FlatUser, FlatUser) {
     let (mut person, mut meetings) = (FlatUser::new(), FlatUser::new());
     for (k, v) in user.iter() {
@@ -72,13 +84,47 @@ fn split_rules(
         .iter()
         .filter(|(k, _)| {
             let a = k.attribute;
-            a.info().identity
-                && !routed_to_identity(a)
-                && a != Attribute::NewWebExId
-                && meetings.get(k).is_none()
+            unroutable(a) && a != Attribute::NewWebExId && meetings.get(k).is_none()
         })
         .map(|(k, v)| (*k, v.clone()))
         .collect();
     out.extend(validate(&unroutable, Operation::Update, profile));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::user::core_path;
+
+    /// The column agrees with what the identity API can carry: every
+    /// attribute routed there has a SCIM core path, and the identity-owned
+    /// rest has none the client would send (password and newWebExId are
+    /// mapped by the SCIM front but refused here, with their reasons).
+    #[test]
+    fn the_identity_owner_is_what_the_scim_core_user_carries() {
+        for info in crate::schema::ATTRIBUTES {
+            let a = info.attribute;
+            if routed_to_identity(a) {
+                assert!(core_path(a).is_some(), "{}", info.name);
+            }
+            if unroutable(a) && !matches!(a, Attribute::Password | Attribute::NewWebExId) {
+                assert!(core_path(a).is_none(), "{}", info.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_rest_owned_settings_are_the_catalogues() {
+        let owned = |api| {
+            crate::schema::ATTRIBUTES
+                .iter()
+                .filter(|i| i.control_hub == api)
+                .map(|i| i.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(owned(ControlHubApi::SessionTypes), ["meetingTypes"]);
+        assert_eq!(owned(ControlHubApi::TrackingCodes).len(), 10);
+        assert!(owned(ControlHubApi::Preferences).contains(&"personalMeetingRoomHostPIN"));
+    }
 }
