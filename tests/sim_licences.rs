@@ -276,3 +276,39 @@ async fn configured_206_and_429_are_answered_and_an_unknown_licence_is_400000() 
     }
     site.stop().await;
 }
+
+/// The client refuses, before any call, what CreateUser would ignore on a
+/// Control-Hub-managed site (validate::control_hub::xml_rules).
+#[tokio::test]
+async fn the_client_refuses_a_create_user_the_site_would_half_ignore() {
+    let site = site(5, |_| {}).await;
+    let client = Client::builder("example", common::sim_admin())
+        .endpoint(&site.url)
+        .options(common::fast_retries())
+        .validate_with(profile(5))
+        .build()
+        .unwrap();
+    let refused = client
+        .create_user(user(&[
+            (Attribute::WebExId, text("jdoe")),
+            (Attribute::Email, text("jdoe@example.com")),
+            (
+                Attribute::Password,
+                Value::Secret(Secret::new("PLANTED-pw")),
+            ),
+        ]))
+        .await
+        .unwrap_err();
+    let said = refused.to_string();
+    assert!(
+        said.contains("password") && said.contains("webExId"),
+        "{said}"
+    );
+    assert!(!said.contains("PLANTED"), "{said}");
+    assert_eq!(
+        site.simulator.calls(wbxprov::ops::Operation::CreateUser),
+        0,
+        "nothing was sent"
+    );
+    site.stop().await;
+}
