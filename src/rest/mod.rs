@@ -190,7 +190,9 @@ impl RestClient {
             retry: RetryPolicy::default(),
             // As the XML client's default ([`crate::client::Options`]).
             deadline: Duration::from_secs(60),
-            pacer: Pacer::new(4, None),
+            // No client-side limit unless asked: the identity client never
+            // had one, and the APIs say how long to wait (429 Retry-After).
+            pacer: Pacer::new(tokio::sync::Semaphore::MAX_PERMITS, None),
             announce: announce_here,
         }
     }
