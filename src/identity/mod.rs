@@ -395,3 +395,26 @@ impl IdentityClient {
         .map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_error_keeps_the_tracking_id_in_its_words() {
+        let rest = RestError {
+            api: "identity API",
+            operation: "Find".into(),
+            key: "jdoe@example.com".into(),
+            kind: RestErrorKind::Auth("token expired".into()),
+            tracking_id: Some("ROUTER_X".into()),
+            attempts: 1,
+        };
+        let e = identity_error(IdentityOp::Find, rest);
+        assert_eq!(
+            e.kind,
+            IdentityErrorKind::Auth("token expired (trackingId ROUTER_X)".into())
+        );
+        assert!(e.to_string().contains("jdoe@example.com"), "{e}");
+    }
+}

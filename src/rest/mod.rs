@@ -587,6 +587,98 @@ mod tests {
         assert_eq!(all[2]["id"], "3");
     }
 
+    /// Answers from a script, counting what was sent.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<Result<HttpResponse, TransportError>>>,
+        sent: std::sync::atomic::AtomicU32,
+    }
+
+    impl HttpTransport for Scripted {
+        fn send<'a>(
+            &'a self,
+            _request: &'a HttpRequest,
+            _token: &'a Secret,
+        ) -> transport::HttpSending<'a> {
+            self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let next = self.answers.lock().unwrap().remove(0);
+            Box::pin(async move { next })
+        }
+    }
+
+    fn scripted(answers: Vec<Result<HttpResponse, TransportError>>) -> Arc<Scripted> {
+        Arc::new(Scripted {
+            answers: std::sync::Mutex::new(answers),
+            sent: Default::default(),
+        })
+    }
+
+    fn status(status: u16, retry_after: Option<u64>, tracking: Option<&str>) -> HttpResponse {
+        HttpResponse {
+            status,
+            retry_after: retry_after.map(Duration::from_secs),
+            tracking_id: tracking.map(str::to_owned),
+            next: None,
+            body: String::new(),
+        }
+    }
+
+    fn fast(transport: Arc<Scripted>) -> RestClient {
+        RestClient::new(
+            "test API",
+            "https://x.example/v1",
+            Secret::new("t"),
+            transport,
+        )
+        .retry(RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn a_post_that_may_have_landed_is_not_sent_again() {
+        let dropped = || {
+            Err(TransportError::Connection {
+                message: "reset".into(),
+                sent: true,
+            })
+        };
+        let transport = scripted(vec![dropped(), Ok(status(201, None, None))]);
+        let client = fast(transport.clone());
+        let e = client
+            .call("create", "a@x", Method::Post, "/things", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e.kind, RestErrorKind::Transport(_)), "{e}");
+        assert_eq!(transport.sent.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The same drop on a PUT is resent.
+        let transport = scripted(vec![dropped(), Ok(status(200, None, None))]);
+        let client = fast(transport.clone());
+        client
+            .call("set", "a@x", Method::Put, "/things", None)
+            .await
+            .unwrap();
+        assert_eq!(transport.sent.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_5xx_is_retried_and_the_last_answers_tracking_id_is_kept() {
+        let transport = scripted(vec![
+            Ok(status(503, Some(0), Some("T1"))),
+            Ok(status(502, None, Some("T2"))),
+            Ok(status(403, None, Some("T3"))),
+        ]);
+        let client = fast(transport.clone());
+        let e = client
+            .call("get", "a@x", Method::Get, "/things", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e.kind, RestErrorKind::AccessDenied(_)), "{e}");
+        assert_eq!((e.tracking_id.as_deref(), e.attempts), (Some("T3"), 3));
+        assert!(e.to_string().contains("trackingId T3"), "{e}");
+    }
+
     #[test]
     fn error_codes_are_read_as_numbers_or_text() {
         let body = serde_json::json!({"message": "m", "errors": [
