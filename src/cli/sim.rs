@@ -135,6 +135,14 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
                 hub.org_id,
                 sim::DEFAULT_IDENTITY_TOKEN
             );
+            if handle.simulator.config().control_hub_licences {
+                let _ = writeln!(
+                    out,
+                    "licences API: {} (the licence of {}; same token)",
+                    handle.rest_url,
+                    handle.simulator.site_url()
+                );
+            }
         }
         let _ = writeln!(out, "users: {}", handle.simulator.user_count());
         let _ = out.flush();
