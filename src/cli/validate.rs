@@ -48,6 +48,8 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         None => {
             let mut found = validate(&change, operation, &profile);
             found.extend(control_hub::xml_rules(&change, operation, &profile));
+            // In wire order, as `validate` lists them (a stable sort).
+            found.sort_by_key(|v| v.attribute);
             found
         }
     };
