@@ -7,6 +7,8 @@ pub mod client;
 pub mod identity;
 pub mod ops;
 pub mod private_file;
+pub mod rest;
+pub mod retry;
 pub mod schema;
 pub mod scim;
 pub mod secret;

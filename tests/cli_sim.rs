@@ -127,3 +127,75 @@ fn sim_serve_refuses_a_bad_fault_spec() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault"));
 }
+
+/// `sim serve --control-hub-licences` prints the licences API and serves the
+/// site's licence with `totalUnits` from the profile's `[limits] siteHosts`;
+/// without the flag the licences API is not modelled.
+#[test]
+fn sim_serve_models_the_site_licence_only_when_asked() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-cli-sim-ch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let site = dir.join("site.toml");
+    std::fs::write(
+        &site,
+        "siteName = \"example\"\n[controlHub]\norgId = \"org-1\"\n[limits]\nsiteHosts = 3\n",
+    )
+    .unwrap();
+    let serve = |extra: &[&str]| {
+        let mut child = wbxprov()
+            .args(["sim", "serve", "--addr", "127.0.0.1:0", "--site"])
+            .arg(&site)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .env_remove("WBXPROV_SIM_IDENTITY_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut xml, mut licences) = (String::new(), None);
+        for line in lines.map(Result::unwrap) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                xml = url.to_owned();
+            } else if let Some(rest) = line.strip_prefix("licences API: ") {
+                licences = rest.split_whitespace().next().map(str::to_owned);
+            } else if line.starts_with("users: ") {
+                break;
+            }
+        }
+        (Server(child), xml, licences)
+    };
+    let get = |url: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let answer = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(wbxprov::sim::DEFAULT_IDENTITY_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        })
+    };
+
+    let (_server, _, licences) = serve(&["--control-hub-licences"]);
+    let url = licences.expect("the licences API line");
+    let (status, body) = get(&format!("{url}/licenses"));
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let site_licence = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["siteUrl"] == "example.webex.com")
+        .expect(&body);
+    assert_eq!(site_licence["totalUnits"], 3);
+
+    let (_plain, xml, none) = serve(&[]);
+    assert_eq!(none, None);
+    let base = xml.trim_end_matches("/WBXService/XMLService");
+    assert_eq!(get(&format!("{base}/v1/licenses")).0, 404);
+}

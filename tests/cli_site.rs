@@ -136,3 +136,42 @@ fn attrs_on_a_site_marks_what_it_allows() {
     );
     assert_eq!(row("firstName")["allowed"], true);
 }
+
+/// On a Control-Hub-managed site a CreateUser's password and active would be
+/// ignored and its webExId must be the email (XML API 41.11): `validate` says
+/// so before any call, never showing the password.
+#[test]
+fn validate_on_a_control_hub_site_refuses_what_create_user_would_ignore() {
+    let site = temp("ch-site.toml", "controlHubManaged = true\n");
+    let user = temp(
+        "ch-user.json",
+        r#"{"webExId": "jdoe", "email": "jdoe@example.com", "password": "PLANTED-pw-1",
+            "active": "ACTIVATED"}"#,
+    );
+    let (code, stdout, stderr) = wbxprov(&[
+        "validate", "--site", &site, "--user", &user, "--op", "create", "--json",
+    ]);
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    let v: Vec<Json> = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(&str, &str)> = v
+        .iter()
+        .map(|v| {
+            (
+                v["attribute"].as_str().unwrap(),
+                v["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("webExId", "identity"),
+            ("password", "identity"),
+            ("active", "identity"),
+        ]
+    );
+    assert!(
+        stdout.contains("41.11") && !stdout.contains("PLANTED"),
+        "{stdout}"
+    );
+}

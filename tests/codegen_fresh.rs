@@ -51,8 +51,12 @@ fn editing_a_row_changes_the_generated_module() {
             "privilege/HQvideo\tbool\tsg\thqVideo",
         ),
         (
-            "\tstring(128)\tcsg\t-\t-\tThe user’s company name",
-            "\tstring(100)\tcsg\t-\t-\tThe user’s company name",
+            "\tstring(128)\tcsg\t-\t-\txml\tThe user’s company name",
+            "\tstring(100)\tcsg\t-\t-\txml\tThe user’s company name",
+        ),
+        (
+            "\tstring(128)\tcsg\t-\t-\txml\tThe user’s company name",
+            "\tstring(128)\tcsg\t-\t-\tpreferences\tThe user’s company name",
         ),
         (
             "personalMeetingRoom/hostPIN\tstring\tcsg\tpersonalMeetingRoom\tsecret",
@@ -99,6 +103,16 @@ fn invalid_rows_are_rejected_with_their_line() {
             "tspAccount/tspAccount[3]/",
             "tspAccount/tspAccount/",
             "struct TspAccount",
+        ),
+        (
+            "\tcsg\t-\t-\tsessionTypes\t",
+            "\tcsg\t-\t-\trest\t",
+            "controlHub `rest` is not one of",
+        ),
+        (
+            "\tcsg\t-\t-\tsessionTypes\t",
+            "\tcsg\t-\t-\tidentity\t",
+            "disagrees with the identity flag",
         ),
     ];
     for (from, to, expected) in cases {

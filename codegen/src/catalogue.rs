@@ -121,6 +121,8 @@ pub struct AttributeRow {
     pub identity: bool,
     pub unique: bool,
     pub field_override: Option<String>,
+    /// The API that owns it on Control-Hub-managed sites (`controlHub`).
+    pub control_hub: String,
     pub description: String,
     pub source: String,
 }
@@ -394,13 +396,14 @@ fn is_tag(t: &str) -> bool {
         .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-const ATTRIBUTE_HEADER: [&str; 8] = [
+const ATTRIBUTE_HEADER: [&str; 9] = [
     "name",
     "path",
     "type",
     "ops",
     "feature",
     "flags",
+    "controlHub",
     "description",
     "source",
 ];
@@ -454,6 +457,7 @@ fn parse_attributes(
         if secret && !matches!(value_type, ValueType::Scalar(Scalar::Text { .. })) {
             return Err(err("only string attributes can be secret".into()));
         }
+        let control_hub = parse_control_hub(c[6], identity).map_err(err)?;
         out.push(AttributeRow {
             line,
             name: name.to_owned(),
@@ -467,11 +471,40 @@ fn parse_attributes(
             identity,
             unique,
             field_override,
-            description: c[6].to_owned(),
-            source: c[7].to_owned(),
+            control_hub,
+            description: c[7].to_owned(),
+            source: c[8].to_owned(),
         });
     }
     Ok(out)
+}
+
+/// The values of the `controlHub` column.
+pub const CONTROL_HUB_OWNERS: [&str; 6] = [
+    "identity",
+    "xml",
+    "sessionTypes",
+    "trackingCodes",
+    "preferences",
+    "none",
+];
+
+/// A `controlHub` cell; the identity owns exactly what its API carries
+/// (`identity`) or nothing carries (`none`): the `identity` flag must agree.
+fn parse_control_hub(cell: &str, identity: bool) -> Result<String, String> {
+    if !CONTROL_HUB_OWNERS.contains(&cell) {
+        return Err(format!(
+            "controlHub `{cell}` is not one of {}",
+            CONTROL_HUB_OWNERS.join(", ")
+        ));
+    }
+    let identity_owned = matches!(cell, "identity" | "none");
+    if identity_owned != identity {
+        return Err(format!(
+            "controlHub `{cell}` disagrees with the identity flag (identity and none are the identity-owned owners)"
+        ));
+    }
+    Ok(cell.to_owned())
 }
 
 fn parse_path(text: &str) -> Result<Vec<Segment>, String> {

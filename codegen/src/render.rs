@@ -54,7 +54,7 @@ pub fn render(cat: &Catalogue) -> Result<String, String> {
     let mut out = String::from(HEADER);
     out.push_str(
         "\nuse super::access::{slot_mut, take_bool, take_int, take_int_list, take_secret, take_text, take_text_list};\n\
-         use super::{\n    AttributeInfo, FeatureBasis, FeatureInfo, FlatKey, IntKind, Ns, Ops, Repeat, ScalarType, Segment, TextFormat, Value,\n    ValueError, ValueType,\n};\n\
+         use super::{\n    AttributeInfo, ControlHubApi, FeatureBasis, FeatureInfo, FlatKey, IntKind, Ns, Ops, Repeat, ScalarType, Segment, TextFormat, Value,\n    ValueError, ValueType,\n};\n\
          use crate::secret::Secret;\n",
     );
     render_attribute_enum(cat, &mut out);
@@ -274,6 +274,11 @@ fn render_attribute_table(cat: &Catalogue, out: &mut String) {
             out,
             "        secret: {}, required: {}, identity: {}, unique: {},",
             a.secret, a.required, a.identity, a.unique
+        );
+        let _ = writeln!(
+            out,
+            "        control_hub: ControlHubApi::{},",
+            variant(&a.control_hub)
         );
         let _ = writeln!(out, "        description: {:?},", a.description);
         let _ = writeln!(out, "        source: {:?},", a.source);

@@ -41,6 +41,14 @@ pub struct ServeArgs {
     /// Control Hub mode: answer every Nth identity API request 429 (Retry-After: 1).
     #[arg(long, value_name = "N")]
     identity_429_every: Option<u32>,
+    /// Control Hub mode: model the site's Meetings licence (a person is a site
+    /// user only while holding it; serves /v1/licenses and the userconfig
+    /// session types). Holdings live in memory, not in --state.
+    #[arg(long)]
+    control_hub_licences: bool,
+    /// With --control-hub-licences: answer every Nth licence PATCH 206.
+    #[arg(long, value_name = "N")]
+    licence_206_every: Option<u32>,
 }
 
 impl clap::builder::ValueParserFactory for FaultSpec {
@@ -77,6 +85,8 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let default_password = config.admin_password.expose() == sim::DEFAULT_ADMIN_PASSWORD;
     config.requests_per_minute = args.rate_limit;
     config.identity_429_every = args.identity_429_every;
+    config.control_hub_licences = args.control_hub_licences;
+    config.licence_206_every = args.licence_206_every;
     let password_from_env = std::env::var_os("WBXPROV_SIM_ADMIN_PASSWORD").is_some();
 
     let admin = config.admin_id.clone();
@@ -125,6 +135,14 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
                 hub.org_id,
                 sim::DEFAULT_IDENTITY_TOKEN
             );
+            if handle.simulator.config().control_hub_licences {
+                let _ = writeln!(
+                    out,
+                    "licences API: {} (the licence of {}; same token)",
+                    handle.rest_url,
+                    handle.simulator.site_url()
+                );
+            }
         }
         let _ = writeln!(out, "users: {}", handle.simulator.user_count());
         let _ = out.flush();

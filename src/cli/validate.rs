@@ -44,7 +44,14 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     // to SetUser, whatever the operation.
     let violations = match &profile.control_hub {
         Some(_) => control_hub::validate_split(&change, &profile),
-        None => validate(&change, operation, &profile),
+        // The XML API on a Control-Hub-managed site: what it would ignore.
+        None => {
+            let mut found = validate(&change, operation, &profile);
+            found.extend(control_hub::xml_rules(&change, operation, &profile));
+            // In wire order, as `validate` lists them (a stable sort).
+            found.sort_by_key(|v| v.attribute);
+            found
+        }
     };
     if let Some(hub) = profile.control_hub.as_ref().filter(|_| !args.json) {
         let (person, meetings) = control_hub::split(&change);

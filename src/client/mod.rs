@@ -16,9 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::retry::{Deadline, Pacer, Slot, Verdict, Wait, WaitNotice};
 pub use transport::{Incoming, Outgoing, Recorder, Replay, Transport, TransportError};
 
 use crate::ops::*;
@@ -113,42 +114,7 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-/// When to try again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per call, the first included.
-    pub max_attempts: u32,
-    /// First backoff after a transient failure; doubles each time, with jitter.
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-    /// Wait after 000045 "API Rate Limit Reached" (the service asks for 60 s).
-    pub rate_limit_wait: Duration,
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with jitter: a random wait between half and all of
-    /// base·2^(n-1), capped. `attempt` counts from 1.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-            .min(self.max_delay);
-        let fraction = (random_u64() % 1000) as u32;
-        // At least half the ceiling, so waits still grow.
-        ceiling / 2 + ceiling / 2 * fraction / 1000
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            rate_limit_wait: crate::xml::decode::RATE_LIMIT_RETRY_AFTER,
-        }
-    }
-}
+pub use crate::retry::RetryPolicy;
 
 /// Client settings beyond site, credentials and transport.
 #[derive(Debug, Clone)]
@@ -257,8 +223,7 @@ pub struct Client {
     transport: Arc<dyn Transport>,
     options: Options,
     ticket: Mutex<Option<Ticket>>,
-    in_flight: Semaphore,
-    next_slot: Mutex<Instant>,
+    pacer: Pacer,
     counters: Counters,
     #[cfg(feature = "validate")]
     profile: Option<crate::site::SiteProfile>,
@@ -350,10 +315,12 @@ impl ClientBuilder {
             site: self.site,
             auth: self.auth,
             transport,
-            in_flight: Semaphore::new(self.options.max_concurrency.max(1)),
+            pacer: Pacer::new(
+                self.options.max_concurrency,
+                self.options.requests_per_minute,
+            ),
             options: self.options,
             ticket: Mutex::new(None),
-            next_slot: Mutex::new(Instant::now()),
             counters: Counters::default(),
             #[cfg(feature = "validate")]
             profile: self.profile,
@@ -361,54 +328,19 @@ impl ClientBuilder {
     }
 }
 
-/// Whether a failed attempt may be tried again, and after how long.
-enum Verdict<T> {
-    Done(Result<T, ErrorKind>),
-    Retry(Wait, ErrorKind),
-    /// The session ticket was refused: authenticate again, then retry at once.
-    Reauthenticate(ErrorKind),
+/// One attempt's verdict, or the session ticket refused (030047), which
+/// the call's policy answers by authenticating again, once.
+enum Judged<T> {
+    Verdict(Verdict<T, ErrorKind>),
+    TicketRefused(ErrorKind),
 }
 
-/// How long to wait before the next attempt.
-enum Wait {
-    /// Exponential backoff by attempt number, with jitter.
-    Backoff,
-    /// What the service asked for (000045: a minute).
-    Fixed(Duration),
-}
-
-/// When a call gives up ([`Options::deadline`]). Queueing and the waits the
-/// service asks for move it later.
-struct Deadline {
-    started: Instant,
-    at: Instant,
-}
-
-impl Deadline {
-    fn new(length: Duration) -> Self {
-        let started = Instant::now();
-        Deadline {
-            started,
-            at: started + length,
-        }
-    }
-
-    fn remaining(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
-    }
-
-    /// `length` spent waiting does not count.
-    fn excuse(&mut self, length: Duration) {
-        self.at += length;
-    }
-
-    /// The error of a call out of time: how long it really took.
-    fn passed(&self, sent: bool) -> ErrorKind {
-        ErrorKind::Transport(TransportError::Timeout {
-            after: self.started.elapsed(),
-            sent,
-        })
-    }
+/// The error of a call out of time: how long it really took.
+fn out_of_time(deadline: &Deadline, sent: bool) -> ErrorKind {
+    ErrorKind::Transport(TransportError::Timeout {
+        after: deadline.elapsed(),
+        sent,
+    })
 }
 
 impl Client {
@@ -596,23 +528,27 @@ impl Client {
 
     /// One operation with retries, authentication and the unknown-outcome
     /// rule, within [`Options::deadline`].
-    async fn call<R: Request + Operational>(
-        &self,
-        request: &R,
-        key: Option<&str>,
-    ) -> Result<R::Response, Error> {
+    async fn call<R>(&self, request: &R, key: Option<&str>) -> Result<R::Response, Error>
+    where
+        R: Request + Operational + Sync,
+        R::Response: Send,
+    {
         let mut deadline = Deadline::new(self.options.deadline);
         self.call_within(request, key, &mut deadline).await
     }
 
     /// [`Client::call`] against a deadline the caller holds: the GetUser that
     /// checks a CreateUser's unknown outcome runs within the create's.
-    async fn call_within<R: Request + Operational>(
+    async fn call_within<R>(
         &self,
         request: &R,
         key: Option<&str>,
         deadline: &mut Deadline,
-    ) -> Result<R::Response, Error> {
+    ) -> Result<R::Response, Error>
+    where
+        R: Request + Operational + Sync,
+        R::Response: Send,
+    {
         use tracing::Instrument;
         let span = tracing::info_span!("wbxprov.call", operation = %R::OPERATION, key = key.unwrap_or("-"));
         // Instrumented, not entered: a guard held across an await would lend
@@ -622,67 +558,41 @@ impl Client {
             .await
     }
 
-    /// [`Client::call_within`]'s attempts, within the call's span.
-    async fn call_attempts<R: Request + Operational>(
+    /// [`Client::call_within`]'s attempts, within the call's span: the shared
+    /// retry loop ([`crate::retry::run`]) under the XML API's policy
+    /// ([`XmlCall`]).
+    async fn call_attempts<R>(
         &self,
         request: &R,
         key: Option<&str>,
         deadline: &mut Deadline,
-    ) -> Result<R::Response, Error> {
-        let operation = R::OPERATION;
+    ) -> Result<R::Response, Error>
+    where
+        R: Request + Operational + Sync,
+        R::Response: Send,
+    {
         Counters::add(&self.counters.calls, 1);
         let started = Instant::now();
-        let fail = |kind: ErrorKind, attempts: u32| Error {
-            operation,
-            key: key.map(str::to_owned),
-            kind,
-            attempts,
+        let mut call = XmlCall {
+            client: self,
+            request,
+            key,
+            attempts: 0,
+            reauthenticated: false,
+            may_have_landed: false,
         };
-        let mut reauthenticated = false;
-        // Whether an earlier CreateUser may have reached the site and acted.
-        let mut may_have_landed = false;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let security = self.security(false, deadline).await.map_err(|e| Error {
-                attempts: attempt,
-                ..e
-            })?;
-            let verdict = self.attempt(request, key, &security, deadline).await;
-            let verdict = if operation == Operation::CreateUser {
-                self.settle_create(request, key, verdict, &mut may_have_landed, deadline)
-                    .await
-            } else {
-                verdict
-            };
-            match verdict {
-                Verdict::Done(result) => {
-                    let outcome = if result.is_ok() { "ok" } else { "error" };
-                    tracing::debug!(attempt, elapsed = ?started.elapsed(), outcome, "call finished");
-                    return result.map_err(|k| fail(k, attempt));
-                }
-                Verdict::Reauthenticate(_) if !reauthenticated => {
-                    tracing::info!(attempt, "session ticket refused; authenticating again");
-                    Counters::add(&self.counters.reauthentications, 1);
-                    reauthenticated = true;
-                    *self.ticket.lock().await = None;
-                    if let Err(e) = self.security(true, deadline).await {
-                        return Err(Error {
-                            attempts: attempt,
-                            ..e
-                        });
-                    }
-                }
-                Verdict::Reauthenticate(kind) => return Err(fail(kind, attempt)),
-                Verdict::Retry(wait, kind) => {
-                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
-                        return Err(fail(kind, attempt));
-                    };
-                    self.announce_wait(&kind, length, attempt);
-                    tokio::time::sleep(length).await;
-                }
-            }
-        }
+        let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        tracing::debug!(attempt = attempts, elapsed = ?started.elapsed(), outcome, "call finished");
+        result.map_err(|failure| match failure {
+            Failure::Kind(kind) => Error {
+                operation: R::OPERATION,
+                key: key.map(str::to_owned),
+                kind,
+                attempts,
+            },
+            Failure::Whole(e) => Error { attempts, ..e },
+        })
     }
 
     /// CreateUser is never resent blindly. An attempt whose outcome is unknown
@@ -690,14 +600,18 @@ impl Client {
     /// GetUser: the user we were creating ends the call as created, and only
     /// otherwise is the request sent again. On such a resend, "webExId/email
     /// exists" is checked the same way instead of being reported as a conflict.
-    async fn settle_create<R: Request + Operational>(
+    async fn settle_create<R>(
         &self,
         request: &R,
         key: Option<&str>,
-        verdict: Verdict<R::Response>,
+        verdict: Verdict<R::Response, ErrorKind>,
         may_have_landed: &mut bool,
         deadline: &mut Deadline,
-    ) -> Verdict<R::Response> {
+    ) -> Verdict<R::Response, ErrorKind>
+    where
+        R: Request + Operational + Sync,
+        R::Response: Send,
+    {
         match verdict {
             Verdict::Retry(wait, kind) if outcome_unknown(&kind) => {
                 *may_have_landed = true;
@@ -734,17 +648,21 @@ impl Client {
 
     /// What `request` answers, given GetUser finds the user it was creating
     /// (`None` when the user is absent or is someone else).
-    async fn created_meanwhile<R: Request + Operational>(
+    async fn created_meanwhile<R>(
         &self,
         request: &R,
         web_ex_id: &str,
         deadline: &mut Deadline,
-    ) -> Result<Option<R::Response>, Error> {
+    ) -> Result<Option<R::Response>, Error>
+    where
+        R: Request + Operational + Sync,
+        R::Response: Send,
+    {
         Counters::add(&self.counters.outcome_checks, 1);
         let check = GetUser {
             web_ex_id: web_ex_id.to_owned(),
         };
-        // Within the create's own deadline.
+        // Within the create's own deadline; boxed: a call inside a call.
         let found = Box::pin(self.call_within(&check, Some(web_ex_id), deadline));
         match uncounted(found).await {
             Ok(user) => {
@@ -762,17 +680,19 @@ impl Client {
         }
     }
 
-    /// One attempt: encode, send, classify.
+    /// One attempt: encode, send in a [`Pacer`] slot, classify.
     async fn attempt<R: Request + Operational>(
         &self,
         request: &R,
         key: Option<&str>,
         security: &SecurityContext,
         deadline: &mut Deadline,
-    ) -> Verdict<R::Response> {
+    ) -> Judged<R::Response> {
+        let done = |result| Judged::Verdict(Verdict::Done(result));
+        let retry = |wait, kind| Judged::Verdict(Verdict::Retry(wait, kind));
         let body = match encode(request, security, Form::Plain, Secrets::Reveal) {
             Ok(b) => b,
-            Err(e) => return Verdict::Done(Err(ErrorKind::Encode(e))),
+            Err(e) => return done(Err(ErrorKind::Encode(e))),
         };
         let masked_body =
             encode(request, security, Form::Plain, Secrets::Mask).unwrap_or_else(|_| String::new());
@@ -783,105 +703,63 @@ impl Client {
             body,
             masked_body,
         };
-        let queued = Instant::now();
-        self.pace().await;
-        let sent = {
-            let _permit = self.in_flight.acquire().await.expect("semaphore open");
-            deadline.excuse(queued.elapsed());
-            if deadline.remaining().is_zero() {
-                return Verdict::Done(Err(deadline.passed(false)));
-            }
+        // Counted once it has its slot, as it goes out.
+        let send = async {
             Counters::add(&self.counters.sends, 1);
             if R::OPERATION != Operation::AuthenticateUser {
                 note_attempts(1);
             }
-            tokio::time::timeout(deadline.remaining(), self.transport.send(&outgoing)).await
+            self.transport.send(&outgoing).await
         };
-        let incoming = match sent {
-            // Out of time with the request out: the service may have it.
-            Err(_elapsed) => return Verdict::Done(Err(deadline.passed(true))),
-            Ok(Ok(i)) => i,
-            Ok(Err(t)) if t.is_transient() => {
-                return Verdict::Retry(Wait::Backoff, ErrorKind::Transport(t));
+        let incoming = match self.pacer.send(deadline, send).await {
+            // Out of time; with the request out, the service may have it.
+            Slot::OutOfTime { sent } => return done(Err(out_of_time(deadline, sent))),
+            Slot::Sent(Ok(i)) => i,
+            Slot::Sent(Err(t)) if t.is_transient() => {
+                return retry(Wait::Backoff, ErrorKind::Transport(t));
             }
-            Ok(Err(t)) => return Verdict::Done(Err(ErrorKind::Transport(t))),
+            Slot::Sent(Err(t)) => return done(Err(ErrorKind::Transport(t))),
         };
         if incoming.status == 429 || incoming.status >= 500 {
-            return Verdict::Retry(Wait::Backoff, ErrorKind::Http(incoming.status));
+            return retry(Wait::Backoff, ErrorKind::Http(incoming.status));
         }
         if incoming.status != 200 {
-            return Verdict::Done(Err(ErrorKind::Http(incoming.status)));
+            return done(Err(ErrorKind::Http(incoming.status)));
         }
         match decode::<R::Response>(&incoming.body) {
-            Err(e) => Verdict::Done(Err(ErrorKind::Malformed(e))),
+            Err(e) => done(Err(ErrorKind::Malformed(e))),
             Ok(r) => match r.success() {
-                Ok(body) => Verdict::Done(Ok(body)),
-                Err(e) if e.kind() == ServiceErrorKind::RateLimited => Verdict::Retry(
-                    Wait::Fixed(self.options.retry.rate_limit_wait),
-                    ErrorKind::Service(e),
-                ),
-                Err(e) if e.kind() == ServiceErrorKind::ServiceUnavailable => {
-                    Verdict::Retry(Wait::Backoff, ErrorKind::Service(e))
-                }
-                // 030047 is the service's answer to a dead ticket; 030002 is the
-                // password's (src/xml/codes.rs), so it is final.
-                Err(e)
-                    if e.kind() == ServiceErrorKind::InvalidSessionTicket
-                        && matches!(security.credentials, Credentials::SessionTicket { .. }) =>
-                {
-                    Verdict::Reauthenticate(ErrorKind::Service(e))
-                }
-                Err(e) => Verdict::Done(Err(ErrorKind::Service(e))),
+                Ok(body) => done(Ok(body)),
+                Err(e) => self.judge_failure(e, security),
             },
         }
     }
 
-    /// How long to wait before attempt `attempt + 1`, counted as a retry;
-    /// `None` when the attempts are spent or the backoff would outlast the
-    /// deadline. A wait the service asks for does not count against it.
-    fn next_wait(&self, wait: &Wait, attempt: u32, deadline: &mut Deadline) -> Option<Duration> {
-        if attempt >= self.options.retry.max_attempts {
-            return None;
+    /// What a FAILURE answer means for the call.
+    fn judge_failure<T>(&self, e: ServiceError, security: &SecurityContext) -> Judged<T> {
+        let kind = e.kind();
+        let error = ErrorKind::Service(e);
+        match kind {
+            // 000045: the service asks for a minute (src/xml/codes.rs).
+            ServiceErrorKind::RateLimited => Judged::Verdict(Verdict::Retry(
+                Wait::Asked {
+                    length: self.options.retry.rate_limit_wait,
+                    source: None,
+                },
+                error,
+            )),
+            ServiceErrorKind::ServiceUnavailable => {
+                Judged::Verdict(Verdict::Retry(Wait::Backoff, error))
+            }
+            // 030047 is the service's answer to a dead ticket; 030002 is the
+            // password's (src/xml/codes.rs), so it is final.
+            ServiceErrorKind::InvalidSessionTicket
+                if matches!(security.credentials, Credentials::SessionTicket { .. }) =>
+            {
+                Judged::TicketRefused(error)
+            }
+            _ => Judged::Verdict(Verdict::Done(Err(error))),
         }
-        let length = match wait {
-            Wait::Backoff => self.options.retry.backoff(attempt),
-            Wait::Fixed(d) => *d,
-        };
-        match wait {
-            Wait::Backoff if length >= deadline.remaining() => return None,
-            Wait::Backoff => {}
-            Wait::Fixed(_) => deadline.excuse(length),
-        }
-        self.counters.retry(wait, length);
-        Some(length)
-    }
-
-    /// Tells the admin, as it starts, of a wait before attempt `attempt + 1`
-    /// (the call's span names the operation and user).
-    fn announce_wait(&self, kind: &ErrorKind, length: Duration, attempt: u32) {
-        announce_wait!(
-            &wait_cause(kind),
-            length,
-            None,
-            attempt + 1,
-            self.options.retry.max_attempts,
-        );
-    }
-
-    /// Waits for this request's slot under the client-side rate limit.
-    async fn pace(&self) {
-        let Some(rpm) = self.options.requests_per_minute.filter(|r| *r > 0) else {
-            return;
-        };
-        let gap = Duration::from_secs(60) / rpm;
-        let at = {
-            let mut next = self.next_slot.lock().await;
-            let now = Instant::now();
-            let at = (*next).max(now);
-            *next = at + gap;
-            at
-        };
-        tokio::time::sleep_until(at).await;
     }
 
     /// The security context for the next call: a valid session ticket, fetched
@@ -916,7 +794,8 @@ impl Client {
         })
     }
 
-    /// AuthenticateUser with the admin's credentials.
+    /// AuthenticateUser with the admin's credentials, under the same retry
+    /// loop as every call (a refused credential is final).
     async fn authenticate(&self, deadline: &mut Deadline) -> Result<Ticket, Error> {
         let (request, credentials, web_ex_id) = match &self.auth {
             AdminAuth::Password {
@@ -943,45 +822,190 @@ impl Client {
             site: self.site.clone(),
             credentials,
         };
-        let fail = |kind, attempts| Error {
+        let mut call = Authentication {
+            client: self,
+            request: &request,
+            key: web_ex_id.as_deref(),
+            security: &security,
+        };
+        let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
+        let t = result.map_err(|kind| Error {
             operation: Operation::AuthenticateUser,
             key: web_ex_id.clone(),
             kind,
             attempts,
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self
-                .attempt(&request, web_ex_id.as_deref(), &security, deadline)
-                .await
-            {
-                Verdict::Done(Ok(t)) => {
-                    let lifetime = t
-                        .time_to_live
-                        .and_then(|s| u64::try_from(s).ok())
-                        .map(Duration::from_secs)
-                        .unwrap_or(self.options.ticket_lifetime);
-                    // Renew at 80% of the lifetime, before the service refuses it.
-                    return Ok(Ticket {
-                        secret: t.session_ticket,
-                        web_ex_id: web_ex_id.clone(),
-                        renew_at: Instant::now() + lifetime.mul_f64(0.8),
-                    });
-                }
-                Verdict::Retry(wait, kind) => {
-                    let Some(length) = self.next_wait(&wait, attempt, deadline) else {
-                        return Err(fail(kind, attempt));
-                    };
-                    self.announce_wait(&kind, length, attempt);
-                    tokio::time::sleep(length).await;
-                }
-                Verdict::Done(Err(kind)) | Verdict::Reauthenticate(kind) => {
-                    return Err(fail(kind, attempt));
-                }
-            }
+        })?;
+        let lifetime = t
+            .time_to_live
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs)
+            .unwrap_or(self.options.ticket_lifetime);
+        // Renew at 80% of the lifetime, before the service refuses it.
+        Ok(Ticket {
+            secret: t.session_ticket,
+            web_ex_id,
+            renew_at: Instant::now() + lifetime.mul_f64(0.8),
+        })
+    }
+}
+
+/// Why an XML call failed: its own cause, or a whole error of the
+/// authentication it needed (which names AuthenticateUser, not the call).
+enum Failure {
+    Kind(ErrorKind),
+    Whole(Error),
+}
+
+/// The XML API's policy for one call: a valid session ticket before each
+/// attempt; a refused ticket renewed once and the call tried again at once;
+/// 000045 waited out; and a CreateUser of unknown outcome checked with
+/// GetUser before any resend ([`Client::settle_create`]).
+struct XmlCall<'a, R> {
+    client: &'a Client,
+    request: &'a R,
+    key: Option<&'a str>,
+    attempts: u32,
+    reauthenticated: bool,
+    /// Whether an earlier CreateUser may have reached the site and acted.
+    may_have_landed: bool,
+}
+
+impl<R> XmlCall<'_, R>
+where
+    R: Request + Operational + Sync,
+    R::Response: Send,
+{
+    /// A refused session ticket: a new one once, then the call again.
+    async fn renew_ticket(
+        &mut self,
+        refused: ErrorKind,
+        deadline: &mut Deadline,
+    ) -> Verdict<R::Response, Failure> {
+        if self.reauthenticated {
+            return Verdict::Done(Err(Failure::Kind(refused)));
+        }
+        tracing::info!(
+            attempt = self.attempts,
+            "session ticket refused; authenticating again"
+        );
+        Counters::add(&self.client.counters.reauthentications, 1);
+        self.reauthenticated = true;
+        *self.client.ticket.lock().await = None;
+        match self.client.security(true, deadline).await {
+            Ok(_) => Verdict::Again,
+            Err(e) => Verdict::Done(Err(Failure::Whole(e))),
         }
     }
+}
+
+impl<R> crate::retry::Attempts for XmlCall<'_, R>
+where
+    R: Request + Operational + Sync,
+    R::Response: Send,
+{
+    type Output = R::Response;
+    type Error = Failure;
+
+    fn attempt<'a>(
+        &'a mut self,
+        deadline: &'a mut Deadline,
+    ) -> crate::retry::Attempt<'a, R::Response, Failure> {
+        Box::pin(self.attempt_once(deadline))
+    }
+
+    fn announce(&self, error: &Failure, notice: WaitNotice) {
+        if let Failure::Kind(kind) = error {
+            announce_notice(&wait_cause(kind), notice);
+        }
+    }
+
+    fn retrying(&self, wait: &Wait, length: Duration) {
+        self.client.counters.retry(wait, length);
+    }
+}
+
+impl<R> XmlCall<'_, R>
+where
+    R: Request + Operational + Sync,
+    R::Response: Send,
+{
+    async fn attempt_once(&mut self, deadline: &mut Deadline) -> Verdict<R::Response, Failure> {
+        self.attempts += 1;
+        let client = self.client;
+        let security = match client.security(false, deadline).await {
+            Ok(s) => s,
+            Err(e) => return Verdict::Done(Err(Failure::Whole(e))),
+        };
+        let verdict = match client
+            .attempt(self.request, self.key, &security, deadline)
+            .await
+        {
+            Judged::TicketRefused(kind) => return self.renew_ticket(kind, deadline).await,
+            Judged::Verdict(v) => v,
+        };
+        let verdict = if R::OPERATION == Operation::CreateUser {
+            let (request, key) = (self.request, self.key);
+            client
+                .settle_create(request, key, verdict, &mut self.may_have_landed, deadline)
+                .await
+        } else {
+            verdict
+        };
+        match verdict {
+            Verdict::Done(result) => Verdict::Done(result.map_err(Failure::Kind)),
+            Verdict::Retry(wait, kind) => Verdict::Retry(wait, Failure::Kind(kind)),
+            Verdict::Again => Verdict::Again,
+        }
+    }
+}
+
+/// AuthenticateUser's policy: the transient failures retried as any call's;
+/// no ticket to renew.
+struct Authentication<'a> {
+    client: &'a Client,
+    request: &'a AuthenticateUser,
+    key: Option<&'a str>,
+    security: &'a SecurityContext,
+}
+
+impl crate::retry::Attempts for Authentication<'_> {
+    type Output = SessionTicket;
+    type Error = ErrorKind;
+
+    fn attempt<'a>(
+        &'a mut self,
+        deadline: &'a mut Deadline,
+    ) -> crate::retry::Attempt<'a, SessionTicket, ErrorKind> {
+        Box::pin(async move {
+            match self
+                .client
+                .attempt(self.request, self.key, self.security, deadline)
+                .await
+            {
+                Judged::Verdict(v) => v,
+                Judged::TicketRefused(kind) => Verdict::Done(Err(kind)),
+            }
+        })
+    }
+
+    fn announce(&self, error: &ErrorKind, notice: WaitNotice) {
+        announce_notice(&wait_cause(error), notice);
+    }
+
+    fn retrying(&self, wait: &Wait, length: Duration) {
+        self.client.counters.retry(wait, length);
+    }
+}
+
+/// [`announce_wait!`] of a [`WaitNotice`], from this module.
+fn announce_notice(cause: &str, notice: WaitNotice) {
+    announce_wait!(
+        cause,
+        notice.length,
+        notice.source,
+        notice.next_attempt,
+        notice.max_attempts,
+    );
 }
 
 /// Whether a failed attempt may still have been carried out by the service:
@@ -1085,7 +1109,7 @@ impl Counters {
     /// A resend is due after `wait`.
     fn retry(&self, wait: &Wait, length: Duration) {
         Counters::add(&self.retries, 1);
-        if let Wait::Fixed(_) = wait {
+        if let Wait::Asked { .. } = wait {
             Counters::add(&self.rate_limit_waits, 1);
             Counters::add(
                 &self.rate_limit_waited_ms,

@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value as Json, json};
 
-use crate::client::RetryPolicy;
+use crate::rest::{RestClient, RestError, RestErrorKind};
+use crate::retry::RetryPolicy;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::scim::user::{CORE, ENTERPRISE, EXTENSION, PATCH, core_path, from_scim, to_scim};
 use crate::secret::Secret;
@@ -177,49 +178,60 @@ impl IdentityError {
     }
 }
 
-/// The SCIM 2 client of one organisation.
+/// The SCIM 2 client of one organisation, on the shared REST client.
 pub struct IdentityClient {
-    /// `{base}/{orgId}/v2`
-    base: String,
-    token: Secret,
-    transport: Arc<dyn HttpTransport>,
-    retry: RetryPolicy,
+    rest: RestClient,
     token_expires: Option<SystemTime>,
 }
 
 impl std::fmt::Debug for IdentityClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityClient")
-            .field("base", &self.base)
-            .field("token", &self.token)
+            .field("base", &self.rest.base())
+            .field("rest", &self.rest)
             .finish_non_exhaustive()
     }
 }
 
-/// `a b` → `a%20b`: a filter in a query string.
-fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+/// Announces the identity API's waits from this module, so that
+/// `RUST_LOG=wbxprov::identity=…` selects them.
+fn announce(cause: &str, notice: crate::retry::WaitNotice) {
+    crate::client::announce_wait!(
+        cause,
+        notice.length,
+        notice.source,
+        notice.next_attempt,
+        notice.max_attempts,
+    );
 }
 
-/// "Retry-After" when the API said how long to wait.
-fn retry_after_source(response: &transport::HttpResponse) -> Option<&'static str> {
-    response.retry_after.map(|_| "Retry-After")
+/// The identity's view of a REST error; the `TrackingID` goes into the
+/// message (the kinds keep their shape for the sync report).
+fn identity_error(operation: IdentityOp, e: RestError) -> IdentityError {
+    let tracked = |message: String| match &e.tracking_id {
+        Some(t) => format!("{message} (trackingId {t})"),
+        None => message,
+    };
+    let kind = match e.kind {
+        RestErrorKind::NotFound(_) => IdentityErrorKind::NotFound,
+        RestErrorKind::Conflict(d) => IdentityErrorKind::AlreadyExists(tracked(d)),
+        RestErrorKind::Auth(d) => IdentityErrorKind::Auth(tracked(d)),
+        RestErrorKind::AccessDenied(d) => IdentityErrorKind::AccessDenied(tracked(d)),
+        RestErrorKind::RateLimited => IdentityErrorKind::RateLimited,
+        RestErrorKind::Invalid { message, .. } => IdentityErrorKind::Invalid(tracked(message)),
+        RestErrorKind::Http(status, d) => IdentityErrorKind::Http(status, tracked(d)),
+        RestErrorKind::Transport(t) => IdentityErrorKind::Transport(t),
+        RestErrorKind::Malformed(m) => IdentityErrorKind::Malformed(tracked(m)),
+    };
+    IdentityError {
+        operation,
+        key: e.key,
+        kind,
+        attempts: e.attempts,
+    }
 }
 
 impl IdentityClient {
-    /// Tells the admin of a wait before attempt `attempt + 1`, as it starts.
-    fn announce_wait(&self, cause: &str, wait: Duration, source: Option<&str>, attempt: u32) {
-        crate::client::announce_wait!(cause, wait, source, attempt + 1, self.retry.max_attempts);
-    }
     /// `base_url` is [`DEFAULT_BASE_URL`] for Webex (another for Webex for
     /// Government, or the simulator).
     pub fn new(
@@ -228,17 +240,15 @@ impl IdentityClient {
         token: Secret,
         transport: Arc<dyn HttpTransport>,
     ) -> Self {
+        let base = format!("{}/{org_id}/v2", base_url.trim_end_matches('/'));
         IdentityClient {
-            base: format!("{}/{org_id}/v2", base_url.trim_end_matches('/')),
-            token,
-            transport,
-            retry: RetryPolicy::default(),
+            rest: RestClient::new("identity API", &base, token, transport).announcer(announce),
             token_expires: None,
         }
     }
 
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.rest = self.rest.retry(retry);
         self
     }
 
@@ -269,71 +279,11 @@ impl IdentityClient {
         path: &str,
         body: Option<Json>,
     ) -> Result<Option<Json>, IdentityError> {
-        let request = HttpRequest {
-            method,
-            url: format!("{}{path}", self.base),
-            body,
-        };
-        let fail = |kind, attempts| IdentityError {
-            operation,
-            key: key.to_owned(),
-            kind,
-            attempts,
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let last = attempt >= self.retry.max_attempts.max(1);
-            let backoff = self.retry.backoff(attempt);
-            crate::client::note_attempts(1);
-            let response = match self.transport.send(&request, &self.token).await {
-                Ok(r) => r,
-                Err(e)
-                    if e.is_transient() && !last && (method != Method::Post || !e.maybe_sent()) =>
-                {
-                    let cause = format!("identity API {operation} {key}: {e}");
-                    self.announce_wait(&cause, backoff, None, attempt);
-                    tokio::time::sleep(backoff).await;
-                    continue;
-                }
-                Err(e) => return Err(fail(IdentityErrorKind::Transport(e), attempt)),
-            };
-            let detail = || {
-                serde_json::from_str::<Json>(&response.body)
-                    .ok()
-                    .and_then(|j| j.get("detail").and_then(Json::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| response.body.chars().take(200).collect())
-            };
-            match response.status {
-                200..=299 => {
-                    if response.body.trim().is_empty() {
-                        return Ok(None);
-                    }
-                    return serde_json::from_str(&response.body)
-                        .map(Some)
-                        .map_err(|e| fail(IdentityErrorKind::Malformed(e.to_string()), attempt));
-                }
-                429 if !last => {
-                    let wait = response.retry_after.unwrap_or(self.retry.rate_limit_wait);
-                    let cause = format!("identity API {operation} {key}: rate limited (HTTP 429)");
-                    self.announce_wait(&cause, wait, retry_after_source(&response), attempt);
-                    tokio::time::sleep(wait).await;
-                }
-                429 => return Err(fail(IdentityErrorKind::RateLimited, attempt)),
-                500..=599 if !last => {
-                    let wait = response.retry_after.unwrap_or(backoff);
-                    let cause = format!("identity API {operation} {key}: HTTP {}", response.status);
-                    self.announce_wait(&cause, wait, retry_after_source(&response), attempt);
-                    tokio::time::sleep(wait).await;
-                }
-                400 => return Err(fail(IdentityErrorKind::Invalid(detail()), attempt)),
-                401 => return Err(fail(IdentityErrorKind::Auth(detail()), attempt)),
-                403 => return Err(fail(IdentityErrorKind::AccessDenied(detail()), attempt)),
-                404 | 410 => return Err(fail(IdentityErrorKind::NotFound, attempt)),
-                409 => return Err(fail(IdentityErrorKind::AlreadyExists(detail()), attempt)),
-                status => return Err(fail(IdentityErrorKind::Http(status, detail()), attempt)),
-            }
-        }
+        self.rest
+            .call(&operation.to_string(), key, method, path, body)
+            .await
+            .map(|answer| answer.body)
+            .map_err(|e| identity_error(operation, e))
     }
 
     fn person(json: Option<Json>, op: IdentityOp, key: &str) -> Result<Person, IdentityError> {
@@ -350,7 +300,7 @@ impl IdentityClient {
 
     /// The person whose userName is `user_name` (case-insensitive), if any.
     pub async fn find(&self, user_name: &str) -> Result<Option<Person>, IdentityError> {
-        let filter = query_escape(&format!(
+        let filter = crate::rest::query_escape(&format!(
             "userName eq \"{}\"",
             user_name.replace('"', "\\\"")
         ));
@@ -443,5 +393,28 @@ impl IdentityClient {
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_error_keeps_the_tracking_id_in_its_words() {
+        let rest = RestError {
+            api: "identity API",
+            operation: "Find".into(),
+            key: "jdoe@example.com".into(),
+            kind: RestErrorKind::Auth("token expired".into()),
+            tracking_id: Some("ROUTER_X".into()),
+            attempts: 1,
+        };
+        let e = identity_error(IdentityOp::Find, rest);
+        assert_eq!(
+            e.kind,
+            IdentityErrorKind::Auth("token expired (trackingId ROUTER_X)".into())
+        );
+        assert!(e.to_string().contains("jdoe@example.com"), "{e}");
     }
 }

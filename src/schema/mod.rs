@@ -206,9 +206,34 @@ pub struct AttributeInfo {
     /// No two users of a site may share the value (case aside): the service refuses
     /// a second one (030004 for webExId, 030005 for email).
     pub unique: bool,
+    /// The API that owns it on Control-Hub-managed sites (the catalogue's
+    /// `controlHub` column; its `source` cites the evidence).
+    pub control_hub: ControlHubApi,
     pub description: &'static str,
     /// Where the row's decisions came from.
     pub source: &'static str,
+}
+
+/// Which API owns an attribute on a Control-Hub-managed site.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::Display, strum::EnumString, serde::Serialize,
+)]
+#[strum(serialize_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ControlHubApi {
+    /// The Webex identity (SCIM 2 Users).
+    Identity,
+    /// The XML API's SetUser (the user service, exempt from its end of life).
+    Xml,
+    /// `PUT /v1/admin/meeting/userconfig/sessionTypes`.
+    SessionTypes,
+    /// `PUT /v1/admin/meeting/userconfig/trackingCodes`.
+    TrackingCodes,
+    /// `/v1/meetingPreferences/*`.
+    Preferences,
+    /// Owned by the identity and carried by no API wbxprov speaks.
+    None,
 }
 
 impl Attribute {

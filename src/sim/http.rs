@@ -13,9 +13,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
-use super::identity::IdentityCall;
+use super::identity::{IdentityAnswer, IdentityCall};
+use super::licences::V1Call;
 use super::{SimConfig, Simulator, failure, store};
 use crate::server::{LogNote, ServerTask};
 use crate::site::SiteProfile;
@@ -146,6 +147,9 @@ pub struct SimHandle {
     /// `http://127.0.0.1:PORT/identity/scim`: the identity API's base URL of a
     /// Control-Hub-managed profile (add `/{orgId}/v2`).
     pub identity_url: String,
+    /// `http://127.0.0.1:PORT/v1`: the licences and meeting-settings APIs of
+    /// a profile with licences ([`super::licences`]).
+    pub rest_url: String,
     pub addr: SocketAddr,
     pub simulator: Arc<Simulator>,
     server: ServerTask,
@@ -193,11 +197,18 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
                 .patch(identity_user)
                 .delete(identity_user),
         )
+        .route("/v1/licenses", get(v1_answer))
+        .route("/v1/licenses/users", patch(v1_answer))
+        .route(
+            "/v1/admin/meeting/userconfig/sessionTypes",
+            get(v1_answer).put(v1_answer),
+        )
         .with_state(served);
     let server = ServerTask::spawn(listener, app);
     Ok(SimHandle {
         url: format!("http://{addr}/WBXService/XMLService"),
         identity_url: format!("http://{addr}/identity/scim"),
+        rest_url: format!("http://{addr}/v1"),
         addr,
         simulator: sim,
         server,
@@ -316,6 +327,26 @@ async fn identity_user(
     identity_answer(&served, method, &org, Some(&id), &query, &headers, &body)
 }
 
+async fn v1_answer(
+    State(served): State<Arc<Served>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = served.sim.v1(V1Call {
+        method: method.as_str(),
+        path: uri.path().strip_prefix("/v1").unwrap_or(uri.path()),
+        query: &query,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+        body: &body,
+    });
+    json_response(answer, "application/json")
+}
+
 fn identity_answer(
     served: &Served,
     method: axum::http::Method,
@@ -335,11 +366,16 @@ fn identity_answer(
             .and_then(|v| v.to_str().ok()),
         body,
     });
+    json_response(answer, "application/scim+json")
+}
+
+/// An identity or `/v1` answer over HTTP, with its Retry-After.
+fn json_response(answer: IdentityAnswer, content_type: &'static str) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match answer.body {
         Some(json) => (
             status,
-            [(header::CONTENT_TYPE, "application/scim+json")],
+            [(header::CONTENT_TYPE, content_type)],
             json.to_string(),
         )
             .into_response(),

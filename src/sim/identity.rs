@@ -123,14 +123,10 @@ impl Simulator {
             return error(404, format!("no organisation {}", call.org_id));
         }
         let mut state = self.state.lock().expect("sim state");
-        state.identity_requests += 1;
-        if let Some(n) = self.config.identity_429_every
-            && n > 0
-            && state.identity_requests.is_multiple_of(u64::from(n))
-        {
-            let mut answer = error(429, "Too many requests");
-            answer.retry_after = Some(self.config.identity_retry_after);
-            return answer;
+        if let Some(mut limited) = self.rate_limited(&mut state) {
+            // The identity API's error shape (SCIM), the licences API's wait.
+            limited.body = error(429, "Too many requests").body;
+            return limited;
         }
         let body = || -> Result<Json, IdentityAnswer> {
             serde_json::from_slice(call.body).map_err(|e| error(400, format!("not JSON: {e}")))
@@ -299,6 +295,9 @@ impl Simulator {
         let stored = state.users.remove(&key).expect("found above");
         state.index.remove(&stored);
         state.persons.remove(&stored.user_id);
+        // A person removed from the organisation holds no licence.
+        state.licences.holders.remove(&stored.user_id);
+        state.licences.attendee.remove(&stored.user_id);
         self.store
             .delete(&stored.web_ex_id)
             .map_err(|e| error(500, e.to_string()))?;

@@ -11,6 +11,7 @@
 
 pub mod http;
 pub mod identity;
+pub mod licences;
 mod site_xml;
 pub mod store;
 
@@ -59,6 +60,14 @@ pub struct SimConfig {
     pub identity_429_every: Option<u32>,
     /// The `Retry-After` of those 429s, in seconds.
     pub identity_retry_after: u64,
+    /// Control Hub mode: model the site's Meetings licence ([`licences`]): a
+    /// person is a site user only while holding it, `/v1/licenses` and the
+    /// userconfig session types are served. Off by default: a person created
+    /// through the identity API is then a site user at once.
+    pub control_hub_licences: bool,
+    /// With licences: every Nth `PATCH /v1/licenses/users` applies none of
+    /// its attendee sites and answers 206.
+    pub licence_206_every: Option<u32>,
 }
 
 impl SimConfig {
@@ -86,6 +95,8 @@ impl SimConfig {
             ),
             identity_429_every: None,
             identity_retry_after: 1,
+            control_hub_licences: false,
+            licence_206_every: None,
         }
     }
 }
@@ -113,6 +124,7 @@ struct State {
     /// What the organisation keeps of a person beyond the site user, by userId.
     persons: HashMap<i64, identity::PersonExtra>,
     identity_requests: u64,
+    licences: licences::Licences,
 }
 
 /// What uniqueness and licence checks look up, kept in step with `users` so
@@ -270,6 +282,7 @@ impl Simulator {
                 ticket_counter: 0,
                 persons: HashMap::new(),
                 identity_requests: 0,
+                licences: Default::default(),
             }),
             store,
             calls: Mutex::new(HashMap::new()),
@@ -512,7 +525,10 @@ impl Simulator {
     fn counted_profile(&self, state: &State) -> SiteProfile {
         let mut profile = self.config.profile.clone();
         if let Some(limits) = &mut profile.limits {
-            limits.current_site_hosts = Some(state.index.active);
+            // With licences, a host is a holder of the site's licence, whose
+            // units are checked where it is assigned (sim::licences): being a
+            // person of the organisation takes none.
+            limits.current_site_hosts = (!self.licences_on()).then_some(state.index.active);
             for l in &mut limits.session_types {
                 l.current_hosts = Some(state.index.per_type.get(&l.id).copied().unwrap_or(0));
             }
@@ -523,6 +539,9 @@ impl Simulator {
     fn create(&self, state: &mut State, user: FlatUser) -> Result<String, String> {
         if self.config.profile.control_hub_managed {
             self.count_identity_via_xml(&user, true);
+        }
+        if self.licences_on() {
+            return self.create_licensed(state, user);
         }
         let user_id = match self.add_user(state, user)? {
             Ok(id) => id,
@@ -609,7 +628,11 @@ impl Simulator {
             return Ok(failure("999999", "webExId is required"));
         };
         let key = id.to_lowercase();
-        if !state.users.contains_key(&key) {
+        if !state
+            .users
+            .get(&key)
+            .is_some_and(|u| self.is_site_user(state, u.user_id))
+        {
             return Ok(known("030001"));
         }
         let mut profile = self.counted_profile(state);
@@ -666,7 +689,11 @@ impl Simulator {
     }
 
     fn get(&self, state: &State, id: &str) -> Result<String, String> {
-        let Some(user) = state.users.get(&id.to_lowercase()) else {
+        let Some(user) = state
+            .users
+            .get(&id.to_lowercase())
+            .filter(|u| self.is_site_user(state, u.user_id))
+        else {
             return Ok(known("030001"));
         };
         let shown: FlatUser = user
@@ -687,6 +714,16 @@ impl Simulator {
         }
         let mut statuses = Vec::new();
         for id in ids {
+            let user_id = state.users.get(&id.to_lowercase()).map(|u| u.user_id);
+            if let Some(user_id) = user_id.filter(|_| self.licences_on()) {
+                // On a CH site DelUser also removes the site's licence (the
+                // DelUser reference; ../shared/spec/control-hub.md); a person
+                // without it is no site user to deactivate.
+                if !state.licences.holders.remove(&user_id) {
+                    statuses.push((id.clone(), false));
+                    continue;
+                }
+            }
             let ok = match state.users.get_mut(&id.to_lowercase()) {
                 Some(user) => {
                     state.index.remove(user);
@@ -733,6 +770,7 @@ impl Simulator {
                         .as_ref()
                         .is_none_or(|a| text(&u.flat, Attribute::Active) == Some(a.as_str()))
                     && registered_within(u, q)
+                    && self.is_site_user(state, u.user_id)
             })
             .collect();
         let order = if q.order.is_empty() {

@@ -300,7 +300,15 @@ pub fn check(
     operation: Operation,
     profile: &SiteProfile,
 ) -> Result<(), Invalid> {
-    refuse(change, operation, validate(change, operation, profile))
+    let mut violations = validate(change, operation, profile);
+    // What the XML API would ignore on a Control-Hub-managed site: refused
+    // here, at the gate before a call, not in `validate`, which also serves
+    // the simulator (the service ignores these; it does not refuse them).
+    merge(
+        &mut violations,
+        control_hub::xml_rules(change, operation, profile),
+    );
+    refuse(change, operation, violations)
 }
 
 /// [`validate_update`] as a gate.
