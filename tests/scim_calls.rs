@@ -144,9 +144,7 @@ async fn get_by_id_is_one_getuser() {
 #[tokio::test]
 async fn post_is_one_createuser_and_one_read_and_answers_as_a_get() {
     let front = front().await;
-    let (status, answer, calls) = front
-        .counted("POST", "/Users", Some(&user("post1")))
-        .await;
+    let (status, answer, calls) = front.counted("POST", "/Users", Some(&user("post1"))).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(
         calls,
@@ -159,9 +157,7 @@ async fn post_is_one_createuser_and_one_read_and_answers_as_a_get() {
 async fn post_of_a_taken_username_is_409_after_one_call() {
     let front = front().await;
     front.create("taken1").await;
-    let (status, answer, calls) = front
-        .counted("POST", "/Users", Some(&user("taken1")))
-        .await;
+    let (status, answer, calls) = front.counted("POST", "/Users", Some(&user("taken1"))).await;
     assert_eq!(status, 409, "{answer}");
     assert_eq!(answer["scimType"], "uniqueness", "{answer}");
     assert!(
@@ -188,7 +184,10 @@ async fn patch_is_one_read_and_one_setuser_and_answers_as_a_get() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["title"], "Manager", "{answer}");
     assert_eq!(answer["name"]["familyName"], "Lin", "{answer}");
-    assert_eq!(calls, vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]);
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]
+    );
     front.assert_answer_is_get(&answer).await;
 }
 
@@ -204,7 +203,10 @@ async fn a_patch_renaming_the_user_answers_as_a_get() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["userName"], "renamed1", "{answer}");
-    assert_eq!(calls, vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]);
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]
+    );
     front.assert_answer_is_get(&answer).await;
 }
 
@@ -238,7 +240,10 @@ async fn deactivating_and_reactivating_by_patch_answer_as_a_get() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["active"], true, "{answer}");
-    assert_eq!(calls, vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]);
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]
+    );
     front.assert_answer_is_get(&answer).await;
 }
 
@@ -255,7 +260,10 @@ async fn put_is_one_read_and_one_setuser_and_answers_as_a_get() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["title"], "Director", "{answer}");
-    assert_eq!(calls, vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]);
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]
+    );
     front.assert_answer_is_get(&answer).await;
 }
 

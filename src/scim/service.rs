@@ -420,14 +420,12 @@ impl Service {
             .web_ex_id()
             .ok_or_else(|| ScimError::invalid_value("userName is required"))?
             .to_owned();
-        if let Some(existing) = self.site_user(&web_ex_id).await? {
-            if !self.ids.is_deleted(&web_ex_id)? {
-                return Err(ScimError::new(
-                    409,
-                    Some(ScimType::Uniqueness),
-                    format!("userName {web_ex_id}: a user with this Webex ID already exists"),
-                ));
-            }
+        // Only a user deleted through SCIM is read first (the id store says
+        // so without a call): any other taken userName is CreateUser's own
+        // refusal (030004, README "Service errors"), one call instead of two.
+        if self.ids.is_deleted(&web_ex_id)?
+            && let Some(existing) = self.site_user(&web_ex_id).await?
+        {
             // Deleted through SCIM (deactivated on the site): created again,
             // it is reactivated with what the body says, under a new id.
             let site_id = existing.web_ex_id().unwrap_or(&web_ex_id).to_owned();
@@ -438,12 +436,15 @@ impl Service {
                     Value::Text("ACTIVATED".into()),
                 );
             }
-            let now = self.apply(&site_id, &before, &wanted, false).await?;
-            let entry = self
-                .ids
-                .insert(&now, external_id.as_deref(), display_name_of(body))?;
+            let now = self
+                .apply(&site_id, &existing, &before, &wanted, false)
+                .await?;
+            let web_ex_id = now.web_ex_id().unwrap_or(&site_id);
+            let entry =
+                self.ids
+                    .insert(web_ex_id, external_id.as_deref(), display_name_of(body))?;
             self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
-            return self.get(&entry.id).await;
+            return self.answer(&entry.id, &now);
         }
         if wanted.get(&FlatKey::new(Attribute::Password)).is_none() {
             wanted.insert(
@@ -457,7 +458,10 @@ impl Service {
             // CreateUser makes active users; DelUser deactivates after.
             wanted.remove(&FlatKey::new(Attribute::Active));
         }
-        self.client.create_user(wanted).await.map_err(from_client)?;
+        self.client
+            .create_user(wanted)
+            .await
+            .map_err(|e| taken_or(e, &web_ex_id))?;
         if deactivated {
             self.deactivate(&web_ex_id).await?;
         }
@@ -465,6 +469,8 @@ impl Service {
             .ids
             .insert(&web_ex_id, external_id.as_deref(), display_name_of(body))?;
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
+        // Read, not built: the site fills in what the body left out
+        // (registrationDate → meta.created, userId, its defaults).
         self.get(&entry.id).await
     }
 
@@ -496,7 +502,7 @@ impl Service {
         let mut wanted = wanted;
         unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, None);
         let now = self
-            .apply(&entry.web_ex_id, &before, &wanted, false)
+            .apply(&entry.web_ex_id, &current, &before, &wanted, false)
             .await?;
         // Like the attributes, a displayName or externalId the body leaves out stays.
         let display_name = display_name_of(body).or(entry.display_name.as_deref());
@@ -527,7 +533,9 @@ impl Service {
                 format!("{}: userName cannot be removed", entry.web_ex_id),
             ));
         }
-        let now = self.apply(&entry.web_ex_id, &before, &wanted, true).await?;
+        let now = self
+            .apply(&entry.web_ex_id, &current, &before, &wanted, true)
+            .await?;
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         let display_name = match display_name_of(&resource) {
             // Still what the names make: nothing of its own to keep.
@@ -539,32 +547,45 @@ impl Service {
             .await
     }
 
+    /// Records the change in the id store and answers the user as it is now
+    /// (`now`, the merged state): no read after the write.
     async fn after_change(
         &self,
         entry: &Entry,
-        web_ex_id: &str,
+        now: &FlatUser,
         external_id: Option<&str>,
         display_name: Option<&str>,
     ) -> Result<Json, ScimError> {
-        if web_ex_id != entry.web_ex_id {
+        if let Some(web_ex_id) = now.web_ex_id()
+            && web_ex_id != entry.web_ex_id
+        {
             self.ids.rename(&entry.id, web_ex_id)?;
         }
         self.ids
             .record_change(&entry.id, external_id, display_name)?;
-        self.get(&entry.id).await
+        self.answer(&entry.id, now)
+    }
+
+    /// The resource of SCIM id `id` whose site user is `user`, the entry
+    /// read again from the id store (local: no site call).
+    fn answer(&self, id: &str, user: &FlatUser) -> Result<Json, ScimError> {
+        let entry = self.live_entry(id)?;
+        Ok(self.resource(&entry, user))
     }
 
     /// Brings the site user from `before` to `wanted` (both as the SCIM view
     /// sees them): reactivate first, then SetUser with what differs, then
     /// deactivate. With `removals`, attributes `wanted` lacks are cleared.
-    /// Answers the user's Webex ID afterwards.
+    /// Answers the site user afterwards: `current` (its GetUser) with what the
+    /// site acknowledged merged in ([`merged`]).
     async fn apply(
         &self,
         web_ex_id: &str,
+        current: &FlatUser,
         before: &FlatUser,
         wanted: &FlatUser,
         removals: bool,
-    ) -> Result<String, ScimError> {
+    ) -> Result<FlatUser, ScimError> {
         let mut change: FlatUser = wanted
             .iter()
             .filter(|(k, v)| before.get(k) != Some(*v))
@@ -609,6 +630,7 @@ impl Service {
             );
             now = new_id;
         }
+        let mut after = current.clone();
         if active == Some(Value::Text("ACTIVATED".into())) {
             self.client
                 .reactivate(web_ex_id)
@@ -616,6 +638,7 @@ impl Service {
                 .map_err(from_client)?;
         }
         if !change.is_empty() {
+            after = merged(after, &change);
             // Validated as the user it makes: `before` is the site user now.
             self.client
                 .set_user_over(web_ex_id, change, before)
@@ -625,7 +648,10 @@ impl Service {
         if active == Some(Value::Text("DEACTIVATED".into())) {
             self.deactivate(&now).await?;
         }
-        Ok(now)
+        if let Some(state) = active {
+            after.insert(FlatKey::new(Attribute::Active), state);
+        }
+        Ok(after)
     }
 
     async fn deactivate(&self, web_ex_id: &str) -> Result<(), ScimError> {
@@ -663,6 +689,42 @@ impl Service {
         self.ids.forget_groups_of(&entry.id)?;
         Ok(())
     }
+}
+
+/// The site user `current` once the site has taken `change` (a SetUser it
+/// acknowledged): what a GetUser would answer next, so PATCH and PUT answer
+/// without reading again. It holds because the site stores the values a
+/// SetUser sends as sent: the simulator does (src/sim/mod.rs `set`), and no
+/// live sample or document shows the XML API rewriting a value it accepted —
+/// there is none to cite either way; `tests/scim_calls.rs` checks each
+/// answer against a following GET. What a SetUser cannot change (userId,
+/// registrationDate → meta.created) stays as read. Attributes GetUser does
+/// not return (password, PINs) are left out, and `newWebExId` becomes the
+/// `webExId` (the rename).
+fn merged(mut current: FlatUser, change: &FlatUser) -> FlatUser {
+    for (key, value) in change.iter() {
+        if key.attribute == Attribute::NewWebExId {
+            current.insert(FlatKey::new(Attribute::WebExId), value.clone());
+        } else if key.attribute.info().ops.get {
+            current.insert(*key, value.clone());
+        }
+    }
+    current
+}
+
+/// A refused CreateUser: 409 naming the userName when the Webex ID is taken
+/// (030004), otherwise as any client failure.
+fn taken_or(e: ClientError, web_ex_id: &str) -> ScimError {
+    let taken =
+        matches!(&e.kind, ErrorKind::Service(s) if s.kind() == ServiceErrorKind::WebExIdExists);
+    if taken {
+        return ScimError::new(
+            409,
+            Some(ScimType::Uniqueness),
+            format!("userName {web_ex_id}: a user with this Webex ID already exists"),
+        );
+    }
+    from_client(e)
 }
 
 /// The displayName a body or resource carries.
