@@ -296,3 +296,60 @@ async fn a_list_page_is_one_listing_and_a_getuser_per_listed_user() {
         vec![(Operation::GetUser, 2), (Operation::LstsummaryUser, 1)]
     );
 }
+
+#[tokio::test]
+async fn a_list_page_asking_only_for_listed_attributes_makes_no_getuser() {
+    let front = front().await;
+    for n in 0..4 {
+        front.create(&format!("few{n}")).await;
+    }
+    let attributes = "userName,name,displayName,emails,active,externalId";
+    let (status, answer, calls) = front
+        .counted("GET", &format!("/Users?count=3&attributes={attributes}"), None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(calls, vec![(Operation::LstsummaryUser, 1)]);
+    let listed = answer["Resources"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{answer}");
+    // Each as a GET with the same projection shows it.
+    for resource in listed {
+        let id = resource["id"].as_str().unwrap();
+        let (_, got) = front
+            .call("GET", &format!("/Users/{id}?attributes={attributes}"), None)
+            .await;
+        assert_eq!(resource, &got);
+    }
+    // An attribute the listing lacks: a GetUser per user of the page.
+    let (status, answer, calls) = front
+        .counted("GET", "/Users?count=3&attributes=userName,title", None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["Resources"][0]["title"], "Engineer", "{answer}");
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 3), (Operation::LstsummaryUser, 1)]
+    );
+}
+
+#[tokio::test]
+async fn a_patch_in_idp_vocabularies_answers_as_a_get() {
+    let front = front().await;
+    let id = front.create("vocab1").await;
+    let body = json!({"schemas": [PATCH], "Operations": [
+        {"op": "add", "value": {
+            "timezone": "Europe/Zurich",
+            "preferredLanguage": "fr-FR",
+            "nickName": "Annie",
+            "name.middleName": "Q"
+        }},
+        {"op": "replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "tel:+1-415-555-1313"},
+        {"op": "replace", "path": format!("{ENTERPRISE}:costCenter"), "value": "4130"}
+    ]});
+    let (status, answer, calls) = front
+        .counted("PATCH", &format!("/Users/{id}"), Some(&body))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["timezone"], "Europe/Zurich", "{answer}");
+    assert_eq!(calls, vec![(Operation::GetUser, 1), (Operation::SetUser, 1)]);
+    front.assert_answer_is_get(&answer).await;
+}
