@@ -377,7 +377,7 @@ impl Service {
     /// (`userName`, `id`, `externalId` eq); a GetUser per candidate when the
     /// filter needs attributes the list lacks; otherwise a GetUser per user
     /// of the page, none when `query.attributes` asks only for what the list
-    /// carries ([`SUMMARY_PATHS`]).
+    /// carries (`SUMMARY_PATHS`).
     pub async fn list(&self, query: &ListQuery) -> Result<Json, ScimError> {
         let filter = query.filter.as_ref();
         let matched = self.matching(filter).await?;
