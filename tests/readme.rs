@@ -108,6 +108,10 @@ const NOT_RUN: &[(&str, &str)] = &[
         "a release build and minutes of measurement",
     ),
     (
+        "cargo bench --bench scim",
+        "a release build and seconds of measurement at 50 ms a site call",
+    ),
+    (
         "RUSTC_BOOTSTRAP=1 cargo fuzz run decode_response -- -max_total_time=600",
         "ten minutes of fuzzing, with cargo-fuzz installed",
     ),

@@ -15,12 +15,15 @@ use super::filter::Filter;
 use super::groups::Groups;
 use super::service::Service;
 
-/// A list request: `filter`, 1-based `startIndex`, `count`.
+/// A list request: `filter`, 1-based `startIndex`, `count`, and the
+/// `attributes` the answer is projected to (empty: all), which a backend may
+/// use to read less (the router projects all the same).
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub filter: Option<Filter>,
     pub start_index: Option<usize>,
     pub count: Option<usize>,
+    pub attributes: Vec<String>,
 }
 
 /// A SCIM service's resources. Every answer is a resource or a ListResponse

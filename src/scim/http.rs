@@ -244,6 +244,7 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimError> 
         filter,
         start_index: number(params, "startIndex")?,
         count: number(params, "count")?,
+        attributes: list_of(param(params, "attributes")),
     })
 }
 

@@ -16,7 +16,7 @@ use super::ids::{Entry, IdStore, StoreError};
 use super::patch;
 use super::schemas::MAX_RESULTS;
 use super::translate::{self, Kept, TranslateConfig};
-use super::user::{LIST, core_path, from_scim, to_scim};
+use super::user::{CORE, LIST, core_path, from_scim, to_scim};
 use crate::client::{Client, Error as ClientError, ErrorKind};
 use crate::ops::{LstsummaryUser, PasswordCriteria, UserSummary};
 use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
@@ -87,13 +87,32 @@ fn filter_paths<'a>(f: &'a Filter, out: &mut Vec<&'a str>) {
     }
 }
 
+/// Whether a user list carries the SCIM attribute `path` (`name.givenName`,
+/// `emails[type eq "work"]`, or in the core schema's URN form).
+fn summary_carries(path: &str) -> bool {
+    let path = match path.get(..CORE.len()) {
+        Some(urn) if urn.eq_ignore_ascii_case(CORE) => path[CORE.len()..].trim_start_matches(':'),
+        _ => path,
+    };
+    let top = path
+        .split(['.', '['])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    SUMMARY_PATHS.contains(&top.as_str())
+}
+
 fn summary_covers(f: &Filter) -> bool {
     let mut paths = Vec::new();
     filter_paths(f, &mut paths);
-    paths.iter().all(|p| {
-        let top = p.split(['.', '[']).next().unwrap_or(p).to_ascii_lowercase();
-        SUMMARY_PATHS.contains(&top.as_str())
-    })
+    paths.iter().all(|p| summary_carries(p))
+}
+
+/// Whether a list projected to `attributes` shows only what a user list
+/// carries: then its page needs no GetUser. An empty `attributes` is the
+/// whole resource.
+fn summary_answers(attributes: &[String]) -> bool {
+    !attributes.is_empty() && attributes.iter().all(|a| summary_carries(a))
 }
 
 /// `attr eq "v"` conjuncts of a filter: keys that narrow a list to a few users.
@@ -147,6 +166,14 @@ fn generated_password(criteria: Option<&PasswordCriteria>) -> String {
         out.push(c);
     }
     String::from_utf8(out).expect("ASCII")
+}
+
+/// A user a list matched: its id entry, the site user as the filter saw it
+/// (the user list's view, or the full user), and the full user when read.
+struct Matched {
+    entry: Entry,
+    view: FlatUser,
+    full: Option<FlatUser>,
 }
 
 /// The SCIM Users service of one Meetings site.
@@ -345,14 +372,38 @@ impl Service {
         Ok(found.into_iter().flatten().collect())
     }
 
+    /// One page of the users `query` matches. Site calls: the user list
+    /// (LstsummaryUser, paged by the client) unless the filter names a key
+    /// (`userName`, `id`, `externalId` eq); a GetUser per candidate when the
+    /// filter needs attributes the list lacks; otherwise a GetUser per user
+    /// of the page, none when `query.attributes` asks only for what the list
+    /// carries (`SUMMARY_PATHS`).
     pub async fn list(&self, query: &ListQuery) -> Result<Json, ScimError> {
         let filter = query.filter.as_ref();
+        let matched = self.matching(filter).await?;
+        let total = matched.len();
+        let start = query.start_index.unwrap_or(1).max(1);
+        let count = query.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS);
+        let page: Vec<Matched> = matched.into_iter().skip(start - 1).take(count).collect();
+        let resources = self
+            .page_resources(page, summary_answers(&query.attributes))
+            .await?;
+        Ok(json!({
+            "schemas": [LIST],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": start,
+            "Resources": resources,
+        }))
+    }
+
+    /// The users `filter` matches, in a stable order.
+    async fn matching(&self, filter: Option<&Filter>) -> Result<Vec<Matched>, ScimError> {
         let candidates = self.candidates(filter).await?;
         // Filter on the user list when it carries every attribute the filter
         // names; otherwise on full users (GetUser each).
         let by_summary =
             filter.is_none_or(summary_covers) && candidates.iter().all(|(_, s)| s.is_some());
-        // (the site user as the filter sees it, the full user when fetched)
         let users: Vec<(FlatUser, Option<FlatUser>)> = if by_summary {
             candidates
                 .iter()
@@ -368,8 +419,8 @@ impl Service {
         };
         let names: Vec<&str> = users.iter().filter_map(|(u, _)| u.web_ex_id()).collect();
         let entries = self.ids.entries_for(&names)?;
-        let mut matched: Vec<(Entry, Option<FlatUser>)> = Vec::new();
-        for (view, full) in &users {
+        let mut matched = Vec::new();
+        for (view, full) in users {
             // Users deleted through SCIM have no entry: they are not listed.
             let Some(entry) = view
                 .web_ex_id()
@@ -377,19 +428,29 @@ impl Service {
             else {
                 continue;
             };
-            if filter.is_none_or(|f| f.matches(&self.resource(entry, view))) {
-                matched.push((entry.clone(), full.clone()));
+            if filter.is_none_or(|f| f.matches(&self.resource(entry, &view))) {
+                matched.push(Matched {
+                    entry: entry.clone(),
+                    view,
+                    full,
+                });
             }
         }
-        let total = matched.len();
-        let start = query.start_index.unwrap_or(1).max(1);
-        let count = query.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS);
-        let page: Vec<(Entry, Option<FlatUser>)> =
-            matched.into_iter().skip(start - 1).take(count).collect();
+        Ok(matched)
+    }
+
+    /// The page's resources: from the full user where read already, from the
+    /// list's view when `summary_enough`, else read now (GetUser each, users
+    /// gone meanwhile left out).
+    async fn page_resources(
+        &self,
+        page: Vec<Matched>,
+        summary_enough: bool,
+    ) -> Result<Vec<Json>, ScimError> {
         let missing: Vec<String> = page
             .iter()
-            .filter(|(_, u)| u.is_none())
-            .map(|(e, _)| e.web_ex_id.clone())
+            .filter(|m| m.full.is_none() && !summary_enough)
+            .map(|m| m.entry.web_ex_id.clone())
             .collect();
         let mut fetched: HashMap<String, FlatUser> = self
             .full_users(&missing)
@@ -397,20 +458,17 @@ impl Service {
             .into_iter()
             .filter_map(|u| Some((u.web_ex_id()?.to_lowercase(), u)))
             .collect();
-        let resources: Vec<Json> = page
+        Ok(page
             .into_iter()
-            .filter_map(|(entry, user)| {
-                let user = user.or_else(|| fetched.remove(&entry.web_ex_id.to_lowercase()))?;
-                Some(self.resource(&entry, &user))
+            .filter_map(|m| {
+                let user = match m.full {
+                    Some(full) => full,
+                    None if summary_enough => m.view,
+                    None => fetched.remove(&m.entry.web_ex_id.to_lowercase())?,
+                };
+                Some(self.resource(&m.entry, &user))
             })
-            .collect();
-        Ok(json!({
-            "schemas": [LIST],
-            "totalResults": total,
-            "itemsPerPage": resources.len(),
-            "startIndex": start,
-            "Resources": resources,
-        }))
+            .collect())
     }
 
     /// POST /Users: 201 with the user, 409 when the userName is taken.
@@ -420,14 +478,12 @@ impl Service {
             .web_ex_id()
             .ok_or_else(|| ScimError::invalid_value("userName is required"))?
             .to_owned();
-        if let Some(existing) = self.site_user(&web_ex_id).await? {
-            if !self.ids.is_deleted(&web_ex_id)? {
-                return Err(ScimError::new(
-                    409,
-                    Some(ScimType::Uniqueness),
-                    format!("userName {web_ex_id}: a user with this Webex ID already exists"),
-                ));
-            }
+        // Only a user deleted through SCIM is read first (the id store says
+        // so without a call): any other taken userName is CreateUser's own
+        // refusal (030004, README "Service errors"), one call instead of two.
+        if self.ids.is_deleted(&web_ex_id)?
+            && let Some(existing) = self.site_user(&web_ex_id).await?
+        {
             // Deleted through SCIM (deactivated on the site): created again,
             // it is reactivated with what the body says, under a new id.
             let site_id = existing.web_ex_id().unwrap_or(&web_ex_id).to_owned();
@@ -438,12 +494,15 @@ impl Service {
                     Value::Text("ACTIVATED".into()),
                 );
             }
-            let now = self.apply(&site_id, &before, &wanted, false).await?;
-            let entry = self
-                .ids
-                .insert(&now, external_id.as_deref(), display_name_of(body))?;
+            let now = self
+                .apply(&site_id, &existing, &before, &wanted, false)
+                .await?;
+            let web_ex_id = now.web_ex_id().unwrap_or(&site_id);
+            let entry =
+                self.ids
+                    .insert(web_ex_id, external_id.as_deref(), display_name_of(body))?;
             self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
-            return self.get(&entry.id).await;
+            return self.answer(&entry.id, &now);
         }
         if wanted.get(&FlatKey::new(Attribute::Password)).is_none() {
             wanted.insert(
@@ -457,7 +516,10 @@ impl Service {
             // CreateUser makes active users; DelUser deactivates after.
             wanted.remove(&FlatKey::new(Attribute::Active));
         }
-        self.client.create_user(wanted).await.map_err(from_client)?;
+        self.client
+            .create_user(wanted)
+            .await
+            .map_err(|e| taken_or(e, &web_ex_id))?;
         if deactivated {
             self.deactivate(&web_ex_id).await?;
         }
@@ -465,6 +527,8 @@ impl Service {
             .ids
             .insert(&web_ex_id, external_id.as_deref(), display_name_of(body))?;
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
+        // Read, not built: the site fills in what the body left out
+        // (registrationDate → meta.created, userId, its defaults).
         self.get(&entry.id).await
     }
 
@@ -496,7 +560,7 @@ impl Service {
         let mut wanted = wanted;
         unite_grants(&mut wanted, &self.ids.grants(&entry.id)?, None);
         let now = self
-            .apply(&entry.web_ex_id, &before, &wanted, false)
+            .apply(&entry.web_ex_id, &current, &before, &wanted, false)
             .await?;
         // Like the attributes, a displayName or externalId the body leaves out stays.
         let display_name = display_name_of(body).or(entry.display_name.as_deref());
@@ -527,7 +591,9 @@ impl Service {
                 format!("{}: userName cannot be removed", entry.web_ex_id),
             ));
         }
-        let now = self.apply(&entry.web_ex_id, &before, &wanted, true).await?;
+        let now = self
+            .apply(&entry.web_ex_id, &current, &before, &wanted, true)
+            .await?;
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         let display_name = match display_name_of(&resource) {
             // Still what the names make: nothing of its own to keep.
@@ -539,32 +605,45 @@ impl Service {
             .await
     }
 
+    /// Records the change in the id store and answers the user as it is now
+    /// (`now`, the merged state): no read after the write.
     async fn after_change(
         &self,
         entry: &Entry,
-        web_ex_id: &str,
+        now: &FlatUser,
         external_id: Option<&str>,
         display_name: Option<&str>,
     ) -> Result<Json, ScimError> {
-        if web_ex_id != entry.web_ex_id {
+        if let Some(web_ex_id) = now.web_ex_id()
+            && web_ex_id != entry.web_ex_id
+        {
             self.ids.rename(&entry.id, web_ex_id)?;
         }
         self.ids
             .record_change(&entry.id, external_id, display_name)?;
-        self.get(&entry.id).await
+        self.answer(&entry.id, now)
+    }
+
+    /// The resource of SCIM id `id` whose site user is `user`, the entry
+    /// read again from the id store (local: no site call).
+    fn answer(&self, id: &str, user: &FlatUser) -> Result<Json, ScimError> {
+        let entry = self.live_entry(id)?;
+        Ok(self.resource(&entry, user))
     }
 
     /// Brings the site user from `before` to `wanted` (both as the SCIM view
     /// sees them): reactivate first, then SetUser with what differs, then
     /// deactivate. With `removals`, attributes `wanted` lacks are cleared.
-    /// Answers the user's Webex ID afterwards.
+    /// Answers the site user afterwards: `current` (its GetUser) with what the
+    /// site acknowledged merged in ([`merged`]).
     async fn apply(
         &self,
         web_ex_id: &str,
+        current: &FlatUser,
         before: &FlatUser,
         wanted: &FlatUser,
         removals: bool,
-    ) -> Result<String, ScimError> {
+    ) -> Result<FlatUser, ScimError> {
         let mut change: FlatUser = wanted
             .iter()
             .filter(|(k, v)| before.get(k) != Some(*v))
@@ -609,6 +688,10 @@ impl Service {
             );
             now = new_id;
         }
+        // The site recomputes what is kept in step with a written attribute:
+        // then the answer is read, not merged.
+        let read_after = change.iter().any(|(k, _)| kept_in_step(k.attribute));
+        let mut after = current.clone();
         if active == Some(Value::Text("ACTIVATED".into())) {
             self.client
                 .reactivate(web_ex_id)
@@ -616,6 +699,7 @@ impl Service {
                 .map_err(from_client)?;
         }
         if !change.is_empty() {
+            after = merged(after, &change);
             // Validated as the user it makes: `before` is the site user now.
             self.client
                 .set_user_over(web_ex_id, change, before)
@@ -625,7 +709,16 @@ impl Service {
         if active == Some(Value::Text("DEACTIVATED".into())) {
             self.deactivate(&now).await?;
         }
-        Ok(now)
+        if let Some(state) = active {
+            after.insert(FlatKey::new(Attribute::Active), state);
+        }
+        if read_after {
+            return self
+                .site_user(&now)
+                .await?
+                .ok_or_else(|| ScimError::not_found(&now));
+        }
+        Ok(after)
     }
 
     async fn deactivate(&self, web_ex_id: &str) -> Result<(), ScimError> {
@@ -665,6 +758,66 @@ impl Service {
     }
 }
 
+/// The site user `current` once the site has taken `change` (a SetUser it
+/// acknowledged): what a GetUser would answer next, so PATCH and PUT answer
+/// without reading again. It holds because the site stores the values a
+/// SetUser sends as sent: the simulator does (src/sim/mod.rs `set`), and no
+/// live sample or document shows the XML API rewriting a value it accepted —
+/// there is none to cite either way; `tests/scim_calls.rs` checks each
+/// answer against a following GET. What a SetUser cannot change (userId,
+/// registrationDate → meta.created) stays as read. Attributes GetUser does
+/// not return (password, PINs) are left out, and `newWebExId` becomes the
+/// `webExId` (the rename).
+fn merged(mut current: FlatUser, change: &FlatUser) -> FlatUser {
+    for (key, value) in change.iter() {
+        if key.attribute == Attribute::NewWebExId {
+            current.insert(FlatKey::new(Attribute::WebExId), value.clone());
+        } else if key.attribute.info().ops.get {
+            current.insert(*key, value.clone());
+        }
+    }
+    current
+}
+
+/// Attributes the site keeps in step with each other, so a SetUser of one
+/// may change another as GetUser shows it: [`merged`] cannot know how.
+/// Evidence: the catalogue's `timeZoneWithDST` row ("the service fills it
+/// from timeZoneID", ATLAS 2016) and the live GetUser giving timeZoneID,
+/// timeZone and timeZoneWithDST for one zone, language and languageID for
+/// one language (spec/xml-api.md, 2016 live order). How the live site
+/// recomputes them is not documented; the simulator stores each as sent.
+/// The catalogue has no column saying this yet: until it has, these two
+/// families are named here, typed, and nowhere else.
+const KEPT_IN_STEP: [&[Attribute]; 2] = [
+    &[
+        Attribute::TimeZoneID,
+        Attribute::TimeZone,
+        Attribute::TimeZoneWithDST,
+    ],
+    &[Attribute::Language, Attribute::LanguageID],
+];
+
+fn kept_in_step(attribute: Attribute) -> bool {
+    KEPT_IN_STEP
+        .iter()
+        .any(|family| family.contains(&attribute))
+}
+
+/// A refused CreateUser: 409 naming the userName when the Webex ID is taken
+/// (030004), otherwise as any client failure.
+fn taken_or(e: ClientError, web_ex_id: &str) -> ScimError {
+    let taken =
+        matches!(&e.kind, ErrorKind::Service(s) if s.kind() == ServiceErrorKind::WebExIdExists);
+    if taken {
+        return ScimError::new(
+            409,
+            Some(ScimType::Uniqueness),
+            format!("userName {web_ex_id}: a user with this Webex ID already exists"),
+        );
+    }
+    from_client(e)
+}
+
 /// The displayName a body or resource carries.
 fn display_name_of(json: &Json) -> Option<&str> {
     json.as_object()?
@@ -698,5 +851,7 @@ fn summary_user(s: &UserSummary) -> FlatUser {
     put(Attribute::LastName, &s.last_name);
     put(Attribute::Email, &s.email);
     put(Attribute::Active, &s.active);
+    // meta.created, as GetUser's registrationDate gives it.
+    put(Attribute::RegistrationDate, &s.registration_date);
     flat
 }
