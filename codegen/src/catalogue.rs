@@ -120,6 +120,8 @@ pub struct AttributeRow {
     pub required: bool,
     pub identity: bool,
     pub unique: bool,
+    /// The site keeps the value in step with other attributes (`coupled`).
+    pub coupled: bool,
     pub field_override: Option<String>,
     /// The API that owns it on Control-Hub-managed sites (`controlHub`).
     pub control_hub: String,
@@ -438,8 +440,9 @@ fn parse_attributes(
                 return Err(err(format!("feature `{f}` is not in {FEATURES_FILE}")));
             }
         }
-        let (mut secret, mut required, mut identity, mut unique, mut field_override) =
-            (false, false, false, false, None);
+        let (mut secret, mut required, mut identity, mut unique, mut coupled) =
+            (false, false, false, false, false);
+        let mut field_override = None;
         if c[5] != "-" {
             for flag in c[5].split(' ') {
                 match flag {
@@ -447,6 +450,7 @@ fn parse_attributes(
                     "required" => required = true,
                     "identity" => identity = true,
                     "unique" => unique = true,
+                    "coupled" => coupled = true,
                     _ => match flag.strip_prefix("field=") {
                         Some(f) if is_snake(f) => field_override = Some(f.to_owned()),
                         _ => return Err(err(format!("unknown flag `{flag}`"))),
@@ -470,6 +474,7 @@ fn parse_attributes(
             required,
             identity,
             unique,
+            coupled,
             field_override,
             control_hub,
             description: c[7].to_owned(),

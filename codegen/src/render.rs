@@ -272,8 +272,8 @@ fn render_attribute_table(cat: &Catalogue, out: &mut String) {
         let _ = writeln!(out, "        gate: &[{}],", gate.join(", "));
         let _ = writeln!(
             out,
-            "        secret: {}, required: {}, identity: {}, unique: {},",
-            a.secret, a.required, a.identity, a.unique
+            "        secret: {}, required: {}, identity: {}, unique: {}, coupled: {},",
+            a.secret, a.required, a.identity, a.unique, a.coupled
         );
         let _ = writeln!(
             out,

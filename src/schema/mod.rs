@@ -206,6 +206,10 @@ pub struct AttributeInfo {
     /// No two users of a site may share the value (case aside): the service refuses
     /// a second one (030004 for webExId, 030005 for email).
     pub unique: bool,
+    /// The site keeps the value in step with other attributes (a time zone's
+    /// ID, name and DST name; a language and its ID): after a SetUser of one,
+    /// only a GetUser tells the others.
+    pub coupled: bool,
     /// The API that owns it on Control-Hub-managed sites (the catalogue's
     /// `controlHub` column; its `source` cites the evidence).
     pub control_hub: ControlHubApi,

@@ -779,28 +779,13 @@ fn merged(mut current: FlatUser, change: &FlatUser) -> FlatUser {
     current
 }
 
-/// Attributes the site keeps in step with each other, so a SetUser of one
-/// may change another as GetUser shows it: [`merged`] cannot know how.
-/// Evidence: the catalogue's `timeZoneWithDST` row ("the service fills it
-/// from timeZoneID", ATLAS 2016) and the live GetUser giving timeZoneID,
-/// timeZone and timeZoneWithDST for one zone, language and languageID for
-/// one language (spec/xml-api.md, 2016 live order). How the live site
-/// recomputes them is not documented; the simulator stores each as sent.
-/// The catalogue has no column saying this yet: until it has, these two
-/// families are named here, typed, and nowhere else.
-const KEPT_IN_STEP: [&[Attribute]; 2] = [
-    &[
-        Attribute::TimeZoneID,
-        Attribute::TimeZone,
-        Attribute::TimeZoneWithDST,
-    ],
-    &[Attribute::Language, Attribute::LanguageID],
-];
-
+/// Whether the site keeps the attribute in step with others (catalogue flag
+/// `coupled`: a time zone's ID, name and DST name; a language and its ID), so
+/// a SetUser of it may change another as GetUser shows it: [`merged`] cannot
+/// know how (the live site's rule is not documented; the simulator stores each
+/// as sent), and the answer is read back instead.
 fn kept_in_step(attribute: Attribute) -> bool {
-    KEPT_IN_STEP
-        .iter()
-        .any(|family| family.contains(&attribute))
+    attribute.info().coupled
 }
 
 /// A refused CreateUser: 409 naming the userName when the Webex ID is taken
