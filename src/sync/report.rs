@@ -47,6 +47,18 @@ pub enum HalfOperation {
     Licence(LicenceAction),
 }
 
+impl From<Action> for HalfOperation {
+    fn from(action: Action) -> Self {
+        HalfOperation::Person(action)
+    }
+}
+
+impl From<LicenceAction> for HalfOperation {
+    fn from(action: LicenceAction) -> Self {
+        HalfOperation::Licence(action)
+    }
+}
+
 impl PartialEq<Action> for HalfOperation {
     fn eq(&self, other: &Action) -> bool {
         *self == HalfOperation::Person(*other)
