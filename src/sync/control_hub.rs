@@ -139,7 +139,7 @@ pub(super) async fn licence_half(
         .client
         .site_licence(&licences.site_url)
         .await
-        .map_err(SyncError::Licences)?;
+        .map_err(|e| SyncError::Licences(Box::new(e)))?;
     let Some(licence) = found else {
         return Err(SyncError::NoSiteLicence {
             site_url: licences.site_url.clone(),

@@ -478,7 +478,7 @@ pub enum SyncError {
     TooFewLicences { shortfalls: Vec<Shortfall> },
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
-    Licences(RestError),
+    Licences(Box<RestError>),
     /// Control Hub mode: no licence of the organisation belongs to the site.
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"
