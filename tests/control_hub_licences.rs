@@ -424,7 +424,101 @@ async fn deprovision_removes_the_licence_by_default_and_keeps_it_when_asked() {
         // Done: the next run leaves Ben alone.
         let (plan, _) = run.apply(&source).await;
         assert!(plan.steps.iter().all(|s| !s.writes()), "{plan:#?}");
+
+        // Ben is back: reactivated, and licensed again where it was removed.
+        write_source(
+            &source,
+            &[
+                "e1,ann@example.com,Ann,A,true,",
+                "e2,ben@example.com,Ben,B,true,",
+            ],
+        );
+        let (_, report) = run.apply(&source).await;
+        assert_eq!(report.summary.failed, 0, "{report:#?}");
+        let ben = user(&report, "ben@example.com");
+        assert_eq!(ben.operation, Action::Reactivate);
+        let expected = if freed { "assign" } else { "unchanged" };
+        assert_eq!(halves(ben)[1].0, expected, "{ben:#?}");
+        assert_eq!(consumed(&licences).await, Some(2));
+        assert_eq!(
+            site_value(&run.client, "ben@example.com", Attribute::Active).await,
+            Some(Value::Text("ACTIVATED".into()))
+        );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_the_source_deactivates_gives_the_licence_back() {
+    let site = site(5).await;
+    let (licences, _) = licences(&site);
+    let mut run = Run::new(&site, licences.clone(), "inactive");
+    run.mapping = MAPPING.replace(
+        "[attributes]",
+        "[attributes]\nactive = { field = \"state\" }",
+    );
+    let source = tmp("inactive.csv");
+    let rows = |state: &str| {
+        let text =
+            format!("id,email,first,last,hq,role,state\ne5,eve@example.com,Eve,E,true,,{state}\n");
+        std::fs::write(&source, text).unwrap();
+    };
+    rows("ACTIVATED");
+    let (_, report) = run.apply(&source).await;
+    assert_eq!(report.summary.created, 1, "{report:#?}");
+    rows("DEACTIVATED");
+    let (_, report) = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 0, "{report:#?}");
+    let eve = user(&report, "eve@example.com");
+    assert_eq!(
+        halves(eve),
+        [
+            pair("deactivate", "ok"),
+            pair("remove", "ok"),
+            pair("unchanged", "skipped")
+        ]
+    );
+    assert_eq!(consumed(&licences).await, Some(0));
+    let (plan, _) = run.apply(&source).await;
+    assert!(plan.steps.iter().all(|s| !s.writes()), "{plan:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_change_the_api_leaves_undone_is_that_users_failure() {
+    // Every PATCH answered 206 with the attendee site not applied.
+    let mut config = SimConfig::new(profile(5));
+    config.control_hub_licences = true;
+    config.licence_206_every = Some(1);
+    let sim = Simulator::new(config, Box::new(sim::store::Memory)).unwrap();
+    let site = sim::serve(sim, sim::ServeOptions::default()).await.unwrap();
+    let (licences, _) = licences(&site);
+    let run = Run::new(&site, licences, "partial");
+    let source = tmp("partial.csv");
+    write_source(&source, &["e7,gus@example.com,Gus,G,true,"]);
+    let (_, report) = run.apply(&source).await;
+    assert_eq!(report.summary.created, 1, "{report:#?}");
+    // Gus hosts; now he is to attend: the licence removal is applied, the
+    // attendee site not (206).
+    write_source(
+        &source,
+        &[
+            "e7,gus@example.com,Gus,G,true,guest",
+            "e8,hal@example.com,Hal,H,true,",
+        ],
+    );
+    let (_, report) = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 1, "{report:#?}");
+    let gus = user(&report, "gus@example.com");
+    let error = gus.licence.as_ref().unwrap().error.as_ref().unwrap();
+    assert_eq!(error.kind, "licenceNotApplied");
+    assert!(
+        error.message.contains("gus@example.com")
+            && error.message.contains("example.webex.com")
+            && error.message.contains("400216"),
+        "{}",
+        error.message
+    );
+    assert_eq!(halves(gus)[2].1, "skipped");
+    assert_eq!(user(&report, "hal@example.com").status, "ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

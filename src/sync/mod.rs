@@ -421,9 +421,9 @@ impl Plan {
 pub enum Event {
     /// The writes to come.
     Started { writes: usize },
-    /// One write request answered (a Control Hub user has up to two: the
-    /// person, then the Meetings settings), before its outcome is in the
-    /// journal: the CLI's crash-test fault point aborts here.
+    /// One write request answered (a Control Hub user has up to three: the
+    /// person, the licence, then the Meetings settings), before its outcome
+    /// is in the journal: the CLI's crash-test fault point aborts here.
     Wrote { web_ex_id: String },
     /// One user done (`ok` false: it failed).
     Done {

@@ -256,6 +256,9 @@ impl Half for SiteLicenceHalf {
             }
         } else if !holds && wants_active {
             LicenceAction::Assign
+        } else if holds && !wants_active {
+            // The source deactivates them: as deprovisioning does.
+            self.leaving().action
         } else {
             LicenceAction::Unchanged
         };
@@ -280,5 +283,41 @@ impl Half for SiteLicenceHalf {
             }
             .map_err(HalfError::Licence)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(action: LicenceAction, holds: bool) -> LicenceStep {
+        LicenceStep {
+            action,
+            licence_id: "L".into(),
+            site_url: "example.webex.com".into(),
+            holds,
+        }
+    }
+
+    #[test]
+    fn an_attendee_who_hosts_gives_the_licence_back() {
+        let change = step(LicenceAction::Attendee, true).change("a@example.com");
+        assert_eq!(change.licences, [("L".to_owned(), Change::Remove)]);
+        assert_eq!(
+            change.attendee_sites,
+            [("example.webex.com".to_owned(), Change::Add)]
+        );
+        let change = step(LicenceAction::Attendee, false).change("a@example.com");
+        assert!(change.licences.is_empty(), "nothing held, nothing removed");
+    }
+
+    #[test]
+    fn only_a_holder_after_the_step_gets_meetings_settings() {
+        assert!(step(LicenceAction::Assign, false).hosts_after());
+        assert!(step(LicenceAction::Keep, true).hosts_after());
+        assert!(!step(LicenceAction::Remove, true).hosts_after());
+        assert!(!step(LicenceAction::Attendee, true).hosts_after());
+        assert!(!step(LicenceAction::Unchanged, false).hosts_after());
+        assert!(!step(LicenceAction::Keep, true).writes());
     }
 }
