@@ -8,8 +8,13 @@
 //! themselves; an attendee is a `siteUrls` entry with `accountType:
 //! attendee`; the licence is found by `siteUrl` and kept by `id` (names
 //! changed in January 2026). Whether a person holds it is read from the
-//! site's own listing (LstsummaryUser lists site users, i.e. holders), so the
-//! half reads nothing of its own. Whether a person already attends cannot be
+//! site's own listing, so the half reads nothing of its own: a person without
+//! the site's licence is not a site user (spec control-hub.md; that GetUser
+//! then answers 030001 is UNCERTAIN there, inferred from client code, and no
+//! source says LstsummaryUser leaves such a person out: the simulator's
+//! reading, which a live sample should confirm). Were the listing to show
+//! unlicensed people, they would be planned `unchanged` and their SetUser
+//! would fail, naming them: a failure, not a silent skip. Whether a person already attends cannot be
 //! read (no client of the People API, which shows `siteUrls`): an attendee is
 //! made once, when the sync first takes charge of the person.
 
