@@ -4,9 +4,10 @@
 //! site's Meetings licence comes next (`site_licence.rs`: a person is a host
 //! only while holding it); the Meetings settings (privileges, session types,
 //! personal room, tspAccount …) go to SetUser last (the Meetings half,
-//! settings only), and only to people who host once the licence half is done. The XML API never
-//! gets an attribute the identity owns: those the identity API cannot take
-//! either (password, PIN) are refused by the validator, with the reason.
+//! settings only), and only to people who host once the licence half is
+//! done. The XML API never gets an attribute the identity owns: those the
+//! identity API cannot take either (password, PIN) are refused by the
+//! validator, with the reason.
 
 use std::sync::Arc;
 
