@@ -195,3 +195,55 @@ fn the_cli_refuses_a_plan_past_the_free_licences_before_any_write() {
     );
     assert_eq!(report["users"][0]["licence"]["status"], "ok", "{report:#}");
 }
+
+#[test]
+fn a_site_the_organisation_has_no_licence_of_stops_the_run_before_any_write() {
+    let d = dir("elsewhere");
+    let mut profile = wbxprov::sim::default_profile();
+    profile.site_name = Some("example".into());
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let server = serve(&d.join("ch.toml"));
+    // The command's profile names another site than the organisation's licence.
+    profile.site_name = Some("elsewhere".into());
+    std::fs::write(d.join("other.toml"), profile.to_toml()).unwrap();
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "other.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("the organisation lists no licence of site elsewhere.webex.com"),
+        "{}",
+        text(&out)
+    );
+    // Nothing was written: with the right site, a is created.
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["users"][0]["identity"]["operation"], "create",
+        "{report:#}"
+    );
+}

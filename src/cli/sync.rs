@@ -217,12 +217,13 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     }
 }
 
-/// Control Hub mode: the licence half's client, unless the organisation's
-/// licences API does not serve this site's licence. Identity and licence by
-/// default (Cisco recommends SCIM plus the licences API); a licences API that
-/// answers 404, or lists no licence of the site, leaves people unlicensed
-/// by this run, said on stderr (the simulator without `--control-hub-licences`,
-/// whose people are site users without one). Any other failure stops the run.
+/// Control Hub mode: the licence half's client. Identity and licence by
+/// default (Cisco recommends SCIM plus the licences API). A licences API that
+/// answers 404 leaves people unlicensed by this run, said on stderr (the
+/// simulator without `--control-hub-licences`, whose people are site users
+/// without one; webexapis.com serves the list to every organisation). An
+/// organisation that lists no licence of the site, or any other failure,
+/// stops the run before any write: its new people could never host.
 async fn site_licences(
     profile: &crate::site::SiteProfile,
 ) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
@@ -231,12 +232,9 @@ async fn site_licences(
     };
     match client.site_licence(&site_url).await {
         Ok(Some(_)) => Ok(Some((client, site_url))),
-        Ok(None) => {
-            tracing::warn!(
-                "the organisation lists no licence of site {site_url}: this run licenses nobody (people it creates are no hosts until licensed)"
-            );
-            Ok(None)
-        }
+        Ok(None) => Err(format!(
+            "the organisation lists no licence of site {site_url} (GET /v1/licenses, matched by siteUrl: the profile's siteName + .webex.com): set siteName in the site profile to the site's; nothing was written"
+        )),
         Err(e) if matches!(e.kind, crate::rest::RestErrorKind::NotFound(_)) => {
             tracing::warn!("{e}: this run licenses nobody");
             Ok(None)
