@@ -141,3 +141,61 @@ fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
         .and_then(|u| u.strip_suffix('/'))
         .unwrap_or(url)
 }
+
+/// Control Hub mode: the licences API client (the identity token, at the
+/// identity API's origin: `…/identity/scim` → `…/v1`, so `sim serve`'s
+/// identity URL finds its `/v1` too) and the site's URL as the licences API
+/// writes it (`{siteName}.webex.com`: the profile's site name, else the
+/// configured site's); `None` on a standalone profile.
+pub fn licence_client(
+    profile: &SiteProfile,
+) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
+    let Some(hub) = &profile.control_hub else {
+        return Ok(None);
+    };
+    let settings = super::config::identity_settings()?;
+    let https = crate::rest::transport::HttpsJson::new(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| e.to_string())?
+    .allow_insecure_http(settings.allow_insecure_http);
+    let base = rest_base(identity_base(&settings.base_url, &hub.org_id));
+    let client = crate::rest::licences::LicenceClient::new(&base, settings.token, Arc::new(https));
+    let site_name = match &profile.site_name {
+        Some(name) => name.clone(),
+        None => Config::load()?.site_name,
+    };
+    Ok(Some((
+        Arc::new(client),
+        format!("{}.webex.com", site_name.to_ascii_lowercase()),
+    )))
+}
+
+/// The webexapis.com REST base beside an identity base (`…/identity/scim`).
+fn rest_base(identity_base: &str) -> String {
+    match identity_base.strip_suffix("/identity/scim") {
+        Some(origin) => format!("{origin}/v1"),
+        None => crate::rest::DEFAULT_BASE_URL.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_licences_api_is_found_beside_the_identity_api() {
+        assert_eq!(
+            rest_base(crate::identity::DEFAULT_BASE_URL),
+            crate::rest::DEFAULT_BASE_URL
+        );
+        assert_eq!(
+            rest_base(identity_base(
+                "http://127.0.0.1:9/identity/scim/org/v2",
+                "org"
+            )),
+            "http://127.0.0.1:9/v1"
+        );
+    }
+}

@@ -177,12 +177,19 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     if let Some(admin) = client.admin_web_ex_id() {
         options.protected.push(admin.to_owned());
     }
-    let engine = Sync::builder(client.clone(), profile)
+    let licences = match identity {
+        Some(_) => site_licences(&profile).await?,
+        None => None,
+    };
+    let mut engine = Sync::builder(client.clone(), profile)
         .mapping(mapping)
         .journal(journal)
         .options(options)
-        .identity(identity)
-        .build();
+        .identity(identity);
+    if let Some((licences, site_url)) = licences {
+        engine = engine.licences(licences, site_url);
+    }
+    let engine = engine.build();
     let reading = ReadingProgress::start(client.clone());
     let plan = engine.plan(records).await.map_err(|e| e.to_string())?;
     reading.finish();
@@ -207,6 +214,32 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
             }
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Control Hub mode: the licence half's client. Identity and licence by
+/// default (Cisco recommends SCIM plus the licences API). A licences API that
+/// answers 404 leaves people unlicensed by this run, said on stderr (the
+/// simulator without `--control-hub-licences`, whose people are site users
+/// without one; webexapis.com serves the list to every organisation). An
+/// organisation that lists no licence of the site, or any other failure,
+/// stops the run before any write: its new people could never host.
+async fn site_licences(
+    profile: &crate::site::SiteProfile,
+) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
+    let Some((client, site_url)) = super::connect::licence_client(profile)? else {
+        return Ok(None);
+    };
+    match client.site_licence(&site_url).await {
+        Ok(Some(_)) => Ok(Some((client, site_url))),
+        Ok(None) => Err(format!(
+            "the organisation lists no licence of site {site_url} (GET /v1/licenses, matched by siteUrl: the profile's siteName + .webex.com): set siteName in the site profile to the site's; nothing was written"
+        )),
+        Err(e) if matches!(e.kind, crate::rest::RestErrorKind::NotFound(_)) => {
+            tracing::warn!("{e}: this run licenses nobody");
+            Ok(None)
+        }
+        Err(e) => Err(format!("reading the organisation's licences: {e}")),
     }
 }
 
@@ -479,9 +512,13 @@ fn step_detail(step: &sync::Step) -> String {
     match &step.identity {
         // Control Hub mode: the person's half, then the Meetings half.
         Some(person) => format!(
-            "identity {}: {} | meetings: {}",
+            "identity {}: {} |{} meetings: {}",
             person.action.as_ref(),
             names(&person.change),
+            step.licence
+                .as_ref()
+                .map(|l| format!(" licence {} |", l.action.as_ref()))
+                .unwrap_or_default(),
             names(&step.change)
         ),
         None if step.action == Action::Create => names(&step.change),
@@ -494,8 +531,12 @@ fn write_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
         let row = user.row.map(|r| format!("row {r}: ")).unwrap_or_default();
         let error = user.error.as_ref().expect("filtered");
         // Control Hub mode: which half went through.
-        let halves = match (&user.identity, &user.meetings) {
-            (Some(i), Some(m)) => format!(" (identity {}, meetings {})", i.status, m.status),
+        let halves = match (&user.identity, &user.licence, &user.meetings) {
+            (Some(i), Some(l), Some(m)) => format!(
+                " (identity {}, licence {}, meetings {})",
+                i.status, l.status, m.status
+            ),
+            (Some(i), None, Some(m)) => format!(" (identity {}, meetings {})", i.status, m.status),
             _ => String::new(),
         };
         writeln!(

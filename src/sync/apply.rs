@@ -9,6 +9,7 @@ use super::breaker::Breaker;
 use super::control_hub::Identity;
 use super::half::{Half, HalfError, Meetings, Written};
 use super::report::{UserReport, control_hub_report, report_from, user_report};
+use super::site_licence::SiteLicenceHalf;
 use super::{Action, Event, KnownPerson, Plan, Report, Step, Sync, SyncError};
 use crate::client::{Error as ClientError, ErrorKind, count_attempts};
 
@@ -17,6 +18,8 @@ type Progress = Arc<dyn Fn(Event) + Send + std::marker::Sync>;
 /// The halves a run writes through, in order for each step.
 struct Halves {
     identity: Option<Identity>,
+    /// The site's Meetings licence (Control Hub mode with licences).
+    licence: Option<SiteLicenceHalf>,
     /// The whole site user (standalone steps).
     site: Meetings,
     /// The Meetings settings after the person (Control Hub steps).
@@ -24,13 +27,14 @@ struct Halves {
 }
 
 impl Halves {
-    fn new(sync: &Sync) -> Halves {
+    fn new(sync: &Sync, licence: Option<SiteLicenceHalf>) -> Halves {
         let meetings = |settings_only| Meetings {
             client: sync.client.clone(),
             settings_only,
         };
         Halves {
             identity: sync.identity.clone().map(|client| Identity { client }),
+            licence,
             site: meetings(false),
             settings: meetings(true),
         }
@@ -38,7 +42,14 @@ impl Halves {
 
     fn of(&self, step: &Step) -> Vec<&dyn Half> {
         match (&step.identity, &self.identity) {
-            (Some(_), Some(identity)) => vec![identity, &self.settings],
+            (Some(_), Some(identity)) => {
+                let mut halves: Vec<&dyn Half> = vec![identity];
+                if let Some(licence) = &self.licence {
+                    halves.push(licence);
+                }
+                halves.push(&self.settings);
+                halves
+            }
             _ => vec![&self.site],
         }
     }
@@ -52,7 +63,7 @@ pub(super) async fn apply(
     let progress: Progress = Arc::new(progress);
     let writes = plan.steps.iter().filter(|s| s.writes()).count();
     progress(Event::Started { writes });
-    let halves = Arc::new(Halves::new(sync));
+    let halves = Arc::new(Halves::new(sync, licence_half(sync, &plan)));
     let semaphore = Arc::new(tokio::sync::Semaphore::new(sync.options.concurrency.max(1)));
     let breaker = Arc::new(Breaker::new(sync.options.max_consecutive_failures));
     let mut reports: BTreeMap<usize, UserReport> = BTreeMap::new();
@@ -86,6 +97,19 @@ pub(super) async fn apply(
     }
     deactivate(sync, leaving, &breaker, &progress, &mut reports).await;
     finish(sync, plan.mode, reports, &confirmed, &breaker)
+}
+
+/// The licence half that writes the plan's licence steps (each carries the
+/// licence's id and site, read when the plan was made).
+fn licence_half(sync: &Sync, plan: &Plan) -> Option<SiteLicenceHalf> {
+    let licences = sync.licences.as_ref()?;
+    let step = plan.steps.iter().find_map(|s| s.licence.as_ref())?;
+    Some(SiteLicenceHalf {
+        client: licences.client.clone(),
+        licence_id: step.licence_id.clone(),
+        site_url: step.site_url.clone(),
+        on_deprovision: sync.mapping.licence_on_deprovision,
+    })
 }
 
 /// The run's report; the journal finished, unless the breaker stopped the
@@ -138,7 +162,7 @@ fn settle(
         }
     }
     Ok(match &step.identity {
-        Some(person) => control_hub_report(step, person, None, None, true),
+        Some(person) => control_hub_report(step, person, None, true),
         None => user_report(step, None, 0, true),
     })
 }
@@ -185,12 +209,8 @@ async fn write_step(
     }
     let mut report = match &step.identity {
         Some(person) => {
-            let (identity, meetings) = match &failed {
-                Some(("identity", e)) => (Some(e.report()), None),
-                Some((_, e)) => (None, Some(e.report())),
-                None => (None, None),
-            };
-            control_hub_report(step, person, identity, meetings, true)
+            let failure = failed.as_ref().map(|(half, e)| (*half, e.report()));
+            control_hub_report(step, person, failure, true)
         }
         None => {
             let error = match &failed {

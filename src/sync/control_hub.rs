@@ -1,10 +1,13 @@
-//! Control-Hub-managed sites: each user in two halves. The person (names,
+//! Control-Hub-managed sites: each user in three halves. The person (names,
 //! email, title, phones, externalId, active) is the Webex identity's
-//! ([`Identity`], a [`Half`] over its SCIM API); the Meetings settings
-//! (privileges, session types, personal room, tspAccount …) go to SetUser
-//! after the person (the Meetings half, settings only). The XML API never
-//! gets an attribute the identity owns: those the identity API cannot take
-//! either (password, PIN) are refused by the validator, with the reason.
+//! ([`Identity`], a [`Half`] over its SCIM API); with a licences client, the
+//! site's Meetings licence comes next (`site_licence.rs`: a person is a host
+//! only while holding it); the Meetings settings (privileges, session types,
+//! personal room, tspAccount …) go to SetUser last (the Meetings half,
+//! settings only), and only to people who host once the licence half is
+//! done. The XML API never gets an attribute the identity owns: those the
+//! identity API cannot take either (password, PIN) are refused by the
+//! validator, with the reason.
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use super::half::{
     BoxFuture, Current, Half, HalfError, Meetings, Part, Readings, Seen, Written, gather,
 };
 use super::planner::{Desired, problems};
+use super::site_licence::SiteLicenceHalf;
 use super::snapshot::Snapshot;
 use super::{
     Action, IdentityStep, KnownPerson, Problem, Step, Sync, SyncError, account_state, active_key,
@@ -120,7 +124,35 @@ async fn write_person(
 /// The halves of a Control Hub user, in the order they are written.
 struct Halves {
     identity: Identity,
+    licence: Option<SiteLicenceHalf>,
     settings: Meetings,
+}
+
+/// The licence half of a run: the site's licence found in the organisation's
+/// list (by siteUrl), with its units left.
+pub(super) async fn licence_half(
+    sync: &Sync,
+) -> Result<Option<(SiteLicenceHalf, Option<u64>)>, SyncError> {
+    let Some(licences) = &sync.licences else {
+        return Ok(None);
+    };
+    let found = licences
+        .client
+        .site_licence(&licences.site_url)
+        .await
+        .map_err(|e| SyncError::Licences(Box::new(e)))?;
+    let Some(licence) = found else {
+        return Err(SyncError::NoSiteLicence {
+            site_url: licences.site_url.clone(),
+        });
+    };
+    let half = SiteLicenceHalf {
+        client: licences.client.clone(),
+        licence_id: licence.id.clone(),
+        site_url: crate::rest::licences::site_key(&licences.site_url),
+        on_deprovision: sync.mapping.licence_on_deprovision,
+    };
+    Ok(Some((half, licence.free_units())))
 }
 
 /// Planning in Control Hub mode: people matched by email (their userName).
@@ -143,10 +175,12 @@ impl People<'_> {
         let leaving = self.leaving(&desired, steps)?;
         let mut emails: Vec<String> = desired.iter().map(|d| d.key.clone()).collect();
         emails.extend(leaving.iter().cloned());
+        let (licence, free) = licence_half(self.sync).await?.unzip();
         let halves = Halves {
             identity: Identity {
                 client: self.identity.clone(),
             },
+            licence,
             settings: Meetings {
                 client: self.sync.client.clone(),
                 settings_only: true,
@@ -171,8 +205,14 @@ impl People<'_> {
             steps.push(self.person_step(&halves, d, &people, &current));
         }
         for email in leaving {
-            steps.push(self.leaving_step(&email, &people));
+            let mut step = self.leaving_step(&email, &people);
+            if step.identity.is_some() {
+                step.licence = halves.licence.as_ref().map(SiteLicenceHalf::leaving);
+            }
+            steps.push(step);
         }
+        // Before any write: more people to license than units left.
+        super::licences::check_site(steps, free.flatten())?;
         Ok(reads)
     }
 
@@ -247,19 +287,37 @@ impl People<'_> {
             person,
             known: self.sync.journal.is_none() || self.snapshot.known(&d.key).is_some(),
         };
-        // The person first, then the Meetings settings.
-        let parts = (halves.identity.plan(&seen), halves.settings.plan(&seen));
-        let (person_part, settings) = match parts {
-            (Ok(p), Ok(s)) => (p, s),
-            (Err(problems), _) | (_, Err(problems)) => {
+        // The person first, then the licence, then the Meetings settings.
+        let licence = match &halves.licence {
+            Some(half) => half.plan(&seen).map(|p| p.licence),
+            None => Ok(None),
+        };
+        let parts = (
+            halves.identity.plan(&seen),
+            licence,
+            halves.settings.plan(&seen),
+        );
+        let (person_part, licence, mut settings) = match parts {
+            (Ok(p), Ok(l), Ok(s)) => (p, l, s),
+            (Err(problems), _, _) | (_, Err(problems), _) | (_, _, Err(problems)) => {
                 return Step::invalid(d.row, &d.key, problems);
             }
         };
+        // SetUser reaches only a site user: one who holds the licence after
+        // the licence half (sim::licences answers 030001 otherwise).
+        if licence.as_ref().is_some_and(|l| !l.hosts_after()) {
+            settings = Part::default();
+        }
         let web_ex_id = person
             .map(|p| p.user_name().to_owned())
             .or_else(|| self.site_user(&d.key).map(str::to_owned))
             .unwrap_or_else(|| d.key.clone());
-        self.compose(d, web_ex_id, person_part, settings)
+        let mut step = self.compose(d, web_ex_id, person_part, settings);
+        if licence.as_ref().is_some_and(|l| l.writes()) && step.action == Action::Unchanged {
+            step.action = Action::Update;
+        }
+        step.licence = licence;
+        step
     }
 
     /// A person's step from its two parts: the person's action, unless only
@@ -284,6 +342,7 @@ impl People<'_> {
             change: settings.change,
             before: settings.before,
             problems: Vec::new(),
+            licence: None,
             identity: Some(IdentityStep {
                 action: person.action,
                 person_id: person.person_id,
@@ -389,5 +448,6 @@ fn person_part(d: &Desired, person: Option<&Person>, known: bool) -> Part {
         external_id,
         before: super::differ::before(&change, &p.attributes),
         change,
+        licence: None,
     }
 }

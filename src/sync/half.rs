@@ -1,7 +1,7 @@
 //! A half of a person's account: one service that holds part of it. The
 //! Meetings site (over the XML API) is one; in Control Hub mode the Webex
-//! identity is the other (`control_hub.rs`); a licence half comes next
-//! (issue 19). The planner reads every half it needs through [`Half::read`]
+//! identity is another (`control_hub.rs`), and the site's Meetings licence
+//! a third (`site_licence.rs`, issue 19). The planner reads every half it needs through [`Half::read`]
 //! and asks each for its part of a person's step ([`Half::plan`]);
 //! [`Plan::apply`](super::Plan::apply) writes a step half by half, in order,
 //! through [`Half::write`].
@@ -15,6 +15,7 @@ use super::breaker::{Breaker, Unanswered};
 use super::differ::{before, diff};
 use super::planner::{Desired, change_of, problems};
 use super::report::{ReportError, client_error, identity_error};
+use super::site_licence::{LicenceError, LicenceStep};
 use super::{Action, Problem, Step, Sync};
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityError, Person};
@@ -38,6 +39,7 @@ pub(super) enum Current {
 pub(super) enum HalfError {
     Site(ClientError),
     Identity(IdentityError),
+    Licence(LicenceError),
 }
 
 impl std::fmt::Display for HalfError {
@@ -45,6 +47,7 @@ impl std::fmt::Display for HalfError {
         match self {
             HalfError::Site(e) => e.fmt(f),
             HalfError::Identity(e) => e.fmt(f),
+            HalfError::Licence(e) => e.fmt(f),
         }
     }
 }
@@ -54,6 +57,7 @@ impl Unanswered for HalfError {
         match self {
             HalfError::Site(e) => e.unanswered(),
             HalfError::Identity(e) => e.unanswered(),
+            HalfError::Licence(e) => e.unanswered(),
         }
     }
 }
@@ -63,6 +67,10 @@ impl HalfError {
         match self {
             HalfError::Site(e) => client_error(e),
             HalfError::Identity(e) => identity_error(e),
+            HalfError::Licence(e) => ReportError {
+                kind: e.kind().into(),
+                message: e.to_string(),
+            },
         }
     }
 }
@@ -89,6 +97,8 @@ pub(super) struct Part {
     pub person_id: Option<String>,
     pub display_name: Option<String>,
     pub external_id: Option<String>,
+    /// The licence half's part (Control Hub mode with licences).
+    pub licence: Option<LicenceStep>,
 }
 
 /// What the planner has seen of one person when a half plans its part.

@@ -30,6 +30,9 @@ pub enum Licence {
     SiteHosts,
     /// A session type's host licences (`[[limits.sessionTypes]]`; 110055).
     SessionType(i64),
+    /// Control Hub mode: the site's Meetings licence in the organisation
+    /// (`totalUnits - consumedUnits` of `GET /v1/licenses`).
+    ControlHubSite,
 }
 
 /// More licences of one kind needed than are free.
@@ -45,6 +48,10 @@ impl std::fmt::Display for Shortfall {
         let (what, evidence) = match self.licence {
             Licence::SiteHosts => ("host licences".to_owned(), "exceededSiteHostLimit"),
             Licence::SessionType(id) => (format!("licences of session type {id}"), "110055"),
+            Licence::ControlHubSite => (
+                "units of the site's Meetings licence".to_owned(),
+                "its totalUnits minus consumedUnits in GET /v1/licenses",
+            ),
         };
         let verb = if self.free == 1 { "is" } else { "are" };
         write!(
@@ -90,6 +97,29 @@ pub(super) fn check(profile: &SiteProfile, steps: &[Step]) -> Result<(), SyncErr
         Ok(())
     } else {
         Err(SyncError::TooFewLicences { shortfalls })
+    }
+}
+
+/// Control Hub mode: refuses a plan that assigns the site's Meetings
+/// licence to more people than it has units left (`free`, from
+/// [`crate::rest::licences::Licence::free_units`]; unknown: not checked).
+/// Removals in the same plan are not counted as freeing units: they run
+/// alongside the assignments, in no set order.
+pub(super) fn check_site(steps: &[Step], free: Option<u64>) -> Result<(), SyncError> {
+    let Some(free) = free else {
+        return Ok(());
+    };
+    let needed = count(steps, |s| {
+        s.licence
+            .as_ref()
+            .is_some_and(|l| l.action == super::LicenceAction::Assign)
+    });
+    let free = u32::try_from(free).unwrap_or(u32::MAX);
+    match short(Licence::ControlHubSite, needed, free, 0) {
+        Some(shortfall) => Err(SyncError::TooFewLicences {
+            shortfalls: vec![shortfall],
+        }),
+        None => Ok(()),
     }
 }
 

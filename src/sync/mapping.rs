@@ -4,6 +4,8 @@
 //! key = "employee_id"                   # the source's immutable column (optional)
 //! match = "email"                       # or "webExId" (the default)
 //! externalId = { field = "employee_id" } # Control Hub mode: the person's externalId
+//! attendee = { field = "role", in = ["guest"] } # Control Hub: attendees, not hosts
+//! licenceOnDeprovision = "remove"      # Control Hub: or "keep" the site's licence
 //!
 //! [scope]                               # only these records are in scope
 //! field = "status"
@@ -87,6 +89,17 @@ pub struct Scope {
     pub values: Vec<String>,
 }
 
+impl Scope {
+    /// Whether the record's `field` is one of the values.
+    fn holds(&self, record: &Record) -> bool {
+        record
+            .fields
+            .get(&self.field)
+            .and_then(text_of)
+            .is_some_and(|v| self.values.iter().any(|s| s == &v))
+    }
+}
+
 /// A mapping file.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +118,16 @@ pub struct Mapping {
     /// (without a mapping: a source field named `externalId`).
     #[serde(default, rename = "externalId")]
     pub external_id: Option<Rule>,
+    /// Control Hub mode with licences: the records whose person attends the
+    /// site (`siteUrls` `accountType: attendee`) rather than hosting it (the
+    /// site's Meetings licence). Same shape as `[scope]`.
+    #[serde(default)]
+    pub attendee: Option<Scope>,
+    /// Control Hub mode with licences: deprovisioning removes the site's
+    /// licence of people who leave (`"remove"`, the default) or keeps it
+    /// (`"keep"`); either way the person is deactivated.
+    #[serde(default, rename = "licenceOnDeprovision")]
+    pub licence_on_deprovision: super::LicenceOnDeprovision,
 }
 
 /// A source field the mapping reads, and the mapping entry that reads it
@@ -172,6 +195,9 @@ impl Mapping {
         if let Some(scope) = &self.scope {
             read("scope.field".into(), &scope.field);
         }
+        if let Some(attendee) = &self.attendee {
+            read("attendee.field".into(), &attendee.field);
+        }
         let rules = self
             .external_id
             .iter()
@@ -226,14 +252,13 @@ impl Mapping {
 
     /// Whether the record is in scope.
     pub fn in_scope(&self, record: &Record) -> bool {
-        match &self.scope {
-            None => true,
-            Some(scope) => record
-                .fields
-                .get(&scope.field)
-                .and_then(text_of)
-                .is_some_and(|v| scope.values.iter().any(|s| s == &v)),
-        }
+        self.scope.as_ref().is_none_or(|scope| scope.holds(record))
+    }
+
+    /// Whether the mapping's `attendee` takes the record's person for an
+    /// attendee of the site (Control Hub mode with licences).
+    pub fn attends(&self, record: &Record) -> bool {
+        self.attendee.as_ref().is_some_and(|a| a.holds(record))
     }
 
     /// The user a record maps to, or every problem with it.

@@ -42,6 +42,7 @@ mod licences;
 pub mod mapping;
 mod planner;
 mod report;
+mod site_licence;
 mod snapshot;
 pub mod source;
 
@@ -53,11 +54,14 @@ pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
 pub use licences::{Licence, Shortfall};
 pub use mapping::{FieldUse, Mapping, MatchKey};
-pub use report::{HalfReport, Report, ReportError, Summary, UserReport, preview};
+pub use report::{HalfOperation, HalfReport, Report, ReportError, Summary, UserReport, preview};
+pub use site_licence::{LicenceAction, LicenceOnDeprovision, LicenceStep};
 pub use source::{Record, RecordError, Records};
 
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityClient, IdentityError};
+use crate::rest::RestError;
+use crate::rest::licences::LicenceClient;
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 use crate::site::SiteProfile;
 
@@ -114,6 +118,16 @@ pub struct Sync {
     journal: Option<Arc<Journal>>,
     options: SyncOptions,
     identity: Option<Arc<IdentityClient>>,
+    /// Control Hub mode's licence half: the licences API and the site whose
+    /// Meetings licence makes a person a host there.
+    licences: Option<SiteLicences>,
+}
+
+/// The licences API client and the site (`example.webex.com`) it licenses people on.
+#[derive(Clone)]
+pub(crate) struct SiteLicences {
+    pub client: Arc<LicenceClient>,
+    pub site_url: String,
 }
 
 /// Builds a [`Sync`]; everything but the client and the profile has a default
@@ -133,6 +147,7 @@ impl Sync {
                 journal: None,
                 options: SyncOptions::default(),
                 identity: None,
+                licences: None,
             },
         }
     }
@@ -173,6 +188,23 @@ impl SyncBuilder {
     /// identity client, which people go through.
     pub fn identity(mut self, identity: impl Into<Option<Arc<IdentityClient>>>) -> Self {
         self.sync.identity = identity.into();
+        self
+    }
+
+    /// Control Hub mode's licence half (with [`SyncBuilder::identity`]):
+    /// per person, after the identity and before the Meetings settings, the
+    /// Meetings licence of `site_url` (`example.webex.com`, matched by
+    /// `siteUrl`, never by name) is assigned to people who should host,
+    /// removed or kept on deprovision (the mapping's `licenceOnDeprovision`),
+    /// and attendees are made where the mapping's `attendee` says so. Without
+    /// it, people are created and given their settings only (a site whose
+    /// people are site users without a licence, as the simulator without
+    /// its licence model).
+    pub fn licences(mut self, client: Arc<LicenceClient>, site_url: impl Into<String>) -> Self {
+        self.sync.licences = Some(SiteLicences {
+            client,
+            site_url: site_url.into(),
+        });
         self
     }
 
@@ -253,6 +285,9 @@ pub struct Step {
     pub problems: Vec<Problem>,
     /// Control Hub mode: the person's half, carried out first.
     pub identity: Option<IdentityStep>,
+    /// Control Hub mode with licences: the site licence's half, carried out
+    /// after the person and before the Meetings settings.
+    pub licence: Option<LicenceStep>,
     /// The site users (lower-cased webExIds) this step holds: its person's
     /// account, and for a conflict the holder it names (who may be the same
     /// person: the admin decides). No deprovisioning deactivates them.
@@ -264,7 +299,9 @@ pub struct Step {
 impl Step {
     /// Whether carrying the step out writes anything.
     pub fn writes(&self) -> bool {
-        self.action.writes(&self.change) || self.identity.as_ref().is_some_and(IdentityStep::writes)
+        self.action.writes(&self.change)
+            || self.identity.as_ref().is_some_and(IdentityStep::writes)
+            || self.licence.as_ref().is_some_and(LicenceStep::writes)
     }
 
     /// A rename's new webExId.
@@ -284,6 +321,7 @@ impl Step {
             before: FlatUser::new(),
             problems,
             identity: None,
+            licence: None,
             claims: Vec::new(),
             remember: None,
         }
@@ -383,9 +421,9 @@ impl Plan {
 pub enum Event {
     /// The writes to come.
     Started { writes: usize },
-    /// One write request answered (a Control Hub user has up to two: the
-    /// person, then the Meetings settings), before its outcome is in the
-    /// journal: the CLI's crash-test fault point aborts here.
+    /// One write request answered (a Control Hub user has up to three: the
+    /// person, the licence, then the Meetings settings), before its outcome
+    /// is in the journal: the CLI's crash-test fault point aborts here.
     Wrote { web_ex_id: String },
     /// One user done (`ok` false: it failed).
     Done {
@@ -438,6 +476,14 @@ pub enum SyncError {
         shortfalls.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     TooFewLicences { shortfalls: Vec<Shortfall> },
+    /// Control Hub mode: the organisation's licences could not be read.
+    #[error("reading the organisation's licences: {0}")]
+    Licences(Box<RestError>),
+    /// Control Hub mode: no licence of the organisation belongs to the site.
+    #[error(
+        "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"
+    )]
+    NoSiteLicence { site_url: String },
     #[error(
         "the source holds no user: refusing to sync it (with --deprovision that would deactivate everyone); pass --allow-empty if it is meant to be empty"
     )]

@@ -30,6 +30,9 @@ pub(super) struct Desired {
     pub external_id: Option<String>,
     /// `differ::digest` of `user` and `external_id`.
     pub digest: String,
+    /// Control Hub mode: the mapping's `attendee` says this person attends
+    /// the site rather than hosting.
+    pub attendee: bool,
 }
 
 impl Desired {
@@ -212,6 +215,7 @@ fn map_record(
         user,
         external_id,
         digest,
+        attendee: mapping.attends(record),
     })
 }
 

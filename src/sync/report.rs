@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Action, IdentityStep, Mode, Plan, Step};
+use super::{Action, IdentityStep, LicenceAction, Mode, Plan, Step};
 use crate::client::{CallStats, Error as ClientError, ErrorKind};
 use crate::identity::IdentityError;
 
@@ -30,18 +30,63 @@ pub struct UserReport {
     /// Control Hub mode: the person's half (the Webex identity).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<HalfReport>,
+    /// Control Hub mode with licences: the site's Meetings licence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<HalfReport>,
     /// Control Hub mode: the Meetings half (SetUser).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meetings: Option<HalfReport>,
+}
+
+/// What a half did: the person's and the settings' operations are the
+/// step's kind ([`Action`]), the licence's its own ([`LicenceAction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum HalfOperation {
+    Person(Action),
+    Licence(LicenceAction),
+}
+
+impl From<Action> for HalfOperation {
+    fn from(action: Action) -> Self {
+        HalfOperation::Person(action)
+    }
+}
+
+impl From<LicenceAction> for HalfOperation {
+    fn from(action: LicenceAction) -> Self {
+        HalfOperation::Licence(action)
+    }
+}
+
+impl PartialEq<Action> for HalfOperation {
+    fn eq(&self, other: &Action) -> bool {
+        *self == HalfOperation::Person(*other)
+    }
+}
+
+impl PartialEq<LicenceAction> for HalfOperation {
+    fn eq(&self, other: &LicenceAction) -> bool {
+        *self == HalfOperation::Licence(*other)
+    }
+}
+
+impl HalfOperation {
+    pub fn as_str(&self) -> &str {
+        match self {
+            HalfOperation::Person(a) => a.as_ref(),
+            HalfOperation::Licence(l) => l.as_ref(),
+        }
+    }
 }
 
 /// One half of a Control Hub user: what was done and how it went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HalfReport {
-    pub operation: Action,
+    pub operation: HalfOperation,
     /// `ok`, `failed`, `skipped` (nothing to do), `planned` (dry run) or
-    /// `notRun` (the person's half failed first).
+    /// `notRun` (a half before it failed).
     pub status: &'static str,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,7 +172,7 @@ pub fn preview(plan: &Plan) -> Report {
         .steps
         .iter()
         .map(|s| match &s.identity {
-            Some(person) => control_hub_report(s, person, None, None, false),
+            Some(person) => control_hub_report(s, person, None, false),
             None => user_report(s, None, 0, false),
         })
         .collect();
@@ -192,6 +237,7 @@ pub(super) fn user_report(
         error,
         attempts,
         identity: None,
+        licence: None,
         meetings: None,
     }
 }
@@ -227,18 +273,32 @@ pub(super) fn identity_error(e: &IdentityError) -> ReportError {
     }
 }
 
-/// The report of a Control Hub user: one line per half, the first failure as
-/// the user's error. `executed` false: a dry run.
+/// Which half of a Control Hub user failed, and how.
+pub(super) type HalfFailure = Option<(&'static str, ReportError)>;
+
+/// The report of a Control Hub user: one entry per half (`identity`,
+/// `licence` when the run has licences, `meetings`), the first failure as the
+/// user's error; the halves after a failed one did not run. `executed`
+/// false: a dry run.
 pub(super) fn control_hub_report(
     step: &Step,
     person: &IdentityStep,
-    identity_failed: Option<ReportError>,
-    meetings_failed: Option<ReportError>,
+    failed: HalfFailure,
     executed: bool,
 ) -> UserReport {
     let mut report = user_report(step, None, 0, executed);
-    let half = |operation, writes: bool, ran: bool, failed: Option<ReportError>, attributes| {
-        let status = match (&failed, writes, ran) {
+    let order = ["identity", "licence", "meetings"];
+    let failed_at = failed
+        .as_ref()
+        .and_then(|(name, _)| order.iter().position(|n| n == name));
+    let half = |name: &str, operation, writes: bool, attributes| {
+        let index = order.iter().position(|n| *n == name).expect("a half");
+        let error = match &failed {
+            Some((n, e)) if *n == name => Some(e.clone()),
+            _ => None,
+        };
+        let ran = failed_at.is_none_or(|f| index <= f);
+        let status = match (&error, writes, ran) {
             (Some(_), _, _) => "failed",
             (None, false, _) => "skipped",
             (None, true, _) if !executed => "planned",
@@ -249,20 +309,19 @@ pub(super) fn control_hub_report(
             operation,
             status,
             attributes,
-            error: failed,
+            error,
         }
     };
     let mut person_attributes = person.change.to_json(false);
     if let Some(e) = &person.external_id {
         person_attributes.insert("externalId".into(), e.clone().into());
     }
-    let meetings_ran = identity_failed.is_none();
     let meetings_operation = if step.change.is_empty() {
         Action::Unchanged
     } else {
         Action::Update
     };
-    report.error = identity_failed.clone().or_else(|| meetings_failed.clone());
+    report.error = failed.as_ref().map(|(_, e)| e.clone());
     report.status = match (&report.error, step.writes()) {
         (Some(_), _) => "failed",
         (None, false) => "skipped",
@@ -270,17 +329,23 @@ pub(super) fn control_hub_report(
         (None, true) => "planned",
     };
     report.identity = Some(half(
-        person.action,
+        "identity",
+        HalfOperation::Person(person.action),
         person.writes(),
-        true,
-        identity_failed,
         person_attributes,
     ));
+    report.licence = step.licence.as_ref().map(|l| {
+        half(
+            "licence",
+            HalfOperation::Licence(l.action),
+            l.writes(),
+            l.attributes(),
+        )
+    });
     report.meetings = Some(half(
-        meetings_operation,
+        "meetings",
+        HalfOperation::Person(meetings_operation),
         !step.change.is_empty(),
-        meetings_ran,
-        meetings_failed,
         step.change.to_json(false),
     ));
     report

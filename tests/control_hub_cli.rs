@@ -1,0 +1,249 @@
+//! `wbxprov sync` in Control Hub mode against `wbxprov sim serve
+//! --control-hub-licences`: the CLI builds the licences client beside the
+//! identity API with the identity token; a run aborted right after a person's
+//! licence half (the crash hook `WBXPROV_FAULT_ABORT_AFTER`) is finished by
+//! the next run without a second person or a second licence.
+#![cfg(all(feature = "sync", feature = "sim", feature = "https"))]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(site: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(["sim", "serve", "--control-hub-licences", "--site"])
+        .arg(site)
+        .env("RUST_LOG", "warn")
+        .env_remove("WBXPROV_SIM_ADMIN_ID")
+        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    Server(child, url)
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wbxprov-ch-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let identity_url = server.1.replace("/WBXService/XMLService", "/identity/scim");
+    Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("WBXPROV_CONFIG")
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env("RUST_LOG", "warn")
+        .env("WBXPROV_SITE_URL", &server.1)
+        .env("WBXPROV_ADMIN_ID", "admin")
+        .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
+        .env("WBXPROV_IDENTITY_URL", identity_url)
+        .env(
+            "WBXPROV_IDENTITY_TOKEN",
+            wbxprov::sim::DEFAULT_IDENTITY_TOKEN,
+        )
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn the_cli_licenses_people_and_finishes_a_run_aborted_after_the_licence_half() {
+    let d = dir("abort");
+    let mut profile = wbxprov::sim::default_profile();
+    profile.site_name = Some("example".into());
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    if let Some(limits) = &mut profile.limits {
+        limits.site_hosts = Some(3);
+    }
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let server = serve(&d.join("ch.toml"));
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName,privilegeHQvideo\na@example.com,A,Aa,true\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--concurrency",
+        "1",
+    ];
+    let mut dry = sync.to_vec();
+    dry.push("--dry-run");
+    let out = wbxprov(&server, &d, &dry, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("| licence assign | meetings: privilegeHQvideo"),
+        "{}",
+        text(&out)
+    );
+
+    // Two writes answered: the person, then the licence; then the process dies.
+    let out = wbxprov(&server, &d, &sync, &[("WBXPROV_FAULT_ABORT_AFTER", "2")]);
+    assert!(!out.status.success(), "aborted: {}", text(&out));
+
+    let mut rerun = sync.to_vec();
+    rerun.extend(["--report", "report.json"]);
+    let out = wbxprov(&server, &d, &rerun, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    let a = &report["users"][0];
+    assert_eq!(a["identity"]["operation"], "link", "{report:#}");
+    assert_eq!(
+        a["licence"]["operation"], "unchanged",
+        "licensed once: {report:#}"
+    );
+    assert_eq!(a["meetings"]["status"], "ok", "{report:#}");
+    assert_eq!(a["meetings"]["attributes"]["privilegeHQvideo"], true);
+
+    // One site user, holding the licence (listed), with the settings.
+    let out = wbxprov(&server, &d, &["user", "list", "--site", "ch.toml"], &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\n1 user(s)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_cli_refuses_a_plan_past_the_free_licences_before_any_write() {
+    let d = dir("short");
+    let mut profile = wbxprov::sim::default_profile();
+    profile.site_name = Some("example".into());
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    if let Some(limits) = &mut profile.limits {
+        limits.site_hosts = Some(1);
+    }
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let server = serve(&d.join("ch.toml"));
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\nb@example.com,B,Bb\n",
+    )
+    .unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &["sync", "--site", "ch.toml", "--source", "people.csv"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("needs 2 units of the site's Meetings licence and 1 is free"),
+        "{}",
+        text(&out)
+    );
+    // Nothing was written: with one person, a is created (not linked).
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+    let out = wbxprov(
+        &server,
+        &d,
+        &[
+            "sync",
+            "--site",
+            "ch.toml",
+            "--source",
+            "people.csv",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["users"][0]["identity"]["operation"], "create",
+        "{report:#}"
+    );
+    assert_eq!(report["users"][0]["licence"]["status"], "ok", "{report:#}");
+}
+
+#[test]
+fn a_site_the_organisation_has_no_licence_of_stops_the_run_before_any_write() {
+    let d = dir("elsewhere");
+    let mut profile = wbxprov::sim::default_profile();
+    profile.site_name = Some("example".into());
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let server = serve(&d.join("ch.toml"));
+    // The command's profile names another site than the organisation's licence.
+    profile.site_name = Some("elsewhere".into());
+    std::fs::write(d.join("other.toml"), profile.to_toml()).unwrap();
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "other.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("the organisation lists no licence of site elsewhere.webex.com"),
+        "{}",
+        text(&out)
+    );
+    // Nothing was written: with the right site, a is created.
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["users"][0]["identity"]["operation"], "create",
+        "{report:#}"
+    );
+}
