@@ -836,3 +836,31 @@ fn the_closing_lines_follow_the_log_flags() {
         "{stderr}"
     );
 }
+
+/// Issue 17: an unchanged incremental rerun reads only the listing. Without
+/// `--site` the CLI used to read the site's GetSite first in every run; it
+/// now reads it only when someone must be validated, so a rerun of 1,200
+/// unchanged people is 3 list pages of 500 (and the session's
+/// AuthenticateUser, which the reading line does not count).
+#[test]
+fn an_unchanged_rerun_without_a_profile_does_not_read_the_site_settings() {
+    let server = serve(&[]);
+    let d = dir("unchanged-rerun");
+    source(&d.join("people.csv"), 1200);
+    let first = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(text(&first).contains("1 GetSite"), "{}", text(&first));
+
+    let again = wbxprov(&server, &d, &["sync", "--source", "people.csv"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let out = text(&again);
+    let line = out
+        .lines()
+        .find(|l| l.contains("read the site:"))
+        .unwrap_or_else(|| panic!("no reading line: {out}"));
+    assert!(!line.contains("GetSite"), "{line}");
+    assert!(
+        line.contains("read the site: 3 calls (3 LstsummaryUser)"),
+        "{line}"
+    );
+}

@@ -160,9 +160,22 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         replay: args.replay.as_deref(),
         site: args.site.as_deref(),
     };
-    let (client, profile) = connection.validating_client().await?;
+    // With --site the profile is known; without, the site's GetSite is read
+    // only when a person must be validated (an unchanged incremental rerun
+    // does not), and Control Hub mode, which needs `[controlHub]`, is off.
+    let profile = match connection.site {
+        Some(path) => Some(crate::site::SiteProfile::load(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let mut client = connection.client()?;
+    if let Some(profile) = &profile {
+        client.validate_with(profile.clone());
+    }
     let client = Arc::new(client);
-    let identity = super::connect::identity_client(&profile)?;
+    let identity = match &profile {
+        Some(profile) => super::connect::identity_client(profile)?,
+        None => None,
+    };
     let mut options = SyncOptions {
         deprovision: args.deprovision,
         max_deprovision_share: args.max_deprovision / 100.0,
@@ -177,11 +190,15 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     if let Some(admin) = client.admin_web_ex_id() {
         options.protected.push(admin.to_owned());
     }
-    let licences = match identity {
-        Some(_) => site_licences(&profile).await?,
-        None => None,
+    let licences = match (&identity, &profile) {
+        (Some(_), Some(profile)) => site_licences(profile).await?,
+        _ => None,
     };
-    let mut engine = Sync::builder(client.clone(), profile)
+    let engine = match profile {
+        Some(profile) => Sync::builder(client.clone(), profile),
+        None => Sync::builder_reading_site(client.clone()),
+    };
+    let mut engine = engine
         .mapping(mapping)
         .journal(journal)
         .options(options)

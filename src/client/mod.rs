@@ -225,8 +225,9 @@ pub struct Client {
     ticket: Mutex<Option<Ticket>>,
     pacer: Pacer,
     counters: Counters,
+    /// Set once: at build, or when a sync first needs the site's GetSite.
     #[cfg(feature = "validate")]
-    profile: Option<crate::site::SiteProfile>,
+    profile: std::sync::OnceLock<crate::site::SiteProfile>,
 }
 
 impl std::fmt::Debug for Client {
@@ -323,7 +324,10 @@ impl ClientBuilder {
             ticket: Mutex::new(None),
             counters: Counters::default(),
             #[cfg(feature = "validate")]
-            profile: self.profile,
+            profile: self
+                .profile
+                .map(std::sync::OnceLock::from)
+                .unwrap_or_default(),
         })
     }
 }
@@ -347,13 +351,21 @@ impl Client {
     /// From now on, validate every CreateUser/SetUser against this site.
     #[cfg(feature = "validate")]
     pub fn validate_with(&mut self, profile: crate::site::SiteProfile) {
-        self.profile = Some(profile);
+        self.profile = std::sync::OnceLock::from(profile);
+    }
+
+    /// Validate every CreateUser/SetUser against this site from now on,
+    /// unless a profile is already set (then that one stays: `false`). For a
+    /// client already shared, whose profile is read only when first needed.
+    #[cfg(feature = "validate")]
+    pub fn validate_with_once(&self, profile: crate::site::SiteProfile) -> bool {
+        self.profile.set(profile).is_ok()
     }
 
     /// The site profile every CreateUser/SetUser is validated against.
     #[cfg(feature = "validate")]
     pub fn profile(&self) -> Option<&crate::site::SiteProfile> {
-        self.profile.as_ref()
+        self.profile.get()
     }
 
     // -- one method per operation ------------------------------------------
@@ -508,7 +520,7 @@ impl Client {
         current: Option<&FlatUser>,
         key: Option<&str>,
     ) -> Result<(), Error> {
-        let Some(profile) = &self.profile else {
+        let Some(profile) = self.profile.get() else {
             return Ok(());
         };
         let checked = match current {

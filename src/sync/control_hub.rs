@@ -250,7 +250,7 @@ impl People<'_> {
         people: &Readings,
         current: &Readings,
     ) -> Step {
-        let profile = &self.sync.profile;
+        let profile = self.sync.profile();
         // The site user as it is, when readable: the change is judged with it.
         let site_user = self
             .site_user(&d.key)

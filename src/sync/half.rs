@@ -175,7 +175,7 @@ impl Half for Meetings {
         let d = seen.desired;
         let Some(summary) = seen.summary else {
             // New to the site: the whole user, valid as a creation.
-            let violations = validate::validate(&d.user, Op::Create, &seen.sync.person_profile);
+            let violations = validate::validate(&d.user, Op::Create, seen.sync.person_profile());
             if !violations.is_empty() {
                 return Err(problems(violations));
             }
@@ -249,7 +249,7 @@ fn settings_part(seen: &Seen<'_>) -> Part {
         };
     };
     let mut change = diff(&settings, now, seen.sync.options.push_passwords);
-    validate::complete_supported_services(&mut change, now, &seen.sync.profile);
+    validate::complete_supported_services(&mut change, now, seen.sync.profile());
     Part {
         action: if change.is_empty() {
             Action::Unchanged

@@ -109,11 +109,9 @@ impl Default for SyncOptions {
 /// A sync task: what to sync with what. Build it with [`Sync::builder`].
 pub struct Sync {
     client: Arc<Client>,
-    profile: SiteProfile,
-    /// What each person is validated with while planning: the profile without
-    /// the licence counts in use, which the plan is checked against as a
-    /// whole (licences.rs). Control Hub mode keeps the counts per person.
-    person_profile: SiteProfile,
+    /// Given to the builder, or read from the site's GetSite the first time
+    /// a person must be validated ([`Sync::builder_reading_site`]).
+    profiles: std::sync::OnceLock<Profiles>,
     mapping: Mapping,
     journal: Option<Arc<Journal>>,
     options: SyncOptions,
@@ -121,6 +119,26 @@ pub struct Sync {
     /// Control Hub mode's licence half: the licences API and the site whose
     /// Meetings licence makes a person a host there.
     licences: Option<SiteLicences>,
+}
+
+/// The site profile and what each person is validated with while planning.
+struct Profiles {
+    site: SiteProfile,
+    /// The profile without the licence counts in use, which the plan is
+    /// checked against as a whole (licences.rs). Control Hub mode keeps the
+    /// counts per person.
+    person: SiteProfile,
+}
+
+impl Profiles {
+    fn new(site: SiteProfile) -> Profiles {
+        let person = if site.control_hub.is_none() {
+            licences::per_person(&site)
+        } else {
+            site.clone()
+        };
+        Profiles { site, person }
+    }
 }
 
 /// The licences API client and the site (`example.webex.com`) it licenses people on.
@@ -138,11 +156,21 @@ pub struct SyncBuilder {
 
 impl Sync {
     pub fn builder(client: Arc<Client>, profile: SiteProfile) -> SyncBuilder {
+        let builder = Sync::builder_reading_site(client);
+        let _ = builder.sync.profiles.set(Profiles::new(profile));
+        builder
+    }
+
+    /// A sync that validates against the site's own settings, read with
+    /// GetSite only when a person must be validated: an unchanged
+    /// incremental rerun does not read them (nor can it be in Control Hub
+    /// mode, which needs a profile with `[controlHub]`). The client then
+    /// validates its writes against the same profile.
+    pub fn builder_reading_site(client: Arc<Client>) -> SyncBuilder {
         SyncBuilder {
             sync: Sync {
                 client,
-                person_profile: profile.clone(),
-                profile,
+                profiles: std::sync::OnceLock::new(),
                 mapping: Mapping::default(),
                 journal: None,
                 options: SyncOptions::default(),
@@ -160,6 +188,42 @@ impl Sync {
 
     pub fn client(&self) -> &Arc<Client> {
         &self.client
+    }
+
+    /// The site profile, once given or read.
+    fn loaded_profile(&self) -> Option<&SiteProfile> {
+        self.profiles.get().map(|p| &p.site)
+    }
+
+    /// The site profile; the planner reads it ([`Sync::read_profile`])
+    /// before any person is validated.
+    fn profile(&self) -> &SiteProfile {
+        &self
+            .profiles
+            .get()
+            .expect("the profile is read before use")
+            .site
+    }
+
+    /// What each person is validated with while planning.
+    fn person_profile(&self) -> &SiteProfile {
+        &self
+            .profiles
+            .get()
+            .expect("the profile is read before use")
+            .person
+    }
+
+    /// Reads the site's settings (GetSite), unless a profile is known.
+    async fn read_profile(&self) -> Result<(), SyncError> {
+        if self.profiles.get().is_some() {
+            return Ok(());
+        }
+        let site = self.client.get_site().await.map_err(SyncError::Site)?;
+        let profile = SiteProfile::from_site(&site);
+        self.client.validate_with_once(profile.clone());
+        let _ = self.profiles.set(Profiles::new(profile));
+        Ok(())
     }
 
     pub fn options(&self) -> &SyncOptions {
@@ -208,10 +272,7 @@ impl SyncBuilder {
         self
     }
 
-    pub fn build(mut self) -> Sync {
-        if self.sync.profile.control_hub.is_none() {
-            self.sync.person_profile = licences::per_person(&self.sync.profile);
-        }
+    pub fn build(self) -> Sync {
         self.sync
     }
 }

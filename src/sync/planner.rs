@@ -42,7 +42,8 @@ impl Desired {
 }
 
 pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncError> {
-    let identity = match (&sync.profile.control_hub, &sync.identity) {
+    let control_hub = sync.loaded_profile().and_then(|p| p.control_hub.as_ref());
+    let identity = match (control_hub, &sync.identity) {
         (Some(_), Some(identity)) => Some(identity.clone()),
         (Some(_), None) => return Err(SyncError::NoIdentityClient),
         (None, _) => None,
@@ -100,7 +101,10 @@ pub(super) async fn plan(sync: &Sync, records: Records) -> Result<Plan, SyncErro
             if sync.options.deprovision {
                 steps.extend(deprovision(sync, &snapshot, &steps)?);
             }
-            licences::check(&sync.profile, &steps)?;
+            // Not read: no one was validated, so no one takes a licence.
+            if let Some(profile) = sync.loaded_profile() {
+                licences::check(profile, &steps)?;
+            }
             reads
         }
     };
@@ -496,6 +500,9 @@ async fn standalone(
     steps: &mut Vec<Step>,
 ) -> Result<usize, SyncError> {
     let found = find_all(sync, snapshot, &desired);
+    if validates_someone(sync, snapshot, &desired, &found, &duplicates) {
+        sync.read_profile().await?;
+    }
     let meetings = Meetings {
         client: sync.client.clone(),
         settings_only: false,
@@ -540,6 +547,25 @@ async fn standalone(
         steps.push(person_step(sync, snapshot, &readings, &meetings, d, f.site));
     }
     Ok(readings.len())
+}
+
+/// Whether planning validates anyone, and so needs the site profile: every
+/// person but those refused (conflicts, duplicates) and those incremental
+/// mode does not read again.
+fn validates_someone(
+    sync: &Sync,
+    snapshot: &Snapshot,
+    desired: &[Desired],
+    found: &[Found],
+    duplicates: &HashMap<usize, Vec<Problem>>,
+) -> bool {
+    desired.iter().zip(found).any(|(d, f)| {
+        let refused = f.conflict.is_some() || duplicates.contains_key(&d.row);
+        let unchanged = f
+            .site
+            .is_some_and(|s| skippable(sync, snapshot, d, &snapshot.users[s]));
+        !refused && !unchanged
+    })
 }
 
 /// Incremental mode: the source row is as it was last applied and the
@@ -699,12 +725,12 @@ pub(super) fn change_of(
         .filter(|(k, _)| k.attribute.info().ops.set)
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    let violations = validate::validate_update(&settable, current, &sync.person_profile);
+    let violations = validate::validate_update(&settable, current, sync.person_profile());
     if !violations.is_empty() {
         return Err(problems(violations));
     }
     let mut change = diff(&settable, current, sync.options.push_passwords);
-    validate::complete_supported_services(&mut change, current, &sync.profile);
+    validate::complete_supported_services(&mut change, current, sync.profile());
     let new_id = d.web_ex_id();
     let renamed = !new_id.is_empty() && !new_id.eq_ignore_ascii_case(&summary.web_ex_id);
     if renamed {
