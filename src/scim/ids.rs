@@ -11,6 +11,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::ops::UserSummary;
+
 /// What the store knows of one SCIM User.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -63,6 +65,19 @@ CREATE TABLE IF NOT EXISTS scim_users (
 CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
 CREATE INDEX IF NOT EXISTS scim_users_web_ex_id ON scim_users (web_ex_id);
+-- The index of the site's users (issue 21): what LstsummaryUser lists, by the lowercased
+-- webExId (the order lists page in), so lists and filters on these fields need no site call.
+-- Rebuilt by paging LstsummaryUser, kept in step with the front's own writes (scim::service).
+CREATE TABLE IF NOT EXISTS site_users (
+    key               TEXT PRIMARY KEY,
+    web_ex_id         TEXT NOT NULL,
+    first_name        TEXT,
+    last_name         TEXT,
+    email             TEXT,
+    registration_date TEXT,
+    active            TEXT,
+    time_zone_id      INTEGER
+) WITHOUT ROWID;
 -- What a site has no place for (middleName, nickName, enterprise attributes, sent values
 -- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
 CREATE TABLE IF NOT EXISTS scim_kept (
@@ -328,6 +343,149 @@ impl IdStore {
     }
 }
 
+/// Which indexed users a list reads: all, or those whose userName (the
+/// webExId) compares so with a value, as SCIM compares strings (without
+/// case: both sides lowercased, as `scim::filter` does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexNarrowing {
+    All,
+    UserNameEq(String),
+    UserNameStartsWith(String),
+    UserNameContains(String),
+    UserNameEndsWith(String),
+}
+
+/// Indexed users hidden from SCIM: deleted through SCIM and not created again.
+const INDEX_VISIBLE: &str = "NOT EXISTS (SELECT 1 FROM scim_users d \
+     WHERE d.web_ex_id = site_users.web_ex_id AND d.deleted = 1 \
+     AND NOT EXISTS (SELECT 1 FROM scim_users l WHERE l.web_ex_id = d.web_ex_id AND l.deleted = 0))";
+
+const INDEX_COLUMNS: &str =
+    "web_ex_id, first_name, last_name, email, registration_date, active, time_zone_id";
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserSummary> {
+    Ok(UserSummary {
+        web_ex_id: row.get(0)?,
+        first_name: row.get(1)?,
+        last_name: row.get(2)?,
+        email: row.get(3)?,
+        registration_date: row.get(4)?,
+        active: row.get(5)?,
+        time_zone_id: row.get(6)?,
+    })
+}
+
+impl IndexNarrowing {
+    /// The SQL condition on `key` and its one parameter, if any. A prefix is
+    /// a range of the primary key (an index seek, not a scan): every string
+    /// starting with `p` sorts between `p` and `p` followed by U+10FFFF.
+    fn condition(&self) -> (String, Option<String>) {
+        match self {
+            IndexNarrowing::All => ("1".into(), None),
+            IndexNarrowing::UserNameEq(v) => ("key = ?1".into(), Some(v.to_lowercase())),
+            IndexNarrowing::UserNameStartsWith(v) => (
+                "key >= ?1 AND key < ?1 || char(1114111)".into(),
+                Some(v.to_lowercase()),
+            ),
+            IndexNarrowing::UserNameContains(v) => {
+                ("instr(key, ?1) > 0".into(), Some(v.to_lowercase()))
+            }
+            IndexNarrowing::UserNameEndsWith(v) => (
+                "substr(key, -length(?1)) = ?1 AND length(?1) > 0".into(),
+                Some(v.to_lowercase()),
+            ),
+        }
+    }
+}
+
+/// The index of the site's users.
+impl IdStore {
+    /// Replaces the index with `users` (one whole listing), in one transaction.
+    pub fn replace_index(&self, users: &[UserSummary]) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        tx.execute("DELETE FROM site_users", [])?;
+        upsert_all(&tx, users)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds or updates one user (after the front's own write); `renamed_from`:
+    /// the webExId it had, dropped.
+    pub fn index_user(
+        &self,
+        user: &UserSummary,
+        renamed_from: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        if let Some(old) = renamed_from {
+            tx.execute(
+                "DELETE FROM site_users WHERE key = ?1",
+                [old.to_lowercase()],
+            )?;
+        }
+        upsert_all(&tx, std::slice::from_ref(user))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The visible indexed users `narrowing` selects, in the list's order.
+    pub fn indexed(&self, narrowing: &IndexNarrowing) -> Result<Vec<UserSummary>, StoreError> {
+        self.indexed_page(narrowing, 0, usize::MAX)
+            .map(|(_, page)| page)
+    }
+
+    /// How many visible indexed users `narrowing` selects, and those from
+    /// `offset` (0-based), at most `limit`, in the list's order.
+    pub fn indexed_page(
+        &self,
+        narrowing: &IndexNarrowing,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<UserSummary>), StoreError> {
+        let (condition, value) = narrowing.condition();
+        let filter = format!("FROM site_users WHERE ({condition}) AND {INDEX_VISIBLE}");
+        let db = self.db();
+        let value = value.unwrap_or_default();
+        let bind = |sql: &str| sql.contains("?1");
+        let count_sql = format!("SELECT COUNT(*) {filter}");
+        let total: i64 = if bind(&count_sql) {
+            db.query_row(&count_sql, [&value], |r| r.get(0))?
+        } else {
+            db.query_row(&count_sql, [], |r| r.get(0))?
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let page_sql = format!("SELECT {INDEX_COLUMNS} {filter} ORDER BY key LIMIT ?2 OFFSET ?3");
+        let mut stmt = db.prepare(&page_sql)?;
+        let rows = stmt.query_map(params![value, limit, offset], summary)?;
+        let page = rows.collect::<Result<_, _>>()?;
+        Ok((usize::try_from(total).unwrap_or(0), page))
+    }
+}
+
+fn upsert_all(tx: &rusqlite::Transaction<'_>, users: &[UserSummary]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO site_users (key, {INDEX_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?;
+    for u in users {
+        stmt.execute(params![
+            u.web_ex_id.to_lowercase(),
+            u.web_ex_id,
+            u.first_name,
+            u.last_name,
+            u.email,
+            u.registration_date,
+            u.active,
+            u.time_zone_id
+        ])?;
+    }
+    Ok(())
+}
+
 /// Groups.
 impl IdStore {
     /// A new group with these members (live SCIM User ids).
@@ -507,7 +665,71 @@ fn set_members(
 
 #[cfg(test)]
 mod tests {
-    use super::IdStore;
+    use super::{IdStore, IndexNarrowing};
+    use crate::ops::UserSummary;
+
+    fn listed(web_ex_id: &str) -> UserSummary {
+        UserSummary {
+            web_ex_id: web_ex_id.into(),
+            ..UserSummary::default()
+        }
+    }
+
+    fn names(store: &IdStore, narrowing: IndexNarrowing) -> Vec<String> {
+        let found = store.indexed(&narrowing).unwrap();
+        found.into_iter().map(|u| u.web_ex_id).collect()
+    }
+
+    #[test]
+    fn the_index_narrows_by_username_without_case_and_pages_in_order() {
+        let store = IdStore::open(None).unwrap();
+        let users: Vec<UserSummary> = ["Carol", "ann", "Anna.b", "bob", "xann"]
+            .into_iter()
+            .map(listed)
+            .collect();
+        store.replace_index(&users).unwrap();
+        use IndexNarrowing::*;
+        assert_eq!(
+            names(&store, UserNameStartsWith("AN".into())),
+            ["ann", "Anna.b"]
+        );
+        assert_eq!(
+            names(&store, UserNameContains("nN".into())),
+            ["ann", "Anna.b", "xann"]
+        );
+        assert_eq!(
+            names(&store, UserNameEndsWith("ANN".into())),
+            ["ann", "xann"]
+        );
+        assert_eq!(names(&store, UserNameEq("CAROL".into())), ["Carol"]);
+        let (total, page) = store.indexed_page(&All, 1, 2).unwrap();
+        assert_eq!(total, 5);
+        let page: Vec<_> = page.into_iter().map(|u| u.web_ex_id).collect();
+        assert_eq!(page, ["Anna.b", "bob"]);
+        // Replaced whole: a user gone from the site is gone from the index.
+        store.replace_index(&users[..2]).unwrap();
+        assert_eq!(names(&store, All), ["ann", "Carol"]);
+    }
+
+    #[test]
+    fn the_index_follows_writes_and_hides_users_deleted_through_scim() {
+        let store = IdStore::open(None).unwrap();
+        store
+            .replace_index(&[listed("ann"), listed("bob")])
+            .unwrap();
+        store.index_user(&listed("Robert"), Some("BOB")).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["ann", "Robert"]);
+        let ann = store.insert("ann", None, None).unwrap();
+        store.mark_deleted(&ann.id).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["Robert"]);
+        assert_eq!(
+            store.indexed_page(&IndexNarrowing::All, 0, 10).unwrap().0,
+            1
+        );
+        // Created again: listed again.
+        store.insert("ann", None, None).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["ann", "Robert"]);
+    }
 
     #[test]
     fn groups_keep_their_live_members_and_grants() {
