@@ -392,7 +392,9 @@ impl IndexNarrowing {
                 ("instr(key, ?1) > 0".into(), Some(v.to_lowercase()))
             }
             IndexNarrowing::UserNameEndsWith(v) => (
-                "substr(key, -length(?1)) = ?1 AND length(?1) > 0".into(),
+                // Every string ends with "" (as `str::ends_with` says), but
+                // `substr(key, -0)` is the whole key.
+                "(length(?1) = 0 OR substr(key, -length(?1)) = ?1)".into(),
                 Some(v.to_lowercase()),
             ),
         }
@@ -702,6 +704,14 @@ mod tests {
             ["ann", "xann"]
         );
         assert_eq!(names(&store, UserNameEq("CAROL".into())), ["Carol"]);
+        // As the filter compares: "" starts, ends and is contained in every name.
+        for empty in [
+            UserNameStartsWith(String::new()),
+            UserNameContains(String::new()),
+            UserNameEndsWith(String::new()),
+        ] {
+            assert_eq!(names(&store, empty).len(), 5);
+        }
         let (total, page) = store.indexed_page(&All, 1, 2).unwrap();
         assert_eq!(total, 5);
         let page: Vec<_> = page.into_iter().map(|u| u.web_ex_id).collect();
