@@ -426,6 +426,28 @@ async fn a_filter_needing_more_reads_than_the_cap_is_too_many_without_getusers()
     assert_eq!(calls, vec![(Operation::LstsummaryUser, 1)]);
 }
 
+/// An indexed comparison among a filter's `and` terms narrows the users to
+/// read: `emails.value sw` leaves one candidate for the `title` test, within
+/// a cap the whole site exceeds.
+#[tokio::test]
+async fn an_indexed_comparison_narrows_the_users_a_filter_reads() {
+    let front = front_with(|service| service.per_user_read_cap(1)).await;
+    for n in ["ann", "bob", "carl"] {
+        front.create(n).await;
+    }
+    let filter = "emails.value%20sw%20%22BOB%40%22%20and%20title%20eq%20%22Engineer%22";
+    let (status, answer, calls) = front
+        .counted("GET", &format!("/Users?filter={filter}"), None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["totalResults"], 1, "{answer}");
+    assert_eq!(answer["Resources"][0]["userName"], "bob", "{answer}");
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::LstsummaryUser, 1)]
+    );
+}
+
 #[tokio::test]
 async fn a_filter_needing_reads_within_the_cap_reads_each_candidate() {
     let front = front_with(|service| service.per_user_read_cap(3)).await;

@@ -76,7 +76,11 @@ CREATE TABLE IF NOT EXISTS site_users (
     email             TEXT,
     registration_date TEXT,
     active            TEXT,
-    time_zone_id      INTEGER
+    time_zone_id      INTEGER,
+    -- Lowercased as Rust lowercases (SQLite's lower() folds ASCII only), for filters.
+    email_key         TEXT,
+    first_name_key    TEXT,
+    last_name_key     TEXT
 ) WITHOUT ROWID;
 -- What a site has no place for (middleName, nickName, enterprise attributes, sent values
 -- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
@@ -343,17 +347,40 @@ impl IdStore {
     }
 }
 
-/// Which indexed users a list reads: all, or those whose userName (the
-/// webExId) compares so with a value, as SCIM compares strings (without
-/// case: both sides lowercased, as `scim::filter` does).
+/// A field of the index a filter may compare, as the SCIM User shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexedField {
+    /// `userName` (the webExId).
+    UserName,
+    /// `emails.value` (the email).
+    Email,
+    /// `name.givenName` (firstName).
+    GivenName,
+    /// `name.familyName` (lastName).
+    FamilyName,
+}
+
+/// How an indexed field compares with a value: SCIM's `eq`, `sw`, `co`, `ew`
+/// on strings, without case (both sides lowercased by Rust's
+/// `to_lowercase`, as `scim::filter` does; SQLite's `lower` folds ASCII only,
+/// so the lowercased forms are stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexOp {
+    Eq,
+    StartsWith,
+    Contains,
+    EndsWith,
+}
+
+/// Which indexed users a list reads: all, or those whose field compares so
+/// with a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IndexNarrowing {
     All,
-    UserNameEq(String),
-    UserNameStartsWith(String),
-    UserNameContains(String),
-    UserNameEndsWith(String),
+    Compare(IndexedField, IndexOp, String),
 }
 
 /// Indexed users hidden from SCIM: deleted through SCIM and not created again.
@@ -377,27 +404,34 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserSummary> {
 }
 
 impl IndexNarrowing {
-    /// The SQL condition on `key` and its one parameter, if any. A prefix is
-    /// a range of the primary key (an index seek, not a scan): every string
-    /// starting with `p` sorts between `p` and `p` followed by U+10FFFF.
+    /// The SQL condition and its one parameter, if any. A `userName` prefix
+    /// is a range of the primary key (an index seek, not a scan): every
+    /// string starting with `p` sorts between `p` and `p` followed by
+    /// U+10FFFF.
     fn condition(&self) -> (String, Option<String>) {
-        match self {
-            IndexNarrowing::All => ("1".into(), None),
-            IndexNarrowing::UserNameEq(v) => ("key = ?1".into(), Some(v.to_lowercase())),
-            IndexNarrowing::UserNameStartsWith(v) => (
-                "key >= ?1 AND key < ?1 || char(1114111)".into(),
-                Some(v.to_lowercase()),
-            ),
-            IndexNarrowing::UserNameContains(v) => {
-                ("instr(key, ?1) > 0".into(), Some(v.to_lowercase()))
+        let IndexNarrowing::Compare(field, op, value) = self else {
+            return ("1".into(), None);
+        };
+        let column = match field {
+            IndexedField::UserName => "key",
+            IndexedField::Email => "email_key",
+            IndexedField::GivenName => "first_name_key",
+            IndexedField::FamilyName => "last_name_key",
+        };
+        let condition = match op {
+            IndexOp::Eq => format!("{column} = ?1"),
+            IndexOp::StartsWith if *field == IndexedField::UserName => {
+                "key >= ?1 AND key < ?1 || char(1114111)".into()
             }
-            IndexNarrowing::UserNameEndsWith(v) => (
-                // Every string ends with "" (as `str::ends_with` says), but
-                // `substr(key, -0)` is the whole key.
-                "(length(?1) = 0 OR substr(key, -length(?1)) = ?1)".into(),
-                Some(v.to_lowercase()),
-            ),
-        }
+            IndexOp::StartsWith => format!("substr({column}, 1, length(?1)) = ?1"),
+            IndexOp::Contains => format!("instr({column}, ?1) > 0"),
+            // Every string ends with "" (as `str::ends_with` says), but
+            // `substr(x, -0)` is the whole of x.
+            IndexOp::EndsWith => {
+                format!("(length(?1) = 0 OR substr({column}, -length(?1)) = ?1)")
+            }
+        };
+        (condition, Some(value.to_lowercase()))
     }
 }
 
@@ -468,10 +502,15 @@ impl IdStore {
     }
 }
 
+fn lower(text: &Option<String>) -> Option<String> {
+    text.as_deref().map(str::to_lowercase)
+}
+
 fn upsert_all(tx: &rusqlite::Transaction<'_>, users: &[UserSummary]) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO site_users (key, {INDEX_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        "INSERT OR REPLACE INTO site_users \
+         (key, {INDEX_COLUMNS}, email_key, first_name_key, last_name_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     ))?;
     for u in users {
         stmt.execute(params![
@@ -482,7 +521,10 @@ fn upsert_all(tx: &rusqlite::Transaction<'_>, users: &[UserSummary]) -> Result<(
             u.email,
             u.registration_date,
             u.active,
-            u.time_zone_id
+            u.time_zone_id,
+            lower(&u.email),
+            lower(&u.first_name),
+            lower(&u.last_name)
         ])?;
     }
     Ok(())
@@ -667,7 +709,7 @@ fn set_members(
 
 #[cfg(test)]
 mod tests {
-    use super::{IdStore, IndexNarrowing};
+    use super::{IdStore, IndexNarrowing, IndexOp, IndexedField};
     use crate::ops::UserSummary;
 
     fn listed(web_ex_id: &str) -> UserSummary {
@@ -690,27 +732,22 @@ mod tests {
             .map(listed)
             .collect();
         store.replace_index(&users).unwrap();
-        use IndexNarrowing::*;
+        use IndexNarrowing::{All, Compare};
+        use IndexOp::*;
+        let user_name = |op, v: &str| Compare(IndexedField::UserName, op, v.into());
         assert_eq!(
-            names(&store, UserNameStartsWith("AN".into())),
+            names(&store, user_name(StartsWith, "AN")),
             ["ann", "Anna.b"]
         );
         assert_eq!(
-            names(&store, UserNameContains("nN".into())),
+            names(&store, user_name(Contains, "nN")),
             ["ann", "Anna.b", "xann"]
         );
-        assert_eq!(
-            names(&store, UserNameEndsWith("ANN".into())),
-            ["ann", "xann"]
-        );
-        assert_eq!(names(&store, UserNameEq("CAROL".into())), ["Carol"]);
+        assert_eq!(names(&store, user_name(EndsWith, "ANN")), ["ann", "xann"]);
+        assert_eq!(names(&store, user_name(Eq, "CAROL")), ["Carol"]);
         // As the filter compares: "" starts, ends and is contained in every name.
-        for empty in [
-            UserNameStartsWith(String::new()),
-            UserNameContains(String::new()),
-            UserNameEndsWith(String::new()),
-        ] {
-            assert_eq!(names(&store, empty).len(), 5);
+        for op in [StartsWith, Contains, EndsWith] {
+            assert_eq!(names(&store, user_name(op, "")).len(), 5);
         }
         let (total, page) = store.indexed_page(&All, 1, 2).unwrap();
         assert_eq!(total, 5);
@@ -719,6 +756,31 @@ mod tests {
         // Replaced whole: a user gone from the site is gone from the index.
         store.replace_index(&users[..2]).unwrap();
         assert_eq!(names(&store, All), ["ann", "Carol"]);
+    }
+
+    #[test]
+    fn the_index_narrows_by_email_and_names_lowercased_beyond_ascii() {
+        let store = IdStore::open(None).unwrap();
+        let mut emile = listed("emile");
+        emile.email = Some("ÉMILE@Example.COM".into());
+        emile.last_name = Some("Zoë".into());
+        let mut bob = listed("bob");
+        bob.email = Some("bob@example.org".into());
+        bob.first_name = Some("Bob".into());
+        store.replace_index(&[emile, bob]).unwrap();
+        let by = |field, op, v: &str| IndexNarrowing::Compare(field, op, v.into());
+        use IndexOp::*;
+        use IndexedField::*;
+        assert_eq!(names(&store, by(Email, StartsWith, "émile@")), ["emile"]);
+        assert_eq!(names(&store, by(Email, EndsWith, ".ORG")), ["bob"]);
+        assert_eq!(
+            names(&store, by(Email, Contains, "example")),
+            ["bob", "emile"]
+        );
+        assert_eq!(names(&store, by(FamilyName, Eq, "ZOË")), ["emile"]);
+        assert_eq!(names(&store, by(GivenName, Eq, "bob")), ["bob"]);
+        // No first name: not selected (the filter finds nothing to compare either).
+        assert_eq!(names(&store, by(GivenName, Contains, "")), ["bob"]);
     }
 
     #[test]

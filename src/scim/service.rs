@@ -13,7 +13,7 @@ pub use super::backend::ListQuery;
 pub use super::error::{ScimError, ScimType};
 use super::filter::{CompareOp, Filter};
 use super::groups::unite_grants;
-use super::ids::{Entry, IdStore, IndexNarrowing, StoreError};
+use super::ids::{Entry, IdStore, IndexNarrowing, IndexOp, IndexedField, StoreError};
 use super::patch;
 use super::schemas::MAX_RESULTS;
 use super::translate::{self, Kept, TranslateConfig};
@@ -181,44 +181,58 @@ fn equalities<'a>(f: &'a Filter, out: &mut Vec<(&'a str, &'a str)>) {
     }
 }
 
-/// The narrowing of the index a filter allows: a `userName` comparison
-/// (`eq`, `sw`, `co`, `ew` with a string) among its `and` conjuncts.
-fn user_name_narrowing(f: &Filter) -> Option<IndexNarrowing> {
+/// The narrowing of the index a filter allows: a comparison (`eq`, `sw`,
+/// `co`, `ew` with a string) of an indexed field among its `and` conjuncts.
+/// It selects every user the filter could match (and maybe more: the filter
+/// still runs over them), except where it is the whole filter on `userName`
+/// ([`index_pages`]).
+fn index_narrowing(f: &Filter) -> Option<IndexNarrowing> {
     match f {
         Filter::Compare {
             path,
             op,
             value: Json::String(v),
-        } if is_user_name(path) => match op {
-            CompareOp::Eq => Some(IndexNarrowing::UserNameEq(v.clone())),
-            CompareOp::Sw => Some(IndexNarrowing::UserNameStartsWith(v.clone())),
-            CompareOp::Co => Some(IndexNarrowing::UserNameContains(v.clone())),
-            CompareOp::Ew => Some(IndexNarrowing::UserNameEndsWith(v.clone())),
-            _ => None,
-        },
-        Filter::And(a, b) => user_name_narrowing(a).or_else(|| user_name_narrowing(b)),
+        } => {
+            let op = match op {
+                CompareOp::Eq => IndexOp::Eq,
+                CompareOp::Sw => IndexOp::StartsWith,
+                CompareOp::Co => IndexOp::Contains,
+                CompareOp::Ew => IndexOp::EndsWith,
+                _ => return None,
+            };
+            Some(IndexNarrowing::Compare(indexed_field(path)?, op, v.clone()))
+        }
+        Filter::And(a, b) => index_narrowing(a).or_else(|| index_narrowing(b)),
         _ => None,
     }
 }
 
-/// `userName`, bare or in the core schema's URN form.
-fn is_user_name(path: &str) -> bool {
+/// The indexed field a filter path names, bare or in the core schema's URN
+/// form (`emails` compares by its value, as `scim::filter` does).
+fn indexed_field(path: &str) -> Option<IndexedField> {
     let bare = match path.get(..CORE.len()) {
         Some(urn) if urn.eq_ignore_ascii_case(CORE) => path[CORE.len()..].trim_start_matches(':'),
         _ => path,
     };
-    bare.eq_ignore_ascii_case("userName")
+    match bare.to_ascii_lowercase().as_str() {
+        "username" => Some(IndexedField::UserName),
+        "emails" | "emails.value" => Some(IndexedField::Email),
+        "name.givenname" => Some(IndexedField::GivenName),
+        "name.familyname" => Some(IndexedField::FamilyName),
+        _ => None,
+    }
 }
 
-/// Whether the index alone answers a list with `filter`, paged in SQLite:
-/// no filter, or one `userName` `sw`/`co`/`ew` comparison (`eq` goes to
-/// the user: one GetUser, fresh).
+/// Whether the index alone answers a list with `filter`, counted and paged
+/// in SQLite: no filter, or one `userName` `sw`/`co`/`ew` comparison (`eq`
+/// goes to the user: one GetUser, fresh). SQLite compares the stored
+/// lowercased webExId as the filter would compare the userName.
 fn index_pages(filter: Option<&Filter>) -> Option<IndexNarrowing> {
     match filter {
         None => Some(IndexNarrowing::All),
-        Some(f @ Filter::Compare { .. }) => {
-            user_name_narrowing(f).filter(|n| !matches!(n, IndexNarrowing::UserNameEq(_)))
-        }
+        Some(f @ Filter::Compare { .. }) => index_narrowing(f).filter(|n| {
+            matches!(n, IndexNarrowing::Compare(IndexedField::UserName, op, _) if *op != IndexOp::Eq)
+        }),
         Some(_) => None,
     }
 }
@@ -470,7 +484,7 @@ impl Service {
             }
         }
         let narrowing = filter
-            .and_then(user_name_narrowing)
+            .and_then(index_narrowing)
             .unwrap_or(IndexNarrowing::All);
         self.ensure_index().await?;
         let indexed = self.ids.indexed(&narrowing)?;
