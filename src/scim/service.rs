@@ -127,13 +127,16 @@ pub const DEFAULT_PER_USER_READ_CAP: usize = 1_000;
 
 /// 400 `tooMany` for a filter that would read more users than the cap
 /// allows, naming the attributes that need the reads and what would do.
+/// RFC 7644 §3.12 (Table 9): `tooMany` is "the specified filter yields many
+/// more results than the server is willing to calculate or process".
 fn too_many_reads(beyond: &[&str], candidates: usize, cap: usize) -> ScimError {
     ScimError::bad(
         ScimType::TooMany,
         format!(
             "the filter on {} needs a GetUser per user and would read {candidates} users, \
-             more than the {cap} a request may read; filter on userName, name, emails, \
-             active or externalId, or narrow with userName/externalId/id eq",
+             more than the {cap} a request may read; filter only on userName, name, emails, \
+             active or externalId, or narrow it with `and` and an eq/sw/co/ew of userName, \
+             emails.value, name.givenName or name.familyName",
             if beyond.is_empty() {
                 "its key".to_owned()
             } else {
