@@ -10,8 +10,16 @@
 //! Prints one line per operation, then `scim_calls_per_patch=<x>` (target
 //! ≤ 2: one GetUser, one SetUser).
 //!
-//! Run: `cargo bench --bench scim` (about 10 s). Without `--bench` (as under
-//! `cargo test --all-targets`) it runs a quick smoke pass at 1 ms latency.
+//! Then a large site (issue 21): 100,000 users loaded into the simulator, the
+//! index of the site's users built by a first list (its time printed), then
+//! 20 list pages (`count=100`, projected to what the user list carries) and
+//! 20 `userName sw` filters, each printed as its p50:
+//! `scim_list_page_p50_ms=<x>` and `scim_sw_filter_p50_ms=<x>` (target
+//! < 100 ms each).
+//!
+//! Run: `cargo bench --bench scim` (about a minute). Without `--bench` (as
+//! under `cargo test --all-targets`) it runs a quick smoke pass at 1 ms
+//! latency, the large site with 300 users.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,12 +28,14 @@ use serde_json::{Value as Json, json};
 use wbxprov::Secret;
 use wbxprov::client::{AdminAuth, Client};
 use wbxprov::ops::Operation;
+use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
 use wbxprov::scim::Service;
 use wbxprov::scim::http::{ScimHandle, serve};
 use wbxprov::scim::ids::IdStore;
 use wbxprov::scim::user::{CORE, PATCH};
 use wbxprov::sim::{
     self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, ServeOptions, SimConfig, SimHandle, Simulator,
+    Store, StoredUser, store,
 };
 
 const TOKEN: &str = "bench-scim-token-0123456789-0123456789";
@@ -100,13 +110,45 @@ fn user(n: usize) -> Json {
     })
 }
 
+/// A simulator store that starts with `0` generated users (`u000000` …),
+/// loaded in one go instead of 100,000 CreateUsers; writes are not kept.
+struct Generated(usize);
+
+impl Store for Generated {
+    fn load(&self) -> Result<Vec<StoredUser>, store::StoreError> {
+        Ok((0..self.0).map(generated_user).collect())
+    }
+    fn save(&self, _: &StoredUser) -> Result<(), store::StoreError> {
+        Ok(())
+    }
+    fn delete(&self, _: &str) -> Result<(), store::StoreError> {
+        Ok(())
+    }
+}
+
+fn generated_user(n: usize) -> StoredUser {
+    let web_ex_id = format!("u{n:06}");
+    let mut flat = FlatUser::new();
+    let mut put = |a: Attribute, v: String| flat.insert(FlatKey::new(a), Value::Text(v));
+    put(Attribute::WebExId, web_ex_id.clone());
+    put(Attribute::FirstName, "Large".into());
+    put(Attribute::LastName, format!("User{n}"));
+    put(Attribute::Email, format!("{web_ex_id}@example.com"));
+    put(Attribute::Active, "ACTIVATED".into());
+    StoredUser {
+        web_ex_id,
+        user_id: 200_000_000 + n as i64,
+        flat,
+    }
+}
+
 async fn start(latency: Duration) -> Bench {
+    start_with(latency, Box::new(sim::store::Memory)).await
+}
+
+async fn start_with(latency: Duration, store: Box<dyn Store>) -> Bench {
     let profile = sim::default_profile();
-    let simulator = Simulator::new(
-        SimConfig::new(profile.clone()),
-        Box::new(sim::store::Memory),
-    )
-    .expect("sim");
+    let simulator = Simulator::new(SimConfig::new(profile.clone()), store).expect("sim");
     let site = sim::serve(
         simulator,
         ServeOptions {
@@ -142,12 +184,72 @@ async fn start(latency: Duration) -> Bench {
     }
 }
 
+fn p50_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+impl Bench {
+    /// Wall time of each request, one after the other, in ms.
+    async fn timed(&self, paths: &[String]) -> Vec<f64> {
+        let mut samples = Vec::with_capacity(paths.len());
+        for path in paths {
+            let started = Instant::now();
+            self.call("GET", path, None).await;
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        samples
+    }
+}
+
+/// Lists and `userName sw` filters of a site of `users`, from the index.
+async fn large_site(latency: Duration, users: usize) {
+    let bench = start_with(latency, Box::new(Generated(users))).await;
+    let listed = "attributes=userName,name,emails,active";
+    let started = Instant::now();
+    let first = bench
+        .call("GET", &format!("/Users?count=1&{listed}"), None)
+        .await;
+    assert_eq!(first["totalResults"], users, "every user is listed");
+    println!(
+        "scim large site: {users} users, index built in {:.1} s ({} LstsummaryUser)",
+        started.elapsed().as_secs_f64(),
+        bench.site.simulator.calls(Operation::LstsummaryUser)
+    );
+    let calls_before = bench.site_calls();
+    let pages: Vec<String> = (0..20)
+        .map(|n| {
+            format!(
+                "/Users?count=100&startIndex={}&{listed}",
+                1 + n * (users / 20)
+            )
+        })
+        .collect();
+    let list_p50 = p50_ms(bench.timed(&pages).await);
+    // `u0037` …: 100 users of 100,000 each (`u003700`–`u003799`; the smoke pass: fewer).
+    let filters: Vec<String> = (0..20)
+        .map(|n| {
+            format!(
+                "/Users?filter=userName%20sw%20%22u{:04}%22&{listed}",
+                n * 37
+            )
+        })
+        .collect();
+    let sw_p50 = p50_ms(bench.timed(&filters).await);
+    let calls = bench.site_calls() - calls_before;
+    println!("scim large site: {calls} site calls for the 40 requests after the index");
+    println!("scim_list_page_p50_ms={list_p50:.1}");
+    println!("scim_sw_filter_p50_ms={sw_p50:.1}");
+    bench.scim.stop().await;
+    bench.site.stop().await;
+}
+
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let (latency, users) = if bench {
-        (Duration::from_millis(50), 20)
+    let (latency, users, large) = if bench {
+        (Duration::from_millis(50), 20, 100_000)
     } else {
-        (Duration::from_millis(1), 12)
+        (Duration::from_millis(1), 12, 300)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -221,5 +323,6 @@ fn main() {
         println!("scim_calls_per_patch={per_patch:.2}");
         bench.scim.stop().await;
         bench.site.stop().await;
+        large_site(latency, large).await;
     });
 }

@@ -37,6 +37,11 @@ struct Front {
 }
 
 async fn front() -> Front {
+    front_with(|service| service).await
+}
+
+/// A front whose Users service is configured by `configure`.
+async fn front_with(configure: impl FnOnce(Service) -> Service + Send + 'static) -> Front {
     let profile = default_profile();
     let site = sim::start(profile.clone()).await.unwrap();
     let client = Arc::new(
@@ -51,7 +56,7 @@ async fn front() -> Front {
     let scim = serve(
         "127.0.0.1:0".parse().unwrap(),
         Secret::new(TOKEN),
-        move |url| Service::new(client, ids, url),
+        move |url| configure(Service::new(client, ids, url)),
     )
     .await
     .unwrap();
@@ -323,12 +328,137 @@ async fn a_list_page_asking_only_for_listed_attributes_makes_no_getuser() {
             .await;
         assert_eq!(resource, &got);
     }
-    // An attribute the listing lacks: a GetUser per user of the page.
+    // An attribute the listing lacks: a GetUser per user of the page (the
+    // index built by the first list answers the rest: no LstsummaryUser).
     let (status, answer, calls) = front
         .counted("GET", "/Users?count=3&attributes=userName,title", None)
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["Resources"][0]["title"], "Engineer", "{answer}");
+    assert_eq!(calls, vec![(Operation::GetUser, 3)]);
+}
+
+/// Issue 21: lists come from the index of the site's users, built by the
+/// first list; the front's own writes keep it in step without a call.
+#[tokio::test]
+async fn lists_after_the_first_come_from_the_index_which_follows_the_fronts_writes() {
+    let front = front().await;
+    for n in ["ann", "anna", "bob"] {
+        front.create(n).await;
+    }
+    let listed = "attributes=userName,name";
+    let (status, answer, calls) = front
+        .counted("GET", &format!("/Users?{listed}"), None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["totalResults"], 3, "{answer}");
+    assert_eq!(calls, vec![(Operation::LstsummaryUser, 1)]);
+    // A rename and a new user through the front: listed, no listing call.
+    let bob = answer["Resources"][2]["id"].as_str().unwrap().to_owned();
+    let rename = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "userName", "value": "annika"}
+    ]});
+    let (status, renamed) = front
+        .call("PATCH", &format!("/Users/{bob}"), Some(&rename))
+        .await;
+    assert_eq!(status, 200, "{renamed}");
+    front.create("carl").await;
+    let (status, answer, calls) = front
+        .counted(
+            "GET",
+            &format!("/Users?{listed}&filter=userName%20sw%20%22AN%22&startIndex=2&count=2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(calls, vec![]);
+    assert_eq!(answer["totalResults"], 3, "{answer}");
+    let names: Vec<&str> = answer["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["anna", "annika"], "{answer}");
+    let (_, all, calls) = front
+        .counted("GET", &format!("/Users?{listed}"), None)
+        .await;
+    assert_eq!(calls, vec![]);
+    assert_eq!(all["totalResults"], 4, "{all}");
+}
+
+/// With `index_max_age` zero every list reads the site's user list, so a
+/// user made on the site outside the front is listed at once.
+#[tokio::test]
+async fn an_index_past_its_age_is_rebuilt_from_the_site() {
+    let front = front_with(|service| service.index_max_age(std::time::Duration::ZERO)).await;
+    front.create("ann").await;
+    for _ in 0..2 {
+        let (status, answer, calls) = front
+            .counted("GET", "/Users?attributes=userName", None)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(calls, vec![(Operation::LstsummaryUser, 1)]);
+    }
+}
+
+/// Issue 21: a filter on what the user list lacks needs a GetUser per
+/// candidate; beyond the cap it is refused (400 `tooMany`, naming the
+/// attribute and the cap) after the listing alone, never a GetUser per
+/// site user.
+#[tokio::test]
+async fn a_filter_needing_more_reads_than_the_cap_is_too_many_without_getusers() {
+    let front = front_with(|service| service.per_user_read_cap(2)).await;
+    for n in 0..3 {
+        front.create(&format!("cap{n}")).await;
+    }
+    let (status, answer, calls) = front
+        .counted("GET", "/Users?filter=title%20co%20%22Eng%22", None)
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["scimType"], "tooMany", "{answer}");
+    let detail = answer["detail"].as_str().unwrap();
+    assert!(detail.contains("title"), "{detail}");
+    assert!(
+        detail.contains("3 users") && detail.contains("2"),
+        "{detail}"
+    );
+    assert_eq!(calls, vec![(Operation::LstsummaryUser, 1)]);
+}
+
+/// An indexed comparison among a filter's `and` terms narrows the users to
+/// read: `emails.value sw` leaves one candidate for the `title` test, within
+/// a cap the whole site exceeds.
+#[tokio::test]
+async fn an_indexed_comparison_narrows_the_users_a_filter_reads() {
+    let front = front_with(|service| service.per_user_read_cap(1)).await;
+    for n in ["ann", "bob", "carl"] {
+        front.create(n).await;
+    }
+    let filter = "emails.value%20sw%20%22BOB%40%22%20and%20title%20eq%20%22Engineer%22";
+    let (status, answer, calls) = front
+        .counted("GET", &format!("/Users?filter={filter}"), None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["totalResults"], 1, "{answer}");
+    assert_eq!(answer["Resources"][0]["userName"], "bob", "{answer}");
+    assert_eq!(
+        calls,
+        vec![(Operation::GetUser, 1), (Operation::LstsummaryUser, 1)]
+    );
+}
+
+#[tokio::test]
+async fn a_filter_needing_reads_within_the_cap_reads_each_candidate() {
+    let front = front_with(|service| service.per_user_read_cap(3)).await;
+    for n in 0..3 {
+        front.create(&format!("cap{n}")).await;
+    }
+    let (status, answer, calls) = front
+        .counted("GET", "/Users?filter=title%20co%20%22Eng%22", None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["totalResults"], 3, "{answer}");
     assert_eq!(
         calls,
         vec![(Operation::GetUser, 3), (Operation::LstsummaryUser, 1)]

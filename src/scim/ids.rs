@@ -11,6 +11,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::ops::UserSummary;
+
 /// What the store knows of one SCIM User.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -63,6 +65,23 @@ CREATE TABLE IF NOT EXISTS scim_users (
 CREATE UNIQUE INDEX IF NOT EXISTS scim_users_live ON scim_users (web_ex_id) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS scim_users_external ON scim_users (external_id);
 CREATE INDEX IF NOT EXISTS scim_users_web_ex_id ON scim_users (web_ex_id);
+-- The index of the site's users (issue 21): what LstsummaryUser lists, by the lowercased
+-- webExId (the order lists page in), so lists and filters on these fields need no site call.
+-- Rebuilt by paging LstsummaryUser, kept in step with the front's own writes (scim::service).
+CREATE TABLE IF NOT EXISTS site_users (
+    key               TEXT PRIMARY KEY,
+    web_ex_id         TEXT NOT NULL,
+    first_name        TEXT,
+    last_name         TEXT,
+    email             TEXT,
+    registration_date TEXT,
+    active            TEXT,
+    time_zone_id      INTEGER,
+    -- Lowercased as Rust lowercases (SQLite's lower() folds ASCII only), for filters.
+    email_key         TEXT,
+    first_name_key    TEXT,
+    last_name_key     TEXT
+) WITHOUT ROWID;
 -- What a site has no place for (middleName, nickName, enterprise attributes, sent values
 -- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
 CREATE TABLE IF NOT EXISTS scim_kept (
@@ -321,11 +340,218 @@ impl IdStore {
         Ok(())
     }
 
+    /// Deleted through SCIM: hidden, and out of the index of the site's users.
     pub fn mark_deleted(&self, id: &str) -> Result<(), StoreError> {
-        self.db()
-            .execute("UPDATE scim_users SET deleted = 1 WHERE id = ?1", [id])?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let web_ex_id: Option<String> = tx
+            .query_row(
+                "SELECT web_ex_id FROM scim_users WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute("UPDATE scim_users SET deleted = 1 WHERE id = ?1", [id])?;
+        if let Some(w) = web_ex_id {
+            tx.execute("DELETE FROM site_users WHERE key = ?1", [w.to_lowercase()])?;
+        }
+        tx.commit()?;
         Ok(())
     }
+}
+
+/// A field of the index a filter may compare, as the SCIM User shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexedField {
+    /// `userName` (the webExId).
+    UserName,
+    /// `emails.value` (the email).
+    Email,
+    /// `name.givenName` (firstName).
+    GivenName,
+    /// `name.familyName` (lastName).
+    FamilyName,
+}
+
+/// How an indexed field compares with a value: SCIM's `eq`, `sw`, `co`, `ew`
+/// on strings, without case (both sides lowercased by Rust's
+/// `to_lowercase`, as `scim::filter` does; SQLite's `lower` folds ASCII only,
+/// so the lowercased forms are stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexOp {
+    Eq,
+    StartsWith,
+    Contains,
+    EndsWith,
+}
+
+/// Which indexed users a list reads: all, or those whose field compares so
+/// with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexNarrowing {
+    All,
+    Compare(IndexedField, IndexOp, String),
+}
+
+/// Webex IDs hidden from SCIM (deleted through SCIM and not created again),
+/// as written: the index leaves them out.
+const HIDDEN: &str = "SELECT web_ex_id FROM scim_users GROUP BY web_ex_id HAVING MIN(deleted) = 1";
+
+const INDEX_COLUMNS: &str =
+    "web_ex_id, first_name, last_name, email, registration_date, active, time_zone_id";
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserSummary> {
+    Ok(UserSummary {
+        web_ex_id: row.get(0)?,
+        first_name: row.get(1)?,
+        last_name: row.get(2)?,
+        email: row.get(3)?,
+        registration_date: row.get(4)?,
+        active: row.get(5)?,
+        time_zone_id: row.get(6)?,
+    })
+}
+
+impl IndexNarrowing {
+    /// The SQL condition and its one parameter, if any. A `userName` prefix
+    /// is a range of the primary key (an index seek, not a scan): every
+    /// string starting with `p` sorts between `p` and `p` followed by
+    /// U+10FFFF.
+    fn condition(&self) -> (String, Option<String>) {
+        let IndexNarrowing::Compare(field, op, value) = self else {
+            return ("1".into(), None);
+        };
+        let column = match field {
+            IndexedField::UserName => "key",
+            IndexedField::Email => "email_key",
+            IndexedField::GivenName => "first_name_key",
+            IndexedField::FamilyName => "last_name_key",
+        };
+        let condition = match op {
+            IndexOp::Eq => format!("{column} = ?1"),
+            IndexOp::StartsWith if *field == IndexedField::UserName => {
+                "key >= ?1 AND key < ?1 || char(1114111)".into()
+            }
+            IndexOp::StartsWith => format!("substr({column}, 1, length(?1)) = ?1"),
+            IndexOp::Contains => format!("instr({column}, ?1) > 0"),
+            // Every string ends with "" (as `str::ends_with` says), but
+            // `substr(x, -0)` is the whole of x.
+            IndexOp::EndsWith => {
+                format!("(length(?1) = 0 OR substr({column}, -length(?1)) = ?1)")
+            }
+        };
+        (condition, Some(value.to_lowercase()))
+    }
+}
+
+/// The index of the site's users.
+impl IdStore {
+    /// Replaces the index with `users` (one whole listing), in one transaction.
+    pub fn replace_index(&self, users: &[UserSummary]) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let hidden: std::collections::HashSet<String> = tx
+            .prepare(HIDDEN)?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|w| w.map(|w| w.to_lowercase()))
+            .collect::<Result<_, _>>()?;
+        let visible: Vec<UserSummary> = users
+            .iter()
+            .filter(|u| !hidden.contains(&u.web_ex_id.to_lowercase()))
+            .cloned()
+            .collect();
+        tx.execute("DELETE FROM site_users", [])?;
+        upsert_all(&tx, &visible)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds or updates one user (after the front's own write); `renamed_from`:
+    /// the webExId it had, dropped.
+    pub fn index_user(
+        &self,
+        user: &UserSummary,
+        renamed_from: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        if let Some(old) = renamed_from {
+            tx.execute(
+                "DELETE FROM site_users WHERE key = ?1",
+                [old.to_lowercase()],
+            )?;
+        }
+        upsert_all(&tx, std::slice::from_ref(user))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The visible indexed users `narrowing` selects, in the list's order.
+    pub fn indexed(&self, narrowing: &IndexNarrowing) -> Result<Vec<UserSummary>, StoreError> {
+        self.indexed_page(narrowing, 0, usize::MAX)
+            .map(|(_, page)| page)
+    }
+
+    /// How many visible indexed users `narrowing` selects, and those from
+    /// `offset` (0-based), at most `limit`, in the list's order.
+    pub fn indexed_page(
+        &self,
+        narrowing: &IndexNarrowing,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<UserSummary>), StoreError> {
+        let (condition, value) = narrowing.condition();
+        // Hidden users are not in the index (`replace_index`, `mark_deleted`):
+        // no per-row test, so a count or a far page stays a plain scan.
+        let filter = format!("FROM site_users WHERE {condition}");
+        let db = self.db();
+        let value = value.unwrap_or_default();
+        let bind = |sql: &str| sql.contains("?1");
+        let count_sql = format!("SELECT COUNT(*) {filter}");
+        let total: i64 = if bind(&count_sql) {
+            db.query_row(&count_sql, [&value], |r| r.get(0))?
+        } else {
+            db.query_row(&count_sql, [], |r| r.get(0))?
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let page_sql = format!("SELECT {INDEX_COLUMNS} {filter} ORDER BY key LIMIT ?2 OFFSET ?3");
+        let mut stmt = db.prepare(&page_sql)?;
+        let rows = stmt.query_map(params![value, limit, offset], summary)?;
+        let page = rows.collect::<Result<_, _>>()?;
+        Ok((usize::try_from(total).unwrap_or(0), page))
+    }
+}
+
+fn lower(text: &Option<String>) -> Option<String> {
+    text.as_deref().map(str::to_lowercase)
+}
+
+fn upsert_all(tx: &rusqlite::Transaction<'_>, users: &[UserSummary]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO site_users \
+         (key, {INDEX_COLUMNS}, email_key, first_name_key, last_name_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?;
+    for u in users {
+        stmt.execute(params![
+            u.web_ex_id.to_lowercase(),
+            u.web_ex_id,
+            u.first_name,
+            u.last_name,
+            u.email,
+            u.registration_date,
+            u.active,
+            u.time_zone_id,
+            lower(&u.email),
+            lower(&u.first_name),
+            lower(&u.last_name)
+        ])?;
+    }
+    Ok(())
 }
 
 /// Groups.
@@ -507,7 +733,110 @@ fn set_members(
 
 #[cfg(test)]
 mod tests {
-    use super::IdStore;
+    use super::{IdStore, IndexNarrowing, IndexOp, IndexedField};
+    use crate::ops::UserSummary;
+
+    fn listed(web_ex_id: &str) -> UserSummary {
+        UserSummary {
+            web_ex_id: web_ex_id.into(),
+            ..UserSummary::default()
+        }
+    }
+
+    fn names(store: &IdStore, narrowing: IndexNarrowing) -> Vec<String> {
+        let found = store.indexed(&narrowing).unwrap();
+        found.into_iter().map(|u| u.web_ex_id).collect()
+    }
+
+    #[test]
+    fn the_index_narrows_by_username_without_case_and_pages_in_order() {
+        let store = IdStore::open(None).unwrap();
+        let users: Vec<UserSummary> = ["Carol", "ann", "Anna.b", "bob", "xann"]
+            .into_iter()
+            .map(listed)
+            .collect();
+        store.replace_index(&users).unwrap();
+        use IndexNarrowing::{All, Compare};
+        use IndexOp::*;
+        let user_name = |op, v: &str| Compare(IndexedField::UserName, op, v.into());
+        assert_eq!(
+            names(&store, user_name(StartsWith, "AN")),
+            ["ann", "Anna.b"]
+        );
+        assert_eq!(
+            names(&store, user_name(Contains, "nN")),
+            ["ann", "Anna.b", "xann"]
+        );
+        assert_eq!(names(&store, user_name(EndsWith, "ANN")), ["ann", "xann"]);
+        assert_eq!(names(&store, user_name(Eq, "CAROL")), ["Carol"]);
+        // As the filter compares: "" starts, ends and is contained in every name.
+        for op in [StartsWith, Contains, EndsWith] {
+            assert_eq!(names(&store, user_name(op, "")).len(), 5);
+        }
+        let (total, page) = store.indexed_page(&All, 1, 2).unwrap();
+        assert_eq!(total, 5);
+        let page: Vec<_> = page.into_iter().map(|u| u.web_ex_id).collect();
+        assert_eq!(page, ["Anna.b", "bob"]);
+        // Replaced whole: a user gone from the site is gone from the index.
+        store.replace_index(&users[..2]).unwrap();
+        assert_eq!(names(&store, All), ["ann", "Carol"]);
+    }
+
+    #[test]
+    fn the_index_narrows_by_email_and_names_lowercased_beyond_ascii() {
+        let store = IdStore::open(None).unwrap();
+        let mut emile = listed("emile");
+        emile.email = Some("ÉMILE@Example.COM".into());
+        emile.last_name = Some("Zoë".into());
+        let mut bob = listed("bob");
+        bob.email = Some("bob@example.org".into());
+        bob.first_name = Some("Bob".into());
+        store.replace_index(&[emile, bob]).unwrap();
+        let by = |field, op, v: &str| IndexNarrowing::Compare(field, op, v.into());
+        use IndexOp::*;
+        use IndexedField::*;
+        assert_eq!(names(&store, by(Email, StartsWith, "émile@")), ["emile"]);
+        assert_eq!(names(&store, by(Email, EndsWith, ".ORG")), ["bob"]);
+        assert_eq!(
+            names(&store, by(Email, Contains, "example")),
+            ["bob", "emile"]
+        );
+        assert_eq!(names(&store, by(FamilyName, Eq, "ZOË")), ["emile"]);
+        assert_eq!(names(&store, by(GivenName, Eq, "bob")), ["bob"]);
+        // No first name: not selected (the filter finds nothing to compare either).
+        assert_eq!(names(&store, by(GivenName, Contains, "")), ["bob"]);
+    }
+
+    #[test]
+    fn the_index_follows_writes_and_hides_users_deleted_through_scim() {
+        let store = IdStore::open(None).unwrap();
+        store
+            .replace_index(&[listed("ann"), listed("bob")])
+            .unwrap();
+        store.index_user(&listed("Robert"), Some("BOB")).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["ann", "Robert"]);
+        let ann = store.insert("ann", None, None).unwrap();
+        store.mark_deleted(&ann.id).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["Robert"]);
+        assert_eq!(
+            store.indexed_page(&IndexNarrowing::All, 0, 10).unwrap().0,
+            1
+        );
+        // A rebuild leaves it out too.
+        store
+            .replace_index(&[listed("Ann"), listed("Robert")])
+            .unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["Robert"]);
+        // Created again (the front indexes what it writes): listed again, and
+        // kept by the next rebuild.
+        store.insert("ann", None, None).unwrap();
+        store.index_user(&listed("ann"), None).unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["ann", "Robert"]);
+        store
+            .replace_index(&[listed("ann"), listed("Robert")])
+            .unwrap();
+        assert_eq!(names(&store, IndexNarrowing::All), ["ann", "Robert"]);
+    }
 
     #[test]
     fn groups_keep_their_live_members_and_grants() {

@@ -50,5 +50,5 @@ pub use groups::{GroupGrants, Groups};
 pub use http::{Auth, ScimConfig, router};
 pub use schemas::extension_schema;
 #[cfg(feature = "scim")]
-pub use service::Service;
+pub use service::{DEFAULT_INDEX_MAX_AGE, DEFAULT_PER_USER_READ_CAP, Service};
 pub use user::{from_scim, to_scim};
