@@ -1,6 +1,8 @@
 //! A local HTTP server running in the background (the simulated site, the
 //! SCIM front): started on a listener, stopped on demand or when dropped.
 
+use std::time::Duration;
+
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -44,6 +46,86 @@ impl ServerTask {
     pub async fn wait(mut self) {
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+    }
+
+    /// Serves until `signal` comes, then stops accepting connections and
+    /// lets the requests in flight finish, for at most `deadline`.
+    pub async fn drain_on(mut self, signal: StopSignal, deadline: Duration) -> Stopped {
+        let Some(mut task) = self.task.take() else {
+            return Stopped::Drained;
+        };
+        let name = tokio::select! {
+            name = signal.received() => name,
+            _ = &mut task => return Stopped::Drained,
+        };
+        tracing::info!(
+            signal = name,
+            deadline_s = deadline.as_secs(),
+            "{name}: no new connections; finishing the requests in flight (at most {} s)",
+            deadline.as_secs()
+        );
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match tokio::time::timeout(deadline, task).await {
+            Ok(_) => Stopped::Drained,
+            Err(_) => Stopped::DeadlinePassed,
+        }
+    }
+}
+
+/// How a server asked to stop by a signal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stopped {
+    /// Every request in flight was answered.
+    Drained,
+    /// Requests were still in flight at the deadline; they were dropped.
+    DeadlinePassed,
+}
+
+/// SIGTERM (how systemd, Docker and Kubernetes stop a service) or SIGINT
+/// (Ctrl-C), listened for from the moment this is installed: a signal that
+/// comes while the server starts is not lost.
+pub struct StopSignal {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Installs the handlers (the default action, dying mid-request, no
+    /// longer applies). Needs a Tokio runtime.
+    pub fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignal {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(StopSignal {})
+        }
+    }
+
+    /// The name of the first signal that comes.
+    async fn received(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
         }
     }
 }

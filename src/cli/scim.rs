@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::config::{scim_groups, scim_token, scim_translations};
 use super::connect::Connection;
@@ -35,10 +36,41 @@ pub struct ServeArgs {
     /// feature on) instead of the configured one.
     #[arg(long)]
     simulator: bool,
+    /// With --simulator: delay each of the simulated site's answers by this
+    /// many milliseconds (to try timeouts and shutdown).
+    #[arg(long, value_name = "MS", default_value_t = 0, requires = "simulator")]
+    simulator_latency_ms: u64,
+    /// The base URL identity providers call, when a proxy or load balancer
+    /// stands in front (e.g. https://scim.example.com/scim/v2): `Location`
+    /// headers and `meta.location` use it instead of the bind address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// On SIGTERM or SIGINT, stop accepting connections and give the requests
+    /// in flight this many seconds to finish before exiting.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    shutdown_timeout: u64,
+}
+
+/// Where to listen and what URL to name resources by, or why not.
+fn serve_options(args: &ServeArgs) -> Result<http::ScimServeOptions, String> {
+    let options = http::ScimServeOptions::new(args.addr);
+    match &args.public_url {
+        Some(url) => options
+            .public_url(url)
+            .map_err(|e| format!("--public-url: {e}")),
+        None => Ok(options),
+    }
 }
 
 pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let Command::Serve(args) = command;
+    let options = match serve_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
     let token = match strong_token() {
         Ok(t) => t,
         Err(e) => {
@@ -64,6 +96,9 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // From here on a SIGTERM waits for the server to drain (systemd and
+        // Docker send it to stop a service).
+        let signal = crate::server::StopSignal::install()?;
         // The simulated site lives as long as the server.
         let mut _simulated = None;
         let (client, profile) = if args.simulator {
@@ -101,7 +136,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         };
         let client = Arc::new(client);
         // A thin binder: the router over the site's backend, on its own socket.
-        let handle = match http::serve_backend(args.addr, token, |url| {
+        let handle = match http::serve_backend_with(options, token, |url| {
             let users = Service::new(client, ids, url)
                 .password_criteria(criteria)
                 .translations(translations);
@@ -119,12 +154,15 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             warn_plain_http(handle.addr);
         }
         writeln!(out, "listening on {}", handle.url)?;
+        if let Some(public) = &args.public_url {
+            let _ = writeln!(out, "public URL: {}", public.trim_end_matches('/'));
+        }
         if let Some(site) = &_simulated {
             let _ = writeln!(out, "site: simulated at {}", site.url);
         }
         let _ = out.flush();
-        handle.wait().await;
-        Ok(exit::OK)
+        let deadline = Duration::from_secs(args.shutdown_timeout);
+        Ok(super::sim::stopped(handle.drain_on(signal, deadline).await))
     })
 }
 
@@ -159,7 +197,11 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
     };
     let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
-    let site = sim::serve(simulator, sim::ServeOptions::default())
+    let options = sim::ServeOptions {
+        latency: Duration::from_millis(args.simulator_latency_ms),
+        ..sim::ServeOptions::default()
+    };
+    let site = sim::serve(simulator, options)
         .await
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
     let client = Client::builder("simulated", auth)

@@ -60,6 +60,71 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The public URL is not an absolute `http(s)://` URL without query or
+    /// fragment (the URL itself is shown, cut to [`SHOWN_URL_CHARS`]).
+    #[error("public URL {url:?}: {reason}")]
+    PublicUrl { url: String, reason: &'static str },
+}
+
+/// The longest public URL accepted, in bytes (browsers and proxies commonly
+/// stop near 2 KiB for a whole URL; a base URL is far shorter).
+pub const MAX_PUBLIC_URL_BYTES: usize = 1024;
+
+/// How much of a refused public URL an error shows.
+pub const SHOWN_URL_CHARS: usize = 80;
+
+/// `url` as the base of `Location` and `meta.location` (RFC 7644 §3.1: the
+/// URI of the resource as the client reaches it): an absolute `http` or
+/// `https` URL with a host, without query or fragment, trailing `/` removed.
+pub fn public_base_url(url: &str) -> Result<String, ServeError> {
+    let refuse = |reason| ServeError::PublicUrl {
+        url: url.chars().take(SHOWN_URL_CHARS).collect(),
+        reason,
+    };
+    if url.len() > MAX_PUBLIC_URL_BYTES {
+        return Err(refuse("longer than 1024 bytes"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refuse("contains a space or control character"));
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| refuse("must start with https:// or http://"))?;
+    if rest.contains(['?', '#']) {
+        return Err(refuse("must have no query (?) or fragment (#)"));
+    }
+    if rest.split('/').next().unwrap_or_default().is_empty() {
+        return Err(refuse("has no host"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// Where [`serve_backend_with`] listens and how it names its resources.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ScimServeOptions {
+    /// The socket address (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The base URL clients reach the service at (behind a proxy), already
+    /// checked by [`public_base_url`]; `None`: `http://ADDR/scim/v2`.
+    pub public_url: Option<String>,
+}
+
+impl ScimServeOptions {
+    /// Listen on `addr`, resources named by the bind address.
+    pub fn new(addr: SocketAddr) -> Self {
+        ScimServeOptions {
+            addr,
+            public_url: None,
+        }
+    }
+
+    /// Name resources under `url` (`Location`, `meta.location`).
+    pub fn public_url(mut self, url: &str) -> Result<Self, ServeError> {
+        self.public_url = Some(public_base_url(url)?);
+        Ok(self)
+    }
 }
 
 /// Refuses a bearer token shorter than [`MIN_TOKEN_BYTES`].
@@ -500,6 +565,16 @@ impl ScimHandle {
     pub async fn wait(self) {
         self.server.wait().await;
     }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
+    /// within `deadline` (the command line's graceful stop).
+    pub(crate) async fn drain_on(
+        self,
+        signal: crate::server::StopSignal,
+        deadline: std::time::Duration,
+    ) -> crate::server::Stopped {
+        self.server.drain_on(signal, deadline).await
+    }
 }
 
 /// The SCIM endpoints of `backend`, relative (`/Users`, `/Groups/{id}` …):
@@ -623,6 +698,17 @@ pub async fn serve_backend<B: Backend>(
     token: Secret,
     backend: impl FnOnce(String) -> B,
 ) -> Result<ScimHandle, ServeError> {
+    serve_backend_with(ScimServeOptions::new(addr), token, backend).await
+}
+
+/// [`serve_backend`] with options: `backend` is given the public URL when
+/// there is one, the local one otherwise.
+pub async fn serve_backend_with<B: Backend>(
+    options: ScimServeOptions,
+    token: Secret,
+    backend: impl FnOnce(String) -> B,
+) -> Result<ScimHandle, ServeError> {
+    let ScimServeOptions { addr, public_url } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
@@ -632,7 +718,7 @@ pub async fn serve_backend<B: Backend>(
     }
     let url = format!("http://{addr}/scim/v2");
     let scim = router(
-        Arc::new(backend(url.clone())),
+        Arc::new(backend(public_url.unwrap_or_else(|| url.clone()))),
         ScimConfig::host_authenticates(),
     );
     // The token guards every path, under /scim/v2 or not.
