@@ -146,3 +146,59 @@ async fn sigterm_during_a_burst_loses_no_request() {
     assert!(answered >= 1, "none answered: {outcomes:?}\n{stderr}");
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// Load balancers and orchestrators probe without a token: `/healthz` and
+/// `/readyz` answer them; everything else still wants the token.
+#[tokio::test]
+async fn health_and_readiness_answer_without_the_token() {
+    let server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
+    let root = server.url.trim_end_matches("/scim/v2").to_owned();
+    let http = reqwest::Client::new();
+    for (path, word) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        let r = http.get(format!("{root}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.text().await.unwrap(), word, "{path}");
+    }
+    let users = http
+        .get(format!("{}/Users", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 401);
+}
+
+/// `/readyz` is 503 while the probe says the site does not answer (the
+/// liveness probe stays 200: restarting the process would not help).
+#[tokio::test]
+async fn readiness_is_503_while_the_site_does_not_answer() {
+    use std::sync::Arc;
+    use wbxprov::scim::http::{Readiness, ScimServeOptions, serve_backend_with};
+    use wbxprov::scim::{Groups, Meetings, Service, ids::IdStore};
+
+    let site = wbxprov::sim::start(wbxprov::sim::default_profile())
+        .await
+        .unwrap();
+    let client = wbxprov::client::Client::builder(
+        "sim",
+        wbxprov::client::AdminAuth::Password {
+            web_ex_id: wbxprov::sim::SimConfig::new(wbxprov::sim::default_profile()).admin_id,
+            password: wbxprov::Secret::new(wbxprov::sim::DEFAULT_ADMIN_PASSWORD),
+        },
+    )
+    .endpoint(&site.url)
+    .build()
+    .unwrap();
+    let options = ScimServeOptions::new("127.0.0.1:0".parse().unwrap())
+        .readiness(Readiness::new(|| async { false }));
+    let ids = IdStore::open(None).unwrap();
+    let scim = serve_backend_with(options, wbxprov::Secret::new(serve::TOKEN), |url| {
+        Meetings::new(Service::new(Arc::new(client), ids, url), Groups::default())
+    })
+    .await
+    .unwrap();
+    let root = scim.url.trim_end_matches("/scim/v2").to_owned();
+    let get = |path: &str| reqwest::get(format!("{root}{path}"));
+    assert_eq!(get("/readyz").await.unwrap().status(), 503);
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    scim.stop().await;
+}

@@ -135,6 +135,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let client = Arc::new(client);
+        let options = options.readiness(site_answers(client.clone()));
         // A thin binder: the router over the site's backend, on its own socket.
         let handle = match http::serve_backend_with(options, token, |url| {
             let users = Service::new(client, ids, url)
@@ -163,6 +164,23 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         let _ = out.flush();
         let deadline = Duration::from_secs(args.shutdown_timeout);
         Ok(super::sim::stopped(handle.drain_on(signal, deadline).await))
+    })
+}
+
+/// `/readyz`: the site answers GetSite (no user data, any admin may read it).
+/// Why it does not is logged, never sent to the prober.
+fn site_answers(client: Arc<Client>) -> http::Readiness {
+    http::Readiness::new(move || {
+        let client = client.clone();
+        async move {
+            match client.get_site().await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "readiness: the site does not answer GetSite");
+                    false
+                }
+            }
+        }
     })
 }
 

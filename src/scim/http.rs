@@ -100,6 +100,33 @@ pub fn public_base_url(url: &str) -> Result<String, ServeError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// How long `/readyz` waits for its probe before answering 503.
+pub const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What `/readyz` asks: whether the site answers (true) or not. The probe
+/// logs its own reason; the HTTP answer says only ready or not.
+#[derive(Clone)]
+pub struct Readiness(Arc<dyn Fn() -> ReadinessAnswer + Send + Sync>);
+
+type ReadinessAnswer = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+impl Readiness {
+    /// A probe from an async function.
+    pub fn new<F, Fut>(probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = bool> + Send + 'static,
+    {
+        Readiness(Arc::new(move || Box::pin(probe())))
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Readiness(..)")
+    }
+}
+
 /// Where [`serve_backend_with`] listens and how it names its resources.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -109,6 +136,8 @@ pub struct ScimServeOptions {
     /// The base URL clients reach the service at (behind a proxy), already
     /// checked by [`public_base_url`]; `None`: `http://ADDR/scim/v2`.
     pub public_url: Option<String>,
+    /// What `/readyz` checks; `None`: ready whenever it serves.
+    pub readiness: Option<Readiness>,
 }
 
 impl ScimServeOptions {
@@ -117,7 +146,14 @@ impl ScimServeOptions {
         ScimServeOptions {
             addr,
             public_url: None,
+            readiness: None,
         }
+    }
+
+    /// `/readyz` answers 200 only while `probe` says the site answers.
+    pub fn readiness(mut self, probe: Readiness) -> Self {
+        self.readiness = Some(probe);
+        self
     }
 
     /// Name resources under `url` (`Location`, `meta.location`).
@@ -708,7 +744,11 @@ pub async fn serve_backend_with<B: Backend>(
     token: Secret,
     backend: impl FnOnce(String) -> B,
 ) -> Result<ScimHandle, ServeError> {
-    let ScimServeOptions { addr, public_url } = options;
+    let ScimServeOptions {
+        addr,
+        public_url,
+        readiness,
+    } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
@@ -723,9 +763,37 @@ pub async fn serve_backend_with<B: Backend>(
     );
     // The token guards every path, under /scim/v2 or not.
     let app = Router::new().nest("/scim/v2", scim).fallback(not_found);
-    let app = guarded(tidy_paths(app), auth);
+    let app = probes(readiness).merge(guarded(tidy_paths(app), auth));
     let server = ServerTask::spawn(listener, app);
     Ok(ScimHandle { url, addr, server })
+}
+
+/// `/healthz` (the process serves) and `/readyz` (and the site answers), for
+/// load balancers and orchestrators. Without the token: their probes carry
+/// none, and the answers tell nothing about users (a fixed word).
+fn probes(readiness: Option<Readiness>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(move || ready(readiness.clone())))
+}
+
+async fn ready(readiness: Option<Readiness>) -> Response {
+    let answers = match readiness {
+        Some(probe) => matches!(
+            tokio::time::timeout(READINESS_TIMEOUT, (probe.0)()).await,
+            Ok(true)
+        ),
+        None => true,
+    };
+    if answers {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the site does not answer\n",
+        )
+            .into_response()
+    }
 }
 
 /// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
