@@ -181,3 +181,128 @@ pub(crate) fn same_token(given: &[u8], expected: &[u8]) -> bool {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
 }
+
+/// Upper bounds of the request-duration histogram, in seconds (Prometheus'
+/// client libraries' default buckets, which span a cached read to a slow
+/// site call).
+const LATENCY_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// One route's request durations.
+#[derive(Debug, Default)]
+struct Latency {
+    /// Requests at or under each of [`LATENCY_BUCKETS`] (not cumulated).
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum_seconds: f64,
+}
+
+/// Requests answered, by route, method and status, and their durations by
+/// route, written in the Prometheus text format. Labels come from fixed
+/// lists (`route_of`, [`method_label`]), so their number stays bounded
+/// whatever clients send.
+#[derive(Debug, Default)]
+pub(crate) struct HttpMetrics {
+    answered: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str, u16), u64>>,
+    latency: std::sync::Mutex<std::collections::BTreeMap<&'static str, Latency>>,
+}
+
+impl HttpMetrics {
+    pub(crate) fn record(
+        &self,
+        route: &'static str,
+        method: &'static str,
+        status: u16,
+        took: Duration,
+    ) {
+        if let Ok(mut answered) = self.answered.lock() {
+            *answered.entry((route, method, status)).or_default() += 1;
+        }
+        if let Ok(mut latency) = self.latency.lock() {
+            let seconds = took.as_secs_f64();
+            let route = latency.entry(route).or_default();
+            if let Some(i) = LATENCY_BUCKETS.iter().position(|le| seconds <= *le) {
+                route.buckets[i] += 1;
+            }
+            route.count += 1;
+            route.sum_seconds += seconds;
+        }
+    }
+
+    /// The counters and the histogram in the Prometheus text format (0.0.4).
+    pub(crate) fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(
+            out,
+            "# HELP wbxprov_http_requests_total HTTP requests answered, by route, method and status."
+        );
+        let _ = writeln!(out, "# TYPE wbxprov_http_requests_total counter");
+        if let Ok(answered) = self.answered.lock() {
+            for ((route, method, status), n) in answered.iter() {
+                let _ = writeln!(
+                    out,
+                    "wbxprov_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        let name = "wbxprov_http_request_duration_seconds";
+        let _ = writeln!(out, "# HELP {name} Time from request to answer, by route.");
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        if let Ok(latency) = self.latency.lock() {
+            for (route, l) in latency.iter() {
+                let mut cumulated = 0;
+                for (le, n) in LATENCY_BUCKETS.iter().zip(l.buckets) {
+                    cumulated += n;
+                    let _ = writeln!(
+                        out,
+                        "{name}_bucket{{route=\"{route}\",le=\"{le}\"}} {cumulated}"
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    l.count
+                );
+                let _ = writeln!(out, "{name}_sum{{route=\"{route}\"}} {}", l.sum_seconds);
+                let _ = writeln!(out, "{name}_count{{route=\"{route}\"}} {}", l.count);
+            }
+        }
+    }
+}
+
+/// A metrics label for an HTTP method: the standard ones, else "other".
+pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ]
+    .into_iter()
+    .zip(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    .find(|(m, _)| m == method)
+    .map_or("other", |(_, label)| label)
+}
+
+/// Where [`count_request`] counts, and how it names a path's route.
+pub(crate) type Counted = (std::sync::Arc<HttpMetrics>, fn(&str) -> &'static str);
+
+/// Counts each request of a server into its [`HttpMetrics`], with the route
+/// label `route_of` gives its path.
+pub(crate) async fn count_request(
+    axum::extract::State((metrics, route_of)): axum::extract::State<Counted>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = route_of(request.uri().path());
+    let method = method_label(request.method());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.record(route, method, response.status().as_u16(), started.elapsed());
+    response
+}

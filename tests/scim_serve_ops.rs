@@ -202,3 +202,102 @@ async fn readiness_is_503_while_the_site_does_not_answer() {
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     scim.stop().await;
 }
+
+/// The value of one sample line of a Prometheus text exposition.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `/metrics` (behind the token) counts what was sent, by route, method
+/// and status, times it, and counts the calls to the site.
+#[tokio::test]
+async fn metrics_count_what_the_test_sent() {
+    let server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: Option<Json>| {
+        let request = http
+            .request(method, format!("{}{path}", server.url))
+            .header("Authorization", bearer())
+            .header("Content-Type", "application/scim+json");
+        let request = match body {
+            Some(b) => request.body(b.to_string()),
+            None => request,
+        };
+        async move { request.send().await.unwrap() }
+    };
+    let created = send(
+        reqwest::Method::POST,
+        "/Users",
+        Some(new_user("grace@example.com")),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let created: Json = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let user = format!("/Users/{}", created["id"].as_str().unwrap());
+    for _ in 0..2 {
+        assert_eq!(send(reqwest::Method::GET, &user, None).await.status(), 200);
+    }
+    assert_eq!(
+        send(reqwest::Method::GET, "/Users/no-such-id", None)
+            .await
+            .status(),
+        404
+    );
+    let root = server.url.trim_end_matches("/scim/v2").to_owned();
+    let unauthorised = http.get(format!("{root}/metrics")).send().await.unwrap();
+    assert_eq!(unauthorised.status(), 401);
+    let metrics = http
+        .get(format!("{root}/metrics"))
+        .header("Authorization", bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = metrics.text().await.unwrap();
+    let requests = |route: &str, method: &str, status: u16| {
+        sample(
+            &text,
+            &format!(
+                "wbxprov_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}}"
+            ),
+        )
+    };
+    assert_eq!(requests("/scim/v2/Users", "POST", 201), Some(1.0), "{text}");
+    assert_eq!(
+        requests("/scim/v2/Users/{id}", "GET", 200),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        requests("/scim/v2/Users/{id}", "GET", 404),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(requests("/metrics", "GET", 401), Some(1.0), "{text}");
+    let by_id = "route=\"/scim/v2/Users/{id}\"";
+    let count = sample(
+        &text,
+        &format!("wbxprov_http_request_duration_seconds_count{{{by_id}}}"),
+    );
+    assert_eq!(count, Some(3.0), "{text}");
+    let inf = sample(
+        &text,
+        &format!("wbxprov_http_request_duration_seconds_bucket{{{by_id},le=\"+Inf\"}}"),
+    );
+    assert_eq!(inf, Some(3.0), "{text}");
+    let site_calls = sample(&text, "wbxprov_site_calls_total").unwrap_or(0.0);
+    assert!(site_calls >= 3.0, "{text}");
+    assert_eq!(
+        sample(&text, "wbxprov_site_retries_total"),
+        Some(0.0),
+        "{text}"
+    );
+}

@@ -135,7 +135,9 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let client = Arc::new(client);
-        let options = options.readiness(site_answers(client.clone()));
+        let options = options
+            .readiness(site_answers(client.clone()))
+            .site_client(client.clone());
         // A thin binder: the router over the site's backend, on its own socket.
         let handle = match http::serve_backend_with(options, token, |url| {
             let users = Service::new(client, ids, url)

@@ -32,7 +32,8 @@ use super::service::Service;
 use super::throttle::AuthThrottle;
 use super::user::LIST;
 use crate::Secret;
-use crate::server::{ServerTask, bearer_token, same_token};
+use crate::client::Client;
+use crate::server::{HttpMetrics, ServerTask, bearer_token, count_request, same_token};
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -128,7 +129,7 @@ impl std::fmt::Debug for Readiness {
 }
 
 /// Where [`serve_backend_with`] listens and how it names its resources.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ScimServeOptions {
     /// The socket address (port 0 picks a free port).
@@ -138,6 +139,20 @@ pub struct ScimServeOptions {
     pub public_url: Option<String>,
     /// What `/readyz` checks; `None`: ready whenever it serves.
     pub readiness: Option<Readiness>,
+    /// The site client whose calls, retries and rate-limit waits `/metrics`
+    /// reports; `None`: only the HTTP side.
+    pub site_client: Option<Arc<Client>>,
+}
+
+impl std::fmt::Debug for ScimServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimServeOptions")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("readiness", &self.readiness)
+            .field("site_client", &self.site_client.is_some())
+            .finish()
+    }
 }
 
 impl ScimServeOptions {
@@ -147,7 +162,14 @@ impl ScimServeOptions {
             addr,
             public_url: None,
             readiness: None,
+            site_client: None,
         }
+    }
+
+    /// `/metrics` also reports `client`'s calls to the site.
+    pub fn site_client(mut self, client: Arc<Client>) -> Self {
+        self.site_client = Some(client);
+        self
     }
 
     /// `/readyz` answers 200 only while `probe` says the site answers.
@@ -748,6 +770,7 @@ pub async fn serve_backend_with<B: Backend>(
         addr,
         public_url,
         readiness,
+        site_client,
     } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
@@ -761,11 +784,118 @@ pub async fn serve_backend_with<B: Backend>(
         Arc::new(backend(public_url.unwrap_or_else(|| url.clone()))),
         ScimConfig::host_authenticates(),
     );
-    // The token guards every path, under /scim/v2 or not.
-    let app = Router::new().nest("/scim/v2", scim).fallback(not_found);
-    let app = probes(readiness).merge(guarded(tidy_paths(app), auth));
+    // The token guards every path, under /scim/v2 or not, /metrics included
+    // (Prometheus sends a bearer token: `authorization` in a scrape config).
+    let metrics = Arc::new(HttpMetrics::default());
+    let exposition = (metrics.clone(), site_client);
+    let app = Router::new()
+        .nest("/scim/v2", scim)
+        .route("/metrics", get(move || metrics_text(exposition.clone())))
+        .fallback(not_found);
+    let app = probes(readiness)
+        .merge(guarded(tidy_paths(app), auth))
+        .layer(middleware::from_fn_with_state(
+            (metrics, route_of as fn(&str) -> &'static str),
+            count_request,
+        ));
     let server = ServerTask::spawn(listener, app);
     Ok(ScimHandle { url, addr, server })
+}
+
+/// The `route` label of a request to [`serve_backend_with`]'s server: its
+/// path with ids replaced (`/scim/v2/Users/{id}`), tidied as the router
+/// tidies it; anything else is "other" (labels stay few whatever is sent).
+fn route_of(path: &str) -> &'static str {
+    const ROUTES: [&str; 15] = [
+        "/scim/v2/Users",
+        "/scim/v2/Users/.search",
+        "/scim/v2/Users/{id}",
+        "/scim/v2/Groups",
+        "/scim/v2/Groups/.search",
+        "/scim/v2/Groups/{id}",
+        "/scim/v2/.search",
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/ResourceTypes",
+        "/scim/v2/ResourceTypes/{id}",
+        "/scim/v2/Schemas",
+        "/scim/v2/Schemas/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    ROUTES
+        .into_iter()
+        .find(|route| {
+            let pattern: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| (*p == "{id}" && !s.starts_with('.')) || p == s)
+        })
+        .unwrap_or("other")
+}
+
+/// `/metrics`: the HTTP side, then the site client's calls.
+async fn metrics_text((http, site): (Arc<HttpMetrics>, Option<Arc<Client>>)) -> Response {
+    let mut text = String::new();
+    http.render(&mut text);
+    if let Some(client) = site {
+        site_metrics(&client.stats(), &mut text);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The site client's counters ([`crate::client::CallStats`]): totals, as
+/// the client counts them (not yet by operation and outcome).
+fn site_metrics(stats: &crate::client::CallStats, out: &mut String) {
+    use std::fmt::Write;
+    let counters = [
+        (
+            "wbxprov_site_calls_total",
+            "Operations asked of the site (GetUser, SetUser ...).",
+            stats.calls as f64,
+        ),
+        (
+            "wbxprov_site_requests_total",
+            "Requests sent to the site, authentication and resends included.",
+            stats.sends as f64,
+        ),
+        (
+            "wbxprov_site_retries_total",
+            "Requests sent again after a failed attempt.",
+            stats.retries as f64,
+        ),
+        (
+            "wbxprov_site_rate_limit_waits_total",
+            "Waits the site asked for (000045 API Rate Limit Reached).",
+            stats.rate_limit_waits as f64,
+        ),
+        (
+            "wbxprov_site_rate_limit_wait_seconds_total",
+            "Total length of those waits.",
+            stats.rate_limit_waited.as_secs_f64(),
+        ),
+        (
+            "wbxprov_site_reauthentications_total",
+            "Session tickets refused and replaced mid-call.",
+            stats.reauthentications as f64,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
 }
 
 /// `/healthz` (the process serves) and `/readyz` (and the site answers), for
@@ -859,6 +989,37 @@ pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_routes_name_ids_and_fold_the_unknown_into_other() {
+        assert_eq!(route_of("/scim/v2/Users/abc-123"), "/scim/v2/Users/{id}");
+        assert_eq!(route_of("//scim/v2/Users/abc/"), "/scim/v2/Users/{id}");
+        assert_eq!(route_of("/scim/v2/Users/.search"), "/scim/v2/Users/.search");
+        assert_eq!(route_of("/scim/v2/Users"), "/scim/v2/Users");
+        assert_eq!(route_of("/metrics"), "/metrics");
+        for unknown in [
+            "/",
+            "/scim/v2/Users/a/b",
+            "/x/v2/Users",
+            "/scim/v2/Users/.x/y",
+        ] {
+            assert_eq!(route_of(unknown), "other", "{unknown}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_absolute_http_without_query_or_fragment() {
+        assert_eq!(
+            public_base_url("https://gw.example.com/scim/v2/").unwrap(),
+            "https://gw.example.com/scim/v2"
+        );
+        for bad in ["gw/scim", "https:///scim", "http://gw/a b", "https://gw/?q"] {
+            assert!(public_base_url(bad).is_err(), "{bad}");
+        }
+        let long = format!("https://gw/{}", "a".repeat(MAX_PUBLIC_URL_BYTES));
+        let shown = public_base_url(&long).unwrap_err().to_string();
+        assert!(shown.len() < 200, "{shown}");
+    }
 
     async fn status(app: &Router, path: &str) -> u16 {
         let request = Request::builder()
