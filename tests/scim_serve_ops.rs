@@ -301,3 +301,28 @@ async fn metrics_count_what_the_test_sent() {
         "{text}"
     );
 }
+
+/// A request the site keeps waiting past `--request-timeout` is answered 504
+/// in SCIM's error shape, saying to read before resending.
+#[tokio::test]
+async fn a_request_past_the_timeout_is_504() {
+    let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+    cmd.args(["--simulator-latency-ms", "3000", "--request-timeout", "1"]);
+    let server = serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"));
+    let answer = reqwest::Client::new()
+        .get(format!("{}/Users", server.url))
+        .header("Authorization", bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 504);
+    let body: Json = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["status"], "504", "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("read the resource"),
+        "{body}"
+    );
+}

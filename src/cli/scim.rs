@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// headers and `meta.location` use it instead of the bind address.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Answer 504 to a request not answered within this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    request_timeout: u64,
     /// On SIGTERM or SIGINT, stop accepting connections and give the requests
     /// in flight this many seconds to finish before exiting.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
@@ -53,7 +56,8 @@ pub struct ServeArgs {
 
 /// Where to listen and what URL to name resources by, or why not.
 fn serve_options(args: &ServeArgs) -> Result<http::ScimServeOptions, String> {
-    let options = http::ScimServeOptions::new(args.addr);
+    let options = http::ScimServeOptions::new(args.addr)
+        .request_timeout(Duration::from_secs(args.request_timeout.max(1)));
     match &args.public_url {
         Some(url) => options
             .public_url(url)

@@ -142,7 +142,14 @@ pub struct ScimServeOptions {
     /// The site client whose calls, retries and rate-limit waits `/metrics`
     /// reports; `None`: only the HTTP side.
     pub site_client: Option<Arc<Client>>,
+    /// The longest a request may take before it is answered 504.
+    pub request_timeout: std::time::Duration,
 }
+
+/// [`ScimServeOptions::request_timeout`] unless set: above the client's own
+/// per-call deadline (`timeoutSeconds`, 30 s by default), so a slow site
+/// call ends with the client's error first.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for ScimServeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -151,6 +158,7 @@ impl std::fmt::Debug for ScimServeOptions {
             .field("public_url", &self.public_url)
             .field("readiness", &self.readiness)
             .field("site_client", &self.site_client.is_some())
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -163,7 +171,14 @@ impl ScimServeOptions {
             public_url: None,
             readiness: None,
             site_client: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+
+    /// Answer 504 to a request not answered within `limit`.
+    pub fn request_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.request_timeout = limit;
+        self
     }
 
     /// `/metrics` also reports `client`'s calls to the site.
@@ -771,6 +786,7 @@ pub async fn serve_backend_with<B: Backend>(
         public_url,
         readiness,
         site_client,
+        request_timeout,
     } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
@@ -791,7 +807,8 @@ pub async fn serve_backend_with<B: Backend>(
     let app = Router::new()
         .nest("/scim/v2", scim)
         .route("/metrics", get(move || metrics_text(exposition.clone())))
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(request_timeout, time_limit));
     let app = probes(readiness)
         .merge(guarded(tidy_paths(app), auth))
         .layer(middleware::from_fn_with_state(
@@ -895,6 +912,28 @@ fn site_metrics(stats: &crate::client::CallStats, out: &mut String) {
             out,
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
         );
+    }
+}
+
+/// Answers 504 when the request is not answered within `limit`. The work
+/// is dropped at that point: a site call in flight may still have landed,
+/// so the answer tells the client to read before resending.
+async fn time_limit(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ScimError::new(
+            504,
+            None,
+            format!(
+                "no answer within {} s; a change may or may not have been made: read the resource before sending it again",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
     }
 }
 
