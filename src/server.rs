@@ -1,6 +1,7 @@
 //! A local HTTP server running in the background (the simulated site, the
 //! SCIM front): started on a listener, stopped on demand or when dropped.
 
+#[cfg(feature = "scim")]
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -14,11 +15,19 @@ pub struct ServerTask {
 impl ServerTask {
     /// Serves `app` on `listener` until stopped. Handlers see the peer's
     /// address as `ConnectInfo<SocketAddr>` (the SCIM front throttles by it).
-    pub fn spawn(listener: tokio::net::TcpListener, app: axum::Router) -> Self {
+    pub fn spawn<L>(listener: L, app: axum::Router) -> Self
+    where
+        L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    {
         let (tx, rx) = oneshot::channel::<()>();
-        let app = app
-            .layer(axum::middleware::from_fn(log_request))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = app.layer(axum::middleware::from_fn(log_request));
+        // What `into_make_service_with_connect_info` does for a TCP listener,
+        // for any listener with socket addresses (TLS included).
+        let app = tower::service_fn(move |incoming: axum::serve::IncomingStream<'_, L>| {
+            let peer = axum::extract::ConnectInfo(*incoming.remote_addr());
+            let app = app.clone().layer(axum::Extension(peer));
+            std::future::ready(Ok::<_, std::convert::Infallible>(app))
+        });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -49,6 +58,7 @@ impl ServerTask {
         }
     }
 
+    #[cfg(feature = "cli")]
     /// Serves until `signal` comes, then stops accepting connections and
     /// lets the requests in flight finish, for at most `deadline`.
     pub async fn drain_on(mut self, signal: StopSignal, deadline: Duration) -> Stopped {
@@ -75,6 +85,7 @@ impl ServerTask {
     }
 }
 
+#[cfg(feature = "cli")]
 /// How a server asked to stop by a signal ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -85,6 +96,7 @@ pub enum Stopped {
     DeadlinePassed,
 }
 
+#[cfg(feature = "cli")]
 /// SIGTERM (how systemd, Docker and Kubernetes stop a service) or SIGINT
 /// (Ctrl-C), listened for from the moment this is installed: a signal that
 /// comes while the server starts is not lost.
@@ -95,6 +107,7 @@ pub struct StopSignal {
     interrupt: tokio::signal::unix::Signal,
 }
 
+#[cfg(feature = "cli")]
 impl StopSignal {
     /// Installs the handlers (the default action, dying mid-request, no
     /// longer applies). Needs a Tokio runtime.
@@ -182,6 +195,7 @@ pub(crate) fn same_token(given: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
+#[cfg(feature = "scim")]
 /// Upper bounds of the request-duration histogram, in seconds (Prometheus'
 /// client libraries' default buckets, which span a cached read to a slow
 /// site call).
@@ -189,6 +203,7 @@ const LATENCY_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+#[cfg(feature = "scim")]
 /// One route's request durations.
 #[derive(Debug, Default)]
 struct Latency {
@@ -198,6 +213,7 @@ struct Latency {
     sum_seconds: f64,
 }
 
+#[cfg(feature = "scim")]
 /// Requests answered, by route, method and status, and their durations by
 /// route, written in the Prometheus text format. Labels come from fixed
 /// lists (`route_of`, [`method_label`]), so their number stays bounded
@@ -208,6 +224,7 @@ pub(crate) struct HttpMetrics {
     latency: std::sync::Mutex<std::collections::BTreeMap<&'static str, Latency>>,
 }
 
+#[cfg(feature = "scim")]
 impl HttpMetrics {
     pub(crate) fn record(
         &self,
@@ -271,6 +288,7 @@ impl HttpMetrics {
     }
 }
 
+#[cfg(feature = "scim")]
 /// A metrics label for an HTTP method: the standard ones, else "other".
 pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
     use axum::http::Method;
@@ -289,9 +307,11 @@ pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
     .map_or("other", |(_, label)| label)
 }
 
+#[cfg(feature = "scim")]
 /// Where [`count_request`] counts, and how it names a path's route.
 pub(crate) type Counted = (std::sync::Arc<HttpMetrics>, fn(&str) -> &'static str);
 
+#[cfg(feature = "scim")]
 /// Counts each request of a server into its [`HttpMetrics`], with the route
 /// label `route_of` gives its path.
 pub(crate) async fn count_request(
@@ -305,4 +325,112 @@ pub(crate) async fn count_request(
     let response = next.run(request).await;
     metrics.record(route, method, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// How long a client has to finish its TLS handshake: a client that opens a
+/// connection and stays silent must not hold a task for ever.
+#[cfg(feature = "scim")]
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A TLS configuration from PEM files: the certificate chain (leaf first)
+/// and its private key (PKCS#8, PKCS#1 or SEC1). HTTP/1.1 only, as served.
+#[cfg(feature = "scim")]
+pub(crate) fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{}: no PEM certificate read: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate in the file", cert.display()));
+    }
+    // The key's bytes never appear in a message: only the file and the reason.
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("{}: no PEM private key read: {e}", key.display()))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, private)
+        .map_err(|e| format!("{} and {}: {e}", cert.display(), key.display()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
+/// A listener whose connections have finished their TLS handshake. Each
+/// handshake runs in its own task, so a slow client delays nobody else.
+#[cfg(feature = "scim")]
+pub(crate) struct TlsListener {
+    ready: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        std::net::SocketAddr,
+    )>,
+    addr: std::net::SocketAddr,
+    accepting: JoinHandle<()>,
+}
+
+#[cfg(feature = "scim")]
+impl TlsListener {
+    pub(crate) fn new(
+        tcp: tokio::net::TcpListener,
+        acceptor: tokio_rustls::TlsAcceptor,
+    ) -> std::io::Result<Self> {
+        let addr = tcp.local_addr()?;
+        let (tx, ready) = tokio::sync::mpsc::channel(64);
+        let accepting = tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = tcp.accept().await else {
+                    // Out of file descriptors and the like: let it pass.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let (tx, acceptor) = (tx.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(tls)) => {
+                            let _ = tx.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Ok(TlsListener {
+            ready,
+            addr,
+            accepting,
+        })
+    }
+}
+
+#[cfg(feature = "scim")]
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        // The server stopped accepting (shutdown): so does the TCP side.
+        self.accepting.abort();
+    }
+}
+
+#[cfg(feature = "scim")]
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.addr)
+    }
 }

@@ -326,3 +326,66 @@ async fn a_request_past_the_timeout_is_504() {
         "{body}"
     );
 }
+
+/// A self-signed certificate for localhost and 127.0.0.1, written as PEM
+/// files: (certificate PEM, certificate path, key path).
+fn self_signed(dir: &std::path::Path) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    (certified.cert.pem(), cert, key)
+}
+
+/// `--tls-cert/--tls-key`: the server speaks HTTPS with the given
+/// certificate, and a client trusting it is served.
+#[tokio::test]
+async fn scim_serve_speaks_https_with_the_given_certificate() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-tls-{}", std::process::id()));
+    let (pem, cert, key) = self_signed(&dir);
+    let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+    cmd.arg("--tls-cert").arg(&cert).arg("--tls-key").arg(&key);
+    let server = serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let users = trusting
+        .get(format!("{}/Users", server.url))
+        .header("Authorization", bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    // A client that does not trust the certificate gets no answer at all.
+    let stranger = reqwest::Client::new()
+        .get(format!("{}/Users", server.url))
+        .send()
+        .await;
+    assert!(stranger.is_err(), "{stranger:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A key file that holds no key stops the start, naming the file.
+#[test]
+fn a_bad_key_file_is_refused_naming_it() {
+    let dir = std::env::temp_dir().join(format!("wbxprov-tls-bad-{}", std::process::id()));
+    let (_, cert, _) = self_signed(&dir);
+    let key = dir.join("not-a-key.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+    cmd.arg("--tls-cert").arg(&cert).arg("--tls-key").arg(&key);
+    let Err((code, stderr)) = serve::ScimProcess::try_spawn(cmd) else {
+        panic!("started with a bad key");
+    };
+    assert_ne!(code, 0);
+    assert!(stderr.contains("not-a-key.pem"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -45,6 +45,12 @@ pub struct ServeArgs {
     /// headers and `meta.location` use it instead of the bind address.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (keep it owner-only).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Answer 504 to a request not answered within this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     request_timeout: u64,
@@ -56,8 +62,11 @@ pub struct ServeArgs {
 
 /// Where to listen and what URL to name resources by, or why not.
 fn serve_options(args: &ServeArgs) -> Result<http::ScimServeOptions, String> {
-    let options = http::ScimServeOptions::new(args.addr)
+    let mut options = http::ScimServeOptions::new(args.addr)
         .request_timeout(Duration::from_secs(args.request_timeout.max(1)));
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        options = options.tls_files(cert, key).map_err(|e| e.to_string())?;
+    }
     match &args.public_url {
         Some(url) => options
             .public_url(url)
@@ -157,7 +166,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
                 return Ok(exit::COULD_NOT_RUN);
             }
         };
-        if !handle.addr.ip().is_loopback() {
+        if !handle.addr.ip().is_loopback() && args.tls_cert.is_none() {
             warn_plain_http(handle.addr);
         }
         writeln!(out, "listening on {}", handle.url)?;

@@ -1,7 +1,8 @@
 //! The SCIM 2.0 HTTP front over a [`Backend`]: [`router`] is an
 //! `axum::Router` a platform mounts in its own server (`/scim/v2` or any
 //! prefix), [`serve`] binds it on a socket of its own behind one bearer
-//! token. Plain HTTP: beyond loopback, it belongs behind a TLS terminator.
+//! token, over HTTPS when given a certificate ([`ScimServeOptions::tls_files`]);
+//! over plain HTTP it belongs behind a TLS terminator beyond loopback.
 //!
 //! Tolerant of what identity providers send: a trailing or doubled slash
 //! (`/Users/`, `//Users`) reaches the same endpoint.
@@ -33,7 +34,9 @@ use super::throttle::AuthThrottle;
 use super::user::LIST;
 use crate::Secret;
 use crate::client::Client;
-use crate::server::{HttpMetrics, ServerTask, bearer_token, count_request, same_token};
+use crate::server::{
+    HttpMetrics, ServerTask, TlsListener, bearer_token, count_request, same_token,
+};
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -65,6 +68,10 @@ pub enum ServeError {
     /// fragment (the URL itself is shown, cut to [`SHOWN_URL_CHARS`]).
     #[error("public URL {url:?}: {reason}")]
     PublicUrl { url: String, reason: &'static str },
+    /// The certificate or key file could not be read or does not make a TLS
+    /// configuration (the message names the files, never the key's bytes).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The longest public URL accepted, in bytes (browsers and proxies commonly
@@ -144,6 +151,9 @@ pub struct ScimServeOptions {
     pub site_client: Option<Arc<Client>>,
     /// The longest a request may take before it is answered 504.
     pub request_timeout: std::time::Duration,
+    /// Serve HTTPS with this configuration ([`ScimServeOptions::tls_files`];
+    /// private: rustls' types are not part of wbxprov's API).
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// [`ScimServeOptions::request_timeout`] unless set: above the client's own
@@ -159,6 +169,7 @@ impl std::fmt::Debug for ScimServeOptions {
             .field("readiness", &self.readiness)
             .field("site_client", &self.site_client.is_some())
             .field("request_timeout", &self.request_timeout)
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -172,7 +183,18 @@ impl ScimServeOptions {
             readiness: None,
             site_client: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            tls: None,
         }
+    }
+
+    /// Serve HTTPS with the PEM certificate chain `cert` and private key `key`.
+    pub fn tls_files(
+        mut self,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Result<Self, ServeError> {
+        self.tls = Some(crate::server::tls_acceptor(cert, key).map_err(ServeError::Tls)?);
+        Ok(self)
     }
 
     /// Answer 504 to a request not answered within `limit`.
@@ -639,6 +661,7 @@ impl ScimHandle {
         self.server.wait().await;
     }
 
+    #[cfg(feature = "cli")]
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
     /// within `deadline` (the command line's graceful stop).
     pub(crate) async fn drain_on(
@@ -787,15 +810,17 @@ pub async fn serve_backend_with<B: Backend>(
         readiness,
         site_client,
         request_timeout,
+        tls,
     } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let addr = listener.local_addr().map_err(listen)?;
-    if !addr.ip().is_loopback() {
+    if !addr.ip().is_loopback() && tls.is_none() {
         tracing::warn!(%addr, "SCIM server on a non-loopback address over plain HTTP: put it behind a TLS terminator");
     }
-    let url = format!("http://{addr}/scim/v2");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{addr}/scim/v2");
     let scim = router(
         Arc::new(backend(public_url.unwrap_or_else(|| url.clone()))),
         ScimConfig::host_authenticates(),
@@ -815,7 +840,13 @@ pub async fn serve_backend_with<B: Backend>(
             (metrics, route_of as fn(&str) -> &'static str),
             count_request,
         ));
-    let server = ServerTask::spawn(listener, app);
+    let server = match tls {
+        Some(acceptor) => {
+            let listener = TlsListener::new(listener, acceptor).map_err(listen)?;
+            ServerTask::spawn(listener, app)
+        }
+        None => ServerTask::spawn(listener, app),
+    };
     Ok(ScimHandle { url, addr, server })
 }
 

@@ -166,6 +166,7 @@ impl SimHandle {
         self.server.wait().await;
     }
 
+    #[cfg(feature = "cli")]
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
     /// within `deadline` (the command line's graceful stop).
     pub(crate) async fn drain_on(
