@@ -156,16 +156,42 @@ impl Drop for ServerTask {
 #[derive(Debug, Clone)]
 pub(crate) struct LogNote(pub String);
 
-/// One info line per request: method, path, what the handler noted, status
-/// and time. The path only: never a query (a SCIM filter names people), a
-/// header (Authorization) or a body (passwords).
+/// The longest `X-Request-Id` taken from a caller; a longer one, or one
+/// with other characters than letters, digits, `-`, `_`, `.`, is replaced.
+const MAX_REQUEST_ID: usize = 64;
+
+/// The caller's request id when it is plausible, else a fresh one: what
+/// ties a log line to the identity provider's own record of the call.
+fn request_id(request: &axum::extract::Request) -> String {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
+    match given {
+        Some(id) => id.to_owned(),
+        None => format!("{:016x}", crate::client::random_u64()),
+    }
+}
+
+/// One info line per request: request id, method, path, what the handler
+/// noted, status and time; the id is also sent back as `X-Request-Id`. The
+/// path only: never a query (a SCIM filter names people), a header
+/// (Authorization) or a body (passwords).
 async fn log_request(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let id = request_id(&request);
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let ms = started.elapsed().as_millis();
     let status = response.status().as_u16();
     let note = response
@@ -173,7 +199,10 @@ async fn log_request(
         .get::<LogNote>()
         .map(|n| format!(" {}", n.0))
         .unwrap_or_default();
-    tracing::info!(%method, %path, status, duration_ms = ms as u64, "{method} {path}{note}: {status} in {ms} ms");
+    tracing::info!(request_id = %id, %method, %path, status, duration_ms = ms as u64, "{method} {path}{note}: {status} in {ms} ms");
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
 }
 

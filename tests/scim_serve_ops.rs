@@ -389,3 +389,48 @@ fn a_bad_key_file_is_refused_naming_it() {
     assert!(stderr.contains("not-a-key.pem"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--log-format json`: one object per request with a request id, the
+/// caller's `X-Request-Id` when it sent a plausible one (echoed back), a
+/// fresh one otherwise.
+#[tokio::test]
+async fn json_log_lines_carry_the_request_id() {
+    let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+    cmd.env("RUST_LOG", "info").arg("--log-format=json");
+    let server = serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"));
+    let http = reqwest::Client::new();
+    let get = |id: Option<&str>| {
+        let request = http
+            .get(format!("{}/Users", server.url))
+            .header("Authorization", bearer());
+        let request = match id {
+            Some(id) => request.header("X-Request-Id", id),
+            None => request,
+        };
+        async move { request.send().await.unwrap() }
+    };
+    let given = get(Some("idp-7f3a-0001")).await;
+    assert_eq!(given.headers()["x-request-id"], "idp-7f3a-0001");
+    let fresh = get(None).await;
+    let fresh_id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!fresh_id.is_empty());
+    let hostile = get(Some(&"x".repeat(500))).await;
+    let replaced = hostile.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(replaced.len() <= 64, "{replaced}");
+    let stderr = server.stop();
+    let ids: Vec<String> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Json>(line).ok())
+        // The in-process simulated site logs its own requests too.
+        .filter(|line| line["fields"]["path"] == "/scim/v2/Users")
+        .filter_map(|line| line["fields"]["request_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        ids,
+        ["idp-7f3a-0001", fresh_id.as_str(), replaced.as_str()],
+        "{stderr}"
+    );
+}
