@@ -199,3 +199,29 @@ fn sim_serve_models_the_site_licence_only_when_asked() {
     let base = xml.trim_end_matches("/WBXService/XMLService");
     assert_eq!(get(&format!("{base}/v1/licenses")).0, 404);
 }
+
+/// A service manager stops `sim serve` with SIGTERM: it drains and exits 0
+/// (with no handler, the signal would kill it and there would be no code).
+#[cfg(unix)]
+#[test]
+fn sim_serve_exits_0_on_sigterm() {
+    let mut child = wbxprov()
+        .args(["sim", "serve", "--shutdown-timeout", "5"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("listening on "), "{first}");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut server = Server(child);
+    assert_eq!(server.0.wait().unwrap().code(), Some(0));
+}

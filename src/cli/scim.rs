@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::config::{scim_groups, scim_token, scim_translations};
 use super::connect::Connection;
@@ -35,10 +36,54 @@ pub struct ServeArgs {
     /// feature on) instead of the configured one.
     #[arg(long)]
     simulator: bool,
+    /// With --simulator: delay each of the simulated site's answers by this
+    /// many milliseconds (to try timeouts and shutdown).
+    #[arg(long, value_name = "MS", default_value_t = 0, requires = "simulator")]
+    simulator_latency_ms: u64,
+    /// The base URL identity providers call, when a proxy or load balancer
+    /// stands in front (e.g. https://scim.example.com/scim/v2): `Location`
+    /// headers and `meta.location` use it instead of the bind address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (keep it owner-only).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Answer 504 to a request not answered within this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    request_timeout: u64,
+    /// On SIGTERM or SIGINT, stop accepting connections and give the requests
+    /// in flight this many seconds to finish before exiting.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    shutdown_timeout: u64,
+}
+
+/// Where to listen and what URL to name resources by, or why not.
+fn serve_options(args: &ServeArgs) -> Result<http::ScimServeOptions, String> {
+    let mut options = http::ScimServeOptions::new(args.addr)
+        .request_timeout(Duration::from_secs(args.request_timeout.max(1)));
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        options = options.tls_files(cert, key).map_err(|e| e.to_string())?;
+    }
+    match &args.public_url {
+        Some(url) => options
+            .public_url(url)
+            .map_err(|e| format!("--public-url: {e}")),
+        None => Ok(options),
+    }
 }
 
 pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     let Command::Serve(args) = command;
+    let options = match serve_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
     let token = match strong_token() {
         Ok(t) => t,
         Err(e) => {
@@ -64,6 +109,9 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // From here on a SIGTERM waits for the server to drain (systemd and
+        // Docker send it to stop a service).
+        let signal = crate::server::StopSignal::install()?;
         // The simulated site lives as long as the server.
         let mut _simulated = None;
         let (client, profile) = if args.simulator {
@@ -100,8 +148,11 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let client = Arc::new(client);
+        let options = options
+            .readiness(site_answers(client.clone()))
+            .site_client(client.clone());
         // A thin binder: the router over the site's backend, on its own socket.
-        let handle = match http::serve_backend(args.addr, token, |url| {
+        let handle = match http::serve_backend_with(options, token, |url| {
             let users = Service::new(client, ids, url)
                 .password_criteria(criteria)
                 .translations(translations);
@@ -115,16 +166,36 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
                 return Ok(exit::COULD_NOT_RUN);
             }
         };
-        if !handle.addr.ip().is_loopback() {
+        if !handle.addr.ip().is_loopback() && args.tls_cert.is_none() {
             warn_plain_http(handle.addr);
         }
         writeln!(out, "listening on {}", handle.url)?;
+        if let Some(public) = &args.public_url {
+            let _ = writeln!(out, "public URL: {}", public.trim_end_matches('/'));
+        }
         if let Some(site) = &_simulated {
             let _ = writeln!(out, "site: simulated at {}", site.url);
         }
         let _ = out.flush();
-        handle.wait().await;
-        Ok(exit::OK)
+        let deadline = Duration::from_secs(args.shutdown_timeout);
+        Ok(super::sim::stopped(handle.drain_on(signal, deadline).await))
+    })
+}
+
+/// `/readyz`: the site answers GetSite (no user data, any admin may read it).
+/// Why it does not is logged, never sent to the prober.
+fn site_answers(client: Arc<Client>) -> http::Readiness {
+    http::Readiness::new(move || {
+        let client = client.clone();
+        async move {
+            match client.get_site().await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "readiness: the site does not answer GetSite");
+                    false
+                }
+            }
+        }
     })
 }
 
@@ -159,7 +230,11 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
     };
     let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
-    let site = sim::serve(simulator, sim::ServeOptions::default())
+    let options = sim::ServeOptions {
+        latency: Duration::from_millis(args.simulator_latency_ms),
+        ..sim::ServeOptions::default()
+    };
+    let site = sim::serve(simulator, options)
         .await
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
     let client = Client::builder("simulated", auth)

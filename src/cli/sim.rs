@@ -49,6 +49,22 @@ pub struct ServeArgs {
     /// With --control-hub-licences: answer every Nth licence PATCH 206.
     #[arg(long, value_name = "N")]
     licence_206_every: Option<u32>,
+    /// On SIGTERM or SIGINT, stop accepting connections and give the requests
+    /// in flight this many seconds to finish before exiting.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    shutdown_timeout: u64,
+}
+
+/// The exit code of a server stopped by a signal: 0 when every request in
+/// flight was answered, else "could not run" (some were dropped), said on stderr.
+pub(super) fn stopped(how: crate::server::Stopped) -> u8 {
+    match how {
+        crate::server::Stopped::DeadlinePassed => {
+            tracing::warn!("requests still in flight at the shutdown deadline were dropped");
+            exit::COULD_NOT_RUN
+        }
+        _ => exit::OK,
+    }
 }
 
 impl clap::builder::ValueParserFactory for FaultSpec {
@@ -101,6 +117,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        let signal = crate::server::StopSignal::install()?;
         let options = ServeOptions {
             addr: args.addr,
             latency: Duration::from_millis(args.latency_ms),
@@ -146,7 +163,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         }
         let _ = writeln!(out, "users: {}", handle.simulator.user_count());
         let _ = out.flush();
-        handle.wait().await;
-        Ok(exit::OK)
+        let deadline = Duration::from_secs(args.shutdown_timeout);
+        Ok(stopped(handle.drain_on(signal, deadline).await))
     })
 }

@@ -1,7 +1,8 @@
 //! The SCIM 2.0 HTTP front over a [`Backend`]: [`router`] is an
 //! `axum::Router` a platform mounts in its own server (`/scim/v2` or any
 //! prefix), [`serve`] binds it on a socket of its own behind one bearer
-//! token. Plain HTTP: beyond loopback, it belongs behind a TLS terminator.
+//! token, over HTTPS when given a certificate ([`ScimServeOptions::tls_files`]);
+//! over plain HTTP it belongs behind a TLS terminator beyond loopback.
 //!
 //! Tolerant of what identity providers send: a trailing or doubled slash
 //! (`/Users/`, `//Users`) reaches the same endpoint.
@@ -32,7 +33,10 @@ use super::service::Service;
 use super::throttle::AuthThrottle;
 use super::user::LIST;
 use crate::Secret;
-use crate::server::{ServerTask, bearer_token, same_token};
+use crate::client::Client;
+use crate::server::{
+    HttpMetrics, ServerTask, TlsListener, bearer_token, count_request, same_token,
+};
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -60,6 +64,162 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The public URL is not an absolute `http(s)://` URL without query or
+    /// fragment (the URL itself is shown, cut to [`SHOWN_URL_CHARS`]).
+    #[error("public URL {url:?}: {reason}")]
+    PublicUrl { url: String, reason: &'static str },
+    /// The certificate or key file could not be read or does not make a TLS
+    /// configuration (the message names the files, never the key's bytes).
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// The longest public URL accepted, in bytes (browsers and proxies commonly
+/// stop near 2 KiB for a whole URL; a base URL is far shorter).
+pub const MAX_PUBLIC_URL_BYTES: usize = 1024;
+
+/// How much of a refused public URL an error shows.
+pub const SHOWN_URL_CHARS: usize = 80;
+
+/// `url` as the base of `Location` and `meta.location` (RFC 7644 §3.1: the
+/// URI of the resource as the client reaches it): an absolute `http` or
+/// `https` URL with a host, without query or fragment, trailing `/` removed.
+pub fn public_base_url(url: &str) -> Result<String, ServeError> {
+    let refuse = |reason| ServeError::PublicUrl {
+        url: url.chars().take(SHOWN_URL_CHARS).collect(),
+        reason,
+    };
+    if url.len() > MAX_PUBLIC_URL_BYTES {
+        return Err(refuse("longer than 1024 bytes"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refuse("contains a space or control character"));
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| refuse("must start with https:// or http://"))?;
+    if rest.contains(['?', '#']) {
+        return Err(refuse("must have no query (?) or fragment (#)"));
+    }
+    if rest.split('/').next().unwrap_or_default().is_empty() {
+        return Err(refuse("has no host"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// How long `/readyz` waits for its probe before answering 503.
+pub const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What `/readyz` asks: whether the site answers (true) or not. The probe
+/// logs its own reason; the HTTP answer says only ready or not.
+#[derive(Clone)]
+pub struct Readiness(Arc<dyn Fn() -> ReadinessAnswer + Send + Sync>);
+
+type ReadinessAnswer = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+impl Readiness {
+    /// A probe from an async function.
+    pub fn new<F, Fut>(probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = bool> + Send + 'static,
+    {
+        Readiness(Arc::new(move || Box::pin(probe())))
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Readiness(..)")
+    }
+}
+
+/// Where [`serve_backend_with`] listens and how it names its resources.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ScimServeOptions {
+    /// The socket address (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The base URL clients reach the service at (behind a proxy), already
+    /// checked by [`public_base_url`]; `None`: `http://ADDR/scim/v2`.
+    pub public_url: Option<String>,
+    /// What `/readyz` checks; `None`: ready whenever it serves.
+    pub readiness: Option<Readiness>,
+    /// The site client whose calls, retries and rate-limit waits `/metrics`
+    /// reports; `None`: only the HTTP side.
+    pub site_client: Option<Arc<Client>>,
+    /// The longest a request may take before it is answered 504.
+    pub request_timeout: std::time::Duration,
+    /// Serve HTTPS with this configuration ([`ScimServeOptions::tls_files`];
+    /// private: rustls' types are not part of wbxprov's API).
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// [`ScimServeOptions::request_timeout`] unless set: above the client's own
+/// per-call deadline (`timeoutSeconds`, 30 s by default), so a slow site
+/// call ends with the client's error first.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl std::fmt::Debug for ScimServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimServeOptions")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("readiness", &self.readiness)
+            .field("site_client", &self.site_client.is_some())
+            .field("request_timeout", &self.request_timeout)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+impl ScimServeOptions {
+    /// Listen on `addr`, resources named by the bind address.
+    pub fn new(addr: SocketAddr) -> Self {
+        ScimServeOptions {
+            addr,
+            public_url: None,
+            readiness: None,
+            site_client: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            tls: None,
+        }
+    }
+
+    /// Serve HTTPS with the PEM certificate chain `cert` and private key `key`.
+    pub fn tls_files(
+        mut self,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> Result<Self, ServeError> {
+        self.tls = Some(crate::server::tls_acceptor(cert, key).map_err(ServeError::Tls)?);
+        Ok(self)
+    }
+
+    /// Answer 504 to a request not answered within `limit`.
+    pub fn request_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.request_timeout = limit;
+        self
+    }
+
+    /// `/metrics` also reports `client`'s calls to the site.
+    pub fn site_client(mut self, client: Arc<Client>) -> Self {
+        self.site_client = Some(client);
+        self
+    }
+
+    /// `/readyz` answers 200 only while `probe` says the site answers.
+    pub fn readiness(mut self, probe: Readiness) -> Self {
+        self.readiness = Some(probe);
+        self
+    }
+
+    /// Name resources under `url` (`Location`, `meta.location`).
+    pub fn public_url(mut self, url: &str) -> Result<Self, ServeError> {
+        self.public_url = Some(public_base_url(url)?);
+        Ok(self)
+    }
 }
 
 /// Refuses a bearer token shorter than [`MIN_TOKEN_BYTES`].
@@ -500,6 +660,17 @@ impl ScimHandle {
     pub async fn wait(self) {
         self.server.wait().await;
     }
+
+    #[cfg(feature = "cli")]
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
+    /// within `deadline` (the command line's graceful stop).
+    pub(crate) async fn drain_on(
+        self,
+        signal: crate::server::StopSignal,
+        deadline: std::time::Duration,
+    ) -> crate::server::Stopped {
+        self.server.drain_on(signal, deadline).await
+    }
 }
 
 /// The SCIM endpoints of `backend`, relative (`/Users`, `/Groups/{id}` …):
@@ -623,23 +794,206 @@ pub async fn serve_backend<B: Backend>(
     token: Secret,
     backend: impl FnOnce(String) -> B,
 ) -> Result<ScimHandle, ServeError> {
+    serve_backend_with(ScimServeOptions::new(addr), token, backend).await
+}
+
+/// [`serve_backend`] with options: `backend` is given the public URL when
+/// there is one, the local one otherwise.
+pub async fn serve_backend_with<B: Backend>(
+    options: ScimServeOptions,
+    token: Secret,
+    backend: impl FnOnce(String) -> B,
+) -> Result<ScimHandle, ServeError> {
+    let ScimServeOptions {
+        addr,
+        public_url,
+        readiness,
+        site_client,
+        request_timeout,
+        tls,
+    } = options;
     let ScimConfig { auth } = ScimConfig::bearer(token)?;
     let listen = |source| ServeError::Listen { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let addr = listener.local_addr().map_err(listen)?;
-    if !addr.ip().is_loopback() {
+    if !addr.ip().is_loopback() && tls.is_none() {
         tracing::warn!(%addr, "SCIM server on a non-loopback address over plain HTTP: put it behind a TLS terminator");
     }
-    let url = format!("http://{addr}/scim/v2");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{addr}/scim/v2");
     let scim = router(
-        Arc::new(backend(url.clone())),
+        Arc::new(backend(public_url.unwrap_or_else(|| url.clone()))),
         ScimConfig::host_authenticates(),
     );
-    // The token guards every path, under /scim/v2 or not.
-    let app = Router::new().nest("/scim/v2", scim).fallback(not_found);
-    let app = guarded(tidy_paths(app), auth);
-    let server = ServerTask::spawn(listener, app);
+    // The token guards every path, under /scim/v2 or not, /metrics included
+    // (Prometheus sends a bearer token: `authorization` in a scrape config).
+    let metrics = Arc::new(HttpMetrics::default());
+    let exposition = (metrics.clone(), site_client);
+    let app = Router::new()
+        .nest("/scim/v2", scim)
+        .route("/metrics", get(move || metrics_text(exposition.clone())))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(request_timeout, time_limit));
+    let app = probes(readiness)
+        .merge(guarded(tidy_paths(app), auth))
+        .layer(middleware::from_fn_with_state(
+            (metrics, route_of as fn(&str) -> &'static str),
+            count_request,
+        ));
+    let server = match tls {
+        Some(acceptor) => {
+            let listener = TlsListener::new(listener, acceptor).map_err(listen)?;
+            ServerTask::spawn(listener, app)
+        }
+        None => ServerTask::spawn(listener, app),
+    };
     Ok(ScimHandle { url, addr, server })
+}
+
+/// The `route` label of a request to [`serve_backend_with`]'s server: its
+/// path with ids replaced (`/scim/v2/Users/{id}`), tidied as the router
+/// tidies it; anything else is "other" (labels stay few whatever is sent).
+fn route_of(path: &str) -> &'static str {
+    const ROUTES: [&str; 15] = [
+        "/scim/v2/Users",
+        "/scim/v2/Users/.search",
+        "/scim/v2/Users/{id}",
+        "/scim/v2/Groups",
+        "/scim/v2/Groups/.search",
+        "/scim/v2/Groups/{id}",
+        "/scim/v2/.search",
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/ResourceTypes",
+        "/scim/v2/ResourceTypes/{id}",
+        "/scim/v2/Schemas",
+        "/scim/v2/Schemas/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    ROUTES
+        .into_iter()
+        .find(|route| {
+            let pattern: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| (*p == "{id}" && !s.starts_with('.')) || p == s)
+        })
+        .unwrap_or("other")
+}
+
+/// `/metrics`: the HTTP side, then the site client's calls.
+async fn metrics_text((http, site): (Arc<HttpMetrics>, Option<Arc<Client>>)) -> Response {
+    let mut text = String::new();
+    http.render(&mut text);
+    if let Some(client) = site {
+        site_metrics(&client.stats(), &mut text);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The site client's counters ([`crate::client::CallStats`]): totals, as
+/// the client counts them (not yet by operation and outcome).
+fn site_metrics(stats: &crate::client::CallStats, out: &mut String) {
+    use std::fmt::Write;
+    let counters = [
+        (
+            "wbxprov_site_calls_total",
+            "Operations asked of the site (GetUser, SetUser ...).",
+            stats.calls as f64,
+        ),
+        (
+            "wbxprov_site_requests_total",
+            "Requests sent to the site, authentication and resends included.",
+            stats.sends as f64,
+        ),
+        (
+            "wbxprov_site_retries_total",
+            "Requests sent again after a failed attempt.",
+            stats.retries as f64,
+        ),
+        (
+            "wbxprov_site_rate_limit_waits_total",
+            "Waits the site asked for (000045 API Rate Limit Reached).",
+            stats.rate_limit_waits as f64,
+        ),
+        (
+            "wbxprov_site_rate_limit_wait_seconds_total",
+            "Total length of those waits.",
+            stats.rate_limit_waited.as_secs_f64(),
+        ),
+        (
+            "wbxprov_site_reauthentications_total",
+            "Session tickets refused and replaced mid-call.",
+            stats.reauthentications as f64,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+}
+
+/// Answers 504 when the request is not answered within `limit`. The work
+/// is dropped at that point: a site call in flight may still have landed,
+/// so the answer tells the client to read before resending.
+async fn time_limit(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ScimError::new(
+            504,
+            None,
+            format!(
+                "no answer within {} s; a change may or may not have been made: read the resource before sending it again",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// `/healthz` (the process serves) and `/readyz` (and the site answers), for
+/// load balancers and orchestrators. Without the token: their probes carry
+/// none, and the answers tell nothing about users (a fixed word).
+fn probes(readiness: Option<Readiness>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(move || ready(readiness.clone())))
+}
+
+async fn ready(readiness: Option<Readiness>) -> Response {
+    let answers = match readiness {
+        Some(probe) => matches!(
+            tokio::time::timeout(READINESS_TIMEOUT, (probe.0)()).await,
+            Ok(true)
+        ),
+        None => true,
+    };
+    if answers {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the site does not answer\n",
+        )
+            .into_response()
+    }
 }
 
 /// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) on one resource;
@@ -705,6 +1059,37 @@ pub fn project(resource: &mut Json, attributes: &[String], excluded: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_routes_name_ids_and_fold_the_unknown_into_other() {
+        assert_eq!(route_of("/scim/v2/Users/abc-123"), "/scim/v2/Users/{id}");
+        assert_eq!(route_of("//scim/v2/Users/abc/"), "/scim/v2/Users/{id}");
+        assert_eq!(route_of("/scim/v2/Users/.search"), "/scim/v2/Users/.search");
+        assert_eq!(route_of("/scim/v2/Users"), "/scim/v2/Users");
+        assert_eq!(route_of("/metrics"), "/metrics");
+        for unknown in [
+            "/",
+            "/scim/v2/Users/a/b",
+            "/x/v2/Users",
+            "/scim/v2/Users/.x/y",
+        ] {
+            assert_eq!(route_of(unknown), "other", "{unknown}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_absolute_http_without_query_or_fragment() {
+        assert_eq!(
+            public_base_url("https://gw.example.com/scim/v2/").unwrap(),
+            "https://gw.example.com/scim/v2"
+        );
+        for bad in ["gw/scim", "https:///scim", "http://gw/a b", "https://gw/?q"] {
+            assert!(public_base_url(bad).is_err(), "{bad}");
+        }
+        let long = format!("https://gw/{}", "a".repeat(MAX_PUBLIC_URL_BYTES));
+        let shown = public_base_url(&long).unwrap_err().to_string();
+        assert!(shown.len() < 200, "{shown}");
+    }
 
     async fn status(app: &Router, path: &str) -> u16 {
         let request = Request::builder()

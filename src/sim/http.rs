@@ -165,6 +165,17 @@ impl SimHandle {
     pub async fn wait(self) {
         self.server.wait().await;
     }
+
+    #[cfg(feature = "cli")]
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
+    /// within `deadline` (the command line's graceful stop).
+    pub(crate) async fn drain_on(
+        self,
+        signal: crate::server::StopSignal,
+        deadline: std::time::Duration,
+    ) -> crate::server::Stopped {
+        self.server.drain_on(signal, deadline).await
+    }
 }
 
 /// An in-process simulator for `profile` on a free port, users in memory.

@@ -71,6 +71,24 @@ impl ScimProcess {
         self.child.try_wait().unwrap().is_none()
     }
 
+    /// Sends SIGTERM (as a service manager stops it), waits until it exits,
+    /// and answers its exit code (`None`: killed by the signal) and stderr.
+    #[cfg(unix)]
+    pub fn terminate(mut self) -> (Option<i32>, String) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        let code = self.child.wait().unwrap().code();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        (code, stderr)
+    }
+
     /// Stops the server and answers what it wrote on stderr.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
