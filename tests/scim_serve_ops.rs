@@ -119,9 +119,10 @@ async fn sigterm_during_a_burst_loses_no_request() {
     let burst: Vec<_> = (0..24)
         .map(|_| tokio::spawn(one_request(http.clone(), url.clone())))
         .collect();
-    // Long enough for the requests to reach the server, well inside the
-    // 400 ms each one waits on the site.
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // Long enough for the requests to reach the server on a loaded machine,
+    // inside the 400 ms each one waits on the site (a list waits at least
+    // for its LstsummaryUser, so none is answered before the signal).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let terminated = tokio::task::spawn_blocking(move || server.terminate());
     let late: Vec<_> = (0..8)
         .map(|_| tokio::spawn(one_request(http.clone(), url.clone())))
