@@ -4,36 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-struct Server(std::process::Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::SimServer as Server;
 
 fn serve(extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
-        .args(["sim", "serve"])
-        .args(extra)
-        // Its per-request log lines would print into the test output.
-        .env("RUST_LOG", "warn")
-        .env_remove("WBXPROV_SIM_ADMIN_ID")
-        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
-        // Its request logs would drown the test's output.
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
-    Server(child, url)
+    Server::spawn(extra)
 }
 
 /// `sync --json` of `people.csv` in `d` after an interrupted run: it must say
@@ -55,10 +32,7 @@ fn resume(server: &Server, d: &Path) -> serde_json::Value {
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wbxprov-cli-sync-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("cli-sync", name)
 }
 
 fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -70,7 +44,7 @@ fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         // Tests read wbxprov's info lines: a RUST_LOG of the caller's shell
         // would hide them.
         .env_remove("RUST_LOG")
-        .env("WBXPROV_SITE_URL", &server.1)
+        .env("WBXPROV_SITE_URL", &server.url)
         .env("WBXPROV_ADMIN_ID", "admin")
         .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
         .envs(env.iter().copied())
@@ -324,7 +298,9 @@ fn control_hub_mode_routes_and_survives_an_abort_between_the_halves() {
     std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
     let site = d.join("ch.toml");
     let server = serve(&["--site", site.to_str().unwrap()]);
-    let identity_url = server.1.replace("/WBXService/XMLService", "/identity/scim");
+    let identity_url = server
+        .url
+        .replace("/WBXService/XMLService", "/identity/scim");
     let env = [
         ("WBXPROV_IDENTITY_URL", identity_url.as_str()),
         (
@@ -480,7 +456,7 @@ fn an_unreadable_user_is_one_failure_and_exit_status_2() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let csv = std::fs::read_to_string(d.join("people.csv")).unwrap();
     std::fs::write(d.join("people.csv"), csv.replace(",Last", ",Renamed")).unwrap();
-    let url = proxy(&server.1, "u003", None);
+    let url = proxy(&server.url, "u003", None);
     let out = wbxprov(
         &server,
         &d,
@@ -668,7 +644,7 @@ fn a_site_gone_mid_run_stops_it_and_the_next_run_finishes() {
     let server = serve(&[]);
     let d = dir("gone");
     source(&d.join("people.csv"), 40);
-    let url = proxy(&server.1, "nobody", Some(15));
+    let url = proxy(&server.url, "nobody", Some(15));
     let out = wbxprov(
         &server,
         &d,

@@ -5,51 +5,36 @@
 //! the next run without a second person or a second licence.
 #![cfg(all(feature = "sync", feature = "sim", feature = "https"))]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::SimServer as Server;
 
 fn serve(site: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
-        .args(["sim", "serve", "--control-hub-licences", "--site"])
-        .arg(site)
-        .env("RUST_LOG", "warn")
-        .env_remove("WBXPROV_SIM_ADMIN_ID")
-        .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
-    Server(child, url)
+    Server::spawn([
+        Path::new("--control-hub-licences"),
+        Path::new("--site"),
+        site,
+    ])
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wbxprov-ch-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("ch-cli", name)
 }
 
 fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let identity_url = server.1.replace("/WBXService/XMLService", "/identity/scim");
+    let identity_url = server
+        .url
+        .replace("/WBXService/XMLService", "/identity/scim");
     Command::new(env!("CARGO_BIN_EXE_wbxprov"))
         .args(args)
         .current_dir(cwd)
         .env_remove("WBXPROV_CONFIG")
         .env_remove("WBXPROV_ACCESS_TOKEN")
         .env("RUST_LOG", "warn")
-        .env("WBXPROV_SITE_URL", &server.1)
+        .env("WBXPROV_SITE_URL", &server.url)
         .env("WBXPROV_ADMIN_ID", "admin")
         .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
         .env("WBXPROV_IDENTITY_URL", identity_url)

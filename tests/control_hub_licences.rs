@@ -49,11 +49,7 @@ async fn site(site_hosts: u32) -> SimHandle {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wbxprov-chl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+    common::scratch("chl", name)
 }
 
 const MAPPING: &str = r#"

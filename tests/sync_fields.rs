@@ -4,32 +4,24 @@
 //! CSV cell, leaves that attribute unset for that person only.
 #![cfg(all(feature = "sync", feature = "sim"))]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client};
+use wbxprov::client::Client;
 use wbxprov::ops::Operation;
 use wbxprov::schema::{Attribute, FlatKey};
-use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, SimHandle, default_profile};
+use wbxprov::sim::{self, SimHandle, default_profile};
 use wbxprov::sync::{self, Action, Mapping, SyncError, SyncOptions};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wbxprov-sync-fields-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("sync-fields", name)
 }
 
 fn client(site: &SimHandle) -> Arc<Client> {
-    let builder = Client::builder(
-        "sim",
-        AdminAuth::Password {
-            web_ex_id: DEFAULT_ADMIN_ID.into(),
-            password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-        },
-    )
-    .endpoint(&site.url);
-    Arc::new(builder.build().unwrap())
+    common::sim_client(site)
 }
 
 async fn plan(

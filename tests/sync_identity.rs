@@ -4,37 +4,23 @@
 //! and that the dry run showed exactly what the apply did.
 #![cfg(all(feature = "sync", feature = "sim"))]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client};
+use wbxprov::client::Client;
 use wbxprov::ops::{LstsummaryUser, Operation};
-use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, SimHandle, default_profile};
+use wbxprov::sim::{self, SimHandle, default_profile};
 use wbxprov::site::SiteProfile;
 use wbxprov::sync::{self, Action, Journal, Mapping};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wbxprov-sync-identity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+    common::scratch("sync-identity", name)
 }
 
 fn client(site: &SimHandle) -> Arc<Client> {
-    Arc::new(
-        Client::builder(
-            "sim",
-            AdminAuth::Password {
-                web_ex_id: DEFAULT_ADMIN_ID.into(),
-                password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-            },
-        )
-        .endpoint(&site.url)
-        .build()
-        .unwrap(),
-    )
+    common::sim_client(site)
 }
 
 /// The README's mapping: matched on email, the email built from the names.

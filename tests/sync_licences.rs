@@ -5,31 +5,22 @@
 //! more licences than are free is refused before any write.
 #![cfg(all(feature = "sync", feature = "sim"))]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client};
-use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, SimHandle, default_profile};
+use wbxprov::client::Client;
+use wbxprov::sim::{self, SimHandle, default_profile};
 use wbxprov::site::{LicenceLimits, SessionTypeLimit, SiteProfile};
 use wbxprov::sync::{self, Action, Licence, Mapping, SyncError, SyncOptions};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wbxprov-sync-licences-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("sync-licences", name)
 }
 
 fn client(site: &SimHandle) -> Arc<Client> {
-    let builder = Client::builder(
-        "sim",
-        AdminAuth::Password {
-            web_ex_id: DEFAULT_ADMIN_ID.into(),
-            password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-        },
-    )
-    .endpoint(&site.url);
-    Arc::new(builder.build().unwrap())
+    common::sim_client(site)
 }
 
 /// A site of `site_hosts` host licences, `in_use` of them taken (as the

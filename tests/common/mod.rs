@@ -133,6 +133,68 @@ pub fn sim_admin() -> wbxprov::client::AdminAuth {
     }
 }
 
+/// A client of the simulated `site` as its default admin.
+#[cfg(feature = "sim")]
+pub fn sim_client(site: &wbxprov::sim::SimHandle) -> std::sync::Arc<wbxprov::client::Client> {
+    let client = wbxprov::client::Client::builder("sim", sim_admin())
+        .endpoint(&site.url)
+        .build()
+        .unwrap();
+    std::sync::Arc::new(client)
+}
+
+/// `name` in this test binary's own temporary folder (`area` tells the
+/// binaries apart), with no file left there by an earlier run.
+pub fn scratch(area: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wbxprov-{area}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// A `wbxprov sim serve ARGS` process as the default admin, its request
+/// logs off (they would print into the test output), killed when dropped.
+pub struct SimServer {
+    child: std::process::Child,
+    /// The URL its first line names (`…/WBXService/XMLService`).
+    pub url: String,
+}
+
+impl SimServer {
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> SimServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+            .args(["sim", "serve"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .env_remove("WBXPROV_SIM_ADMIN_ID")
+            .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let first = stdout.lines().next().unwrap().unwrap();
+        let url = first.strip_prefix("listening on ").unwrap().to_owned();
+        SimServer { child, url }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An empty folder for one test (`area` tells the binaries apart).
+pub fn fresh_dir(area: &str, name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wbxprov-{area}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// What a `wbxprov` run printed and how it ended.
 pub struct Run {
     pub code: i32,
