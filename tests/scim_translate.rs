@@ -406,3 +406,38 @@ mod config {
         assert_eq!(extension["language"], "ENGLISH");
     }
 }
+
+/// The live GetUser answers of `fixtures/real/` (ATLAS 2016: zone 4,
+/// ENGLISH, U.S.; erolms 2016: zone 25, GERMAN, GERMANY, phones written
+/// `49,,,,,,`) read back in the identity providers' vocabularies: what a
+/// real site returns is what the front translates, with no value invented.
+#[test]
+fn live_getuser_answers_read_back_in_idp_vocabularies() {
+    use wbxprov::User;
+    use wbxprov::scim::translate::{Kept, outbound};
+    use wbxprov::xml::decode;
+    let scim_of = |name: &str| {
+        let bytes = common::real_response(name);
+        let user: User = decode::<User>(&bytes).unwrap().success().unwrap();
+        let flat = user.to_flat();
+        let mut resource = wbxprov::scim::to_scim(&flat, "id", None, "");
+        outbound(&mut resource, &flat, &Kept::default());
+        resource
+    };
+    let atlas = scim_of("getUser_atlas_examplesite.xml");
+    assert_eq!(atlas["timezone"], "America/Los_Angeles", "{atlas:#}");
+    assert_eq!(atlas["preferredLanguage"], "en-US", "{atlas:#}");
+    assert_eq!(atlas["locale"], "en-US", "{atlas:#}");
+    let erolms = scim_of("erolms_user_get_user_response_good.http");
+    assert_eq!(erolms["timezone"], "Europe/Berlin", "{erolms:#}");
+    assert_eq!(erolms["preferredLanguage"], "de-DE", "{erolms:#}");
+    assert_eq!(erolms["locale"], "de-DE", "{erolms:#}");
+    // `49,,,,,,` holds a country code and no number: no phone to show, and
+    // none made up (the extension still shows the site's own form).
+    assert!(
+        erolms["phoneNumbers"]
+            .as_array()
+            .is_none_or(|phones| phones.is_empty()),
+        "{erolms:#}"
+    );
+}
