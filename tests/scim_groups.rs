@@ -81,19 +81,7 @@ async fn front() -> Front {
 }
 
 async fn call(http: &reqwest::Client, url: &str, method: &str, body: Option<&Json>) -> (u16, Json) {
-    let mut request = http
-        .request(method.parse().unwrap(), url)
-        .header("Authorization", format!("Bearer {TOKEN}"));
-    if let Some(b) = body {
-        request = request
-            .header("Content-Type", "application/scim+json")
-            .body(b.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Json::Null);
-    (status, body)
+    common::http::scim_call(http, url, TOKEN, method, body).await
 }
 
 impl Front {

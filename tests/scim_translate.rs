@@ -58,19 +58,8 @@ async fn front(config: TranslateConfig) -> Front {
 
 impl Front {
     async fn call(&self, method: &str, path: &str, body: Option<&Json>) -> (u16, Json) {
-        let mut request = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.scim.url))
-            .header("Authorization", format!("Bearer {TOKEN}"));
-        if let Some(b) = body {
-            request = request
-                .header("Content-Type", "application/scim+json")
-                .body(b.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+        let url = format!("{}{path}", self.scim.url);
+        common::http::scim_call(&self.http, &url, TOKEN, method, body).await
     }
 
     /// The site's own view (GetUser through the XML API), by flat name.

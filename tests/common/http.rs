@@ -34,3 +34,29 @@ pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<String> 
 pub fn body_of(request: &str) -> &str {
     request.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
+
+/// A SCIM request with bearer `token` (and `body` as application/scim+json):
+/// the status and the JSON answer (`Null` when the answer is not JSON).
+pub async fn scim_call(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    method: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = http
+        .request(method.parse().unwrap(), url)
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(b) = body {
+        request = request
+            .header("Content-Type", "application/scim+json")
+            .body(b.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
