@@ -110,6 +110,15 @@ pub struct SiteProfile {
     /// Webex identity (SCIM 2) of this organisation, Meetings settings through
     /// the XML API. `None`: standalone.
     pub control_hub: Option<ControlHub>,
+    /// Whether the profile said `controlHubManaged` (or GetSite did). When it
+    /// did not, `[controlHub]` implies it, and `wbxprov sync` reads the site
+    /// type from the licences API (`siteType` of the site's licence).
+    pub control_hub_managed_said: bool,
+    /// Control Hub mode's licence half (`[controlHub] licences`, default
+    /// on). Off on purpose, people are created and given their settings but
+    /// licensed by nobody: for an organisation whose licences someone else
+    /// assigns (auto-licence templates), or a simulator without licences.
+    pub control_hub_licences: bool,
     /// For a simulated site only: the admin it accepts (`[simulator]` in TOML).
     pub simulator_admin: Option<SimulatorAdmin>,
     /// Indexed by `Feature as usize`.
@@ -144,6 +153,8 @@ impl Default for SiteProfile {
             site_name: None,
             control_hub_managed: false,
             control_hub: None,
+            control_hub_managed_said: false,
+            control_hub_licences: true,
             simulator_admin: None,
             features: vec![false; FEATURES.len()],
             meeting_types: Vec::new(),
@@ -300,12 +311,16 @@ impl SiteProfile {
         if file.site_name.is_some() {
             profile.site_name = file.site_name;
         }
+        if let Some(hub) = file.control_hub {
+            // Control Hub mode implies a Control-Hub-managed site unless the
+            // profile says otherwise (below) or the run finds otherwise.
+            profile.control_hub_managed = true;
+            profile.control_hub_licences = hub.licences.unwrap_or(true);
+            profile.control_hub = Some(ControlHub { org_id: hub.org_id });
+        }
         if let Some(managed) = file.control_hub_managed {
             profile.control_hub_managed = managed;
-        }
-        if file.control_hub.is_some() {
-            profile.control_hub = file.control_hub;
-            profile.control_hub_managed = true;
+            profile.control_hub_managed_said = true;
         }
         if file.simulator.is_some() {
             profile.simulator_admin = file.simulator;
@@ -343,8 +358,13 @@ impl SiteProfile {
         let file = ProfileFile {
             site_name: self.site_name.clone(),
             get_site: None,
-            control_hub_managed: Some(self.control_hub_managed),
-            control_hub: self.control_hub.clone(),
+            // Unsaid in Control Hub mode: left for the run to detect.
+            control_hub_managed: (self.control_hub_managed_said || self.control_hub.is_none())
+                .then_some(self.control_hub_managed),
+            control_hub: self.control_hub.as_ref().map(|hub| ControlHubFile {
+                org_id: hub.org_id.clone(),
+                licences: (!self.control_hub_licences).then_some(false),
+            }),
             simulator: self.simulator_admin.clone(),
             features: self
                 .features()
@@ -395,7 +415,7 @@ struct ProfileFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     control_hub_managed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    control_hub: Option<ControlHub>,
+    control_hub: Option<ControlHubFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     simulator: Option<SimulatorAdmin>,
     /// Ordered as written (and as the catalogue lists features, when exported).
@@ -407,4 +427,14 @@ struct ProfileFile {
     password_criteria: Option<PasswordCriteria>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limits: Option<LicenceLimits>,
+}
+
+/// `[controlHub]` as written: the organisation, and the licence half's switch.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ControlHubFile {
+    org_id: String,
+    /// `false`: the licence half is off on purpose ([`SiteProfile::control_hub_licences`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    licences: Option<bool>,
 }

@@ -210,6 +210,8 @@ fn identity_url_accepts_the_url_sim_serve_prints() {
     profile.control_hub = Some(wbxprov::site::ControlHub {
         org_id: "org-1".into(),
     });
+    // This simulator models no licences: the licence half is off on purpose.
+    profile.control_hub_licences = false;
     profile.control_hub_managed = true;
     std::fs::write(dir.join("ch.toml"), profile.to_toml()).unwrap();
     std::fs::write(

@@ -294,6 +294,8 @@ fn control_hub_mode_routes_and_survives_an_abort_between_the_halves() {
     profile.control_hub = Some(wbxprov::site::ControlHub {
         org_id: "org-1".into(),
     });
+    // This simulator models no licences: the licence half is off on purpose.
+    profile.control_hub_licences = false;
     profile.control_hub_managed = true;
     std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
     let site = d.join("ch.toml");

@@ -20,6 +20,23 @@ fn serve(site: &Path) -> Server {
     ])
 }
 
+/// A simulated Control Hub site without the licence model: its `/v1`
+/// answers 404, as a wrong base URL would.
+fn serve_without_licences(site: &Path) -> Server {
+    Server::spawn([Path::new("--site"), site])
+}
+
+/// The simulator's Control Hub profile: site `example`, organisation `org-1`.
+fn ch_profile() -> wbxprov::site::SiteProfile {
+    let mut profile = wbxprov::sim::default_profile();
+    profile.site_name = Some("example".into());
+    profile.control_hub = Some(wbxprov::site::ControlHub {
+        org_id: "org-1".into(),
+    });
+    profile.control_hub_managed = true;
+    profile
+}
+
 fn dir(name: &str) -> PathBuf {
     common::fresh_dir("ch-cli", name)
 }
@@ -231,4 +248,98 @@ fn a_site_the_organisation_has_no_licence_of_stops_the_run_before_any_write() {
         report["users"][0]["identity"]["operation"], "create",
         "{report:#}"
     );
+}
+
+/// Licensing is never skipped silently: a licences API that answers 404
+/// stops the run before any write, naming the URL and the switch; with
+/// `[controlHub] licences = false` the same run creates the person, licensed
+/// by nobody, on purpose.
+#[test]
+fn a_licences_api_answering_404_stops_the_run_unless_the_profile_switches_licences_off() {
+    let d = dir("no-licences");
+    let profile = ch_profile();
+    std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
+    let server = serve_without_licences(&d.join("ch.toml"));
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("/v1/licenses"), "names the URL: {said}");
+    assert!(
+        said.contains("`licences = false` under [controlHub]"),
+        "names the switch: {said}"
+    );
+    assert!(said.contains("nothing was written"), "{said}");
+
+    let mut off = profile.clone();
+    off.control_hub_licences = false;
+    let toml = off.to_toml();
+    assert!(toml.contains("licences = false"), "{toml}");
+    std::fs::write(d.join("ch.toml"), toml).unwrap();
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = &report["users"][0];
+    // Created now: the refused run wrote nothing.
+    assert_eq!(a["identity"]["operation"], "create", "{report:#}");
+    assert!(a.get("licence").is_none_or(|l| l.is_null()), "{report:#}");
+}
+
+/// A profile that does not say `controlHubManaged` takes the site type from
+/// the site licence's `siteType`: a linked site stops Control Hub mode before
+/// any write; a Control Hub managed one runs.
+#[test]
+fn the_site_type_comes_from_the_licences_api_when_the_profile_does_not_say() {
+    let d = dir("site-type");
+    let mut linked = ch_profile();
+    linked.control_hub_managed = false;
+    linked.control_hub_managed_said = true;
+    let toml = linked.to_toml();
+    assert!(toml.contains("controlHubManaged = false"), "{toml}");
+    std::fs::write(d.join("linked.toml"), toml).unwrap();
+    let server = serve(&d.join("linked.toml"));
+    // The command's profile does not say: the run asks the licences API.
+    let unsaid = ch_profile().to_toml();
+    assert!(!unsaid.contains("controlHubManaged"), "{unsaid}");
+    std::fs::write(d.join("ch.toml"), &unsaid).unwrap();
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--json",
+    ];
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("site example.webex.com is a \"Linked site\""),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("nothing was written"), "{}", text(&out));
+    drop(server);
+
+    let server = serve(&d.join("ch.toml"));
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["users"][0]["licence"]["status"], "ok", "{report:#}");
 }

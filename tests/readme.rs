@@ -829,7 +829,12 @@ impl Run {
         let profile = format!("{}\n{}", self.file("site.toml"), addition.text);
         std::fs::write(dir.join("site.toml"), &profile).unwrap();
         self.provide_files(&profile, &dir, used);
-        let mut site = Server::start("wbxprov sim serve --site site.toml", &dir, &self.env);
+        // With its licences: a Control Hub sync licenses people or stops.
+        let mut site = Server::start(
+            "wbxprov sim serve --site site.toml --control-hub-licences",
+            &dir,
+            &self.env,
+        );
         let identity = server_line(&mut site, "identity API: ");
         let identity_url = identity["identity API: ".len()..]
             .split_whitespace()

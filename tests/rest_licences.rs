@@ -139,3 +139,54 @@ async fn the_token_stays_out_of_debug_and_errors() {
     let e = licences.list().await.unwrap_err();
     assert!(!format!("{e} {e:?}").contains("PLANTED"));
 }
+
+/// Tracking codes through the reference's own examples
+/// (fixtures/rest/tracking-codes.json): the site's names read, a user's codes
+/// set by name, and a name the site does not define refused with the 400's
+/// description and the body's trackingId kept.
+#[tokio::test]
+async fn tracking_codes_are_set_by_the_sites_names_and_a_400_keeps_its_tracking_id() {
+    let replay = replay("tracking-codes.json");
+    let client = MeetingConfigClient::new(DEFAULT_BASE_URL, Secret::new("t"), replay.clone())
+        .retry(common::fast_retries().retry);
+    let names = client
+        .site_tracking_codes("example.webex.com")
+        .await
+        .unwrap();
+    let names: Vec<(&str, &str)> = names
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_str()))
+        .collect();
+    assert_eq!(names, [("1", "Department"), ("2", "Division")]);
+    let john = PersonRef::Email("john.andersen@example.com".into());
+    let codes = [
+        ("Department".to_owned(), "Sales".to_owned()),
+        ("Division".to_owned(), "Part-time".to_owned()),
+    ];
+    let set = client
+        .set_tracking_codes("example.webex.com", &john, &codes)
+        .await
+        .unwrap();
+    assert_eq!(set.codes, codes);
+    let e = client
+        .set_tracking_codes(
+            "example.webex.com",
+            &john,
+            &[("1".to_owned(), "Sales".to_owned())],
+        )
+        .await
+        .unwrap_err();
+    match &e.kind {
+        RestErrorKind::Invalid { errors, .. } => {
+            assert_eq!(errors[0].description, "Tracking code of '1' is not found.");
+            assert_eq!(errors[0].error_code, None, "the reference shows none");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.tracking_id.as_deref(),
+        Some("6B41C672FF384F50B0F368E09001496B_1661404838840")
+    );
+    assert!(e.to_string().contains("john.andersen@example.com"), "{e}");
+    assert_sent_as_recorded(&replay);
+}

@@ -142,14 +142,22 @@ fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
         .unwrap_or(url)
 }
 
-/// Control Hub mode: the licences API client (the identity token, at the
-/// identity API's origin: `…/identity/scim` → `…/v1`, so `sim serve`'s
-/// identity URL finds its `/v1` too) and the site's URL as the licences API
-/// writes it (`{siteName}.webex.com`: the profile's site name, else the
-/// configured site's); `None` on a standalone profile.
-pub fn licence_client(
-    profile: &SiteProfile,
-) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
+/// Control Hub mode's webexapis.com `/v1` clients, one transport and token:
+/// the licences API and the Meetings admin API (users' session types and
+/// tracking codes).
+pub struct V1Clients {
+    pub licences: Arc<crate::rest::licences::LicenceClient>,
+    pub meetings: Arc<crate::rest::meeting::MeetingConfigClient>,
+    /// The site's URL as the licences API writes it (`example.webex.com`).
+    pub site_url: String,
+}
+
+/// Control Hub mode: the `/v1` clients (the identity token, at the identity
+/// API's origin: `…/identity/scim` → `…/v1`, so `sim serve`'s identity URL
+/// finds its `/v1` too) and the site's URL as the licences API writes it
+/// (`{siteName}.webex.com`: the profile's site name, else the configured
+/// site's); `None` on a standalone profile.
+pub fn v1_clients(profile: &SiteProfile) -> Result<Option<V1Clients>, String> {
     let Some(hub) = &profile.control_hub else {
         return Ok(None);
     };
@@ -160,16 +168,20 @@ pub fn licence_client(
     )
     .map_err(|e| e.to_string())?
     .allow_insecure_http(settings.allow_insecure_http);
+    let https = Arc::new(https);
     let base = rest_base(identity_base(&settings.base_url, &hub.org_id));
-    let client = crate::rest::licences::LicenceClient::new(&base, settings.token, Arc::new(https));
+    let licences =
+        crate::rest::licences::LicenceClient::new(&base, settings.token.clone(), https.clone());
+    let meetings = crate::rest::meeting::MeetingConfigClient::new(&base, settings.token, https);
     let site_name = match &profile.site_name {
         Some(name) => name.clone(),
         None => Config::load()?.site_name,
     };
-    Ok(Some((
-        Arc::new(client),
-        format!("{}.webex.com", site_name.to_ascii_lowercase()),
-    )))
+    Ok(Some(V1Clients {
+        licences: Arc::new(licences),
+        meetings: Arc::new(meetings),
+        site_url: format!("{}.webex.com", site_name.to_ascii_lowercase()),
+    }))
 }
 
 /// The webexapis.com REST base beside an identity base (`…/identity/scim`).

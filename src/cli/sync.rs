@@ -163,7 +163,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     // With --site the profile is known; without, the site's GetSite is read
     // only when a person must be validated (an unchanged incremental rerun
     // does not), and Control Hub mode, which needs `[controlHub]`, is off.
-    let profile = match connection.site {
+    let mut profile = match connection.site {
         Some(path) => Some(crate::site::SiteProfile::load(path).map_err(|e| e.to_string())?),
         None => None,
     };
@@ -190,7 +190,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     if let Some(admin) = client.admin_web_ex_id() {
         options.protected.push(admin.to_owned());
     }
-    let licences = match (&identity, &profile) {
+    let licences = match (&identity, &mut profile) {
         (Some(_), Some(profile)) => site_licences(profile).await?,
         _ => None,
     };
@@ -203,8 +203,12 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         .journal(journal)
         .options(options)
         .identity(identity);
-    if let Some((licences, site_url)) = licences {
-        engine = engine.licences(licences, site_url);
+    // The licences and the Meetings admin API share `/v1`: settings are
+    // routed to it only where the licence half found it.
+    if let Some(v1) = licences {
+        engine = engine
+            .licences(v1.licences, v1.site_url.clone())
+            .meeting_settings(v1.meetings, v1.site_url);
     }
     let engine = engine.build();
     let reading = ReadingProgress::start(client.clone());
@@ -234,29 +238,83 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     }
 }
 
-/// Control Hub mode: the licence half's client. Identity and licence by
-/// default (Cisco recommends SCIM plus the licences API). A licences API that
-/// answers 404 leaves people unlicensed by this run, said on stderr (the
-/// simulator without `--control-hub-licences`, whose people are site users
-/// without one; webexapis.com serves the list to every organisation). An
-/// organisation that lists no licence of the site, or any other failure,
-/// stops the run before any write: its new people could never host.
+/// Control Hub mode: the licence half's client, and the site type checked.
+/// Identity and licence by default (Cisco recommends SCIM plus the licences
+/// API). `[controlHub] licences = false` in the site profile turns the half
+/// off on purpose. Otherwise the site's licence must be found before any
+/// write: a licences API that answers 404 (a wrong base URL), an
+/// organisation that lists no licence of the site, or any other failure
+/// stops the run, naming the URL and the switch; a person created without
+/// the licence could never host. A profile that does not say
+/// `controlHubManaged` takes the site type from that licence's `siteType`.
 async fn site_licences(
-    profile: &crate::site::SiteProfile,
-) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
-    let Some((client, site_url)) = super::connect::licence_client(profile)? else {
+    profile: &mut crate::site::SiteProfile,
+) -> Result<Option<super::connect::V1Clients>, String> {
+    if !profile.control_hub_licences {
+        tracing::info!(
+            "[controlHub] licences = false: this run licenses nobody, and SetUser takes every Meetings setting"
+        );
+        return Ok(None);
+    }
+    let Some(v1) = super::connect::v1_clients(profile)? else {
         return Ok(None);
     };
-    match client.site_licence(&site_url).await {
-        Ok(Some(_)) => Ok(Some((client, site_url))),
-        Ok(None) => Err(format!(
-            "the organisation lists no licence of site {site_url} (GET /v1/licenses, matched by siteUrl: the profile's siteName + .webex.com): set siteName in the site profile to the site's; nothing was written"
-        )),
-        Err(e) if matches!(e.kind, crate::rest::RestErrorKind::NotFound(_)) => {
-            tracing::warn!("{e}: this run licenses nobody");
-            Ok(None)
+    let (client, site_url) = (&v1.licences, &v1.site_url);
+    let url = client.list_url();
+    let switch = "set `licences = false` under [controlHub] in the site profile to run without the licence half on purpose";
+    let licence = match client.site_licence(site_url).await {
+        Ok(Some(licence)) => licence,
+        Ok(None) => {
+            return Err(format!(
+                "the organisation lists no licence of site {site_url} (GET {url}, matched by siteUrl: the profile's siteName + .webex.com): set siteName in the site profile to the site's, or {switch}; nothing was written"
+            ));
         }
-        Err(e) => Err(format!("reading the organisation's licences: {e}")),
+        Err(e) if matches!(e.kind, crate::rest::RestErrorKind::NotFound(_)) => {
+            return Err(format!(
+                "{e}: GET {url} found no licences API there (check identityUrl / WBXPROV_IDENTITY_URL, whose origin it is at), or {switch}; nothing was written"
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "reading the organisation's licences (GET {url}): {e}"
+            ));
+        }
+    };
+    detect_site_type(profile, &licence)?;
+    Ok(Some(v1))
+}
+
+/// A profile that does not say `controlHubManaged` takes it from the site
+/// licence's `siteType` (List Licenses, webex-openapi-specs
+/// `public-spec/webex-admin.json`: "Control Hub managed site", "Linked
+/// site", "Site Admin managed site"). Control Hub mode is for the first
+/// only: a linked or Site Admin managed site keeps its users on the site,
+/// where the XML API alone provisions them, so the run stops before any write.
+fn detect_site_type(
+    profile: &mut crate::site::SiteProfile,
+    licence: &crate::rest::licences::Licence,
+) -> Result<(), String> {
+    if profile.control_hub_managed_said {
+        return Ok(());
+    }
+    let Some(site_type) = &licence.site_type else {
+        tracing::info!(
+            "the site's licence has no siteType: taken as Control Hub managed ([controlHub])"
+        );
+        return Ok(());
+    };
+    match site_type.control_hub_managed() {
+        Some(true) | None => {
+            tracing::info!("site type from GET /v1/licenses: {}", site_type.as_str());
+            profile.control_hub_managed = true;
+            profile.control_hub_managed_said = true;
+            Ok(())
+        }
+        Some(false) => Err(format!(
+            "site {} is a \"{}\" (siteType of its licence, GET /v1/licenses): its users are managed on the site, not as the organisation's people; remove [controlHub] from the site profile to provision through the XML API alone, or set controlHubManaged = true if the site is Control Hub managed; nothing was written",
+            licence.site_url.as_deref().unwrap_or_default(),
+            site_type.as_str()
+        )),
     }
 }
 

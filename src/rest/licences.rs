@@ -36,6 +36,28 @@ pub enum SiteType {
 }
 
 impl SiteType {
+    /// Whether users of such a site are the organisation's people (Control
+    /// Hub managed); `None` for a value the reference does not list.
+    pub fn control_hub_managed(&self) -> Option<bool> {
+        match self {
+            SiteType::ControlHubManaged => Some(true),
+            SiteType::Linked | SiteType::SiteAdminManaged => Some(false),
+            SiteType::Other(_) => None,
+        }
+    }
+
+    /// The value as the API writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SiteType::ControlHubManaged => "Control Hub managed site",
+            SiteType::Linked => "Linked site",
+            SiteType::SiteAdminManaged => "Site Admin managed site",
+            SiteType::Other(s) => s,
+        }
+    }
+
+    /// The three values are the `License.siteType` enum of webex-openapi-specs
+    /// `public-spec/webex-admin.json` (List Licenses, developer.webex.com/docs/api/v1/licenses).
     fn parse(s: &str) -> SiteType {
         match s {
             "Control Hub managed site" => SiteType::ControlHubManaged,
@@ -250,6 +272,11 @@ impl LicenceClient {
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.rest = self.rest.retry(retry);
         self
+    }
+
+    /// The URL the organisation's licences are listed from (for messages).
+    pub fn list_url(&self) -> String {
+        format!("{}/licenses", self.rest.base())
     }
 
     /// Every licence of the organisation.

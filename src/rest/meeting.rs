@@ -1,5 +1,18 @@
 //! The Meetings admin API of webexapis.com, acting for a user: their session
-//! types (`GET`/`PUT /v1/admin/meeting/userconfig/sessionTypes`).
+//! types (`GET`/`PUT /v1/admin/meeting/userconfig/sessionTypes`) and tracking
+//! codes (`GET`/`PUT /v1/admin/meeting/userconfig/trackingCodes`, with the
+//! site's names from `GET /v1/admin/meeting/config/trackingCodes`).
+//!
+//! Tracking codes (webex-openapi-specs `public-spec/webex-meeting.json`, "Get
+//! User Tracking Codes", "Update User Tracking Codes", "List Tracking
+//! Codes"): the PUT body is `{siteUrl, personId | email, trackingCodes[{name,
+//! value}]}`; a name the site does not define cannot be set, so names come
+//! from the site's list (`items[{id, name, siteUrl, inputMode, options …}]`);
+//! values are at most 120 characters and not empty; once a Control Hub
+//! managed site maps its tracking codes to Control Hub attributes (a one-way
+//! switch) the PUT no longer works. The GET takes `personId` in the query but
+//! `email` in a request header, which this client's transport does not send:
+//! it reads by `personId` only.
 //!
 //! Source: developer.webex.com/docs/api/v1/session-types ("List User
 //! Session Type", "Update User Session Types"; `../shared/spec/control-hub.md`):
@@ -77,6 +90,47 @@ impl UserSessionTypes {
         ids
     }
 }
+
+/// One of the site's tracking codes (List Tracking Codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteTrackingCode {
+    /// The reference's examples number them "1", "2" …
+    pub id: String,
+    /// What a user's tracking code is set by.
+    pub name: String,
+}
+
+/// A user's tracking codes on one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTrackingCodes {
+    pub site_url: Option<String>,
+    pub email: Option<String>,
+    pub person_id: Option<String>,
+    /// `(name, value)`, as the answer lists them.
+    pub codes: Vec<(String, String)>,
+}
+
+impl UserTrackingCodes {
+    fn from_json(j: &Json) -> Option<UserTrackingCodes> {
+        let text = |v: &Json, k: &str| v.get(k).and_then(Json::as_str).map(str::to_owned);
+        let codes = j
+            .get("trackingCodes")?
+            .as_array()?
+            .iter()
+            .take(1000)
+            .filter_map(|c| Some((text(c, "name")?, text(c, "value").unwrap_or_default())))
+            .collect();
+        Some(UserTrackingCodes {
+            site_url: text(j, "siteUrl"),
+            email: text(j, "email"),
+            person_id: text(j, "personId"),
+            codes,
+        })
+    }
+}
+
+/// The most tracking codes read from a site's list (a site defines a few).
+pub const MAX_SITE_TRACKING_CODES: usize = 1000;
 
 /// The Meetings admin API, for users' settings.
 #[derive(Debug)]
@@ -169,15 +223,121 @@ impl MeetingConfigClient {
         let body = answer.body.unwrap_or_default();
         UserSessionTypes::from_json(&body).ok_or_else(|| malformed(person, answer.tracking_id))
     }
+
+    /// The tracking codes `site_url` defines (List Tracking Codes): the
+    /// names users' codes are set by.
+    pub async fn site_tracking_codes(
+        &self,
+        site_url: &str,
+    ) -> Result<Vec<SiteTrackingCode>, RestError> {
+        let path = format!(
+            "/admin/meeting/config/trackingCodes?siteUrl={}",
+            super::query_escape(site_url)
+        );
+        let items = self
+            .rest
+            .get_linked(
+                "site tracking codes",
+                site_url,
+                &path,
+                MAX_SITE_TRACKING_CODES,
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|c| {
+                let text = |k: &str| c.get(k).and_then(Json::as_str).map(str::to_owned);
+                Some(SiteTrackingCode {
+                    id: text("id")?,
+                    name: text("name")?,
+                })
+            })
+            .collect())
+    }
+
+    /// The user's tracking codes on `site_url`, by `personId` (the
+    /// reference takes `email` in a header only).
+    pub async fn tracking_codes(
+        &self,
+        site_url: &str,
+        person_id: &str,
+    ) -> Result<UserTrackingCodes, RestError> {
+        let path = format!(
+            "/admin/meeting/userconfig/trackingCodes?siteUrl={}&personId={}",
+            super::query_escape(site_url),
+            super::query_escape(person_id)
+        );
+        let answer = self
+            .rest
+            .call("tracking codes", person_id, Method::Get, &path, None)
+            .await?;
+        let person = PersonRef::PersonId(person_id.to_owned());
+        UserTrackingCodes::from_json(&answer.body.unwrap_or_default()).ok_or_else(|| {
+            malformed_list(
+                "tracking codes",
+                "trackingCodes",
+                &person,
+                answer.tracking_id,
+            )
+        })
+    }
+
+    /// Sets the user's tracking codes named in `codes` (`(name, value)`) on
+    /// `site_url`.
+    pub async fn set_tracking_codes(
+        &self,
+        site_url: &str,
+        person: &PersonRef,
+        codes: &[(String, String)],
+    ) -> Result<UserTrackingCodes, RestError> {
+        let listed: Vec<Json> = codes
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let mut body = json!({"siteUrl": site_url, "trackingCodes": listed});
+        let (field, value) = match person {
+            PersonRef::Email(e) => ("email", e),
+            PersonRef::PersonId(p) => ("personId", p),
+        };
+        body[field] = json!(value);
+        let answer = self
+            .rest
+            .call(
+                "set tracking codes",
+                person.key(),
+                Method::Put,
+                "/admin/meeting/userconfig/trackingCodes",
+                Some(body),
+            )
+            .await?;
+        UserTrackingCodes::from_json(&answer.body.unwrap_or_default()).ok_or_else(|| {
+            malformed_list(
+                "set tracking codes",
+                "trackingCodes",
+                person,
+                answer.tracking_id,
+            )
+        })
+    }
 }
 
 /// An answer without the session types it should list.
 fn malformed(person: &PersonRef, tracking_id: Option<String>) -> RestError {
+    malformed_list("session types", "sessionTypes", person, tracking_id)
+}
+
+/// An answer without the `list` it should hold.
+fn malformed_list(
+    operation: &str,
+    list: &str,
+    person: &PersonRef,
+    tracking_id: Option<String>,
+) -> RestError {
     RestError {
         api: "meetings API",
-        operation: "session types".into(),
+        operation: operation.into(),
         key: person.key().to_owned(),
-        kind: RestErrorKind::Malformed("no sessionTypes list in the answer".into()),
+        kind: RestErrorKind::Malformed(format!("no {list} list in the answer")),
         tracking_id,
         attempts: 1,
     }

@@ -214,6 +214,11 @@ pub async fn serve(sim: Simulator, options: ServeOptions) -> std::io::Result<Sim
             "/v1/admin/meeting/userconfig/sessionTypes",
             get(v1_answer).put(v1_answer),
         )
+        .route("/v1/admin/meeting/config/trackingCodes", get(v1_answer))
+        .route(
+            "/v1/admin/meeting/userconfig/trackingCodes",
+            get(v1_answer).put(v1_answer),
+        )
         .with_state(served);
     let server = ServerTask::spawn(listener, app);
     Ok(SimHandle {
@@ -353,6 +358,7 @@ async fn v1_answer(
         authorization: headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
+        email_header: headers.get("email").and_then(|v| v.to_str().ok()),
         body: &body,
     });
     json_response(answer, "application/json")

@@ -30,6 +30,7 @@ use serde_json::{Value as Json, json};
 use super::identity::IdentityAnswer;
 use super::{NO_EXCEPTION_ID, Simulator, State, failure, known, text};
 use crate::schema::{Attribute, FlatKey, FlatUser, Value};
+use crate::validate::control_hub::tracking_code_attribute;
 
 /// What the organisation's licences hold beyond the site users.
 #[derive(Debug, Default)]
@@ -50,6 +51,9 @@ pub struct V1Call<'a> {
     pub path: &'a str,
     pub query: &'a HashMap<String, String>,
     pub authorization: Option<&'a str>,
+    /// The `email` request header (Get User Tracking Codes takes the user's
+    /// email there, webex-openapi-specs `public-spec/webex-meeting.json`).
+    pub email_header: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -84,6 +88,19 @@ impl Simulator {
     pub fn site_url(&self) -> String {
         let name = self.config.profile.site_name.as_deref().unwrap_or("sim");
         format!("{}.webex.com", name.to_ascii_lowercase())
+    }
+
+    /// The licence's `siteType` (one of the three values of List Licenses,
+    /// webex-openapi-specs `public-spec/webex-admin.json`): a profile with
+    /// `[controlHub]` and `controlHubManaged = false` is a linked site (the
+    /// simulator's reading: the organisation holds its licence, the site
+    /// keeps its users).
+    fn site_type(&self) -> &'static str {
+        if self.config.profile.control_hub_managed {
+            "Control Hub managed site"
+        } else {
+            "Linked site"
+        }
     }
 
     /// The id of the site's Meetings licence.
@@ -228,6 +245,18 @@ impl Simulator {
                 Some(b) => self.put_session_types(&mut state, &b),
                 None => refused(400, "the body is not JSON", None),
             },
+            ("GET", "/admin/meeting/config/trackingCodes") => {
+                self.site_tracking_codes(call.query.get("siteUrl"))
+            }
+            ("GET", "/admin/meeting/userconfig/trackingCodes") => {
+                let email = call.email_header.map(str::to_owned);
+                let person = (email.as_ref(), call.query.get("personId"));
+                self.user_tracking_codes(&state, person, call.query.get("siteUrl"))
+            }
+            ("PUT", "/admin/meeting/userconfig/trackingCodes") => match body() {
+                Some(b) => self.put_tracking_codes(&mut state, &b),
+                None => refused(400, "the body is not JSON", None),
+            },
             (method, path) => refused(405, &format!("{method} {path} is not served"), None),
         }
     }
@@ -252,7 +281,7 @@ impl Simulator {
             "consumedUnits": state.licences.holders.len(),
             "consumedByUsers": state.licences.holders.len(),
             "siteUrl": self.site_url(),
-            "siteType": "Control Hub managed site",
+            "siteType": self.site_type(),
         });
         // No site: a client matching by name, not siteUrl, could pick it.
         let other = json!({"id": "sim-licence-messaging", "name": "Messaging",
@@ -452,12 +481,13 @@ impl Simulator {
     fn put_session_types(&self, state: &mut State, body: &Json) -> IdentityAnswer {
         let field = |k: &str| body.get(k).and_then(Json::as_str).map(str::to_owned);
         let (email, person_id) = (field("email"), field("personId"));
-        let Some(key) = Self::person_key(state, email.as_ref(), person_id.as_ref()) else {
-            return refused(404, "no such user", None);
-        };
-        if !self.is_site_user(state, state.users[&key].user_id) {
-            return refused(404, "the user holds no licence of this site", None);
+        if let Some(refusal) = self.other_site(field("siteUrl").as_ref()) {
+            return refusal;
         }
+        let key = match self.site_user_key(state, email.as_ref(), person_id.as_ref()) {
+            Ok(key) => key,
+            Err(refusal) => return refusal,
+        };
         let ids: Option<Vec<i64>> = body
             .get("sessionTypeIds")
             .and_then(Json::as_array)
@@ -486,6 +516,179 @@ impl Simulator {
         }
         self.user_session_types(state, (email.as_ref(), person_id.as_ref()), false)
     }
+}
+
+/// The most characters of a tracking code's value (Update User Tracking
+/// Codes: "`value` cannot be empty and the maximum size is 120 characters").
+const MAX_TRACKING_CODE: usize = 120;
+
+impl Simulator {
+    /// A refusal when `site_url` is given and is not this site's: the
+    /// simulator's own (the reference does not say what the service answers).
+    fn other_site(&self, site_url: Option<&String>) -> Option<IdentityAnswer> {
+        let site = site_url?;
+        let theirs = crate::rest::licences::site_key(site);
+        (theirs != self.site_url()).then(|| {
+            refused(
+                400,
+                &format!("{theirs} is not this organisation's site"),
+                None,
+            )
+        })
+    }
+
+    /// The stored key of the person a settings request names, who must be a
+    /// user of the site (hold its licence, with the licence model on).
+    fn site_user_key(
+        &self,
+        state: &State,
+        email: Option<&String>,
+        person_id: Option<&String>,
+    ) -> Result<String, IdentityAnswer> {
+        let Some(key) = Self::person_key(state, email, person_id) else {
+            return Err(refused(404, "no such user", None));
+        };
+        if !self.is_site_user(state, state.users[&key].user_id) {
+            return Err(refused(404, "the user holds no licence of this site", None));
+        }
+        Ok(key)
+    }
+
+    /// The site's tracking codes: with the profile's `trackingCodes`
+    /// feature on, one per slot of the catalogue (ids "1" … "10"), named
+    /// "Tracking code N". Names and options are the simulator's: a profile
+    /// has none.
+    fn site_tracking_codes(&self, site_url: Option<&String>) -> IdentityAnswer {
+        if let Some(refusal) = self.other_site(site_url) {
+            return refusal;
+        }
+        let on = self
+            .config
+            .profile
+            .feature(crate::schema::Feature::TrackingCodes);
+        let items: Vec<Json> = (1..=10)
+            .filter(|n| on && tracking_code_attribute(*n).is_some())
+            .map(|n| {
+                json!({"id": n.to_string(), "name": sim_tracking_code_name(n),
+                       "siteUrl": self.site_url(), "inputMode": "text", "options": [],
+                       "hostProfileCode": "optional", "scheduleStartCodes": []})
+            })
+            .collect();
+        answer(200, json!({"items": items}))
+    }
+
+    fn user_tracking_codes(
+        &self,
+        state: &State,
+        (email, person_id): (Option<&String>, Option<&String>),
+        site_url: Option<&String>,
+    ) -> IdentityAnswer {
+        if let Some(refusal) = self.other_site(site_url) {
+            return refusal;
+        }
+        let key = match self.site_user_key(state, email, person_id) {
+            Ok(key) => key,
+            Err(refusal) => return refusal,
+        };
+        let user = &state.users[&key];
+        let codes: Vec<Json> = (1..=10)
+            .filter_map(|n| {
+                let a = tracking_code_attribute(n)?;
+                let value = text(&user.flat, a)?;
+                Some(
+                    json!({"id": n.to_string(), "name": sim_tracking_code_name(n), "value": value}),
+                )
+            })
+            .collect();
+        answer(
+            200,
+            json!({
+                "personId": format!("sim-person-{}", user.user_id),
+                "email": text(&user.flat, Attribute::Email).unwrap_or(&user.web_ex_id),
+                "siteUrl": self.site_url(),
+                "trackingCodes": codes,
+            }),
+        )
+    }
+
+    /// Update User Tracking Codes: each named code set; a name the site does
+    /// not define is refused with the reference example's words ("Tracking
+    /// code of '1' is not found.", webex-openapi-specs webex-meeting.json).
+    fn put_tracking_codes(&self, state: &mut State, body: &Json) -> IdentityAnswer {
+        let field = |k: &str| body.get(k).and_then(Json::as_str).map(str::to_owned);
+        let (email, person_id) = (field("email"), field("personId"));
+        let Some(site_url) = field("siteUrl") else {
+            return refused(400, "siteUrl is required", None);
+        };
+        if let Some(refusal) = self.other_site(Some(&site_url)) {
+            return refusal;
+        }
+        let key = match self.site_user_key(state, email.as_ref(), person_id.as_ref()) {
+            Ok(key) => key,
+            Err(refusal) => return refusal,
+        };
+        let codes = match self.tracking_code_values(body) {
+            Ok(codes) => codes,
+            Err(refusal) => return refusal,
+        };
+        let mut stored = state.users.remove(&key).expect("found above");
+        state.index.remove(&stored);
+        for (a, value) in codes {
+            stored.flat.insert(FlatKey::new(a), Value::Text(value));
+        }
+        state.index.add(&stored);
+        let saved = self.store.save(&stored);
+        state.users.insert(key.clone(), stored);
+        if let Err(e) = saved {
+            return refused(500, &e.to_string(), None);
+        }
+        self.user_tracking_codes(state, (email.as_ref(), person_id.as_ref()), None)
+    }
+
+    /// The attributes and values a PUT's `trackingCodes` set, or its refusal.
+    fn tracking_code_values(
+        &self,
+        body: &Json,
+    ) -> Result<Vec<(Attribute, String)>, IdentityAnswer> {
+        let listed = body
+            .get("trackingCodes")
+            .and_then(Json::as_array)
+            .ok_or_else(|| refused(400, "trackingCodes must be a list", None))?;
+        let on = self
+            .config
+            .profile
+            .feature(crate::schema::Feature::TrackingCodes);
+        let mut out = Vec::new();
+        for code in listed.iter().take(100) {
+            let name = code.get("name").and_then(Json::as_str).unwrap_or_default();
+            let value = code.get("value").and_then(Json::as_str).unwrap_or_default();
+            let slot = (1..=10).find(|n| on && sim_tracking_code_name(*n) == name);
+            let Some(a) = slot.and_then(tracking_code_attribute) else {
+                let words = format!("Tracking code of '{name}' is not found.");
+                return Err(answer(
+                    400,
+                    json!({"message": "(simulator) the request names a tracking code the site does not define",
+                           "errors": [{"description": words}], "trackingId": "SIM_TRACKING"}),
+                ));
+            };
+            if value.is_empty() || value.chars().count() > MAX_TRACKING_CODE {
+                return Err(refused(
+                    400,
+                    &format!(
+                        "{name}: a value cannot be empty and holds at most {MAX_TRACKING_CODE} characters"
+                    ),
+                    None,
+                ));
+            }
+            out.push((a, value.to_owned()));
+        }
+        Ok(out)
+    }
+}
+
+/// The simulator's name of tracking-code slot `n`.
+fn sim_tracking_code_name(n: u32) -> String {
+    format!("Tracking code {n}")
 }
 
 /// A session type id as the reference writes it (a string), or a number.

@@ -31,6 +31,7 @@ impl Halves {
         let meetings = |settings_only| Meetings {
             client: sync.client.clone(),
             settings_only,
+            settings_api: sync.settings.clone(),
         };
         Halves {
             identity: sync.identity.clone().map(|client| Identity { client }),

@@ -184,6 +184,7 @@ impl People<'_> {
             settings: Meetings {
                 client: self.sync.client.clone(),
                 settings_only: true,
+                settings_api: self.sync.settings.clone(),
             },
         };
         let people = halves

@@ -15,6 +15,7 @@ use super::breaker::{Breaker, Unanswered};
 use super::differ::{before, diff};
 use super::planner::{Desired, change_of, problems};
 use super::report::{ReportError, client_error, identity_error};
+use super::settings::{SettingsApi, SettingsError, route};
 use super::site_licence::{LicenceError, LicenceStep};
 use super::{Action, Problem, Step, Sync};
 use crate::client::{Client, Error as ClientError};
@@ -40,6 +41,8 @@ pub(super) enum HalfError {
     Site(ClientError),
     Identity(IdentityError),
     Licence(LicenceError),
+    /// A Meetings setting's REST owner (Control Hub mode).
+    Settings(SettingsError),
 }
 
 impl std::fmt::Display for HalfError {
@@ -48,6 +51,7 @@ impl std::fmt::Display for HalfError {
             HalfError::Site(e) => e.fmt(f),
             HalfError::Identity(e) => e.fmt(f),
             HalfError::Licence(e) => e.fmt(f),
+            HalfError::Settings(e) => e.fmt(f),
         }
     }
 }
@@ -58,6 +62,7 @@ impl Unanswered for HalfError {
             HalfError::Site(e) => e.unanswered(),
             HalfError::Identity(e) => e.unanswered(),
             HalfError::Licence(e) => e.unanswered(),
+            HalfError::Settings(e) => e.unanswered(),
         }
     }
 }
@@ -68,6 +73,10 @@ impl HalfError {
             HalfError::Site(e) => client_error(e),
             HalfError::Identity(e) => identity_error(e),
             HalfError::Licence(e) => ReportError {
+                kind: e.kind().into(),
+                message: e.to_string(),
+            },
+            HalfError::Settings(e) => ReportError {
                 kind: e.kind().into(),
                 message: e.to_string(),
             },
@@ -142,6 +151,8 @@ pub(super) trait Half: Send + std::marker::Sync {
 pub(super) struct Meetings {
     pub client: Arc<Client>,
     pub settings_only: bool,
+    /// Control Hub mode: the REST owners of some settings ([`route`]).
+    pub settings_api: Option<Arc<SettingsApi>>,
 }
 
 impl Half for Meetings {
@@ -216,6 +227,11 @@ impl Half for Meetings {
 
     fn write<'a>(&'a self, step: &'a Step) -> BoxFuture<'a, Result<Written, HalfError>> {
         Box::pin(async move {
+            if self.settings_only
+                && let Some(api) = &self.settings_api
+            {
+                return self.write_routed(api, step).await;
+            }
             if step.action == super::Action::Create && !self.settings_only {
                 let created = self.client.create_user(step.change.clone()).await;
                 return created
@@ -230,6 +246,24 @@ impl Half for Meetings {
                 .map(|_| Written::default())
                 .map_err(HalfError::Site)
         })
+    }
+}
+
+impl Meetings {
+    /// Control Hub mode's settings by owner: at most one SetUser, then one
+    /// PUT per REST owner.
+    async fn write_routed(&self, api: &SettingsApi, step: &Step) -> Result<Written, HalfError> {
+        let routed = route(&step.change);
+        if !routed.xml.is_empty() {
+            self.client
+                .set_user(&step.web_ex_id, routed.xml.clone())
+                .await
+                .map_err(HalfError::Site)?;
+        }
+        api.write(&step.key, &routed)
+            .await
+            .map_err(HalfError::Settings)?;
+        Ok(Written::default())
     }
 }
 
@@ -249,7 +283,11 @@ fn settings_part(seen: &Seen<'_>) -> Part {
         };
     };
     let mut change = diff(&settings, now, seen.sync.options.push_passwords);
-    validate::complete_supported_services(&mut change, now, seen.sync.profile());
+    // SetUser states the services with meetingTypes (seed 003); the session
+    // types API takes the set alone.
+    if seen.sync.settings.is_none() {
+        validate::complete_supported_services(&mut change, now, seen.sync.profile());
+    }
     Part {
         action: if change.is_empty() {
             Action::Unchanged

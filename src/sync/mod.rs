@@ -42,6 +42,7 @@ mod licences;
 pub mod mapping;
 mod planner;
 mod report;
+mod settings;
 mod site_licence;
 mod snapshot;
 pub mod source;
@@ -119,6 +120,9 @@ pub struct Sync {
     /// Control Hub mode's licence half: the licences API and the site whose
     /// Meetings licence makes a person a host there.
     licences: Option<SiteLicences>,
+    /// Control Hub mode's REST owners of Meetings settings (session types,
+    /// tracking codes); without it SetUser takes them.
+    settings: Option<Arc<settings::SettingsApi>>,
 }
 
 /// The site profile and what each person is validated with while planning.
@@ -176,6 +180,7 @@ impl Sync {
                 options: SyncOptions::default(),
                 identity: None,
                 licences: None,
+                settings: None,
             },
         }
     }
@@ -269,6 +274,21 @@ impl SyncBuilder {
             client,
             site_url: site_url.into(),
         });
+        self
+    }
+
+    /// Control Hub mode's Meetings settings routed by the catalogue's
+    /// `controlHub` column: meetingTypes through `PUT
+    /// /v1/admin/meeting/userconfig/sessionTypes`, tracking codes through
+    /// `PUT /v1/admin/meeting/userconfig/trackingCodes` (by the names the site
+    /// `site_url` defines), the rest through SetUser. Without it SetUser
+    /// takes them all.
+    pub fn meeting_settings(
+        mut self,
+        client: Arc<crate::rest::meeting::MeetingConfigClient>,
+        site_url: impl Into<String>,
+    ) -> Self {
+        self.sync.settings = Some(Arc::new(settings::SettingsApi::new(client, site_url)));
         self
     }
 

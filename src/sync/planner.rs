@@ -506,6 +506,7 @@ async fn standalone(
     let meetings = Meetings {
         client: sync.client.clone(),
         settings_only: false,
+        settings_api: None,
     };
     let to_read: Vec<String> = desired
         .iter()

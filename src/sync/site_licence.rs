@@ -180,17 +180,22 @@ impl LicenceError {
     pub fn kind(&self) -> &'static str {
         match self {
             LicenceError::NotApplied { .. } => "licenceNotApplied",
-            LicenceError::Rest(e) => match &e.kind {
-                RestErrorKind::NotFound(_) => "notFound",
-                RestErrorKind::Conflict(_) => "alreadyExists",
-                RestErrorKind::Auth(_) => "auth",
-                RestErrorKind::AccessDenied(_) => "accessDenied",
-                RestErrorKind::RateLimited => "rateLimited",
-                RestErrorKind::Invalid { .. } => "invalid",
-                RestErrorKind::Http(..) | RestErrorKind::Transport(_) => "transport",
-                RestErrorKind::Malformed(_) => "malformedResponse",
-            },
+            LicenceError::Rest(e) => rest_kind(e),
         }
+    }
+}
+
+/// The report's error kind of a failed webexapis.com call.
+pub(super) fn rest_kind(e: &RestError) -> &'static str {
+    match &e.kind {
+        RestErrorKind::NotFound(_) => "notFound",
+        RestErrorKind::Conflict(_) => "alreadyExists",
+        RestErrorKind::Auth(_) => "auth",
+        RestErrorKind::AccessDenied(_) => "accessDenied",
+        RestErrorKind::RateLimited => "rateLimited",
+        RestErrorKind::Invalid { .. } => "invalid",
+        RestErrorKind::Http(..) | RestErrorKind::Transport(_) => "transport",
+        RestErrorKind::Malformed(_) => "malformedResponse",
     }
 }
 

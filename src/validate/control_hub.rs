@@ -12,6 +12,28 @@ pub fn owner(a: Attribute) -> ControlHubApi {
     a.info().control_hub
 }
 
+/// The slot of a tracking code the catalogue routes to the tracking-codes
+/// API: `N` of its XML path `…trackingCodeN` (1 to 10, XSD common.xsd
+/// trackingType). Which site-level code a slot is, is our own reading: the
+/// site's code whose `id` is `N` (the reference's examples number them "1",
+/// "2" …; no document maps the XML API's slots to the REST names).
+pub fn tracking_code_slot(a: Attribute) -> Option<u32> {
+    if owner(a) != ControlHubApi::TrackingCodes {
+        return None;
+    }
+    let path = a.info().path;
+    let digits = path.trim_start_matches(|c: char| !c.is_ascii_digit());
+    digits.parse().ok()
+}
+
+/// The attribute of tracking-code slot `n` ([`tracking_code_slot`]).
+pub fn tracking_code_attribute(n: u32) -> Option<Attribute> {
+    crate::schema::ATTRIBUTES
+        .iter()
+        .map(|info| info.attribute)
+        .find(|a| tracking_code_slot(*a) == Some(n))
+}
+
 /// Whether Control Hub mode sends `a` to the identity API (the catalogue
 /// says the identity owns it and its SCIM core User carries it).
 pub fn routed_to_identity(a: Attribute) -> bool {

@@ -1,0 +1,291 @@
+//! Control Hub mode's Meetings settings routed by the catalogue's
+//! `controlHub` column (issue 19): meetingTypes through the session-types
+//! API, tracking codes through the tracking-codes API (by the site's names),
+//! the rest through SetUser; against the simulator with its licence model.
+#![cfg(all(feature = "sync", feature = "sim", feature = "https"))]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wbxprov::Secret;
+use wbxprov::client::transport::{Https, Sending, Transport};
+use wbxprov::client::{Client, Outgoing};
+use wbxprov::identity::IdentityClient;
+use wbxprov::identity::transport::HttpsJson;
+use wbxprov::ops::Operation;
+use wbxprov::rest::licences::LicenceClient;
+use wbxprov::rest::meeting::MeetingConfigClient;
+use wbxprov::rest::transport::HttpSending;
+use wbxprov::rest::{HttpRequest, HttpTransport};
+use wbxprov::schema::{Attribute, FlatKey, Value};
+use wbxprov::sim::{self, DEFAULT_IDENTITY_TOKEN, SimConfig, SimHandle, Simulator};
+use wbxprov::site::{ControlHub, SiteProfile};
+use wbxprov::sync::{self, Journal, Mapping, Report, SyncOptions};
+
+const ORG: &str = "org-settings";
+const SITE_URL: &str = "example.webex.com";
+
+fn profile() -> SiteProfile {
+    let mut p = sim::default_profile();
+    p.site_name = Some("example".into());
+    p.control_hub = Some(ControlHub { org_id: ORG.into() });
+    p.control_hub_managed = true;
+    p
+}
+
+async fn site() -> SimHandle {
+    let mut config = SimConfig::new(profile());
+    config.control_hub_licences = true;
+    let sim = Simulator::new(config, Box::new(sim::store::Memory)).unwrap();
+    sim::serve(sim, sim::ServeOptions::default()).await.unwrap()
+}
+
+const MAPPING: &str = r#"
+match = "email"
+[attributes]
+email = { field = "email" }
+firstName = { field = "first" }
+lastName = { field = "last" }
+privilegeHQvideo = { field = "hq" }
+meetingTypes = { field = "types" }
+trackingTrackingCode1 = { field = "code" }
+supportedServicesMeetingCenter = { constant = true }
+supportedServicesTrainingCenter = { constant = false }
+supportedServicesSupportCenter = { constant = false }
+supportedServicesEventCenter = { constant = true }
+supportedServicesSalesCenter = { constant = false }
+"#;
+
+fn write_source(path: &Path, row: &str) {
+    std::fs::write(path, format!("email,first,last,hq,types,code\n{row}\n")).unwrap();
+}
+
+/// `/v1` requests by method and path (query left out).
+#[derive(Default)]
+struct Paths(Mutex<BTreeMap<String, u64>>);
+
+impl Paths {
+    fn count(&self, method: &str, path: &str) -> u64 {
+        let key = format!("{method} {path}");
+        self.0.lock().unwrap().get(&key).copied().unwrap_or(0)
+    }
+    /// Requests other than GET.
+    fn writes(&self) -> u64 {
+        let counts = self.0.lock().unwrap();
+        counts
+            .iter()
+            .filter(|(k, _)| !k.starts_with("GET "))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+struct CountingRest(HttpsJson, Arc<Paths>);
+
+impl HttpTransport for CountingRest {
+    fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a> {
+        let path = request.url.split("/v1").nth(1).unwrap_or(&request.url);
+        let path = path.split('?').next().unwrap_or(path);
+        let key = format!("{} /v1{path}", request.method);
+        *self.1.0.lock().unwrap().entry(key).or_default() += 1;
+        self.0.send(request, token)
+    }
+}
+
+/// The SetUser documents sent.
+struct SetUsers(Https, Arc<Mutex<Vec<String>>>);
+
+impl Transport for SetUsers {
+    fn send<'a>(&'a self, request: &'a Outgoing) -> Sending<'a> {
+        if request.operation == Operation::SetUser {
+            self.1.lock().unwrap().push(request.masked_body.clone());
+        }
+        self.0.send(request)
+    }
+}
+
+struct Run {
+    client: Arc<Client>,
+    identity: Arc<IdentityClient>,
+    licences: Arc<LicenceClient>,
+    meetings: Arc<MeetingConfigClient>,
+    rest: Arc<Paths>,
+    set_users: Arc<Mutex<Vec<String>>>,
+    journal: PathBuf,
+}
+
+impl Run {
+    fn new(site: &SimHandle, name: &str) -> Run {
+        let https = || HttpsJson::new(Duration::from_secs(5), Duration::from_secs(10)).unwrap();
+        let token = || Secret::new(DEFAULT_IDENTITY_TOKEN);
+        let retry = common::fast_retries().retry;
+        let rest = Arc::new(Paths::default());
+        let counted = Arc::new(CountingRest(https(), rest.clone()));
+        let set_users = Arc::new(Mutex::new(Vec::new()));
+        let xml = Https::new(Duration::from_secs(5), Duration::from_secs(10)).unwrap();
+        let client = Client::builder("example", common::sim_admin())
+            .endpoint(&site.url)
+            .options(common::fast_retries())
+            .validate_with(profile())
+            .transport(Arc::new(SetUsers(xml, set_users.clone())))
+            .build()
+            .unwrap();
+        Run {
+            client: Arc::new(client),
+            identity: Arc::new(
+                IdentityClient::new(&site.identity_url, ORG, token(), Arc::new(https()))
+                    .retry(retry.clone()),
+            ),
+            licences: Arc::new(
+                LicenceClient::new(&site.rest_url, token(), counted.clone()).retry(retry.clone()),
+            ),
+            meetings: Arc::new(
+                MeetingConfigClient::new(&site.rest_url, token(), counted).retry(retry),
+            ),
+            rest,
+            set_users,
+            journal: common::scratch("chs", &format!("{name}.sqlite")),
+        }
+    }
+
+    async fn apply(&self, source: &Path) -> Report {
+        let engine = sync::Sync::builder(self.client.clone(), profile())
+            .mapping(Mapping::from_toml(MAPPING).unwrap())
+            .journal(Arc::new(Journal::open(&self.journal).unwrap()))
+            .options(SyncOptions {
+                concurrency: 1,
+                ..SyncOptions::default()
+            })
+            .identity(self.identity.clone())
+            .licences(self.licences.clone(), SITE_URL)
+            .meeting_settings(self.meetings.clone(), SITE_URL)
+            .build();
+        let plan = engine
+            .plan(sync::source::open(source).unwrap())
+            .await
+            .unwrap();
+        plan.apply(&engine, |_| {}).await.unwrap()
+    }
+
+    fn set_users(&self) -> Vec<String> {
+        std::mem::take(&mut *self.set_users.lock().unwrap())
+    }
+}
+
+async fn site_value(client: &Client, email: &str, attribute: Attribute) -> Option<Value> {
+    let user = client.get_user(email).await.unwrap().to_flat();
+    user.get(&FlatKey::new(attribute)).cloned()
+}
+
+const PUT_TYPES: &str = "/v1/admin/meeting/userconfig/sessionTypes";
+const PUT_CODES: &str = "/v1/admin/meeting/userconfig/trackingCodes";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_types_and_tracking_codes_go_to_their_rest_owners_and_the_rest_to_set_user() {
+    let site = site().await;
+    let run = Run::new(&site, "route");
+    let source = common::scratch("chs", "route.csv");
+    write_source(&source, "alice@example.com,Alice,Smith,true,214,Eng");
+    let report = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 0, "{report:#?}");
+    assert_eq!(run.rest.count("PUT", PUT_TYPES), 1);
+    assert_eq!(run.rest.count("PUT", PUT_CODES), 1);
+    let sent = run.set_users();
+    assert_eq!(sent.len(), 1, "one SetUser: {sent:?}");
+    assert!(sent[0].contains("HQvideo"), "{}", sent[0]);
+    assert!(!sent[0].contains("meetingType"), "{}", sent[0]);
+    assert!(!sent[0].contains("trackingCode"), "{}", sent[0]);
+
+    // A change of both: one PUT each, no SetUser element for them.
+    write_source(&source, "alice@example.com,Alice,Smith,true,214;216,Sales");
+    let report = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 0, "{report:#?}");
+    assert_eq!(run.rest.count("PUT", PUT_TYPES), 2);
+    assert_eq!(run.rest.count("PUT", PUT_CODES), 2);
+    assert_eq!(run.set_users(), Vec::<String>::new(), "nothing for SetUser");
+    let json = serde_json::to_value(&report.users[0]).unwrap();
+    let shown = &json["meetings"]["attributes"];
+    assert_eq!(json["meetings"]["status"], "ok", "{json:#}");
+    assert_eq!(
+        shown["meetingTypes"],
+        serde_json::json!([214, 216]),
+        "{json:#}"
+    );
+    assert_eq!(shown["trackingTrackingCode1"], "Sales", "{json:#}");
+    assert_eq!(
+        site_value(&run.client, "alice@example.com", Attribute::MeetingTypes).await,
+        Some(Value::IntList(vec![214, 216]))
+    );
+    assert_eq!(
+        site_value(
+            &run.client,
+            "alice@example.com",
+            Attribute::TrackingTrackingCode1
+        )
+        .await,
+        Some(Value::Text("Sales".into()))
+    );
+
+    // Unchanged: no write of any kind.
+    let writes = run.rest.writes();
+    let report = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 0, "{report:#?}");
+    assert_eq!(run.rest.writes(), writes, "no REST write");
+    assert_eq!(run.set_users(), Vec::<String>::new(), "no SetUser");
+}
+
+/// The simulator's tracking-code endpoints: the site's names (from the
+/// profile's trackingCodes feature), a user's codes read back by personId,
+/// an unknown name refused with the reference's words, and a person without
+/// the site's licence refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_tracking_codes_api_sets_by_name_and_refuses_unknown_names() {
+    let site = site().await;
+    let run = Run::new(&site, "sim");
+    let source = common::scratch("chs", "sim.csv");
+    write_source(&source, "bob@example.com,Bob,B,false,214,Eng");
+    let report = run.apply(&source).await;
+    assert_eq!(report.summary.failed, 0, "{report:#?}");
+    let names = run.meetings.site_tracking_codes(SITE_URL).await.unwrap();
+    assert_eq!(names.len(), 10);
+    let bob = wbxprov::rest::licences::PersonRef::Email("bob@example.com".into());
+    let set = run
+        .meetings
+        .set_tracking_codes(SITE_URL, &bob, &[(names[1].name.clone(), "Ops".into())])
+        .await
+        .unwrap();
+    let person_id = set.person_id.clone().unwrap();
+    let read = run
+        .meetings
+        .tracking_codes(SITE_URL, &person_id)
+        .await
+        .unwrap();
+    assert!(
+        read.codes.contains(&(names[1].name.clone(), "Ops".into())),
+        "{read:?}"
+    );
+    let e = run
+        .meetings
+        .set_tracking_codes(SITE_URL, &bob, &[("Department".into(), "x".into())])
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Tracking code of 'Department' is not found."),
+        "{e}"
+    );
+    let nobody = wbxprov::rest::licences::PersonRef::Email("nobody@example.com".into());
+    let e = run
+        .meetings
+        .set_tracking_codes(SITE_URL, &nobody, &[(names[0].name.clone(), "x".into())])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind, wbxprov::rest::RestErrorKind::NotFound(404)),
+        "{e}"
+    );
+}
