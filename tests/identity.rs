@@ -290,3 +290,30 @@ mod against_the_simulator {
         assert_eq!(site.simulator.identity_via_xml(), 0);
     }
 }
+
+/// A refused identity call keeps the answer's `TrackingID` (as a REST error
+/// does), shown in its message and so in the sync report's error
+/// (fixtures/rest/identity-400.json).
+#[tokio::test]
+async fn a_refused_identity_call_keeps_its_tracking_id() {
+    let path = common::repo_root().join("fixtures/rest/identity-400.json");
+    let replay = Arc::new(JsonReplay::from_file(&path).unwrap());
+    let client = IdentityClient::new(
+        wbxprov::identity::DEFAULT_BASE_URL,
+        "a35bfbc6-ccbd-4a17-a488-72gf46c5420c",
+        Secret::new("recorded-token"),
+        replay,
+    )
+    .retry(common::fast_retries().retry);
+    let e = client.create(&seed_person()).await.unwrap_err();
+    assert!(matches!(e.kind, IdentityErrorKind::Invalid(_)), "{e:?}");
+    assert_eq!(e.tracking_id.as_deref(), Some("ROUTER_6571A1B2-0401"));
+    let shown = e.to_string();
+    assert!(shown.contains("jdoe@example.com"), "{shown}");
+    assert!(shown.contains("userType is required"), "{shown}");
+    assert_eq!(
+        shown.matches("(trackingId ROUTER_6571A1B2-0401)").count(),
+        1,
+        "once: {shown}"
+    );
+}

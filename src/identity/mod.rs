@@ -153,14 +153,21 @@ pub enum IdentityErrorKind {
     Malformed(String),
 }
 
-/// A failed identity call: the operation, the person (userName) and why.
+/// A failed identity call: the operation, the person (userName), why, and
+/// the `TrackingID` Cisco support asks for (as [`crate::rest::RestError`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("identity {operation} {key}: {kind}")]
+#[error(
+    "identity {operation} {key}: {kind}{}",
+    tracking_id.as_deref().map(|t| format!(" (trackingId {t})")).unwrap_or_default()
+)]
 pub struct IdentityError {
     pub operation: IdentityOp,
     pub key: String,
     pub kind: IdentityErrorKind,
     pub attempts: u32,
+    /// The answer's `TrackingID` (header, else the body's `trackingId`),
+    /// when there was an answer.
+    pub tracking_id: Option<String>,
 }
 
 impl IdentityError {
@@ -205,29 +212,26 @@ fn announce(cause: &str, notice: crate::retry::WaitNotice) {
     );
 }
 
-/// The identity's view of a REST error; the `TrackingID` goes into the
-/// message (the kinds keep their shape for the sync report).
+/// The identity's view of a REST error; the `TrackingID` is kept beside
+/// the kind (the kinds keep their shape for the sync report).
 fn identity_error(operation: IdentityOp, e: RestError) -> IdentityError {
-    let tracked = |message: String| match &e.tracking_id {
-        Some(t) => format!("{message} (trackingId {t})"),
-        None => message,
-    };
     let kind = match e.kind {
         RestErrorKind::NotFound(_) => IdentityErrorKind::NotFound,
-        RestErrorKind::Conflict(d) => IdentityErrorKind::AlreadyExists(tracked(d)),
-        RestErrorKind::Auth(d) => IdentityErrorKind::Auth(tracked(d)),
-        RestErrorKind::AccessDenied(d) => IdentityErrorKind::AccessDenied(tracked(d)),
+        RestErrorKind::Conflict(d) => IdentityErrorKind::AlreadyExists(d),
+        RestErrorKind::Auth(d) => IdentityErrorKind::Auth(d),
+        RestErrorKind::AccessDenied(d) => IdentityErrorKind::AccessDenied(d),
         RestErrorKind::RateLimited => IdentityErrorKind::RateLimited,
-        RestErrorKind::Invalid { message, .. } => IdentityErrorKind::Invalid(tracked(message)),
-        RestErrorKind::Http(status, d) => IdentityErrorKind::Http(status, tracked(d)),
+        RestErrorKind::Invalid { message, .. } => IdentityErrorKind::Invalid(message),
+        RestErrorKind::Http(status, d) => IdentityErrorKind::Http(status, d),
         RestErrorKind::Transport(t) => IdentityErrorKind::Transport(t),
-        RestErrorKind::Malformed(m) => IdentityErrorKind::Malformed(tracked(m)),
+        RestErrorKind::Malformed(m) => IdentityErrorKind::Malformed(m),
     };
     IdentityError {
         operation,
         key: e.key,
         kind,
         attempts: e.attempts,
+        tracking_id: e.tracking_id,
     }
 }
 
@@ -292,6 +296,7 @@ impl IdentityClient {
             key: key.to_owned(),
             kind: IdentityErrorKind::Malformed(m),
             attempts: 1,
+            tracking_id: None,
         };
         let json =
             json.ok_or_else(|| malformed("an empty answer where a person was due".into()))?;

@@ -101,6 +101,7 @@ async fn write_person(
             key: step.key.clone(),
             kind: crate::identity::IdentityErrorKind::NotFound,
             attempts: 0,
+            tracking_id: None,
         });
     };
     let only_active =

@@ -373,3 +373,28 @@ pub(super) fn report_from(users: Vec<UserReport>) -> Report {
     }
     Report { summary: s, users }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{IdentityError, IdentityErrorKind, IdentityOp};
+
+    #[test]
+    fn the_reports_identity_error_carries_the_tracking_id() {
+        let e = IdentityError {
+            operation: IdentityOp::Create,
+            key: "jdoe@example.com".into(),
+            kind: IdentityErrorKind::Invalid("userType is required".into()),
+            attempts: 1,
+            tracking_id: Some("ROUTER_1".into()),
+        };
+        let shown = identity_error(&e);
+        assert_eq!(shown.kind, "invalid");
+        assert!(
+            shown.message.contains("jdoe@example.com")
+                && shown.message.ends_with("(trackingId ROUTER_1)"),
+            "{}",
+            shown.message
+        );
+    }
+}
