@@ -38,7 +38,11 @@ fn profile() -> SiteProfile {
 }
 
 async fn site() -> SimHandle {
-    let mut config = SimConfig::new(profile());
+    site_of(profile()).await
+}
+
+async fn site_of(profile: SiteProfile) -> SimHandle {
+    let mut config = SimConfig::new(profile);
     config.control_hub_licences = true;
     let sim = Simulator::new(config, Box::new(sim::store::Memory)).unwrap();
     sim::serve(sim, sim::ServeOptions::default()).await.unwrap()
@@ -153,6 +157,11 @@ impl Run {
     }
 
     async fn apply(&self, source: &Path) -> Report {
+        let (engine, plan) = self.plan(source).await;
+        plan.apply(&engine, |_| {}).await.unwrap()
+    }
+
+    async fn plan(&self, source: &Path) -> (sync::Sync, sync::Plan) {
         let engine = sync::Sync::builder(self.client.clone(), profile())
             .mapping(Mapping::from_toml(MAPPING).unwrap())
             .journal(Arc::new(Journal::open(&self.journal).unwrap()))
@@ -168,7 +177,7 @@ impl Run {
             .plan(sync::source::open(source).unwrap())
             .await
             .unwrap();
-        plan.apply(&engine, |_| {}).await.unwrap()
+        (engine, plan)
     }
 
     fn set_users(&self) -> Vec<String> {
@@ -287,5 +296,41 @@ async fn the_simulated_tracking_codes_api_sets_by_name_and_refuses_unknown_names
     assert!(
         matches!(e.kind, wbxprov::rest::RestErrorKind::NotFound(404)),
         "{e}"
+    );
+}
+
+/// A tracking code the site does not define is refused while planning,
+/// naming the attribute and the site's list, before any write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracking_code_the_site_does_not_define_is_refused_before_any_write() {
+    // The site defines none (its trackingCodes feature off); the admin's
+    // profile says it has them.
+    let mut without = profile();
+    without.set_feature(wbxprov::schema::Feature::TrackingCodes, false);
+    let site = site_of(without).await;
+    let run = Run::new(&site, "undefined");
+    let source = common::scratch("chs", "undefined.csv");
+    write_source(&source, "carol@example.com,Carol,C,true,214,Eng");
+    let (engine, plan) = run.plan(&source).await;
+    let step = &plan.steps[0];
+    assert_eq!(step.action, sync::Action::Invalid, "{step:#?}");
+    let problem = &step.problems[0];
+    assert_eq!(problem.attribute.as_deref(), Some("trackingTrackingCode1"));
+    assert!(
+        problem
+            .reason
+            .contains("defines no tracking code with id 1"),
+        "{problem:?}"
+    );
+    let report = plan.apply(&engine, |_| {}).await.unwrap();
+    assert_eq!(report.summary.invalid, 1, "{report:#?}");
+    assert_eq!(run.rest.writes(), 0);
+    assert_eq!(run.set_users(), Vec::<String>::new());
+    assert!(
+        run.identity
+            .find("carol@example.com")
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -213,7 +213,11 @@ impl People<'_> {
             }
             steps.push(step);
         }
-        // Before any write: more people to license than units left.
+        // Before any write: tracking codes the site does not define, and
+        // more people to license than units left.
+        if let Some(api) = &self.sync.settings {
+            api.check_plan(steps).await?;
+        }
         super::licences::check_site(steps, free.flatten())?;
         Ok(reads)
     }

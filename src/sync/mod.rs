@@ -560,6 +560,12 @@ pub enum SyncError {
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
     Licences(Box<RestError>),
+    /// Control Hub mode: the site's tracking codes could not be read (the
+    /// plan sets some through the tracking-codes API).
+    #[error(
+        "reading the site's tracking codes (GET /v1/admin/meeting/config/trackingCodes): {0}; nothing was written"
+    )]
+    MeetingSettings(Box<RestError>),
     /// Control Hub mode: no licence of the organisation belongs to the site.
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"

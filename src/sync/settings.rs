@@ -15,11 +15,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::{Problem, Step, SyncError};
 use crate::rest::RestError;
 use crate::rest::licences::PersonRef;
 use crate::rest::meeting::MeetingConfigClient;
 use crate::schema::{ControlHubApi, FlatUser, Value};
-use crate::validate::control_hub::{owner, tracking_code_slot};
+use crate::validate::control_hub::{owner, tracking_code_attribute, tracking_code_slot};
 
 /// The Meetings admin API of a Control Hub run, for one site.
 pub(crate) struct SettingsApi {
@@ -73,7 +74,7 @@ pub(super) fn route(change: &FlatUser) -> Routed {
 pub enum SettingsError {
     /// The meetings API refused or did not answer.
     #[error(transparent)]
-    Rest(RestError),
+    Rest(Box<RestError>),
     /// The site defines no tracking code for a slot the person sets.
     #[error(
         "meetings API set tracking codes {email}: trackingCode{slot}: site {site_url} defines no tracking code with id {slot} (GET /v1/admin/meeting/config/trackingCodes)"
@@ -99,10 +100,8 @@ impl SettingsError {
         use crate::rest::RestErrorKind;
         matches!(
             self,
-            SettingsError::Rest(RestError {
-                kind: RestErrorKind::Transport(_) | RestErrorKind::Http(..),
-                ..
-            })
+            SettingsError::Rest(e)
+                if matches!(e.kind, RestErrorKind::Transport(_) | RestErrorKind::Http(..))
         )
     }
 }
@@ -125,7 +124,7 @@ impl SettingsApi {
             self.client
                 .set_session_types(&self.site_url, &person, ids)
                 .await
-                .map_err(SettingsError::Rest)?;
+                .map_err(|e| SettingsError::Rest(Box::new(e)))?;
         }
         if routed.tracking_codes.is_empty() {
             return Ok(());
@@ -135,17 +134,12 @@ impl SettingsApi {
             .set_tracking_codes(&self.site_url, &person, &codes)
             .await
             .map(|_| ())
-            .map_err(SettingsError::Rest)
+            .map_err(|e| SettingsError::Rest(Box::new(e)))
     }
 
-    /// `(name, value)` of each `(slot, value)`, by the site's names.
-    async fn named(
-        &self,
-        email: &str,
-        codes: &[(u32, String)],
-    ) -> Result<Vec<(String, String)>, SettingsError> {
-        let names = self
-            .names
+    /// The site's tracking-code names by slot, read once.
+    async fn names(&self) -> Result<&BTreeMap<u32, String>, RestError> {
+        self.names
             .get_or_init(|| async {
                 let listed = self.client.site_tracking_codes(&self.site_url).await?;
                 Ok(listed
@@ -155,7 +149,61 @@ impl SettingsApi {
             })
             .await
             .as_ref()
-            .map_err(|e| SettingsError::Rest(e.clone()))?;
+            .map_err(Clone::clone)
+    }
+
+    /// Before any write: each step that sets a tracking code the site does
+    /// not define becomes invalid, naming the attribute (the service would
+    /// refuse the name: "A name that is not found in the site-level tracking
+    /// codes cannot be set", Update User Tracking Codes). The site's list is
+    /// read only when some step sets a tracking code.
+    pub(super) async fn check_plan(&self, steps: &mut [Step]) -> Result<(), SyncError> {
+        let sets_codes = |s: &Step| !route(&s.change).tracking_codes.is_empty();
+        if !steps.iter().any(sets_codes) {
+            return Ok(());
+        }
+        let names = self
+            .names()
+            .await
+            .map_err(|e| SyncError::MeetingSettings(Box::new(e)))?;
+        for step in steps.iter_mut() {
+            let problems: Vec<Problem> = route(&step.change)
+                .tracking_codes
+                .iter()
+                .filter(|(slot, _)| !names.contains_key(slot))
+                .map(|(slot, _)| self.undefined(*slot))
+                .collect();
+            if let (false, Some(row)) = (problems.is_empty(), step.row) {
+                let key = std::mem::take(&mut step.key);
+                *step = Step::invalid(row, &key, problems);
+                step.key = key;
+            }
+        }
+        Ok(())
+    }
+
+    /// The problem of a tracking-code slot the site does not define.
+    fn undefined(&self, slot: u32) -> Problem {
+        let attribute = tracking_code_attribute(slot).map(|a| a.name().to_owned());
+        Problem {
+            attribute,
+            reason: format!(
+                "site {} defines no tracking code with id {slot} (GET /v1/admin/meeting/config/trackingCodes): the tracking-codes API cannot set it",
+                self.site_url
+            ),
+        }
+    }
+
+    /// `(name, value)` of each `(slot, value)`, by the site's names.
+    async fn named(
+        &self,
+        email: &str,
+        codes: &[(u32, String)],
+    ) -> Result<Vec<(String, String)>, SettingsError> {
+        let names = self
+            .names()
+            .await
+            .map_err(|e| SettingsError::Rest(Box::new(e)))?;
         codes
             .iter()
             .map(|(slot, value)| match names.get(slot) {
