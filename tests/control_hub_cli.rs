@@ -343,3 +343,79 @@ fn the_site_type_comes_from_the_licences_api_when_the_profile_does_not_say() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["users"][0]["licence"]["status"], "ok", "{report:#}");
 }
+
+/// `wbxprov sync` routes Meetings settings by the catalogue: a meetingTypes
+/// change goes to the session-types API (the report's meetings half names
+/// the APIs it took), and the site holds the new set.
+#[test]
+fn the_cli_sends_session_types_through_their_rest_api() {
+    let d = dir("routing");
+    std::fs::write(d.join("ch.toml"), ch_profile().to_toml()).unwrap();
+    let server = serve(&d.join("ch.toml"));
+    std::fs::write(
+        d.join("map.toml"),
+        "match = \"email\"\n[attributes]\nemail = { field = \"email\" }\nfirstName = { field = \"first\" }\nlastName = { field = \"last\" }\nmeetingTypes = { field = \"types\" }\nsupportedServicesMeetingCenter = { constant = true }\nsupportedServicesTrainingCenter = { constant = false }\nsupportedServicesSupportCenter = { constant = false }\nsupportedServicesEventCenter = { constant = true }\nsupportedServicesSalesCenter = { constant = false }\n",
+    )
+    .unwrap();
+    let sync = [
+        "sync",
+        "--site",
+        "ch.toml",
+        "--source",
+        "people.csv",
+        "--map",
+        "map.toml",
+        "--json",
+    ];
+    for types in ["214", "214;216"] {
+        std::fs::write(
+            d.join("people.csv"),
+            format!("email,first,last,types\na@example.com,A,Aa,{types}\n"),
+        )
+        .unwrap();
+        let out = wbxprov(&server, &d, &sync, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let out = wbxprov(&server, &d, &sync, &[]);
+    let rerun: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rerun["users"][0]["meetings"]["status"], "skipped",
+        "{rerun:#}"
+    );
+    std::fs::write(
+        d.join("people.csv"),
+        "email,first,last,types\na@example.com,A,Aa,216\n",
+    )
+    .unwrap();
+    let out = wbxprov(&server, &d, &sync, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let meetings = &report["users"][0]["meetings"];
+    assert_eq!(
+        meetings["apis"],
+        serde_json::json!(["sessionTypes"]),
+        "{report:#}"
+    );
+    assert_eq!(
+        meetings["attributes"]["meetingTypes"],
+        serde_json::json!([216])
+    );
+    let out = wbxprov(
+        &server,
+        &d,
+        &[
+            "user",
+            "get",
+            "a@example.com",
+            "--site",
+            "ch.toml",
+            "--json",
+        ],
+        &[],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("216"),
+        "{}",
+        text(&out)
+    );
+}

@@ -201,6 +201,12 @@ async fn session_types_and_tracking_codes_go_to_their_rest_owners_and_the_rest_t
     write_source(&source, "alice@example.com,Alice,Smith,true,214,Eng");
     let report = run.apply(&source).await;
     assert_eq!(report.summary.failed, 0, "{report:#?}");
+    let json = serde_json::to_value(&report.users[0]).unwrap();
+    assert_eq!(
+        json["meetings"]["apis"],
+        serde_json::json!(["setUser", "sessionTypes", "trackingCodes"]),
+        "{json:#}"
+    );
     assert_eq!(run.rest.count("PUT", PUT_TYPES), 1);
     assert_eq!(run.rest.count("PUT", PUT_CODES), 1);
     let sent = run.set_users();
@@ -219,6 +225,11 @@ async fn session_types_and_tracking_codes_go_to_their_rest_owners_and_the_rest_t
     let json = serde_json::to_value(&report.users[0]).unwrap();
     let shown = &json["meetings"]["attributes"];
     assert_eq!(json["meetings"]["status"], "ok", "{json:#}");
+    assert_eq!(
+        json["meetings"]["apis"],
+        serde_json::json!(["sessionTypes", "trackingCodes"]),
+        "{json:#}"
+    );
     assert_eq!(
         shown["meetingTypes"],
         serde_json::json!([214, 216]),

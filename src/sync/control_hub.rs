@@ -362,6 +362,7 @@ impl People<'_> {
                 .into_iter()
                 .collect(),
             key: d.key,
+            settings_routed: self.sync.settings.is_some(),
         }
     }
 

@@ -375,6 +375,9 @@ pub struct Step {
     pub claims: Vec<String>,
     /// What the journal remembers of the person once the step succeeded.
     pub remember: Option<KnownPerson>,
+    /// Control Hub mode: the Meetings settings go to their REST owners by
+    /// the catalogue ([`SyncBuilder::meeting_settings`]), not all to SetUser.
+    pub settings_routed: bool,
 }
 
 impl Step {
@@ -405,6 +408,7 @@ impl Step {
             licence: None,
             claims: Vec::new(),
             remember: None,
+            settings_routed: false,
         }
     }
 

@@ -89,6 +89,10 @@ pub struct HalfReport {
     /// `notRun` (a half before it failed).
     pub status: &'static str,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// The meetings half: the APIs its attributes go to (`setUser`,
+    /// `sessionTypes`, `trackingCodes`), routed by the catalogue.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
 }
@@ -309,6 +313,7 @@ pub(super) fn control_hub_report(
             operation,
             status,
             attributes,
+            apis: Vec::new(),
             error,
         }
     };
@@ -342,13 +347,35 @@ pub(super) fn control_hub_report(
             l.attributes(),
         )
     });
-    report.meetings = Some(half(
+    let mut meetings = half(
         "meetings",
         HalfOperation::Person(meetings_operation),
         !step.change.is_empty(),
         step.change.to_json(false),
-    ));
+    );
+    meetings.apis = meetings_apis(step);
+    report.meetings = Some(meetings);
     report
+}
+
+/// The APIs the meetings half of `step` writes through, in the order sent.
+fn meetings_apis(step: &Step) -> Vec<&'static str> {
+    if step.change.is_empty() {
+        return Vec::new();
+    }
+    if !step.settings_routed {
+        return vec!["setUser"];
+    }
+    let routed = super::settings::route(&step.change);
+    let parts = [
+        (!routed.xml.is_empty(), "setUser"),
+        (routed.session_types.is_some(), "sessionTypes"),
+        (!routed.tracking_codes.is_empty(), "trackingCodes"),
+    ];
+    parts
+        .into_iter()
+        .filter_map(|(sent, api)| sent.then_some(api))
+        .collect()
 }
 
 pub(super) fn report_from(users: Vec<UserReport>) -> Report {
