@@ -345,3 +345,20 @@ async fn a_tracking_code_the_site_does_not_define_is_refused_before_any_write() 
             .is_none()
     );
 }
+
+/// The tracking-codes API takes values of at most 120 characters (the XML
+/// API 128): a longer one is refused while planning, before any write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracking_code_longer_than_the_rest_api_takes_is_refused_before_any_write() {
+    let site = site().await;
+    let run = Run::new(&site, "long");
+    let source = common::scratch("chs", "long.csv");
+    let long = "x".repeat(121);
+    write_source(&source, &format!("dan@example.com,Dan,D,true,214,{long}"));
+    let (_, plan) = run.plan(&source).await;
+    let step = &plan.steps[0];
+    assert_eq!(step.action, sync::Action::Invalid, "{step:#?}");
+    let problem = &step.problems[0];
+    assert_eq!(problem.attribute.as_deref(), Some("trackingTrackingCode1"));
+    assert!(problem.reason.contains("120"), "{problem:?}");
+}

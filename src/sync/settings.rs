@@ -68,6 +68,22 @@ pub(super) fn route(change: &FlatUser) -> Routed {
     routed
 }
 
+/// The most characters of a tracking code's value through the REST API
+/// (Update User Tracking Codes: "`value` cannot be empty and the maximum
+/// size is 120 characters"; the XML API takes 128).
+pub const MAX_TRACKING_CODE_CHARS: usize = 120;
+
+/// The problem of a value the tracking-codes API would refuse for its length.
+fn too_long(slot: u32, value: &str) -> Option<Problem> {
+    let chars = value.chars().count();
+    (chars > MAX_TRACKING_CODE_CHARS).then(|| Problem {
+        attribute: tracking_code_attribute(slot).map(|a| a.name().to_owned()),
+        reason: format!(
+            "{chars} characters: the tracking-codes API takes at most {MAX_TRACKING_CODE_CHARS} (Update User Tracking Codes)"
+        ),
+    })
+}
+
 /// Why a settings write failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -170,8 +186,10 @@ impl SettingsApi {
             let problems: Vec<Problem> = route(&step.change)
                 .tracking_codes
                 .iter()
-                .filter(|(slot, _)| !names.contains_key(slot))
-                .map(|(slot, _)| self.undefined(*slot))
+                .filter_map(|(slot, value)| match names.contains_key(slot) {
+                    false => Some(self.undefined(*slot)),
+                    true => too_long(*slot, value),
+                })
                 .collect();
             if let (false, Some(row)) = (problems.is_empty(), step.row) {
                 let key = std::mem::take(&mut step.key);
