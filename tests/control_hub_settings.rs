@@ -308,6 +308,35 @@ async fn the_simulated_tracking_codes_api_sets_by_name_and_refuses_unknown_names
         matches!(e.kind, wbxprov::rest::RestErrorKind::NotFound(404)),
         "{e}"
     );
+    // A person of the organisation without the site's licence is no site
+    // user: refused too (the simulator's 404).
+    let attributes = [
+        (Attribute::Email, "erin@example.com"),
+        (Attribute::WebExId, "erin@example.com"),
+        (Attribute::FirstName, "Erin"),
+    ]
+    .into_iter()
+    .map(|(a, v)| (FlatKey::new(a), Value::Text(v.into())))
+    .collect();
+    run.identity
+        .create(&wbxprov::identity::Person {
+            id: None,
+            attributes,
+            display_name: None,
+            external_id: None,
+        })
+        .await
+        .unwrap();
+    let erin = wbxprov::rest::licences::PersonRef::Email("erin@example.com".into());
+    let e = run
+        .meetings
+        .set_tracking_codes(SITE_URL, &erin, &[(names[0].name.clone(), "x".into())])
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("holds no licence of this site"),
+        "{e}"
+    );
 }
 
 /// A tracking code the site does not define is refused while planning,
