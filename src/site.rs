@@ -438,3 +438,26 @@ struct ControlHubFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     licences: Option<bool>,
 }
+
+#[cfg(test)]
+mod control_hub_tests {
+    use super::*;
+
+    fn load(text: &str) -> SiteProfile {
+        SiteProfile::from_toml(text, Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn control_hub_settings_read_and_write_back() {
+        let p = load("[controlHub]\norgId = \"o\"\nlicences = false\n");
+        assert!(p.control_hub_managed && !p.control_hub_managed_said);
+        assert!(!p.control_hub_licences);
+        let again = load(&p.to_toml());
+        assert_eq!(again, p, "{}", p.to_toml());
+        // Said explicitly, it wins over the table's implication.
+        let linked = load("controlHubManaged = false\n[controlHub]\norgId = \"o\"\n");
+        assert!(!linked.control_hub_managed && linked.control_hub_managed_said);
+        assert!(linked.control_hub_licences);
+        assert_eq!(load(&linked.to_toml()), linked);
+    }
+}

@@ -146,7 +146,9 @@ fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
 /// the licences API and the Meetings admin API (users' session types and
 /// tracking codes).
 pub struct V1Clients {
+    /// `/v1/licenses`.
     pub licences: Arc<crate::rest::licences::LicenceClient>,
+    /// `/v1/admin/meeting/…` (users' session types and tracking codes).
     pub meetings: Arc<crate::rest::meeting::MeetingConfigClient>,
     /// The site's URL as the licences API writes it (`example.webex.com`).
     pub site_url: String,

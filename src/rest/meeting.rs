@@ -103,8 +103,11 @@ pub struct SiteTrackingCode {
 /// A user's tracking codes on one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserTrackingCodes {
+    /// The site the codes are of (`example.webex.com`).
     pub site_url: Option<String>,
+    /// The user's email, as the answer gives it.
     pub email: Option<String>,
+    /// The user's People id.
     pub person_id: Option<String>,
     /// `(name, value)`, as the answer lists them.
     pub codes: Vec<(String, String)>,

@@ -96,8 +96,11 @@ pub enum SettingsError {
         "meetings API set tracking codes {email}: trackingCode{slot}: site {site_url} defines no tracking code with id {slot} (GET /v1/admin/meeting/config/trackingCodes)"
     )]
     UnknownTrackingCode {
+        /// The person whose code it is.
         email: String,
+        /// N of `trackingCodeN`.
         slot: u32,
+        /// The site whose list lacks it.
         site_url: String,
     },
 }
