@@ -358,8 +358,10 @@ impl SiteProfile {
         let file = ProfileFile {
             site_name: self.site_name.clone(),
             get_site: None,
-            // Unsaid in Control Hub mode: left for the run to detect.
-            control_hub_managed: (self.control_hub_managed_said || self.control_hub.is_none())
+            // As said; unsaid, `false` is the default and `true` is implied
+            // by `[controlHub]` (else written), or left for the run to detect.
+            control_hub_managed: (self.control_hub_managed_said
+                || (self.control_hub.is_none() && self.control_hub_managed))
                 .then_some(self.control_hub_managed),
             control_hub: self.control_hub.as_ref().map(|hub| ControlHubFile {
                 org_id: hub.org_id.clone(),
