@@ -419,3 +419,49 @@ fn the_cli_sends_session_types_through_their_rest_api() {
         text(&out)
     );
 }
+
+/// `wbxprov validate` shows where each attribute goes: the REST owners of
+/// meetingTypes and tracking codes beside SetUser; with `licences = false`
+/// (no `/v1` halves) SetUser takes them all.
+#[test]
+fn validate_shows_the_rest_owners_of_meetings_settings() {
+    let d = dir("validate");
+    std::fs::write(d.join("ch.toml"), ch_profile().to_toml()).unwrap();
+    let mut off = ch_profile();
+    off.control_hub_licences = false;
+    std::fs::write(d.join("off.toml"), off.to_toml()).unwrap();
+    std::fs::write(
+        d.join("u.json"),
+        r#"{"email": "a@example.com", "privilegeHQvideo": true, "meetingTypes": [214],
+            "supportedServicesMeetingCenter": true, "trackingTrackingCode2": "Ops"}"#,
+    )
+    .unwrap();
+    let run = |site: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+            .args(["validate", "--site", site, "--user", "u.json"])
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let routed = run("ch.toml");
+    assert!(
+        routed.contains(
+            "to the Meetings site (SetUser): privilegeHQvideo, supportedServicesMeetingCenter\n"
+        ),
+        "{routed}"
+    );
+    assert!(
+        routed.contains(
+            "to the session types API (PUT /v1/admin/meeting/userconfig/sessionTypes): meetingTypes"
+        ),
+        "{routed}"
+    );
+    assert!(
+        routed.contains("to the tracking codes API (PUT /v1/admin/meeting/userconfig/trackingCodes): trackingTrackingCode2"),
+        "{routed}"
+    );
+    let all_xml = run("off.toml");
+    assert!(!all_xml.contains("session types API"), "{all_xml}");
+    assert!(all_xml.contains("meetingTypes"), "{all_xml}");
+}

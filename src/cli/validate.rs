@@ -65,11 +65,32 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         };
         writeln!(out, "Control Hub mode (organisation {})", hub.org_id)?;
         writeln!(out, "  to the Webex identity (SCIM 2): {}", names(&person))?;
-        writeln!(
-            out,
-            "  to the Meetings site (SetUser): {}\n",
-            names(&meetings)
-        )?;
+        // The REST owners take their settings where the run has its `/v1`
+        // halves (`[controlHub] licences`, on by default).
+        let routed = profile.control_hub_licences;
+        let rest_owned = |a| {
+            let api = control_hub::owner(a);
+            routed
+                && control_hub::REST_OWNERS
+                    .iter()
+                    .any(|(rest, _)| *rest == api)
+        };
+        let part = |keep: &dyn Fn(crate::schema::Attribute) -> bool| -> crate::schema::FlatUser {
+            meetings
+                .iter()
+                .filter(|(k, _)| keep(k.attribute))
+                .map(|(k, v)| (*k, v.clone()))
+                .collect()
+        };
+        let xml = part(&|a| !rest_owned(a));
+        writeln!(out, "  to the Meetings site (SetUser): {}", names(&xml))?;
+        for (api, words) in control_hub::REST_OWNERS {
+            let owned = part(&|a| routed && control_hub::owner(a) == api);
+            if !owned.is_empty() {
+                writeln!(out, "  to the {words}: {}", names(&owned))?;
+            }
+        }
+        writeln!(out)?;
     }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &violations)?;

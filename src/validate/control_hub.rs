@@ -34,6 +34,20 @@ pub fn tracking_code_attribute(n: u32) -> Option<Attribute> {
         .find(|a| tracking_code_slot(*a) == Some(n))
 }
 
+/// The REST APIs that own some Meetings settings, as the sync routes them
+/// (`wbxprov::sync::SyncBuilder::meeting_settings`): each with its words and
+/// endpoint, for people to read.
+pub const REST_OWNERS: [(ControlHubApi, &str); 2] = [
+    (
+        ControlHubApi::SessionTypes,
+        "session types API (PUT /v1/admin/meeting/userconfig/sessionTypes)",
+    ),
+    (
+        ControlHubApi::TrackingCodes,
+        "tracking codes API (PUT /v1/admin/meeting/userconfig/trackingCodes)",
+    ),
+];
+
 /// Whether Control Hub mode sends `a` to the identity API (the catalogue
 /// says the identity owns it and its SCIM core User carries it).
 pub fn routed_to_identity(a: Attribute) -> bool {
