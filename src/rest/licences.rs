@@ -332,6 +332,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_three_site_types_read_and_say_whether_control_hub_manages_the_site() {
+        for (text, managed) in [
+            ("Control Hub managed site", Some(true)),
+            ("Linked site", Some(false)),
+            ("Site Admin managed site", Some(false)),
+            ("Something new", None),
+        ] {
+            let site_type = SiteType::parse(text);
+            assert_eq!(site_type.as_str(), text);
+            assert_eq!(site_type.control_hub_managed(), managed, "{text}");
+        }
+    }
+
+    #[test]
     fn site_urls_compare_in_any_form_an_admin_pastes() {
         assert_eq!(site_key("https://Example.webex.com/"), "example.webex.com");
         assert_eq!(site_key(" example.WEBEX.com"), "example.webex.com");
