@@ -298,6 +298,22 @@ async fn the_simulated_tracking_codes_api_sets_by_name_and_refuses_unknown_names
             .contains("Tracking code of 'Department' is not found."),
         "{e}"
     );
+    // Keyed by siteUrl too: another site is refused (the simulator's 400).
+    let e = run
+        .meetings
+        .set_session_types("other.webex.com", &bob, &[214])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind, wbxprov::rest::RestErrorKind::Invalid { .. }),
+        "{e}"
+    );
+    let e = run
+        .meetings
+        .session_types("other.webex.com", &bob)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("other.webex.com"), "{e}");
     let nobody = wbxprov::rest::licences::PersonRef::Email("nobody@example.com".into());
     let e = run
         .meetings

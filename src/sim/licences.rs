@@ -239,7 +239,10 @@ impl Simulator {
             },
             ("GET", "/admin/meeting/userconfig/sessionTypes") => {
                 let person = (call.query.get("email"), call.query.get("personId"));
-                self.user_session_types(&state, person, true)
+                match self.other_site(call.query.get("siteUrl")) {
+                    Some(refusal) => refusal,
+                    None => self.user_session_types(&state, person, true),
+                }
             }
             ("PUT", "/admin/meeting/userconfig/sessionTypes") => match body() {
                 Some(b) => self.put_session_types(&mut state, &b),
