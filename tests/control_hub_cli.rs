@@ -335,6 +335,15 @@ fn the_site_type_comes_from_the_licences_api_when_the_profile_does_not_say() {
         text(&out)
     );
     assert!(text(&out).contains("nothing was written"), "{}", text(&out));
+    // A profile that says so itself is refused the same way, without asking.
+    let sync_linked = ["sync", "--site", "linked.toml", "--source", "people.csv"];
+    let out = wbxprov(&server, &d, &sync_linked, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("controlHubManaged = false"),
+        "{}",
+        text(&out)
+    );
     drop(server);
 
     let server = serve(&d.join("ch.toml"));

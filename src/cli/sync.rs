@@ -250,6 +250,12 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
 async fn site_licences(
     profile: &mut crate::site::SiteProfile,
 ) -> Result<Option<super::connect::V1Clients>, String> {
+    if profile.control_hub_managed_said && !profile.control_hub_managed {
+        return Err(
+            "the site profile has [controlHub] and says controlHubManaged = false: Control Hub mode is for Control-Hub-managed sites; remove [controlHub] to provision through the XML API alone; nothing was written"
+                .to_owned(),
+        );
+    }
     if !profile.control_hub_licences {
         tracing::info!(
             "[controlHub] licences = false: this run licenses nobody, and SetUser takes every Meetings setting"
@@ -289,7 +295,8 @@ async fn site_licences(
 /// `public-spec/webex-admin.json`: "Control Hub managed site", "Linked
 /// site", "Site Admin managed site"). Control Hub mode is for the first
 /// only: a linked or Site Admin managed site keeps its users on the site,
-/// where the XML API alone provisions them, so the run stops before any write.
+/// where the XML API alone provisions them, so the run stops before any
+/// write, as it does for a profile that says `controlHubManaged = false`.
 fn detect_site_type(
     profile: &mut crate::site::SiteProfile,
     licence: &crate::rest::licences::Licence,
