@@ -416,10 +416,13 @@ mod tests {
             attempts: 1,
         };
         let e = identity_error(IdentityOp::Find, rest);
-        assert_eq!(
-            e.kind,
-            IdentityErrorKind::Auth("token expired (trackingId ROUTER_X)".into())
+        assert_eq!(e.kind, IdentityErrorKind::Auth("token expired".into()));
+        assert_eq!(e.tracking_id.as_deref(), Some("ROUTER_X"));
+        let shown = e.to_string();
+        assert!(shown.contains("jdoe@example.com"), "{shown}");
+        assert!(
+            shown.ends_with("token expired (trackingId ROUTER_X)"),
+            "{shown}"
         );
-        assert!(e.to_string().contains("jdoe@example.com"), "{e}");
     }
 }
