@@ -6,7 +6,9 @@
 //! to SetUser. One person's change is at most one SetUser and one PUT per
 //! REST owner. `preferences` (personal room topic, host PIN, auto-lock) stay
 //! with SetUser, which takes them too: wbxprov has no meetingPreferences
-//! client yet.
+//! client yet (its Personal Room PUT requires the whole room — topic,
+//! hostPin, auto-lock, notify, co-hosts, `UpdatePMRObject` — so one changed
+//! attribute would need a read-modify-write).
 //!
 //! Sources: webex-openapi-specs `public-spec/webex-meeting.json` (Update User
 //! Session Types replaces the set; Update User Tracking Codes sets codes by
