@@ -37,6 +37,15 @@ fn ch_profile() -> wbxprov::site::SiteProfile {
     profile
 }
 
+/// `people.csv` with one person, a@example.com.
+fn one_person(d: &Path) {
+    std::fs::write(
+        d.join("people.csv"),
+        "email,firstName,lastName\na@example.com,A,Aa\n",
+    )
+    .unwrap();
+}
+
 fn dir(name: &str) -> PathBuf {
     common::fresh_dir("ch-cli", name)
 }
@@ -260,11 +269,7 @@ fn a_licences_api_answering_404_stops_the_run_unless_the_profile_switches_licenc
     let profile = ch_profile();
     std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
     let server = serve_without_licences(&d.join("ch.toml"));
-    std::fs::write(
-        d.join("people.csv"),
-        "email,firstName,lastName\na@example.com,A,Aa\n",
-    )
-    .unwrap();
+    one_person(&d);
     let sync = [
         "sync",
         "--site",
@@ -314,11 +319,7 @@ fn the_site_type_comes_from_the_licences_api_when_the_profile_does_not_say() {
     let unsaid = ch_profile().to_toml();
     assert!(!unsaid.contains("controlHubManaged"), "{unsaid}");
     std::fs::write(d.join("ch.toml"), &unsaid).unwrap();
-    std::fs::write(
-        d.join("people.csv"),
-        "email,firstName,lastName\na@example.com,A,Aa\n",
-    )
-    .unwrap();
+    one_person(&d);
     let sync = [
         "sync",
         "--site",

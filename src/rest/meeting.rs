@@ -172,6 +172,26 @@ impl MeetingConfigClient {
         self
     }
 
+    /// `PUT /admin/meeting/userconfig/{setting}` for `person` (their
+    /// `email` or `personId` added to `body`).
+    async fn put_for(
+        &self,
+        person: &PersonRef,
+        operation: &str,
+        setting: &str,
+        mut body: Json,
+    ) -> Result<super::RestAnswer, RestError> {
+        let (field, value) = match person {
+            PersonRef::Email(e) => ("email", e),
+            PersonRef::PersonId(p) => ("personId", p),
+        };
+        body[field] = json!(value);
+        let path = format!("/admin/meeting/userconfig/{setting}");
+        self.rest
+            .call(operation, person.key(), Method::Put, &path, Some(body))
+            .await
+    }
+
     /// The user's session types on `site_url`.
     pub async fn session_types(
         &self,
@@ -204,24 +224,12 @@ impl MeetingConfigClient {
         person: &PersonRef,
         ids: &[i64],
     ) -> Result<UserSessionTypes, RestError> {
-        let mut body = json!({
+        let body = json!({
             "siteUrl": site_url,
             "sessionTypeIds": ids.iter().map(i64::to_string).collect::<Vec<_>>(),
         });
-        let (field, value) = match person {
-            PersonRef::Email(e) => ("email", e),
-            PersonRef::PersonId(p) => ("personId", p),
-        };
-        body[field] = json!(value);
         let answer = self
-            .rest
-            .call(
-                "set session types",
-                person.key(),
-                Method::Put,
-                "/admin/meeting/userconfig/sessionTypes",
-                Some(body),
-            )
+            .put_for(person, "set session types", "sessionTypes", body)
             .await?;
         let body = answer.body.unwrap_or_default();
         UserSessionTypes::from_json(&body).ok_or_else(|| malformed(person, answer.tracking_id))
@@ -297,21 +305,9 @@ impl MeetingConfigClient {
             .iter()
             .map(|(name, value)| json!({"name": name, "value": value}))
             .collect();
-        let mut body = json!({"siteUrl": site_url, "trackingCodes": listed});
-        let (field, value) = match person {
-            PersonRef::Email(e) => ("email", e),
-            PersonRef::PersonId(p) => ("personId", p),
-        };
-        body[field] = json!(value);
+        let body = json!({"siteUrl": site_url, "trackingCodes": listed});
         let answer = self
-            .rest
-            .call(
-                "set tracking codes",
-                person.key(),
-                Method::Put,
-                "/admin/meeting/userconfig/trackingCodes",
-                Some(body),
-            )
+            .put_for(person, "set tracking codes", "trackingCodes", body)
             .await?;
         UserTrackingCodes::from_json(&answer.body.unwrap_or_default()).ok_or_else(|| {
             malformed_list(
