@@ -26,6 +26,7 @@ use crate::validate::control_hub::{owner, tracking_code_attribute, tracking_code
 
 /// The Meetings admin API of a Control Hub run, for one site.
 pub(crate) struct SettingsApi {
+    /// The Meetings admin API (`/v1/admin/meeting/…`).
     pub client: Arc<MeetingConfigClient>,
     /// `example.webex.com`.
     pub site_url: String,
