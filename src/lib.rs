@@ -1,7 +1,7 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
-#[cfg(any(feature = "sim", feature = "scim", feature = "cli"))]
+#[cfg(any(feature = "sim", feature = "scim"))]
 mod civil;
 pub mod client;
 pub mod identity;
@@ -24,8 +24,7 @@ pub mod sync;
 pub mod validate;
 pub mod xml;
 
-#[cfg(feature = "cli")]
-pub mod cli;
-
 pub use schema::{Attribute, AttributeInfo, Feature, FlatKey, FlatUser, User, Value};
 pub use secret::Secret;
+#[cfg(any(feature = "sim", feature = "scim"))]
+pub use server::{StopSignal, Stopped};

@@ -58,7 +58,6 @@ impl ServerTask {
         }
     }
 
-    #[cfg(feature = "cli")]
     /// Serves until `signal` comes, then stops accepting connections and
     /// lets the requests in flight finish, for at most `deadline`.
     pub async fn drain_on(mut self, signal: StopSignal, deadline: Duration) -> Stopped {
@@ -85,7 +84,6 @@ impl ServerTask {
     }
 }
 
-#[cfg(feature = "cli")]
 /// How a server asked to stop by a signal ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -96,7 +94,6 @@ pub enum Stopped {
     DeadlinePassed,
 }
 
-#[cfg(feature = "cli")]
 /// SIGTERM (how systemd, Docker and Kubernetes stop a service) or SIGINT
 /// (Ctrl-C), listened for from the moment this is installed: a signal that
 /// comes while the server starts is not lost.
@@ -107,7 +104,6 @@ pub struct StopSignal {
     interrupt: tokio::signal::unix::Signal,
 }
 
-#[cfg(feature = "cli")]
 impl StopSignal {
     /// Installs the handlers (the default action, dying mid-request, no
     /// longer applies). Needs a Tokio runtime.

@@ -642,13 +642,19 @@ async fn futures_ids(c: &Client) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn latency_delays_every_answer_and_the_profile_can_name_the_admin() {
-    let profile = SiteProfile::from_toml(
-        "[features]\nhqVideo = true\n[simulator]\nadminId = \"root\"\nadminPassword = \"r00t-sim\"\n",
-        std::path::Path::new("."),
-    )
-    .unwrap();
-    assert!(!format!("{profile:?}").contains("r00t-sim"));
-    let sim = Simulator::new(SimConfig::new(profile), Box::new(store::Memory)).unwrap();
+    let text = "[features]\nhqVideo = true\n[simulator]\nadminId = \"root\"\nadminPassword = \"r00t-sim\"\n";
+    let profile = SiteProfile::from_toml(text, std::path::Path::new(".")).unwrap();
+    // The real-site profile takes the file but keeps no simulator setting (issue 20).
+    assert_eq!(
+        profile.to_toml(),
+        SiteProfile::from_toml("[features]\nhqVideo = true\n", std::path::Path::new("."))
+            .unwrap()
+            .to_toml()
+    );
+    let root = sim::SimulatorAdmin::from_profile_toml(text).unwrap();
+    assert!(!format!("{root:?}").contains("r00t-sim"));
+    let config = SimConfig::with_admin(profile, root);
+    let sim = Simulator::new(config, Box::new(store::Memory)).unwrap();
     let options = ServeOptions {
         latency: Duration::from_millis(60),
         ..ServeOptions::default()

@@ -399,7 +399,10 @@ meetingTypes = { field = "dept", lookup = { Sales = [214], Support = [214, 216] 
     assert!(errors[0].reason.contains("no lookup entry for \"Legal\""));
     let gone = record(serde_json::json!({"user": "y", "status": "terminated"}));
     assert!(!mapping.in_scope(&gone));
-    assert!(Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }").is_err());
+    assert!(matches!(
+        Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }"),
+        Err(sync::MappingFileError::UnknownAttributes { names }) if names == ["notAnAttribute"]
+    ));
 }
 
 /// The simulator over HTTP, except that GetUser of `unreadable` is always

@@ -31,9 +31,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::client::{AdminAuth, Options, endpoint_of};
-use crate::scim::GroupGrants;
-use crate::secret::Secret;
+use wbxprov::client::{AdminAuth, Options, endpoint_of};
+use wbxprov::scim::GroupGrants;
+use wbxprov::secret::Secret;
 
 /// Environment variables of the command line.
 pub mod env {
@@ -276,8 +276,8 @@ pub fn scim_token() -> Result<Secret, String> {
 
 /// How the SCIM front reads identity providers' phones and language tags:
 /// `scimDefaultRegion` and `scimSiteLanguage` in wbxprov.toml, each checked.
-pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, String> {
-    use crate::scim::translate::{language, phone};
+pub fn scim_translations() -> Result<wbxprov::scim::translate::TranslateConfig, String> {
+    use wbxprov::scim::translate::{language, phone};
     let file = config_file()?;
     if let Some(region) = &file.scim_default_region
         && phone::region(region).is_none()
@@ -294,7 +294,7 @@ pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, St
             language::accepted_languages()
         ));
     }
-    Ok(crate::scim::translate::TranslateConfig {
+    Ok(wbxprov::scim::translate::TranslateConfig {
         default_region: file.scim_default_region,
         site_language: file.scim_site_language,
     })
@@ -343,7 +343,7 @@ pub fn identity_settings() -> Result<IdentitySettings, String> {
     Ok(IdentitySettings {
         base_url: var(env::IDENTITY_URL)
             .or(file.identity_url)
-            .unwrap_or_else(|| crate::identity::DEFAULT_BASE_URL.to_owned()),
+            .unwrap_or_else(|| wbxprov::identity::DEFAULT_BASE_URL.to_owned()),
         token,
         expires,
         allow_insecure_http: allow_insecure_http(file.allow_insecure_http)?,
@@ -358,7 +358,23 @@ fn date_of(text: &str) -> Option<std::time::SystemTime> {
         parts.next()?.parse().ok()?,
         parts.next()?.parse().ok()?,
     );
-    crate::civil::midnight(y, m, d)
+    midnight(y, m, d)
+}
+
+/// Midnight UTC of a date (civil-to-days, the inverse of the library's civil-from-days; only the CLI reads dates).
+fn midnight(year: i64, month: i64, day: i64) -> Option<std::time::SystemTime> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400).ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 fn read_file(path: &Path) -> Result<File, String> {
@@ -383,6 +399,18 @@ fn read_file(path: &Path) -> Result<File, String> {
 #[cfg(test)]
 mod tests {
     use super::site_of;
+
+    #[test]
+    fn dates_read_as_midnight_utc() {
+        let t = super::date_of("2027-11-01").unwrap();
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_825_027_200);
+        assert_eq!(
+            super::date_of("2000-03-01").unwrap(),
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_868_800)
+        );
+        assert!(super::date_of("2027-13-01").is_none());
+    }
 
     #[test]
     fn scim_groups_read_as_grants() {

@@ -9,11 +9,11 @@ use serde_json::{Value as Json, json};
 
 use super::connect::Connection;
 use super::exit;
-use crate::client::{Client, Error, ErrorKind};
-use crate::ops::{LstsummaryUser, Operation};
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::secret::Secret;
-use crate::xml::ServiceErrorKind;
+use wbxprov::client::{Client, Error, ErrorKind};
+use wbxprov::ops::{LstsummaryUser, Operation};
+use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
+use wbxprov::secret::Secret;
+use wbxprov::xml::ServiceErrorKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -201,7 +201,11 @@ impl Listing {
         Ok(Listing { json, count: 0 })
     }
 
-    fn page(&mut self, out: &mut impl Write, users: &[crate::ops::UserSummary]) -> io::Result<()> {
+    fn page(
+        &mut self,
+        out: &mut impl Write,
+        users: &[wbxprov::ops::UserSummary],
+    ) -> io::Result<()> {
         if self.json {
             for user in users {
                 out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
@@ -366,7 +370,7 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
         }
         Command::Deactivate { web_ex_ids } => {
             let c = client(args)?;
-            for batch in web_ex_ids.chunks(crate::ops::DEL_USER_MAX) {
+            for batch in web_ex_ids.chunks(wbxprov::ops::DEL_USER_MAX) {
                 match c.deactivate(batch).await {
                     Ok(deleted) => {
                         for status in deleted.users {

@@ -53,10 +53,10 @@ use serde::Serialize;
 pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
 pub use licences::{Licence, Shortfall};
-pub use mapping::{FieldUse, Mapping, MatchKey};
+pub use mapping::{FieldUse, Mapping, MappingFileError, MatchKey};
 pub use report::{HalfOperation, HalfReport, Report, ReportError, Summary, UserReport, preview};
 pub use site_licence::{LicenceAction, LicenceOnDeprovision, LicenceStep};
-pub use source::{Record, RecordError, Records};
+pub use source::{Record, RecordError, Records, SourceError};
 
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityClient, IdentityError};
