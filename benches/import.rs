@@ -28,6 +28,7 @@ mod site_state;
 
 /// The `wbxprov` command line (the binary's, not library API): run in this
 /// process so that its peak resident set is measured alone.
+#[allow(unused_imports)]
 #[path = "../src/cli/mod.rs"]
 mod cli;
 

@@ -4,6 +4,7 @@
 #[cfg(any(feature = "sim", feature = "scim"))]
 mod civil;
 pub mod client;
+pub mod error;
 pub mod identity;
 pub mod ops;
 pub mod private_file;
@@ -24,6 +25,7 @@ pub mod sync;
 pub mod validate;
 pub mod xml;
 
+pub use error::{Error, ErrorKind};
 pub use schema::{Attribute, AttributeInfo, Feature, FlatKey, FlatUser, User, Value};
 pub use secret::Secret;
 #[cfg(any(feature = "sim", feature = "scim"))]

@@ -38,7 +38,7 @@ mod common;
 /// (issue 20); including its source keeps the shipped program free of a
 /// parse-only mode that would exist for this test alone. Only `command()` is
 /// used, so the rest is dead code here.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../src/cli/mod.rs"]
 mod cli;
 

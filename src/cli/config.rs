@@ -294,9 +294,11 @@ pub fn scim_translations() -> Result<wbxprov::scim::translate::TranslateConfig, 
             language::accepted_languages()
         ));
     }
-    Ok(wbxprov::scim::translate::TranslateConfig {
-        default_region: file.scim_default_region,
-        site_language: file.scim_site_language,
+    Ok({
+        let mut built = wbxprov::scim::translate::TranslateConfig::default();
+        built.default_region = file.scim_default_region;
+        built.site_language = file.scim_site_language;
+        built
     })
 }
 

@@ -230,9 +230,10 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
     };
     let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
-    let options = sim::ServeOptions {
-        latency: Duration::from_millis(args.simulator_latency_ms),
-        ..sim::ServeOptions::default()
+    let options = {
+        let mut built = sim::ServeOptions::default();
+        built.latency = Duration::from_millis(args.simulator_latency_ms);
+        built
     };
     let site = sim::serve(simulator, options)
         .await

@@ -68,7 +68,7 @@ pub(super) fn stopped(how: wbxprov::Stopped) -> u8 {
 }
 
 /// `--faults`, read by the library's own parser.
-fn parse_faults(text: &str) -> Result<FaultSpec, String> {
+fn parse_faults(text: &str) -> Result<FaultSpec, wbxprov::sim::FaultSpecError> {
     text.parse()
 }
 
@@ -126,12 +126,14 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         .build()?;
     runtime.block_on(async {
         let signal = wbxprov::StopSignal::install()?;
-        let options = ServeOptions {
-            addr: args.addr,
-            latency: Duration::from_millis(args.latency_ms),
-            faults: args.faults.unwrap_or_default(),
-            seed: args.seed,
-        };
+        let options = {
+let mut built = ServeOptions::default();
+built.addr = args.addr;
+built.latency = Duration::from_millis(args.latency_ms);
+built.faults = args.faults.unwrap_or_default();
+built.seed = args.seed;
+built
+};
         let handle = match sim::serve(simulator, options).await {
             Ok(h) => h,
             Err(e) => {

@@ -176,15 +176,16 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         Some(profile) => super::connect::identity_client(profile)?,
         None => None,
     };
-    let mut options = SyncOptions {
-        deprovision: args.deprovision,
-        max_deprovision_share: args.max_deprovision / 100.0,
-        push_passwords: args.push_passwords,
-        concurrency: args.concurrency.max(1),
-        allow_empty: args.allow_empty,
-        max_consecutive_failures: args.max_consecutive_failures,
-        full: args.full,
-        ..SyncOptions::default()
+    let mut options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = args.deprovision;
+        built.max_deprovision_share = args.max_deprovision / 100.0;
+        built.push_passwords = args.push_passwords;
+        built.concurrency = args.concurrency.max(1);
+        built.allow_empty = args.allow_empty;
+        built.max_consecutive_failures = args.max_consecutive_failures;
+        built.full = args.full;
+        built
     };
     // The admin running the sync is never deprovisioned.
     if let Some(admin) = client.admin_web_ex_id() {

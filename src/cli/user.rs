@@ -289,7 +289,9 @@ fn fatal(error: &Error) -> bool {
                 )
         }
         ErrorKind::Transport(_) | ErrorKind::Http(_) | ErrorKind::Malformed(_) => true,
-        ErrorKind::Encode(_) | ErrorKind::Invalid(_) => false,
+        // A user's own problem: the next user may go through. Kinds the
+        // library adds later are taken as such until the CLI knows them.
+        _ => false,
     }
 }
 
@@ -444,10 +446,12 @@ async fn not_deactivated(
         Err(e) => (e.to_string(), error_json(&e)),
         Ok(_) => {
             let words = "the site gave no reason; the user exists";
-            (
-                words.to_owned(),
-                json!({ "kind": "other", "reason": words }),
-            )
+            let report = wbxprov::error::ErrorReport::new(
+                "other",
+                wbxprov::ErrorKind::Other,
+                format!("DelUser {web_ex_id}: {words}"),
+            );
+            (words.to_owned(), json!(report))
         }
     };
     report.failed = true;
@@ -463,16 +467,10 @@ async fn not_deactivated(
     Ok(())
 }
 
-/// The `error` member of a failure's JSON: the service's code and words, when it sent them.
+/// The `error` member of a failure's JSON: the crate's one error shape
+/// (`kind`, `category`, `message`; the service's code and words when it sent them).
 fn error_json(error: &Error) -> Json {
-    match &error.kind {
-        ErrorKind::Service(e) => json!({
-            "kind": e.kind(),
-            "exceptionID": e.exception_id(),
-            "reason": e.reason(),
-        }),
-        other => json!({ "kind": "other", "reason": other.to_string() }),
-    }
+    json!(wbxprov::error::ErrorReport::from(error))
 }
 
 /// A user's failure is reported and the run goes on; a fatal one stops it.

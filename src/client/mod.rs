@@ -118,6 +118,7 @@ pub use crate::retry::RetryPolicy;
 
 /// Client settings beyond site, credentials and transport.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     pub retry: RetryPolicy,
     /// Calls in flight at once.
@@ -152,10 +153,13 @@ impl Default for Options {
 /// What went wrong with a call: the operation, the user it was about, the cause.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct Error {
     pub operation: Operation,
     /// The webExId (or other key) the call was about.
     pub key: Option<String>,
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: ErrorKind,
     /// Attempts made.
     pub attempts: u32,
@@ -163,6 +167,7 @@ pub struct Error {
 
 /// The classified cause of an [`Error`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The service answered FAILURE.
     #[error(transparent)]

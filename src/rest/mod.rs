@@ -98,6 +98,8 @@ pub struct RestError {
     pub operation: String,
     /// The person (email, userName) or object the call was about.
     pub key: String,
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: RestErrorKind,
     pub tracking_id: Option<String>,
     pub attempts: u32,

@@ -61,6 +61,7 @@ impl std::fmt::Display for ScimType {
 /// A SCIM error response (RFC 7644 §3.12).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {}: {detail}", scim_type.map_or("error", ScimType::as_str))]
+#[non_exhaustive]
 pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<ScimType>,

@@ -176,6 +176,7 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
 /// Why a SCIM body does not make a user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
+#[non_exhaustive]
 pub struct BadUser(pub String);
 
 fn str_of(v: &Json) -> Option<String> {

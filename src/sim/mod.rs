@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub use http::{FaultSpec, ServeOptions, SimHandle, serve, start};
+pub use http::{FaultSpec, FaultSpecError, ServeOptions, SimHandle, serve, start};
 pub use site_xml::{getsite_response, meeting_types_response};
 pub use store::{Store, StoredUser};
 
@@ -104,6 +104,7 @@ impl SimulatorAdmin {
 
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SimConfig {
     pub profile: SiteProfile,
     pub admin_id: String,

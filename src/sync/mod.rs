@@ -67,6 +67,7 @@ use crate::site::SiteProfile;
 
 /// How a sync behaves.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SyncOptions {
     /// Deactivate active site users absent from the source.
     pub deprovision: bool,
@@ -499,7 +500,7 @@ pub enum Event {
 #[non_exhaustive]
 pub enum SyncError {
     #[error("reading the site: {0}")]
-    Site(ClientError),
+    Site(#[source] ClientError),
     #[error(
         "deprovisioning would deactivate {planned} of {active} active users, more than {share:.0} %: stopping before any write"
     )]
@@ -511,7 +512,7 @@ pub enum SyncError {
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
     #[error("reading the organisation: {0}")]
-    Identity(IdentityError),
+    Identity(#[source] IdentityError),
     #[error(
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
@@ -539,7 +540,7 @@ pub enum SyncError {
     TooFewLicences { shortfalls: Vec<Shortfall> },
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
-    Licences(Box<RestError>),
+    Licences(#[source] Box<RestError>),
     /// Control Hub mode: no licence of the organisation belongs to the site.
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"

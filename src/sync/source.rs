@@ -19,6 +19,7 @@ pub struct Record {
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("row {row}: {message}")]
+#[non_exhaustive]
 pub struct RecordError {
     pub row: usize,
     pub message: String,
