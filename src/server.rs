@@ -210,14 +210,11 @@ pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
         .map(|(_, token)| token.trim())
 }
 
-/// Equal bytes, in a time that does not depend on where they differ.
+/// Equal bytes, in a time that does not depend on where they differ
+/// (`subtle`; only the length may show, as in any comparison of tokens).
 pub(crate) fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    use subtle::ConstantTimeEq;
+    given.ct_eq(expected).into()
 }
 
 #[cfg(feature = "scim")]
@@ -457,5 +454,18 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Equal only when every byte and the length are equal.
+    #[test]
+    fn tokens_compare_by_every_byte() {
+        assert!(super::same_token(b"secret-token", b"secret-token"));
+        assert!(!super::same_token(b"secret-tokeN", b"secret-token"));
+        assert!(!super::same_token(b"secret", b"secret-token"));
+        assert!(!super::same_token(b"", b"x"));
+        assert!(super::same_token(b"", b""));
     }
 }

@@ -1143,12 +1143,20 @@ impl Client {
     }
 }
 
-/// A random number without a dependency: std's per-instance hasher keys.
+/// A random number from the operating system's CSPRNG (`getrandom`): session
+/// tickets, SCIM ids and generated passwords must not be predictable, which
+/// `RandomState`'s hasher keys (sequential within a thread) do not promise.
 pub(crate) fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
+    let mut bytes = [0u8; 8];
+    random_bytes(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// `buf` filled from the operating system's CSPRNG. Without one there is no
+/// safe fallback for secrets, so this panics (getrandom fails only where the
+/// OS offers no random source at all).
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    getrandom::getrandom(buf).expect("the operating system's random source failed");
 }
 
 /// What the client needs to know about each request type.
