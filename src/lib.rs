@@ -1,7 +1,7 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
-#[cfg(any(feature = "sim", feature = "scim"))]
+#[cfg(any(feature = "sim", feature = "scim", feature = "sync"))]
 mod civil;
 pub mod client;
 pub mod error;

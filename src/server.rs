@@ -1,7 +1,6 @@
 //! A local HTTP server running in the background (the simulated site, the
 //! SCIM front): started on a listener, stopped on demand or when dropped.
 
-#[cfg(feature = "scim")]
 use std::time::Duration;
 
 use tokio::sync::oneshot;
