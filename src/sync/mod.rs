@@ -12,11 +12,13 @@
 //! # use std::sync::Arc;
 //! # use wbxprov::sync::{Sync, Mapping, Journal, SyncOptions};
 //! # async fn example(client: Arc<wbxprov::client::Client>, profile: wbxprov::site::SiteProfile)
-//! # -> Result<(), Box<dyn std::error::Error>> {
+//! # -> Result<(), wbxprov::Error> {
+//! let mut options = SyncOptions::default();
+//! options.deprovision = true;
 //! let sync = Sync::builder(client, profile)
 //!     .mapping(Mapping::from_toml("key = \"employee_id\"")?)
 //!     .journal(Arc::new(Journal::open("journal.sqlite".as_ref())?))
-//!     .options(SyncOptions { deprovision: true, ..SyncOptions::default() })
+//!     .options(options)
 //!     .build();
 //! let plan = sync.plan(wbxprov::sync::source::open("people.csv".as_ref())?).await?;
 //! let report = plan.apply(&sync, |_event| {}).await?;
