@@ -129,3 +129,18 @@ pub use server::{StopSignal, Stopped};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The command line is the binary's own (issue 20): a library user has no
+/// `wbxprov::cli`.
+///
+/// ```compile_fail
+/// let _ = wbxprov::cli::main;
+/// ```
+///
+/// The same line with a module the library does have compiles:
+///
+/// ```
+/// let _ = wbxprov::client::endpoint_of;
+/// ```
+#[cfg(doctest)]
+pub struct NoCliModule;
