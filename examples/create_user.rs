@@ -25,19 +25,11 @@ pub struct Outcome {
     pub existed: bool,
 }
 
-/// `https://example.webex.com/…` → `example`: the site name the XML API's
-/// security context carries, from the endpoint's host.
-pub fn site_name(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['.', '/', ':']).next().unwrap_or(rest)
-}
-
 /// A client of the site at `url` that validates every change against the
 /// site's GetSite (and its session types) before sending it.
 pub async fn connect(url: &str, auth: AdminAuth) -> Result<Client, Error> {
-    let mut client = Client::builder(site_name(url), auth)
-        .endpoint(url)
-        .build()?;
+    // A site name (`example`) or URL; the simulator's `http://127.0.0.1:…` too.
+    let mut client = Client::for_site(url, auth)?.build()?;
     let mut profile = SiteProfile::from_site(&client.get_site().await?);
     profile.add_meeting_types(&client.meeting_types().await?);
     client.validate_with(profile);

@@ -41,17 +41,11 @@ pub fn app(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("WBXPROV_SITE_URL")?;
-    let name = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-    let name = name
-        .split(['.', '/', ':'])
-        .next()
-        .unwrap_or(name)
-        .to_owned();
     let auth = AdminAuth::Password {
         web_ex_id: std::env::var("WBXPROV_ADMIN_ID")?,
         password: Secret::new(std::env::var("WBXPROV_ADMIN_PASSWORD")?),
     };
-    let client = Arc::new(Client::builder(&name, auth).endpoint(&url).build()?);
+    let client = Arc::new(Client::for_site(&url, auth)?.build()?);
     let token = Secret::new(std::env::var("SCIM_TOKEN")?);
     let app = app(client, token, "http://127.0.0.1:8080")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;

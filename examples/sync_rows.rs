@@ -67,17 +67,11 @@ pub async fn run(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("WBXPROV_SITE_URL")?;
-    let name = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-    let name = name
-        .split(['.', '/', ':'])
-        .next()
-        .unwrap_or(name)
-        .to_owned();
     let auth = AdminAuth::Password {
         web_ex_id: std::env::var("WBXPROV_ADMIN_ID")?,
         password: Secret::new(std::env::var("WBXPROV_ADMIN_PASSWORD")?),
     };
-    let client = Arc::new(Client::builder(&name, auth).endpoint(&url).build()?);
+    let client = Arc::new(Client::for_site(&url, auth)?.build()?);
     let (created, unchanged) = run(client, rows()).await?;
     println!("created {created}, unchanged {unchanged}");
     Ok(())

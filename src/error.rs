@@ -77,6 +77,9 @@ pub enum Error {
     /// An XML API call (CreateUser, SetUser, DelUser, GetUser, LstsummaryUser …).
     #[error(transparent)]
     Client(Box<crate::client::Error>),
+    /// A site that could not be told from a name or URL.
+    #[error(transparent)]
+    Site(crate::client::SiteError),
     /// A transport failure outside a call.
     #[error(transparent)]
     Transport(TransportError),
@@ -167,6 +170,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Client(e) => client_kind(e),
+            Error::Site(_) => ErrorKind::Invalid,
             Error::Transport(_) => ErrorKind::Transport,
             Error::Service(e) => service_kind(e),
             Error::Decode(_) => ErrorKind::Malformed,
@@ -235,6 +239,7 @@ macro_rules! from_area {
 
 from_area! {
     Client(crate::client::Error) boxed yes;
+    Site(crate::client::SiteError);
     Transport(TransportError);
     Service(ServiceError);
     Decode(DecodeError);

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use wbxprov::client::{AdminAuth, Options, endpoint_of};
+use wbxprov::client::{AdminAuth, Options};
 use wbxprov::scim::GroupGrants;
 use wbxprov::secret::Secret;
 
@@ -117,27 +117,7 @@ pub struct Config {
 
 /// The site name and endpoint of `WBXPROV_SITE_URL`'s value: a URL or a site name.
 pub fn site_of(value: &str) -> Result<(String, String), String> {
-    let value = value.trim();
-    if let Some(rest) = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-    {
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        let name = host.split('.').next().unwrap_or_default();
-        if name.is_empty() {
-            return Err(format!("no site name in {value:?}"));
-        }
-        let endpoint = if rest.contains('/') {
-            value.to_owned()
-        } else {
-            format!("{value}/WBXService/XMLService")
-        };
-        Ok((name.to_owned(), endpoint))
-    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Ok((value.to_owned(), endpoint_of(value)))
-    } else {
-        Err(format!("{value:?} is neither a URL nor a site name"))
-    }
+    wbxprov::client::site_of(value).map_err(|e| e.to_string())
 }
 
 impl Config {
@@ -466,5 +446,11 @@ mod tests {
             "http://127.0.0.1:8080/WBXService/XMLService"
         );
         assert!(site_of("exa mple").is_err());
+        // A URL's root path is no endpoint: the XML API's path is added.
+        assert_eq!(
+            site_of("https://acme.webex.com/").unwrap().1,
+            "https://acme.webex.com/WBXService/XMLService"
+        );
+        assert!(site_of("https://").is_err());
     }
 }

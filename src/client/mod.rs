@@ -251,6 +251,57 @@ pub fn endpoint_of(site_name: &str) -> String {
     format!("https://{site_name}.webex.com/WBXService/XMLService")
 }
 
+/// Why a site could not be told from what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    /// A URL whose host gives no site name.
+    #[error("no site name in {0:?}")]
+    NoName(String),
+    /// Neither an `http(s)://` URL nor a site name (letters, digits, `-`).
+    #[error("{0:?} is neither a URL nor a site name")]
+    NotASite(String),
+}
+
+/// A site given as its name (`example`) or as a URL (`https://example.webex.com`,
+/// with or without the XML API path; a simulator's `http://127.0.0.1:8080/…`):
+/// its name (the host's first label, which the XML API's security context
+/// carries) and its XML API endpoint. A URL without a path gets the XML API's
+/// `/WBXService/XMLService`; one with a path is kept as given.
+#[cfg(feature = "https")]
+pub fn site_of(value: &str) -> Result<(String, String), SiteError> {
+    let value = value.trim();
+    let is_url = ["http://", "https://"].iter().any(|scheme| {
+        value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme)
+    });
+    if is_url {
+        let url = reqwest::Url::parse(value).map_err(|_| SiteError::NotASite(value.to_owned()))?;
+        let host = url.host_str().unwrap_or_default();
+        let name = host.split('.').next().unwrap_or_default();
+        if name.is_empty() {
+            return Err(SiteError::NoName(value.to_owned()));
+        }
+        let endpoint = match url.path() {
+            "" | "/" => format!("{}/WBXService/XMLService", value.trim_end_matches('/')),
+            _ => value.to_owned(),
+        };
+        Ok((name.to_owned(), endpoint))
+    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok((value.to_owned(), endpoint_of(value)))
+    } else {
+        Err(SiteError::NotASite(value.to_owned()))
+    }
+}
+
+impl Client {
+    /// A client builder for a site given as a name or a URL ([`site_of`]).
+    #[cfg(feature = "https")]
+    pub fn for_site(site: &str, auth: AdminAuth) -> Result<ClientBuilder, SiteError> {
+        let (name, endpoint) = site_of(site)?;
+        Ok(Client::builder(&name, auth).endpoint(endpoint))
+    }
+}
+
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     endpoint: String,
