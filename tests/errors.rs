@@ -195,3 +195,44 @@ async fn question_mark_crosses_areas() {
         "the second run's CreateUser: {error}"
     );
 }
+
+/// A sync report's user error is the crate's one error shape: the site's
+/// own word as `kind`, the crate's classification as `category`, the
+/// service's reason, as `wbxprov user … --json` shows it.
+#[tokio::test]
+async fn a_sync_reports_a_users_failure_in_the_crates_error_shape() {
+    let mut profile = default_profile();
+    profile.limits = Some(LicenceLimits {
+        site_hosts: Some(1),
+        ..LicenceLimits::default()
+    });
+    // The site keeps the limit; the sync's own profile does not know it, so
+    // the second CreateUser is sent and refused by the site.
+    let site = sim::start(profile).await.unwrap();
+    let source = common::scratch("errors", "two.csv");
+    std::fs::write(
+        &source,
+        "webExId,email,firstName,lastName\none,one@example.com,O,Ne\ntwo,two@example.com,T,Wo\n",
+    )
+    .unwrap();
+    let sync = sync::Sync::builder(common::sim_client(&site), default_profile()).build();
+    let plan = sync
+        .plan(sync::source::open(&source).unwrap())
+        .await
+        .unwrap();
+    let report = plan.apply(&sync, |_| {}).await.unwrap();
+    let failed: Vec<_> = report
+        .users
+        .iter()
+        .filter_map(|u| u.error.as_ref())
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", report.users);
+    let json = serde_json::to_value(failed[0]).unwrap();
+    assert_eq!(json["kind"], "licenceLimit", "{json}");
+    assert_eq!(json["category"], "licenceLimit", "{json}");
+    assert_eq!(json["reason"], "exceededSiteHostLimit", "{json}");
+    assert!(
+        json["message"].as_str().unwrap().starts_with("CreateUser"),
+        "{json}"
+    );
+}
