@@ -151,7 +151,7 @@ impl Default for Options {
 }
 
 /// What went wrong with a call: the operation, the user it was about, the cause.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct Error {
@@ -166,7 +166,7 @@ pub struct Error {
 }
 
 /// The classified cause of an [`Error`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The service answered FAILURE.
