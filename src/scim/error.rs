@@ -127,6 +127,6 @@ impl From<super::translate::TranslateError> for ScimError {
 
 impl From<super::user::BadUser> for ScimError {
     fn from(e: super::user::BadUser) -> Self {
-        ScimError::invalid_value(e.0)
+        ScimError::invalid_value(e.to_string())
     }
 }
