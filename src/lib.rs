@@ -32,8 +32,21 @@
 //!
 //! # Main tasks
 //!
-//! Create and update a user, validated against the site's own GetSite first
-//! (`examples/create_user.rs` is the whole program):
+//! | task | start with |
+//! |---|---|
+//! | know an attribute: path, type, operations, the site features that gate it | [`Attribute::info`], [`schema`] |
+//! | build a user typed ([`User`]) or flat, as a source row or an IdP sends it ([`FlatUser`]) | [`User::set`], [`FlatKey`] |
+//! | read what a site allows | [`client::Client::get_site`], [`site::SiteProfile::from_site`] or [`site::SiteProfile::load`] |
+//! | check a change against the site, every problem at once | [`validate::check`] |
+//! | create, update, deactivate, reactivate and read users | [`client::Client`] |
+//! | keep a site in line with a source of truth (CSV, JSON, rows in memory) | [`sync::Sync`] |
+//! | let an identity provider provision the site over SCIM 2.0, or mount that in your axum app | [`scim::router`], [`scim::Meetings`] |
+//! | work on a Control-Hub-managed site (people in the Webex identity) | [`identity::IdentityClient`], [`rest::licences`], [`sync::SyncBuilder::identity`] |
+//! | test without a site: a simulated one, in-process or over HTTP | [`sim`] |
+//! | write or read the XML itself (requests, saved responses, service errors) | [`xml`], [`ops`] |
+//!
+//! Create a user, validated against the site's own GetSite first
+//! (`examples/create_user.rs` is the whole program, create then update):
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "https", feature = "validate"))]
@@ -46,25 +59,47 @@
 //!     web_ex_id: "admin".into(),
 //!     password: Secret::new(std::env::var("WBXPROV_ADMIN_PASSWORD").unwrap_or_default()),
 //! };
-//! let mut client = Client::builder("example", auth).build()?; // https://example.webex.com/…
+//! // A site name or URL (a simulator's `http://127.0.0.1:…` too).
+//! let mut client = Client::for_site("example", auth)?.build()?;
+//! // Every CreateUser and SetUser of this client is validated before it is sent.
 //! client.validate_with(SiteProfile::from_site(&client.get_site().await?));
 //! let user: FlatUser = [
 //!     ("webExId", Value::Text("jdoe".into())),
 //!     ("email", Value::Text("jdoe@example.com".into())),
 //! ]
 //! .into_iter()
-//! .map(|(name, value)| (name.parse::<FlatKey>().unwrap(), value))
-//! .collect();
+//! .map(|(name, value)| Ok((name.parse::<FlatKey>()?, value)))
+//! .collect::<Result<_, wbxprov::schema::ValueError>>()?;
 //! client.create_user(user).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Sync a platform's rows (`examples/sync_rows.rs`): [`sync::Sync`] plans
-//! from any [`sync::Records`], then applies. Mount the SCIM front in an
-//! existing axum app (`examples/mount_scim.rs`): [`scim::router`] over a
-//! [`scim::Meetings`] backend. Decode a saved response of any operation,
-//! success or FAILURE: [`xml::decode()`]. Every attribute, its XML path, type
-//! and gating features: [`Attribute::info`].
+//! Sync rows a program already holds (`examples/sync_rows.rs`): any
+//! [`sync::Records`] is a source. Mount the SCIM front in an existing axum app
+//! (`examples/mount_scim.rs`): [`scim::router`] over a [`scim::Meetings`]
+//! backend. Decode a saved response of any operation, success or FAILURE:
+//! [`xml::decode()`].
+//!
+//! # How the parts fit
+//!
+//! The attribute catalogue (`schema/user-attributes.tsv`) is the single source of truth;
+//! `wbxprov-codegen` turns it into [`schema`]'s generated [`Attribute`] and [`Feature`]
+//! enums, metadata tables and the typed [`User`] model. From there:
+//!
+//! - [`xml`] writes requests from the catalogue and reads responses (and the service's
+//!   FAILURE answers, classified in [`xml::ServiceErrorKind`]); [`ops`] has one type per
+//!   XML API operation and its typed answer.
+//! - [`site`] describes what a site allows (from GetSite, LstMeetingType or a TOML
+//!   profile); [`validate`] checks a change against the catalogue and that profile.
+//! - [`client`] sends the operations (session tickets, validation first, retries and
+//!   pacing from [`retry`]) over a [`client::Transport`]: HTTPS, a replay directory or
+//!   your own.
+//! - [`rest`] and [`identity`] are the webexapis.com clients of Control-Hub-managed sites.
+//! - [`sync`] is the provisioning engine (plan, apply, journal, report); [`scim`] is
+//!   the SCIM 2.0 front; [`sim`] is the simulated site both are tested against.
+//!
+//! Secrets (passwords, PINs, access codes, tokens, tickets) are held in [`Secret`]:
+//! masked in `Debug`, reports and errors, zeroed when dropped.
 //!
 //! # Errors
 //!
@@ -74,7 +109,7 @@
 //! area's own cause, never from a message: a user the site does not know is
 //! [`ErrorKind::NotFound`] whether it came from GetUser, a sync or the SCIM
 //! front. Every error names the user, attribute and reason it is about and
-//! never holds a secret ([`Secret`] prints as `***`).
+//! never holds a secret.
 //!
 //! ```
 //! # #[cfg(feature = "validate")]
