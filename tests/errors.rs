@@ -236,3 +236,46 @@ async fn a_sync_reports_a_users_failure_in_the_crates_error_shape() {
         "{json}"
     );
 }
+
+/// The identity API's answers (the Control Hub side) keep their kind too: a
+/// person created twice is `Exists`, a refused token `Auth`.
+#[tokio::test]
+async fn identity_answers_keep_their_kind_through_the_crate_error() {
+    use wbxprov::identity::transport::HttpsJson;
+    use wbxprov::identity::{IdentityClient, Person};
+    use wbxprov::site::ControlHub;
+    const ORG: &str = "a35bfbc6-ccbd-4a17-a488-72gf46c5420c";
+    let mut profile = default_profile();
+    profile.control_hub = Some(ControlHub { org_id: ORG.into() });
+    profile.control_hub_managed = true;
+    let site = sim::start(profile).await.unwrap();
+    let identity = |token: &str| {
+        let https = HttpsJson::new(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap();
+        IdentityClient::new(&site.identity_url, ORG, Secret::new(token), Arc::new(https))
+            .retry(common::fast_retries().retry)
+    };
+    let person = Person {
+        id: None,
+        attributes: user(
+            "jdoe",
+            &[("webExId", Value::Text("jdoe@example.com".into()))],
+        ),
+        display_name: None,
+        external_id: None,
+    };
+    let good = identity(sim::DEFAULT_IDENTITY_TOKEN);
+    good.create(&person).await.unwrap();
+    let again = Error::from(good.create(&person).await.unwrap_err());
+    assert_eq!(again.kind(), ErrorKind::Exists, "{again}");
+    let refused = Error::from(
+        identity("not-the-token")
+            .find("x@example.com")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refused.kind(), ErrorKind::Auth, "{refused}");
+}
