@@ -165,9 +165,10 @@ impl Run {
         let engine = sync::Sync::builder(self.client.clone(), profile())
             .mapping(Mapping::from_toml(MAPPING).unwrap())
             .journal(Arc::new(Journal::open(&self.journal).unwrap()))
-            .options(SyncOptions {
-                concurrency: 1,
-                ..SyncOptions::default()
+            .options({
+                let mut options = SyncOptions::default();
+                options.concurrency = 1;
+                options
             })
             .identity(self.identity.clone())
             .licences(self.licences.clone(), SITE_URL)
