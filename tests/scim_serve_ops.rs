@@ -628,7 +628,9 @@ async fn the_client_counts_outcomes_retries_and_waits_per_operation() {
     c.get_user("jdoe").await.unwrap();
     assert!(c.get_user("ann").await.unwrap_err().is_not_found());
     let stats = c.operation_stats();
-    let seen: Vec<(String, Vec<(&str, u64)>, u64, u64)> = stats
+    /// Operation, outcomes, retries, rate-limit waits.
+    type Seen<'a> = (String, Vec<(&'a str, u64)>, u64, u64);
+    let seen: Vec<Seen> = stats
         .iter()
         .map(|s| {
             let outcomes = s.outcomes.iter().map(|(k, v)| (*k, *v)).collect();
@@ -744,7 +746,6 @@ async fn the_config_sets_the_read_cap_and_the_index_age() {
     };
     let listings = |server: &serve::ScimProcess| {
         let url = format!("{}/metrics", server.url.trim_end_matches("/scim/v2"));
-        let call = call.clone();
         async move {
             let (_, text) = call(url, None).await;
             sample(
