@@ -1073,14 +1073,17 @@ async fn rebuild_index(
     index: &std::sync::Mutex<IndexState>,
 ) -> Result<(), ScimError> {
     let began = Instant::now();
-    let rebuild = ids.begin_rebuild()?;
-    let listed = match list_site(client, &LstsummaryUser::default()).await {
-        Ok(users) => ids.finish_rebuild(rebuild, &users).map_err(ScimError::from),
-        Err(e) => {
-            ids.abandon_rebuild(rebuild);
-            Err(e)
-        }
+    let listed = match ids.begin_rebuild() {
+        Ok(rebuild) => match list_site(client, &LstsummaryUser::default()).await {
+            Ok(users) => ids.finish_rebuild(rebuild, &users).map_err(ScimError::from),
+            Err(e) => {
+                ids.abandon_rebuild(rebuild);
+                Err(e)
+            }
+        },
+        Err(e) => Err(e.into()),
     };
+    // Whatever happened, no rebuild runs any more: the next stale list may start one.
     let mut state = index.lock().unwrap_or_else(|p| p.into_inner());
     state.rebuilding = false;
     if listed.is_ok() {
