@@ -55,8 +55,8 @@ fn names(answer: &Json) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_index_answers_at_once_while_it_is_rebuilt_in_the_background() {
+/// A simulated site answering `LATENCY` late, and a validating client of it.
+async fn slow_site() -> (sim::SimHandle, Arc<Client>) {
     let profile = default_profile();
     let simulator = sim::Simulator::new(
         sim::SimConfig::new(profile.clone()),
@@ -76,6 +76,12 @@ async fn a_stale_index_answers_at_once_while_it_is_rebuilt_in_the_background() {
             .build()
             .unwrap(),
     );
+    (site, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_index_answers_at_once_while_it_is_rebuilt_in_the_background() {
+    let (site, client) = slow_site().await;
     let service = Service::new(client.clone(), IdStore::open(None).unwrap(), "http://scim")
         .index_max_age(Duration::from_millis(50));
     service.create(&scim_user("ann")).await.unwrap();
@@ -131,4 +137,38 @@ async fn a_write_during_a_rebuild_survives_the_swap() {
         .unwrap();
     let all: Vec<&str> = all.iter().map(|u| u.web_ex_id.as_str()).collect();
     assert_eq!(all, ["ann", "bob", "cal"]);
+}
+
+/// The index is kept in the state file with when it was built: a front
+/// started again on the same state answers its first list from it at once
+/// (rebuilding it in the background when past its age), instead of paging
+/// the whole site first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_front_answers_from_the_index_in_its_state() {
+    let (_site, client) = slow_site().await;
+    let dir = common::fresh_dir("scim-index", "restart");
+    let state = dir.join("scim.sqlite3");
+    let listed = ListQuery {
+        attributes: vec!["userName".into()],
+        ..ListQuery::default()
+    };
+    {
+        let first = Service::new(
+            client.clone(),
+            IdStore::open(Some(&state)).unwrap(),
+            "http://scim",
+        );
+        first.create(&scim_user("ann")).await.unwrap();
+        assert_eq!(names(&first.list(&listed).await.unwrap()), ["ann"]);
+    }
+    let again = Service::new(client, IdStore::open(Some(&state)).unwrap(), "http://scim")
+        .index_max_age(Duration::ZERO);
+    let asked = Instant::now();
+    let answer = again.list(&listed).await.unwrap();
+    let took = asked.elapsed();
+    assert!(
+        took < LATENCY / 2,
+        "the first list after a restart waited {took:?}"
+    );
+    assert_eq!(names(&answer), ["ann"]);
 }

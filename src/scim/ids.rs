@@ -102,6 +102,12 @@ CREATE TABLE IF NOT EXISTS site_users (
 ) WITHOUT ROWID;
 -- Every rebuild makes the table anew, with indexes on the lowercased columns
 -- (NEXT_TABLE): `sw` on them is a range of an index, `eq` a seek.
+-- When the index of the site's users was last swapped in (`index_built_at`:
+-- Unix seconds), so a front started again on this state answers from it.
+CREATE TABLE IF NOT EXISTS scim_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 -- What a site has no place for (middleName, nickName, enterprise attributes, sent values
 -- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
 CREATE TABLE IF NOT EXISTS scim_kept (
@@ -542,9 +548,29 @@ impl IdStore {
         tx.execute_batch(
             "DROP TABLE site_users; ALTER TABLE site_users_next RENAME TO site_users;",
         )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO scim_meta (key, value) VALUES ('index_built_at', ?1)",
+            [unix_now().as_secs().to_string()],
+        )?;
         tx.commit()?;
         drop(rebuild);
         Ok(())
+    }
+
+    /// How long ago the index was last swapped in, by any run on this state
+    /// (`None`: never; a clock set back counts as just now).
+    pub fn index_age(&self) -> Result<Option<std::time::Duration>, StoreError> {
+        let at: Option<String> = self
+            .db()
+            .query_row(
+                "SELECT value FROM scim_meta WHERE key = 'index_built_at'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(at
+            .and_then(|t| t.parse::<u64>().ok())
+            .map(|t| std::time::Duration::from_secs(unix_now().as_secs().saturating_sub(t))))
     }
 
     /// Gives up a rebuild (its listing failed): the index stays as it was.
@@ -624,6 +650,13 @@ impl IdStore {
 
 fn lower(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::to_lowercase)
+}
+
+/// The time since the Unix epoch (zero on a clock before it).
+fn unix_now() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// The table a rebuild fills; `{suffix}` makes its index names unique.

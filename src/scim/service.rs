@@ -326,8 +326,10 @@ pub struct Service {
 /// The index's refresh state.
 #[derive(Debug, Default)]
 struct IndexState {
-    /// When the listing of the last build began.
-    built: Option<Instant>,
+    /// How old the index was at an instant: (the instant, its age then). A
+    /// build of this front: when its listing began, zero; an index found in
+    /// the state file: when it was found, the age the file records.
+    built: Option<(Instant, Duration)>,
     /// A rebuild runs: no second one starts.
     rebuilding: bool,
 }
@@ -547,6 +549,13 @@ impl Service {
                 if !matches!(self.freshness(), Freshness::Missing) {
                     return Ok(()); // built while this list waited
                 }
+                // Built by an earlier run on the same state: it answers, and
+                // is rebuilt in the background once past its age.
+                if let Some(age) = self.ids.index_age()? {
+                    self.index.lock().unwrap_or_else(|p| p.into_inner()).built =
+                        Some((Instant::now(), age));
+                    return Box::pin(self.ensure_index()).await;
+                }
                 rebuild_index(&self.client, &self.ids, &self.index).await
             }
         }
@@ -557,7 +566,7 @@ impl Service {
         match state.built {
             None => Freshness::Missing,
             Some(_) if state.rebuilding => Freshness::Fresh,
-            Some(at) if at.elapsed() < self.index_max_age => Freshness::Fresh,
+            Some((at, then)) if then + at.elapsed() < self.index_max_age => Freshness::Fresh,
             Some(_) => Freshness::Stale,
         }
     }
@@ -1087,7 +1096,7 @@ async fn rebuild_index(
     let mut state = index.lock().unwrap_or_else(|p| p.into_inner());
     state.rebuilding = false;
     if listed.is_ok() {
-        state.built = Some(began);
+        state.built = Some((began, Duration::ZERO));
     }
     listed
 }
