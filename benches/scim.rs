@@ -149,13 +149,11 @@ async fn start(latency: Duration) -> Bench {
 async fn start_with(latency: Duration, store: Box<dyn Store>) -> Bench {
     let profile = sim::default_profile();
     let simulator = Simulator::new(SimConfig::new(profile.clone()), store).expect("sim");
-    let site = sim::serve(
-        simulator,
-        ServeOptions {
-            latency,
-            ..ServeOptions::default()
-        },
-    )
+    let site = sim::serve(simulator, {
+        let mut built = ServeOptions::default();
+        built.latency = latency;
+        built
+    })
     .await
     .expect("serve the simulator");
     let auth = AdminAuth::Password {

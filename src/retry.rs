@@ -2,11 +2,11 @@
 //! API client ([`crate::client`]) and the REST client of webexapis.com
 //! ([`crate::rest`], under the identity, licence and meeting-settings APIs).
 //!
-//! A client describes one attempt as an [`Attempts`] policy: it sends, then
-//! says what the answer means ([`Verdict`]): done, retry after a backoff or
+//! A client describes one attempt as an `Attempts` policy: it sends, then
+//! says what the answer means (`Verdict`): done, retry after a backoff or
 //! after the wait the service asked for, or try again at once (a renewed
-//! session ticket). [`run`] owns the loop: the attempt count, the overall
-//! [`Deadline`], the waits and their announcement. [`Pacer`] owns the slot a
+//! session ticket). `run` owns the loop: the attempt count, the overall
+//! `Deadline`, the waits and their announcement. `Pacer` owns the slot a
 //! request is sent in: client-side rate, concurrency, the deadline's timeout.
 //! The Webex-specific rules (000045's minute, the unknown-outcome CreateUser
 //! check, ticket renewal, Retry-After) live in each client's policy, never
@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 /// When to try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts per call, the first included.
     pub max_attempts: u32,

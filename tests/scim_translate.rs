@@ -255,9 +255,11 @@ async fn a_null_in_a_put_clears_what_wbxprov_keeps() {
 
 #[tokio::test]
 async fn a_site_default_language_is_the_last_fallback() {
-    let config = TranslateConfig {
-        default_region: Some("CH".into()),
-        site_language: Some("en-US".into()),
+    let config = {
+        let mut built = TranslateConfig::default();
+        built.default_region = Some("CH".into());
+        built.site_language = Some("en-US".into());
+        built
     };
     let front = front(config).await;
     let mut sent = idp_user("cy@example.com");

@@ -9,11 +9,11 @@ use std::time::Duration;
 use super::config::{scim_groups, scim_limits, scim_token, scim_translations};
 use super::connect::Connection;
 use super::exit;
-use crate::Secret;
-use crate::client::{AdminAuth, Client};
-use crate::scim::{Groups, Meetings, Service, http, ids::IdStore};
-use crate::sim;
-use crate::site::SiteProfile;
+use wbxprov::Secret;
+use wbxprov::client::{AdminAuth, Client};
+use wbxprov::scim::{Groups, Meetings, Service, http, ids::IdStore};
+use wbxprov::sim;
+use wbxprov::site::SiteProfile;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -124,7 +124,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     runtime.block_on(async {
         // From here on a SIGTERM waits for the server to drain (systemd and
         // Docker send it to stop a service).
-        let signal = crate::server::StopSignal::install()?;
+        let signal = wbxprov::StopSignal::install()?;
         // The simulated site lives as long as the server.
         let mut _simulated = None;
         let (client, profile) = if args.simulator {
@@ -299,9 +299,10 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
     };
     let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
-    let options = sim::ServeOptions {
-        latency: Duration::from_millis(args.simulator_latency_ms),
-        ..sim::ServeOptions::default()
+    let options = {
+        let mut built = sim::ServeOptions::default();
+        built.latency = Duration::from_millis(args.simulator_latency_ms);
+        built
     };
     let site = sim::serve(simulator, options)
         .await

@@ -119,6 +119,7 @@ pub use crate::retry::RetryPolicy;
 
 /// Client settings beyond site, credentials and transport.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     pub retry: RetryPolicy,
     /// Calls in flight at once.
@@ -151,19 +152,23 @@ impl Default for Options {
 }
 
 /// What went wrong with a call: the operation, the user it was about, the cause.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct Error {
     pub operation: Operation,
     /// The webExId (or other key) the call was about.
     pub key: Option<String>,
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: ErrorKind,
     /// Attempts made.
     pub attempts: u32,
 }
 
 /// The classified cause of an [`Error`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The service answered FAILURE.
     #[error(transparent)]
@@ -245,6 +250,57 @@ impl std::fmt::Debug for Client {
 /// The XML API endpoint of a site name.
 pub fn endpoint_of(site_name: &str) -> String {
     format!("https://{site_name}.webex.com/WBXService/XMLService")
+}
+
+/// Why a site could not be told from what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    /// A URL whose host gives no site name.
+    #[error("no site name in {0:?}")]
+    NoName(String),
+    /// Neither an `http(s)://` URL nor a site name (letters, digits, `-`).
+    #[error("{0:?} is neither a URL nor a site name")]
+    NotASite(String),
+}
+
+/// A site given as its name (`example`) or as a URL (`https://example.webex.com`,
+/// with or without the XML API path; a simulator's `http://127.0.0.1:8080/…`):
+/// its name (the host's first label, which the XML API's security context
+/// carries) and its XML API endpoint. A URL without a path gets the XML API's
+/// `/WBXService/XMLService`; one with a path is kept as given.
+#[cfg(feature = "https")]
+pub fn site_of(value: &str) -> Result<(String, String), SiteError> {
+    let value = value.trim();
+    let is_url = ["http://", "https://"].iter().any(|scheme| {
+        value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme)
+    });
+    if is_url {
+        let url = reqwest::Url::parse(value).map_err(|_| SiteError::NotASite(value.to_owned()))?;
+        let host = url.host_str().unwrap_or_default();
+        let name = host.split('.').next().unwrap_or_default();
+        if name.is_empty() {
+            return Err(SiteError::NoName(value.to_owned()));
+        }
+        let endpoint = match url.path() {
+            "" | "/" => format!("{}/WBXService/XMLService", value.trim_end_matches('/')),
+            _ => value.to_owned(),
+        };
+        Ok((name.to_owned(), endpoint))
+    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok((value.to_owned(), endpoint_of(value)))
+    } else {
+        Err(SiteError::NotASite(value.to_owned()))
+    }
+}
+
+impl Client {
+    /// A client builder for a site given as a name or a URL ([`site_of`]).
+    #[cfg(feature = "https")]
+    pub fn for_site(site: &str, auth: AdminAuth) -> Result<ClientBuilder, SiteError> {
+        let (name, endpoint) = site_of(site)?;
+        Ok(Client::builder(&name, auth).endpoint(endpoint))
+    }
 }
 
 /// Builds a [`Client`].
@@ -1247,12 +1303,20 @@ impl Client {
     }
 }
 
-/// A random number without a dependency: std's per-instance hasher keys.
+/// A random number from the operating system's CSPRNG (`getrandom`): session
+/// tickets, SCIM ids and generated passwords must not be predictable, which
+/// `RandomState`'s hasher keys (sequential within a thread) do not promise.
 pub(crate) fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
+    let mut bytes = [0u8; 8];
+    random_bytes(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// `buf` filled from the operating system's CSPRNG. Without one there is no
+/// safe fallback for secrets, so this panics (getrandom fails only where the
+/// OS offers no random source at all).
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    getrandom::getrandom(buf).expect("the operating system's random source failed");
 }
 
 /// What the client needs to know about each request type.

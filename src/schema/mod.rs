@@ -439,6 +439,7 @@ impl Value {
 
 /// Why a value could not be stored under a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValueError {
     #[error("`{0}` is not a catalogue attribute (see `wbxprov attrs`)")]
     UnknownAttribute(String),

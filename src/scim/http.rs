@@ -661,14 +661,15 @@ impl ScimHandle {
         self.server.wait().await;
     }
 
-    #[cfg(feature = "cli")]
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
-    /// within `deadline` (the command line's graceful stop).
-    pub(crate) async fn drain_on(
+    /// within `deadline` (the command line's graceful stop; a service that
+    /// embeds the server stops the same way). Install `signal` before
+    /// starting the server, so that a signal sent while it starts is not lost.
+    pub async fn drain_on(
         self,
-        signal: crate::server::StopSignal,
+        signal: crate::StopSignal,
         deadline: std::time::Duration,
-    ) -> crate::server::Stopped {
+    ) -> crate::Stopped {
         self.server.drain_on(signal, deadline).await
     }
 }

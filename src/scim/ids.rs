@@ -174,16 +174,20 @@ pub fn now_rfc3339() -> String {
     crate::civil::Utc::now().rfc3339()
 }
 
-/// A fresh SCIM id: 128 random bits in the UUID layout.
+/// A fresh SCIM id: a random (version 4) UUID, RFC 9562 §5.4, from the OS CSPRNG.
 fn new_id() -> String {
-    let (a, b) = (crate::client::random_u64(), crate::client::random_u64());
+    let mut b = [0u8; 16];
+    crate::client::random_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // variant 10xx
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        (b >> 48) & 0x3fff | 0x8000,
-        b & 0xffff_ffff_ffff
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
     )
 }
 
@@ -910,6 +914,25 @@ fn set_members(
 mod tests {
     use super::{IdStore, IndexNarrowing, IndexOp, IndexedField};
     use crate::ops::UserSummary;
+
+    /// Issue 20: ids are version 4 UUIDs (RFC 9562 layout: version nibble 4,
+    /// variant bits 10), all different.
+    #[test]
+    fn new_ids_are_random_uuids() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| super::new_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let parts: Vec<&str> = id.split('-').collect();
+            let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
+            assert!(parts[2].starts_with('4'), "{id}");
+            assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{id}");
+            assert!(
+                id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+                "{id}"
+            );
+        }
+    }
 
     fn listed(web_ex_id: &str) -> UserSummary {
         UserSummary {

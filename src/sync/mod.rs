@@ -12,11 +12,13 @@
 //! # use std::sync::Arc;
 //! # use wbxprov::sync::{Sync, Mapping, Journal, SyncOptions};
 //! # async fn example(client: Arc<wbxprov::client::Client>, profile: wbxprov::site::SiteProfile)
-//! # -> Result<(), Box<dyn std::error::Error>> {
+//! # -> Result<(), wbxprov::Error> {
+//! let mut options = SyncOptions::default();
+//! options.deprovision = true;
 //! let sync = Sync::builder(client, profile)
 //!     .mapping(Mapping::from_toml("key = \"employee_id\"")?)
 //!     .journal(Arc::new(Journal::open("journal.sqlite".as_ref())?))
-//!     .options(SyncOptions { deprovision: true, ..SyncOptions::default() })
+//!     .options(options)
 //!     .build();
 //! let plan = sync.plan(wbxprov::sync::source::open("people.csv".as_ref())?).await?;
 //! let report = plan.apply(&sync, |_event| {}).await?;
@@ -53,10 +55,10 @@ use serde::Serialize;
 pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
 pub use licences::{Licence, Shortfall};
-pub use mapping::{FieldUse, Mapping, MatchKey};
+pub use mapping::{FieldUse, Mapping, MappingFileError, MatchKey};
 pub use report::{HalfOperation, HalfReport, Report, ReportError, Summary, UserReport, preview};
 pub use site_licence::{LicenceAction, LicenceOnDeprovision, LicenceStep};
-pub use source::{Record, RecordError, Records};
+pub use source::{Record, RecordError, Records, SourceError};
 
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityClient, IdentityError};
@@ -67,6 +69,7 @@ use crate::site::SiteProfile;
 
 /// How a sync behaves.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SyncOptions {
     /// Deactivate active site users absent from the source.
     pub deprovision: bool,
@@ -499,7 +502,7 @@ pub enum Event {
 #[non_exhaustive]
 pub enum SyncError {
     #[error("reading the site: {0}")]
-    Site(ClientError),
+    Site(#[source] ClientError),
     #[error(
         "deprovisioning would deactivate {planned} of {active} active users, more than {share:.0} %: stopping before any write"
     )]
@@ -511,7 +514,7 @@ pub enum SyncError {
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
     #[error("reading the organisation: {0}")]
-    Identity(IdentityError),
+    Identity(#[source] IdentityError),
     #[error(
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
@@ -539,7 +542,7 @@ pub enum SyncError {
     TooFewLicences { shortfalls: Vec<Shortfall> },
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
-    Licences(Box<RestError>),
+    Licences(#[source] Box<RestError>),
     /// Control Hub mode: no licence of the organisation belongs to the site.
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"
