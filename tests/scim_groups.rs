@@ -77,10 +77,8 @@ async fn front_with(profile: wbxprov::site::SiteProfile, latency: std::time::Dur
         Box::new(sim::store::Memory),
     )
     .unwrap();
-    let options = sim::ServeOptions {
-        latency,
-        ..sim::ServeOptions::default()
-    };
+    let mut options = sim::ServeOptions::default();
+    options.latency = latency;
     let site = sim::serve(simulator, options).await.unwrap();
     let client = Arc::new(site_client_of(&site.url, profile));
     let users = client.clone();

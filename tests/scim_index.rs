@@ -63,10 +63,8 @@ async fn slow_site() -> (sim::SimHandle, Arc<Client>) {
         Box::new(sim::store::Memory),
     )
     .unwrap();
-    let options = sim::ServeOptions {
-        latency: LATENCY,
-        ..sim::ServeOptions::default()
-    };
+    let mut options = sim::ServeOptions::default();
+    options.latency = LATENCY;
     let site = sim::serve(simulator, options).await.unwrap();
     let client = Arc::new(
         Client::builder("sim", common::sim_admin())

@@ -229,7 +229,7 @@ fn state_file(args: &ServeArgs) -> Result<Option<PathBuf>, String> {
                 "no state folder: neither XDG_STATE_HOME nor HOME is set; give --state FILE \
                  (or --ephemeral to keep the state in memory)",
             )?;
-            crate::private_file::create_dir(&dir)
+            wbxprov::private_file::create_dir(&dir)
                 .map_err(|e| format!("cannot create the state folder {}: {e}", dir.display()))?;
             Ok(Some(dir.join(STATE_FILE)))
         }
