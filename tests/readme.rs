@@ -662,7 +662,13 @@ impl Run {
         // "From the repository root": the README's paths into fixtures/.
         std::os::unix::fs::symlink(common::repo_root().join("fixtures"), work.join("fixtures"))
             .unwrap();
-        let env = base_env(&bin);
+        let mut env = base_env(&bin);
+        // `scim serve` without --state keeps its state under XDG_STATE_HOME:
+        // this run's own folder, never the user's or another test's.
+        env.insert(
+            "XDG_STATE_HOME".into(),
+            root.join("state").display().to_string(),
+        );
         let site = Server::start("wbxprov sim serve", &work, &env);
         let mut run = Run {
             root,

@@ -98,6 +98,31 @@ struct ScimSection {
     /// grants its members, checked by [`GroupGrants::from_json`].
     #[serde(default)]
     groups: serde_json::Map<String, serde_json::Value>,
+    /// `indexMaxAge`: seconds the index of the site's users answers before a
+    /// list starts its rebuild (`scim::DEFAULT_INDEX_MAX_AGE` when absent).
+    index_max_age: Option<u64>,
+    /// `maxReadsPerRequest`: GetUsers one list may make to filter on what
+    /// the user list lacks (`scim::DEFAULT_PER_USER_READ_CAP` when absent).
+    max_reads_per_request: Option<usize>,
+}
+
+/// `[scim] indexMaxAge` and `maxReadsPerRequest` of wbxprov.toml, each
+/// `None` when not set (the front's defaults apply).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScimLimits {
+    /// How long the index of the site's users answers before it is rebuilt.
+    pub index_max_age: Option<std::time::Duration>,
+    /// GetUsers a list request may make.
+    pub max_reads_per_request: Option<usize>,
+}
+
+/// `[scim] indexMaxAge` and `maxReadsPerRequest` in wbxprov.toml.
+pub fn scim_limits() -> Result<ScimLimits, String> {
+    let scim = config_file()?.scim.unwrap_or_default();
+    Ok(ScimLimits {
+        index_max_age: scim.index_max_age.map(std::time::Duration::from_secs),
+        max_reads_per_request: scim.max_reads_per_request,
+    })
 }
 
 /// Everything needed to build a client.

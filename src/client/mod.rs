@@ -12,6 +12,7 @@
 
 pub mod transport;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -650,7 +651,12 @@ impl Client {
             may_have_landed: false,
         };
         let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(Failure::Kind(kind)) => failure_label(kind),
+            Err(Failure::Whole(e)) => failure_label(&e.kind),
+        };
+        self.counters.finished(R::OPERATION, outcome);
         tracing::debug!(attempt = attempts, elapsed = ?started.elapsed(), outcome, "call finished");
         result.map_err(|failure| match failure {
             Failure::Kind(kind) => Error {
@@ -897,6 +903,8 @@ impl Client {
             security: &security,
         };
         let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
+        let outcome = result.as_ref().map_or_else(failure_label, |_| "success");
+        self.counters.finished(Operation::AuthenticateUser, outcome);
         let t = result.map_err(|kind| Error {
             operation: Operation::AuthenticateUser,
             key: web_ex_id.clone(),
@@ -988,7 +996,7 @@ where
     }
 
     fn retrying(&self, wait: &Wait, length: Duration) {
-        self.client.counters.retry(wait, length);
+        self.client.counters.retry(R::OPERATION, wait, length);
     }
 }
 
@@ -1061,7 +1069,9 @@ impl crate::retry::Attempts for Authentication<'_> {
     }
 
     fn retrying(&self, wait: &Wait, length: Duration) {
-        self.client.counters.retry(wait, length);
+        self.client
+            .counters
+            .retry(Operation::AuthenticateUser, wait, length);
     }
 }
 
@@ -1154,9 +1164,90 @@ struct Counters {
     rate_limit_waited_ms: AtomicU64,
     reauthentications: AtomicU64,
     outcome_checks: AtomicU64,
+    /// The same by operation, for `/metrics` ([`Client::operation_stats`]).
+    by_operation: std::sync::Mutex<HashMap<Operation, OperationStats>>,
+}
+
+/// What a client did for one operation: how its calls ended, and the
+/// retries and rate-limit waits they took. Outcome labels come from a fixed
+/// list ([`failure_label`]), so their number stays bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationStats {
+    /// The XML API operation.
+    pub operation: Operation,
+    /// Calls ended, by outcome: `success`, the service's classified
+    /// failure (`user_not_found`, `web_ex_id_exists`, `rate_limited` …),
+    /// `http_status`, `transport`, `malformed` or `encode`.
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Requests sent again after a failed attempt.
+    pub retries: u64,
+    /// Of those, waits the service asked for (000045).
+    pub rate_limit_waits: u64,
+}
+
+impl OperationStats {
+    fn new(operation: Operation) -> Self {
+        OperationStats {
+            operation,
+            outcomes: BTreeMap::new(),
+            retries: 0,
+            rate_limit_waits: 0,
+        }
+    }
+}
+
+/// A metrics label for why a call failed: the service's classified
+/// failure (src/xml/codes.rs), or what kept an answer away.
+pub fn failure_label(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Service(e) => service_label(e.kind()),
+        ErrorKind::Http(_) => "http_status",
+        ErrorKind::Transport(_) => "transport",
+        ErrorKind::Malformed(_) => "malformed",
+        ErrorKind::Encode(_) => "encode",
+        #[cfg(feature = "validate")]
+        ErrorKind::Invalid(_) => "invalid",
+    }
+}
+
+/// [`ServiceErrorKind`] in snake case.
+fn service_label(kind: ServiceErrorKind) -> &'static str {
+    use ServiceErrorKind as K;
+    match kind {
+        K::UserNotFound => "user_not_found",
+        K::WrongCredentials => "wrong_credentials",
+        K::InvalidSessionTicket => "invalid_session_ticket",
+        K::AuthenticationFailed => "authentication_failed",
+        K::WebExIdExists => "web_ex_id_exists",
+        K::EmailExists => "email_exists",
+        K::AccessDenied => "access_denied",
+        K::RateLimited => "rate_limited",
+        K::ServiceUnavailable => "service_unavailable",
+        K::SiteSuspended => "site_suspended",
+        K::LicenceLimit => "licence_limit",
+        K::FeatureNotEnabled => "feature_not_enabled",
+        K::NoRecords => "no_records",
+        _ => "other",
+    }
 }
 
 impl Counters {
+    /// One operation's entry, made on first use.
+    fn of_operation(&self, operation: Operation, update: impl FnOnce(&mut OperationStats)) {
+        // Counting must never fail a call: a poisoned map is still a map.
+        let mut map = self.by_operation.lock().unwrap_or_else(|p| p.into_inner());
+        update(
+            map.entry(operation)
+                .or_insert_with(|| OperationStats::new(operation)),
+        );
+    }
+
+    /// A call of `operation` ended with `outcome`.
+    fn finished(&self, operation: Operation, outcome: &'static str) {
+        self.of_operation(operation, |s| *s.outcomes.entry(outcome).or_default() += 1);
+    }
+
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -1174,9 +1265,14 @@ impl Counters {
         }
     }
 
-    /// A resend is due after `wait`.
-    fn retry(&self, wait: &Wait, length: Duration) {
+    /// A resend of `operation` is due after `wait`.
+    fn retry(&self, operation: Operation, wait: &Wait, length: Duration) {
         Counters::add(&self.retries, 1);
+        let asked = matches!(wait, Wait::Asked { .. });
+        self.of_operation(operation, |s| {
+            s.retries += 1;
+            s.rate_limit_waits += u64::from(asked);
+        });
         if let Wait::Asked { .. } = wait {
             Counters::add(&self.rate_limit_waits, 1);
             Counters::add(
@@ -1191,6 +1287,19 @@ impl Client {
     /// What this client has done since it was built.
     pub fn stats(&self) -> CallStats {
         self.counters.snapshot()
+    }
+
+    /// What this client did per operation since it was built, by operation
+    /// name.
+    pub fn operation_stats(&self) -> Vec<OperationStats> {
+        let map = self
+            .counters
+            .by_operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<OperationStats> = map.values().cloned().collect();
+        out.sort_by(|a, b| a.operation.as_ref().cmp(b.operation.as_ref()));
+        out
     }
 }
 
