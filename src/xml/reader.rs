@@ -291,6 +291,7 @@ impl<'i> XmlReader<'i> {
     /// The next event. Only a start tag's namespace is resolved: resolving end
     /// tags too (as `read_resolved_event` does) and matching text's against the
     /// XML API's URIs cost a prefix lookup per event (issue 21's profile).
+    #[inline]
     fn read(&mut self) -> Result<Event<'i>, DecodeError> {
         self.inner.read_event().map_err(|e| self.syntax(e))
     }
@@ -343,6 +344,10 @@ impl<'i> XmlReader<'i> {
     }
 
     /// Enters a start tag: depth and character checks, its namespace.
+    // `read`, `open` and `close` are inlined into `next_child` and `text`: a
+    // call per event showed in issue 21's profile (live_getuser_vs_raw_ratio
+    // 0.87 -> 0.91 with them inlined, same period, medians of 3).
+    #[inline]
     fn open(&mut self, start: BytesStart<'i>) -> Result<Tag<'i>, DecodeError> {
         self.enter()?;
         self.check_attributes(&start)?;
@@ -363,6 +368,7 @@ impl<'i> XmlReader<'i> {
     }
 
     /// Leaves the current element at its end tag.
+    #[inline]
     fn close(&mut self) -> Result<(), DecodeError> {
         if self.depth == 0 {
             return Err(self.syntax("unexpected end tag"));
