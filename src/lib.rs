@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![doc = include_str!("../README.md")]
 
 #[cfg(any(feature = "sim", feature = "scim", feature = "cli"))]
