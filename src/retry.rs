@@ -2,15 +2,18 @@
 //! API client ([`crate::client`]) and the REST client of webexapis.com
 //! ([`crate::rest`], under the identity, licence and meeting-settings APIs).
 //!
-//! A client describes one attempt as an [`Attempts`] policy: it sends, then
-//! says what the answer means ([`Verdict`]): done, retry after a backoff or
+//! A client describes one attempt as an `Attempts` policy: it sends, then
+//! says what the answer means (`Verdict`): done, retry after a backoff or
 //! after the wait the service asked for, or try again at once (a renewed
-//! session ticket). [`run`] owns the loop: the attempt count, the overall
-//! [`Deadline`], the waits and their announcement. [`Pacer`] owns the slot a
+//! session ticket). `run` owns the loop: the attempt count, the overall
+//! `Deadline`, the waits and their announcement. `Pacer` owns the slot a
 //! request is sent in: client-side rate, concurrency, the deadline's timeout.
 //! The Webex-specific rules (000045's minute, the unknown-outcome CreateUser
 //! check, ticket renewal, Retry-After) live in each client's policy, never
 //! in a loop of its own.
+//!
+//! Only [`RetryPolicy`] is public (a field of the clients' options); the loop
+//! and its parts named above are crate-internal.
 
 use std::future::Future;
 use std::time::Duration;
@@ -25,6 +28,7 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// First backoff after a transient failure; doubles each time, with jitter.
     pub base_delay: Duration,
+    /// The longest backoff: doubling stops here.
     pub max_delay: Duration,
     /// Wait after a rate limit that does not say how long (000045 "API Rate
     /// Limit Reached" asks for 60 s; a 429 without Retry-After).

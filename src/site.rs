@@ -40,7 +40,9 @@ use crate::xml::{DecodeError, ServiceError, decode};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionType {
+    /// `meetingTypeID`: the number a user's `sessionType` elements carry.
     pub id: i64,
+    /// The type's name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The service it belongs to (`MeetingCenter` …), when LstMeetingType or the profile says.
@@ -53,7 +55,9 @@ pub struct SessionType {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SimulatorAdmin {
+    /// The admin's Webex ID.
     pub admin_id: String,
+    /// The admin's password (a test credential of the simulator: see above).
     pub admin_password: String,
 }
 
@@ -71,6 +75,7 @@ impl std::fmt::Debug for SimulatorAdmin {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionTypeLimit {
+    /// `meetingTypeID` of the session type.
     pub id: i64,
     /// Hosts the licence allows for this session type.
     pub hosts: u32,
@@ -86,8 +91,10 @@ pub struct LicenceLimits {
     /// Active hosts the site may have (`exceededSiteHostLimit` beyond it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_hosts: Option<u32>,
+    /// Active hosts the site has now, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_site_hosts: Option<u32>,
+    /// Host licences per session type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub session_types: Vec<SessionTypeLimit>,
 }
@@ -96,12 +103,14 @@ pub struct LicenceLimits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ControlHub {
+    /// The Webex organisation ID (the one Control Hub shows), whose identity the site's people live in.
     pub org_id: String,
 }
 
 /// What the validator knows about one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteProfile {
+    /// The site's name, when GetSite or the profile gives it.
     pub site_name: Option<String>,
     /// On Control-Hub-managed sites the Webex identity owns names, email, phones,
     /// password and webExId: SetUser cannot change them.
@@ -117,24 +126,49 @@ pub struct SiteProfile {
     /// The session types users may hold. Empty means "not known" (a hand-written
     /// profile without them): the validator then does not check session types.
     pub meeting_types: Vec<SessionType>,
+    /// The site's password rules: the validator checks `password` against them.
     pub password_criteria: Option<PasswordCriteria>,
+    /// Licence counts, when the profile gives them: the validator refuses a change that
+    /// would activate a host past them.
     pub limits: Option<LicenceLimits>,
 }
 
 /// Why a profile could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// The file could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not a GetSite response wbxprov can read.
     #[error("{path}: not a GetSite response: {source}")]
-    Decode { path: PathBuf, source: DecodeError },
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: DecodeError,
+    },
+    /// The saved GetSite response is the service's FAILURE, not a site.
     #[error("{path}: the saved GetSite response is a FAILURE: {source}")]
-    Failure { path: PathBuf, source: ServiceError },
+    Failure {
+        /// The file.
+        path: PathBuf,
+        /// The service's error, as saved.
+        source: ServiceError,
+    },
+    /// The file is not a TOML profile wbxprov can use (not UTF-8, not TOML, or a
+    /// key or value the profile does not take); `message` says which.
     #[error("{path}: {message}")]
-    Toml { path: PathBuf, message: String },
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the key where the TOML parser gives one.
+        message: String,
+    },
 }
 
 impl Default for SiteProfile {
@@ -164,6 +198,7 @@ impl SiteProfile {
         self.features[feature as usize]
     }
 
+    /// Turns a feature on or off (for hand-written profiles and tests).
     pub fn set_feature(&mut self, feature: Feature, on: bool) {
         self.features[feature as usize] = on;
     }
@@ -182,6 +217,7 @@ impl SiteProfile {
             .filter_map(|f| f.service.map(|s| (s, self.feature(f.feature))))
     }
 
+    /// Whether a service type (`MeetingCenter` …) is enabled on the site.
     pub fn service_enabled(&self, service: &str) -> bool {
         self.services().any(|(s, on)| s == service && on)
     }
@@ -197,6 +233,7 @@ impl SiteProfile {
             .collect()
     }
 
+    /// The session type with this `meetingTypeID`, if the site offers it.
     pub fn session_type(&self, id: i64) -> Option<&SessionType> {
         self.meeting_types.iter().find(|m| m.id == id)
     }

@@ -31,12 +31,19 @@ use crate::xml::{DecodeError, EncodeError, Form, Secrets, ServiceError, ServiceE
 /// How the admin proves who it is.
 #[derive(Clone, PartialEq)]
 pub enum AdminAuth {
+    /// An admin's Webex ID and password: the client takes a session ticket with them
+    /// (AuthenticateUser) and renews it as it expires.
     Password {
+        /// The admin's Webex ID.
         web_ex_id: String,
+        /// The admin's password.
         password: Secret,
     },
+    /// An OAuth access token (`webExAccessToken`) of a site admin.
     AccessToken {
+        /// The admin's Webex ID, when the request should name it.
         web_ex_id: Option<String>,
+        /// The token.
         token: Secret,
     },
 }
@@ -119,6 +126,7 @@ pub use crate::retry::RetryPolicy;
 /// Client settings beyond site, credentials and transport.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// How often and how long transient failures are retried.
     pub retry: RetryPolicy,
     /// Calls in flight at once.
     pub max_concurrency: usize,
@@ -153,9 +161,11 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
 pub struct Error {
+    /// The operation that failed.
     pub operation: Operation,
     /// The webExId (or other key) the call was about.
     pub key: Option<String>,
+    /// What went wrong.
     pub kind: ErrorKind,
     /// Attempts made.
     pub attempts: u32,
@@ -170,11 +180,13 @@ pub enum ErrorKind {
     /// The service answered an HTTP status other than 200.
     #[error("HTTP status {0}")]
     Http(u16),
+    /// No answer came back (timeout, connection, refused URL …).
     #[error(transparent)]
     Transport(TransportError),
     /// The answer was not a response wbxprov can read.
     #[error("malformed response: {0}")]
     Malformed(DecodeError),
+    /// The request could not be written; nothing was sent.
     #[error(transparent)]
     Encode(EncodeError),
     /// The change broke the site's rules; nothing was sent.
@@ -202,6 +214,7 @@ impl Error {
         }
     }
 
+    /// Whether the service said the user does not exist (030001).
     pub fn is_not_found(&self) -> bool {
         self.service()
             .is_some_and(|e| e.kind() == ServiceErrorKind::UserNotFound)
@@ -279,11 +292,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends through `transport` instead of HTTPS (a replay directory, a recorder, the simulator
+    /// in-process, a test double).
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
         self
     }
 
+    /// Retry, concurrency, rate and deadline settings.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
         self
@@ -296,6 +312,12 @@ impl ClientBuilder {
         self
     }
 
+    /// The client.
+    ///
+    /// # Errors
+    ///
+    /// Without a transport given, the HTTPS client's set-up failure (TLS); without the
+    /// `https` feature, [`TransportError::Other`] since there is nothing to send with.
     pub fn build(self) -> Result<Client, TransportError> {
         let transport = match self.transport {
             Some(t) => t,
@@ -370,6 +392,11 @@ impl Client {
 
     // -- one method per operation ------------------------------------------
 
+    /// GetUser: every attribute of one user, decoded through the catalogue.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_not_found`] when the user does not exist; any other failure of the call.
     pub async fn get_user(&self, web_ex_id: &str) -> Result<User, Error> {
         let req = GetUser {
             web_ex_id: web_ex_id.to_owned(),
@@ -452,6 +479,8 @@ impl Client {
         self.set_user(web_ex_id, change).await
     }
 
+    /// LstsummaryUser: one page of user summaries. "No record found" (000015) is an empty page,
+    /// not an error.
     pub async fn list_users(&self, query: &LstsummaryUser) -> Result<UserPage, Error> {
         self.call(query, None).await
     }
@@ -502,10 +531,12 @@ impl Client {
         }
     }
 
+    /// GetSite: the site's settings, from which [`SiteProfile::from_site`](crate::site::SiteProfile::from_site) reads its features.
     pub async fn get_site(&self) -> Result<SiteInstance, Error> {
         self.call(&GetSite, None).await
     }
 
+    /// LstMeetingType: the site's session types (the first page, as the service sizes it).
     pub async fn meeting_types(&self) -> Result<MeetingTypeList, Error> {
         self.call(&LstMeetingType::default(), None).await
     }
@@ -1148,6 +1179,7 @@ pub(crate) fn random_u64() -> u64 {
 
 /// What the client needs to know about each request type.
 pub trait Operational: Request {
+    /// The operation this request is.
     const OPERATION: Operation;
     /// For CreateUser: the answer, given that GetUser found `user` — `None`
     /// unless it is the user this request was creating.
