@@ -45,8 +45,11 @@ pub const DEFAULT_IDENTITY_TOKEN: &str = "wbxprov-sim-identity";
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The site: its features, session types, password rules, licence counts and Control Hub mode.
     pub profile: SiteProfile,
+    /// The admin's Webex ID the site accepts.
     pub admin_id: String,
+    /// The admin's password the site accepts.
     pub admin_password: Secret,
     /// An OAuth access token the site accepts for the admin, if any.
     pub access_token: Option<Secret>,
@@ -255,6 +258,11 @@ fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
 }
 
 impl Simulator {
+    /// A simulated site set up by `config`, its users loaded from `store`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the store fails with while loading.
     pub fn new(config: SimConfig, store: Box<dyn Store>) -> Result<Self, store::StoreError> {
         let users: BTreeMap<String, StoredUser> = store
             .load()?
@@ -310,6 +318,7 @@ impl Simulator {
             .sum()
     }
 
+    /// How the site is set up.
     pub fn config(&self) -> &SimConfig {
         &self.config
     }
