@@ -22,7 +22,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub enum JournalError {
     /// Another run holds the journal.
     #[error("journal in use by another run ({holder}); wait for it to finish")]
-    Locked { path: PathBuf, holder: String },
+    Locked {
+        /// The journal file.
+        path: PathBuf,
+        /// Who holds it, as that run wrote it in the lock.
+        holder: String,
+    },
     /// The journal file or its lock could not be read or written.
     #[error("journal: {0}")]
     Storage(String),
@@ -112,6 +117,7 @@ pub struct KnownPerson {
     /// The site user it names; absent in journals of the previous version,
     /// which kept only the key.
     pub web_ex_id: Option<String>,
+    /// The person's email, when known.
     pub email: Option<String>,
     /// The site's userId, when GetUser or CreateUser gave it.
     pub user_id: Option<i64>,
