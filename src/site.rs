@@ -40,7 +40,7 @@ use crate::xml::{DecodeError, ServiceError, decode};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionType {
-    /// `meetingTypeID`: the number a user's `sessionType` elements carry.
+    /// `meetingTypeID`: the number a user's `meetingTypes/meetingType` elements hold.
     pub id: i64,
     /// The type's name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]

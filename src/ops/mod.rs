@@ -181,7 +181,7 @@ pub struct LstsummaryUser {
     pub web_ex_id: Option<String>,
     /// 1-based index of the first record.
     pub start_from: Option<u32>,
-    /// The page size (the service caps it; see Cisco's LstsummaryUser reference).
+    /// The page size.
     pub maximum_num: Option<u32>,
     /// `AND` or `OR` across the filters.
     pub list_method: Option<&'static str>,

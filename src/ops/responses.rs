@@ -484,7 +484,7 @@ fn note_unread(body: &mut BodyReader<'_, '_>, element: &Element, prefix: &str, r
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingTypeInfo {
-    /// `meetingTypeID`: the number `sessionType` elements of a user refer to.
+    /// `meetingTypeID`: the number a user's `meetingTypes/meetingType` elements hold.
     #[serde(rename = "meetingTypeID")]
     pub id: i64,
     /// `productCodePrefix`, e.g. `PRO`.

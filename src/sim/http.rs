@@ -80,7 +80,7 @@ impl FromStr for FaultSpec {
 pub struct ServeOptions {
     /// Port 0 picks a free one.
     pub addr: SocketAddr,
-    /// Added to every answer (a site across the internet, for benches and timeout tests).
+    /// A delay added before every answer.
     pub latency: Duration,
     /// Which faults to inject, and how often.
     pub faults: FaultSpec,

@@ -93,7 +93,7 @@ pub struct ServiceFailure {
     pub kind: ServiceErrorKind,
     /// Always `FAILURE` today; kept as sent.
     pub result: String,
-    /// The reason text, e.g. `User not found`. Cisco says its words are subject to change.
+    /// The reason text, e.g. `Corresponding User not found`. Cisco says its words are subject to change.
     pub reason: Option<String>,
     /// `exceptionID`, e.g. `030001`: what [`kind`](Self::kind) keys on.
     pub exception_id: Option<String>,

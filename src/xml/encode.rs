@@ -62,9 +62,8 @@ pub enum EncodeError {
         /// The refused character's code point.
         code_point: u32,
     },
-    /// A request the XML API documents no form of, e.g. a DelUser of more users than it takes
-    /// at once, or more than three LstsummaryUser order keys (our own checks: the service's
-    /// answer to such a request is unknown).
+    /// A request of a shape the XML API does not take: a DelUser of no user or of more than
+    /// [`DEL_USER_MAX`](crate::ops::DEL_USER_MAX), or more than three LstsummaryUser order keys.
     #[error("{operation}: {message}")]
     Invalid {
         /// The operation, e.g. `DelUser`.
@@ -81,7 +80,7 @@ pub enum XmlNs {
     Service,
     /// `use:`: the user service's elements.
     User,
-    /// `com:`: the common types (addresses, phones, list controls).
+    /// `com:`: the common types (addresses, phones …).
     Common,
     /// `site:`: GetSite's answer.
     Site,
