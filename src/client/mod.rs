@@ -531,7 +531,8 @@ impl Client {
         }
     }
 
-    /// GetSite: the site's settings, from which [`SiteProfile::from_site`](crate::site::SiteProfile::from_site) reads its features.
+    /// GetSite: the site's settings, from which
+    /// [`SiteProfile::from_site`](crate::site::SiteProfile::from_site) reads its features.
     pub async fn get_site(&self) -> Result<SiteInstance, Error> {
         self.call(&GetSite, None).await
     }

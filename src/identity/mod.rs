@@ -348,7 +348,8 @@ impl IdentityClient {
     ///
     /// # Errors
     ///
-    /// [`IdentityErrorKind::AlreadyExists`] when the userName is taken; any other failure of the call.
+    /// [`IdentityErrorKind::AlreadyExists`] when the userName is taken; any other failure of
+    /// the call.
     pub async fn create(&self, person: &Person) -> Result<Person, IdentityError> {
         let key = person.user_name().to_owned();
         let answer = self

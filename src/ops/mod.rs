@@ -25,14 +25,16 @@ fn require_web_ex_id(user: &FlatUser, operation: &'static str) -> Result<(), Enc
 /// CreateUser: a new user with the given attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateUser {
-    /// The new user's attributes; `webExId` must be set and non-empty, and every attribute must be
-    /// one CreateUser may carry ([`Ops::create`](crate::schema::Ops::create)), or writing the request fails.
+    /// The new user's attributes; `webExId` must be set and non-empty, and every attribute
+    /// must be one CreateUser may carry ([`Ops::create`](crate::schema::Ops::create)), or
+    /// writing the request fails.
     pub user: FlatUser,
 }
 
 impl CreateUser {
     /// The request for `user`: every attribute that is set. Nothing is checked here: the
-    /// validator ([`crate::validate`]) checks against the site, writing the request checks the operation.
+    /// validator ([`crate::validate`]) checks against the site, writing the request checks
+    /// the operation.
     pub fn new(user: &User) -> Self {
         CreateUser {
             user: user.to_flat(),

@@ -217,7 +217,8 @@ impl Decode for UserPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionTicket {
-    /// The ticket: pass it as [`Credentials::SessionTicket`](crate::xml::encode::Credentials::SessionTicket).
+    /// The ticket: pass it as
+    /// [`Credentials::SessionTicket`](crate::xml::encode::Credentials::SessionTicket).
     pub session_ticket: Secret,
     /// Milliseconds since the Unix epoch (OAuth variant only).
     pub create_time: Option<i64>,
