@@ -103,7 +103,8 @@ pub struct LicenceLimits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ControlHub {
-    /// The Webex organisation ID (the one Control Hub shows), whose identity the site's people live in.
+    /// The Webex organisation ID (the one Control Hub shows), whose identity the site's people
+    /// live in.
     pub org_id: String,
 }
 

@@ -50,7 +50,8 @@ pub enum RestErrorKind {
     /// 404 or 410: the person or object does not exist (holds the status).
     #[error("not found (HTTP {0})")]
     NotFound(u16),
-    /// 409: the request conflicts with what exists (e.g. a userName taken); holds the API's message.
+    /// 409: the request conflicts with what exists (e.g. a userName taken); holds the API's
+    /// message.
     #[error("conflict (409): {0}")]
     Conflict(String),
     /// 401: the token is missing, expired or not accepted; holds the API's message.

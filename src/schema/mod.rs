@@ -85,7 +85,8 @@ pub enum TextFormat {
 pub enum ScalarType {
     /// `true`/`false` (XSD `xsd:boolean`).
     Bool,
-    /// An integer of the given width, optionally bounded (both bounds come from the catalogue's `int(min..max)`).
+    /// An integer of the given width, optionally bounded (both bounds come from the catalogue's
+    /// `int(min..max)`).
     Int {
         /// 32- or 64-bit, from the XSD type.
         kind: IntKind,
@@ -340,7 +341,8 @@ impl FlatKey {
     }
 
     /// The key of occurrence `slot` (zero-based) of an attribute in a repeated group. The slot is
-    /// not checked here: [`User::set`] and [`FlatKey::from_str`](std::str::FromStr) refuse one past the group's maximum.
+    /// not checked here: [`User::set`] and [`FlatKey::from_str`](std::str::FromStr) refuse one
+    /// past the group's maximum.
     pub fn with_slot(attribute: Attribute, slot: u8) -> Self {
         FlatKey { attribute, slot }
     }
@@ -479,7 +481,8 @@ impl Value {
 /// Why a value could not be stored under a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
-    /// The name is not in the catalogue (or its `[n]` suffix is malformed); holds the name as given.
+    /// The name is not in the catalogue (or its `[n]` suffix is malformed); holds the name as
+    /// given.
     #[error("`{0}` is not a catalogue attribute (see `wbxprov attrs`)")]
     UnknownAttribute(String),
     /// The value's kind does not match the attribute's catalogue type.
@@ -552,7 +555,8 @@ impl FlatUser {
         Self::default()
     }
 
-    /// Stores `value` under `key` (replacing and returning any old value). Types are not checked here:
+    /// Stores `value` under `key` (replacing and returning any old value). Types are not
+    /// checked here:
     /// [`User::from_flat`] checks them against the catalogue.
     pub fn insert(&mut self, key: FlatKey, value: Value) -> Option<Value> {
         self.0.insert(key, value)

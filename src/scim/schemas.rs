@@ -288,7 +288,8 @@ pub fn user_resource_type() -> Json {
     })
 }
 
-/// What the service supports (PATCH, filter, no bulk, sort or ETags …), as `/ServiceProviderConfig` answers.
+/// What the service supports (PATCH, filter, no bulk, sort or ETags …), as
+/// `/ServiceProviderConfig` answers.
 pub fn service_provider_config() -> Json {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],

@@ -106,7 +106,8 @@ pub struct HalfReport {
 /// Why a user (or a half) failed, in the report's JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportError {
-    /// A stable kind for automation: the service's [`ServiceErrorKind`](crate::xml::ServiceErrorKind)
+    /// A stable kind for automation: the service's
+    /// [`ServiceErrorKind`](crate::xml::ServiceErrorKind)
     /// (`userNotFound` …), or `invalid`, `transport`, `malformedResponse`, `encode`, or the
     /// identity API's kind (`alreadyExists`, `auth` …).
     pub kind: String,

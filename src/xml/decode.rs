@@ -89,11 +89,13 @@ pub enum ServiceErrorKind {
 /// The content of a FAILURE answer (service.xsd `responseType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceFailure {
-    /// What the failure means, from the exception ID first, then the reason text ([`super::codes`]).
+    /// What the failure means, from the exception ID first, then the reason text
+    /// ([`super::codes`]).
     pub kind: ServiceErrorKind,
     /// Always `FAILURE` today; kept as sent.
     pub result: String,
-    /// The reason text, e.g. `Corresponding User not found`. Cisco says its words are subject to change.
+    /// The reason text, e.g. `Corresponding User not found`. Cisco says its words are subject
+    /// to change.
     pub reason: Option<String>,
     /// `exceptionID`, e.g. `030001`: what [`kind`](Self::kind) keys on.
     pub exception_id: Option<String>,

@@ -164,7 +164,8 @@ impl BodyWriter {
         self.w.close();
     }
 
-    /// Writes an element with text content (escaped; a character XML 1.0 refuses fails the request).
+    /// Writes an element with text content (escaped; a character XML 1.0 refuses fails the
+    /// request).
     pub fn text(&mut self, ns: XmlNs, local: &str, text: &str) {
         let name = self.name(ns, local);
         self.w.leaf(&name, text);

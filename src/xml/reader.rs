@@ -79,7 +79,8 @@ pub enum DecodeError {
         /// The XML parser's description of it.
         message: String,
     },
-    /// The document is well-formed but not the envelope or body wbxprov expects; says what was wrong.
+    /// The document is well-formed but not the envelope or body wbxprov expects; says what was
+    /// wrong.
     #[error("document has an unexpected shape: {0}")]
     Structure(String),
     /// The body is of an operation wbxprov does not speak (getAPIVersion,
