@@ -284,6 +284,11 @@ impl SiteProfile {
 
     /// A profile from a file: a saved GetSite response (XML) or a profile TOML,
     /// told apart by their content.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProfileError`] naming the file: unreadable, not a GetSite response, a saved
+    /// FAILURE, or a TOML profile wbxprov cannot use.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
         let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
             path: path.to_owned(),

@@ -407,6 +407,14 @@ impl Client {
     /// Creates a user. A request whose outcome is unknown (an HTTP 5xx or 429,
     /// a timeout or reset after sending) is not sent again before GetUser says
     /// the user does not exist; "exists" on a resend is checked the same way.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming CreateUser and the webExId: [`ErrorKind::Invalid`] when the
+    /// site profile given to [`ClientBuilder::validate_with`] refuses the user (nothing
+    /// sent), [`ErrorKind::Encode`] when the request cannot be written (no webExId, an
+    /// attribute CreateUser cannot carry), [`ErrorKind::Service`] for the service's
+    /// FAILURE (e.g. [`ServiceErrorKind::WebExIdExists`]), and the transport's failures.
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
         let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
@@ -422,6 +430,11 @@ impl Client {
 
     /// Changes the given attributes of `web_ex_id`. When the current user is
     /// known, [`Client::set_user_over`] validates better.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::create_user`], for SetUser; [`Error::is_not_found`] when the user
+    /// does not exist.
     pub async fn set_user(&self, web_ex_id: &str, change: FlatUser) -> Result<Updated, Error> {
         self.update(web_ex_id, change, None).await
     }
@@ -458,7 +471,13 @@ impl Client {
         self.call(&req, Some(web_ex_id)).await
     }
 
-    /// Deactivates up to 50 users per call.
+    /// Deactivates up to 50 users per call (DelUser never deletes). The answer has a
+    /// status per user: one user's failure is there, not an `Err`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Encode`] for no user or more than [`DEL_USER_MAX`] (nothing sent); the
+    /// service's FAILURE of the whole call; the transport's failures.
     pub async fn deactivate(&self, web_ex_ids: &[String]) -> Result<Deleted, Error> {
         let req = DelUser {
             web_ex_ids: web_ex_ids.to_vec(),

@@ -179,6 +179,11 @@ fn remember(tx: &rusqlite::Transaction<'_>, person: &KnownPerson) -> Result<(), 
 impl Journal {
     /// Takes the journal's lock, opens (or creates, owner-only) the journal and
     /// starts a run.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Locked`] while another run holds it; [`JournalError::Storage`]
+    /// when the file or its lock cannot be created, read or written.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
         let lock = lock(path)?;
         crate::private_file::touch(path).map_err(|e| err(format!("{}: {e}", path.display())))?;

@@ -244,7 +244,13 @@ pub trait Decode: Sized {
     }
 }
 
-/// Decodes a whole response with the default [`Limits`].
+/// Decodes a whole response with the default [`Limits`]. The service's FAILURE is not
+/// an error here: it is in the [`Response`] ([`Response::success`] gives it).
+///
+/// # Errors
+///
+/// A [`DecodeError`] when the bytes are not a response of the XML API this crate can read
+/// (too large or deep, a DTD, not well-formed, another shape, a value of the wrong type).
 pub fn decode<T: Decode>(bytes: &[u8]) -> Result<Response<T>, DecodeError> {
     decode_with(bytes, Limits::default())
 }
