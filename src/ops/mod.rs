@@ -1,6 +1,11 @@
 //! One request type per XML API operation wbxprov uses, each writing its own body
 //! through [`BodyWriter`]. User payloads come from the catalogue, never from a
 //! list kept here.
+//!
+//! The client ([`crate::client::Client`]) has one method per type here; a caller that
+//! sends through its own HTTP stack writes them with
+//! [`encode`](crate::xml::encode::encode) and reads the answers with
+//! [`decode`](crate::xml::decode()).
 
 mod any;
 mod responses;

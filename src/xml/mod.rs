@@ -1,5 +1,11 @@
 //! The wire format: requests written from the catalogue, responses read back.
 //! Nothing here knows about HTTP.
+//!
+//! It sits between the model ([`crate::schema`]) and the client ([`crate::client`]):
+//! [`encode`] writes the envelope, security context and user payloads of the request
+//! types in [`crate::ops`]; [`decode()`] reads answers, the service's FAILUREs classified
+//! by [`codes`]; [`request`] reads requests, for the simulator; [`tree`] keeps a raw
+//! element tree for what no typed field covers.
 
 pub mod chars;
 pub mod codes;
