@@ -8,7 +8,7 @@
 //! - `wbxprov sim serve --state FILE` serves them;
 //! - this binary again, re-run as the command (`WBXPROV_BENCH_CHILD=1`, its
 //!   arguments those of `wbxprov`: `import --out FILE.jsonl`, `user list`),
-//!   which runs `wbxprov::cli::main()` and then reports its own peak resident
+//!   which runs the command line (src/cli, included here by path) and then reports its own peak resident
 //!   set (`VmHWM` of /proc/self/status).
 //!
 //! Prints wall time and users/s of each, then `import_100k_peak_rss_mb=<x>`
@@ -25,6 +25,12 @@ use std::time::Instant;
 
 #[path = "../tests/common/site_state.rs"]
 mod site_state;
+
+/// The `wbxprov` command line (the binary's, not library API): run in this
+/// process so that its peak resident set is measured alone.
+#[allow(unused_imports)]
+#[path = "../src/cli/mod.rs"]
+mod cli;
 
 const CHILD: &str = "WBXPROV_BENCH_CHILD";
 const ADMIN_ID: &str = "admin";
@@ -132,7 +138,7 @@ fn site_figures(users: usize) -> (usize, f64, f64) {
 
 fn main() -> ExitCode {
     if std::env::var_os(CHILD).is_some() {
-        let code = wbxprov::cli::main();
+        let code = cli::main();
         eprintln!("peak_rss_kb={}", peak_rss_kb().unwrap_or(0));
         return code;
     }

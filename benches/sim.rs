@@ -34,9 +34,10 @@ fn main() {
         let site = sim::start(default_profile())
             .await
             .expect("simulator starts");
-        let options = Options {
-            max_concurrency: 16,
-            ..Options::default()
+        let options = {
+            let mut built = Options::default();
+            built.max_concurrency = 16;
+            built
         };
         let auth = AdminAuth::Password {
             web_ex_id: DEFAULT_ADMIN_ID.into(),

@@ -58,7 +58,11 @@ fn main() {
     runtime.block_on(async {
         let profile = sim::default_profile();
         let simulator = Simulator::new(SimConfig::new(profile.clone()), Box::new(sim::store::Memory)).expect("sim");
-        let site = sim::serve(simulator, ServeOptions { latency, ..ServeOptions::default() })
+        let site = sim::serve(simulator, {
+let mut built = ServeOptions::default();
+built.latency = latency;
+built
+})
             .await
             .expect("serve");
         let new_client = || {
@@ -68,7 +72,11 @@ fn main() {
                     password: Secret::new(DEFAULT_ADMIN_PASSWORD),
                 })
                 .endpoint(&site.url)
-                .options(Options { max_concurrency: concurrency, ..Options::default() })
+                .options({
+let mut built = Options::default();
+built.max_concurrency = concurrency;
+built
+})
                 .build()
                 .expect("client"),
             )
@@ -78,7 +86,11 @@ fn main() {
         let open_journal = || Arc::new(sync::Journal::open(&journal).expect("journal"));
         let engine = sync::Sync::builder(new_client(), profile.clone())
             .journal(open_journal())
-            .options(SyncOptions { concurrency, ..SyncOptions::default() })
+            .options({
+let mut built = SyncOptions::default();
+built.concurrency = concurrency;
+built
+})
             .build();
         let started = Instant::now();
         let records = sync::source::open(&source).expect("source");
@@ -102,7 +114,11 @@ fn main() {
         // each person's digest from the run above, so only the listing is read.
         let engine = sync::Sync::builder(new_client(), profile.clone())
             .journal(open_journal())
-            .options(SyncOptions { concurrency, ..SyncOptions::default() })
+            .options({
+let mut built = SyncOptions::default();
+built.concurrency = concurrency;
+built
+})
             .build();
         let plan = engine.plan(sync::source::open(&source).expect("source")).await.expect("plan");
         let report = plan.apply(&engine, |_| {}).await.expect("apply");

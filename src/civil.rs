@@ -1,8 +1,6 @@
 //! UTC dates without a date library: what the simulator's registrationDate,
 //! the SCIM front's timestamps and token-expiry dates need.
 
-#[cfg(feature = "cli")]
-use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A UTC date and time, to the second.
@@ -66,36 +64,16 @@ impl Utc {
     }
 }
 
-/// Midnight UTC of a date (civil-to-days, the inverse of `Utc::at`).
-#[cfg(feature = "cli")]
-pub(crate) fn midnight(year: i64, month: i64, day: i64) -> Option<SystemTime> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days * 86_400).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
-}
-
-#[cfg(all(test, feature = "sim", feature = "scim", feature = "cli"))]
+#[cfg(all(test, feature = "sim", feature = "scim"))]
 mod tests {
-    use super::{Utc, midnight};
+    use super::Utc;
 
     #[test]
-    fn dates_both_ways() {
-        let t = midnight(2027, 11, 1).unwrap();
-        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        assert_eq!(secs, 1_825_027_200);
-        let back = Utc::at(secs + 3661);
+    fn dates_from_seconds() {
+        // 2027-11-01T00:00:00Z is 1_825_027_200 (the CLI's `midnight` checks the inverse).
+        let back = Utc::at(1_825_027_200 + 3661);
         assert_eq!(back.rfc3339(), "2027-11-01T01:01:01Z");
         assert_eq!(back.webex(), "11/01/2027 01:01:01");
         assert_eq!(Utc::at(951_782_400).rfc3339(), "2000-02-29T00:00:00Z");
-        assert!(midnight(2027, 13, 1).is_none());
     }
 }

@@ -1,9 +1,35 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-//! Provision users on Cisco Webex Meetings sites through the Webex Meetings XML API
-//! (on Control-Hub-managed sites, with the Webex identity SCIM 2, licences and meeting
-//! settings APIs beside it), with every user attribute known and checked against the
-//! site's features before any call.
+//! Provision users on Cisco Webex Meetings sites through the Webex Meetings
+//! XML API, every user attribute known from one catalogue and checked against
+//! the site's own features before any call; on Control-Hub-managed sites also
+//! through the Webex identity (SCIM 2), licence and Meetings REST APIs. A
+//! provisioning engine (sync), a SCIM 2.0 front for identity providers and a
+//! simulated site come with it, each behind a cargo feature.
+//!
+//! The `wbxprov` command line is the binary's own (README.md); this page is
+//! for platforms that embed the crate.
+//!
+//! # Features a platform picks
+//!
+//! The defaults build everything the `wbxprov` binary needs. A platform that
+//! provisions users from its own code takes the client and the validator only:
+//!
+//! ```toml
+//! [dependencies]
+//! wbxprov = { version = "0.1", default-features = false, features = ["https", "validate"] }
+//! ```
+//!
+//! That tree has no clap, indicatif, axum or rusqlite (CI checks it).
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `https` | the HTTPS transport (reqwest, rustls); without it, bring a [`client::Transport`] |
+//! | `validate` | [`site::SiteProfile`] (from GetSite or TOML) and the [`validate`] rules |
+//! | `sync` | [`sync`]: sources, mappings, plan, apply, journal (rusqlite) |
+//! | `scim` | the SCIM 2.0 front: [`scim::router`] to mount in an axum app |
+//! | `sim` | [`sim`]: a simulated site, for tests and demos |
+//! | `cli` | the `wbxprov` binary's dependencies; no library API |
 //!
 //! # Main tasks
 //!
@@ -20,67 +46,40 @@
 //! | test without a site: a simulated one, in-process or over HTTP | [`sim`] |
 //! | write or read the XML itself (requests, saved responses, service errors) | [`xml`], [`ops`] |
 //!
-//! Create a user on a real site, validated against its own GetSite first:
+//! Create a user, validated against the site's own GetSite first
+//! (`examples/create_user.rs` is the whole program, create then update):
 //!
 //! ```no_run
+//! # #[cfg(all(feature = "https", feature = "validate"))]
+//! # async fn example() -> Result<(), wbxprov::Error> {
 //! use wbxprov::client::{AdminAuth, Client};
 //! use wbxprov::site::SiteProfile;
 //! use wbxprov::{FlatKey, FlatUser, Secret, Value};
 //!
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let auth = AdminAuth::Password {
 //!     web_ex_id: "admin".into(),
-//!     password: Secret::new(std::env::var("WBXPROV_ADMIN_PASSWORD")?),
+//!     password: Secret::new(std::env::var("WBXPROV_ADMIN_PASSWORD").unwrap_or_default()),
 //! };
-//! let reader = Client::builder("example", auth.clone()).build()?;
-//! let profile = SiteProfile::from_site(&reader.get_site().await?);
+//! // A site name or URL (a simulator's `http://127.0.0.1:…` too).
+//! let mut client = Client::for_site("example", auth)?.build()?;
 //! // Every CreateUser and SetUser of this client is validated before it is sent.
-//! let client = Client::builder("example", auth).validate_with(profile).build()?;
-//!
+//! client.validate_with(SiteProfile::from_site(&client.get_site().await?));
 //! let user: FlatUser = [
 //!     ("webExId", Value::Text("jdoe".into())),
 //!     ("email", Value::Text("jdoe@example.com".into())),
-//!     ("firstName", Value::Text("Jane".into())),
-//!     ("lastName", Value::Text("Doe".into())),
-//!     ("privilegeHQvideo", Value::Bool(true)),
 //! ]
 //! .into_iter()
-//! .map(|(k, v)| Ok((k.parse::<FlatKey>()?, v)))
+//! .map(|(name, value)| Ok((name.parse::<FlatKey>()?, value)))
 //! .collect::<Result<_, wbxprov::schema::ValueError>>()?;
-//! match client.create_user(user).await {
-//!     Ok(created) => println!("userId {}", created.user_id),
-//!     // The validator's verdict (nothing was sent) or the service's FAILURE, typed.
-//!     Err(e) => eprintln!("{e}"),
-//! }
+//! client.create_user(user).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Sync rows a program already holds (no file): each record's fields map to the
-//! attributes of the same name unless a [`sync::Mapping`] says otherwise.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//! use wbxprov::sync::{Record, Records, Sync};
-//!
-//! # async fn example(client: Arc<wbxprov::client::Client>, profile: wbxprov::site::SiteProfile)
-//! # -> Result<(), Box<dyn std::error::Error>> {
-//! let rows = vec![
-//!     serde_json::json!({"webExId": "jdoe", "email": "jdoe@example.com", "firstName": "Jane"}),
-//!     serde_json::json!({"webExId": "rroe", "email": "rroe@example.com", "firstName": "Rick"}),
-//! ];
-//! let records: Records = Box::new(rows.into_iter().enumerate().map(|(i, row)| {
-//!     let fields = row.as_object().cloned().unwrap_or_default();
-//!     Ok(Record { row: i + 1, fields })
-//! }));
-//! let sync = Sync::builder(client, profile).build();
-//! let plan = sync.plan(records).await?;
-//! let report = plan.apply(&sync, |_event| {}).await?;
-//! println!("{} created, {} failed", report.summary.created, report.summary.failed);
-//! # Ok(()) }
-//! ```
-//!
-//! Mounting the SCIM front in an existing axum server is shown in the README section
-//! "In another server" below.
+//! Sync rows a program already holds (`examples/sync_rows.rs`): any
+//! [`sync::Records`] is a source. Mount the SCIM front in an existing axum app
+//! (`examples/mount_scim.rs`): [`scim::router`] over a [`scim::Meetings`]
+//! backend. Decode a saved response of any operation, success or FAILURE:
+//! [`xml::decode()`].
 //!
 //! # How the parts fit
 //!
@@ -103,28 +102,37 @@
 //! Secrets (passwords, PINs, access codes, tokens, tickets) are held in [`Secret`]:
 //! masked in `Debug`, reports and errors, zeroed when dropped.
 //!
-//! # Cargo features for a library
+//! # Errors
 //!
-//! The defaults build everything, the `wbxprov` command included. A platform that only
-//! needs the client and the validator depends on
-//! `wbxprov = { version = "0.1", default-features = false, features = ["https", "validate"] }`
-//! and adds `sync`, `scim` or `sim` when it uses them; without `https` it passes its own
-//! [`client::Transport`]. The README's "Cargo features" table below lists them all.
+//! Each area has its typed error (`client::Error`, `identity::IdentityError`,
+//! `sync::SyncError` …), and each converts into [`Error`], so an application
+//! can `?` across areas. [`Error::kind`] classifies the failure from the
+//! area's own cause, never from a message: a user the site does not know is
+//! [`ErrorKind::NotFound`] whether it came from GetUser, a sync or the SCIM
+//! front. Every error names the user, attribute and reason it is about and
+//! never holds a secret.
 //!
-//! ---
+//! ```
+//! # #[cfg(feature = "validate")]
+//! # fn main() {
+//! use wbxprov::{Error, ErrorKind};
+//! use wbxprov::site::SiteProfile;
 //!
-//! The rest of this page is the project's README: the command line, the simulated site,
-//! the SCIM front as a service, and the layout of the source.
-//!
-// The README's `toml file=NAME` and `json file=NAME` fences name the files
-// tests/readme.rs writes; rustdoc cannot parse `=` in a fence's info string and
-// would warn on each, though none of them is Rust.
-#![allow(rustdoc::invalid_codeblock_attributes)]
-#![doc = include_str!("../README.md")]
+//! fn profile(text: &str) -> Result<SiteProfile, Error> {
+//!     Ok(SiteProfile::from_toml(text, ".".as_ref())?)
+//! }
+//! let error = profile("[features]\nnoSuchFeature = true\n").unwrap_err();
+//! assert_eq!(error.kind(), ErrorKind::Invalid);
+//! assert!(error.to_string().starts_with("unknown feature(s) noSuchFeature"));
+//! # }
+//! # #[cfg(not(feature = "validate"))]
+//! # fn main() {}
+//! ```
 
-#[cfg(any(feature = "sim", feature = "scim", feature = "cli"))]
+#[cfg(any(feature = "sim", feature = "scim", feature = "sync"))]
 mod civil;
 pub mod client;
+pub mod error;
 pub mod identity;
 pub mod ops;
 pub mod private_file;
@@ -145,9 +153,30 @@ pub mod sync;
 pub mod validate;
 pub mod xml;
 
-#[cfg(feature = "cli")]
-#[allow(missing_docs)] // temporary: `cli` is moving out of the library into the binary
-pub mod cli;
-
+pub use error::{Error, ErrorKind};
 pub use schema::{Attribute, AttributeInfo, Feature, FlatKey, FlatUser, User, Value};
 pub use secret::Secret;
+#[cfg(any(feature = "sim", feature = "scim"))]
+pub use server::{StopSignal, Stopped};
+
+/// The README's ` ```rust ` blocks, run as doc tests (tests/readme.rs checks
+/// this is here). Not part of the documentation: the README is the command
+/// line's guide; the crate's is above.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The command line is the binary's own (issue 20): a library user has no
+/// `wbxprov::cli`.
+///
+/// ```compile_fail
+/// let _ = wbxprov::cli::main;
+/// ```
+///
+/// The same line with a module the library does have compiles:
+///
+/// ```
+/// let _ = wbxprov::client::endpoint_of;
+/// ```
+#[cfg(doctest)]
+pub struct NoCliModule;

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 /// When to try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts per call, the first included.
     pub max_attempts: u32,

@@ -1,7 +1,6 @@
 //! A local HTTP server running in the background (the simulated site, the
 //! SCIM front): started on a listener, stopped on demand or when dropped.
 
-#[cfg(feature = "scim")]
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -58,7 +57,6 @@ impl ServerTask {
         }
     }
 
-    #[cfg(feature = "cli")]
     /// Serves until `signal` comes, then stops accepting connections and
     /// lets the requests in flight finish, for at most `deadline`.
     pub async fn drain_on(mut self, signal: StopSignal, deadline: Duration) -> Stopped {
@@ -85,7 +83,6 @@ impl ServerTask {
     }
 }
 
-#[cfg(feature = "cli")]
 /// How a server asked to stop by a signal ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -96,7 +93,6 @@ pub enum Stopped {
     DeadlinePassed,
 }
 
-#[cfg(feature = "cli")]
 /// SIGTERM (how systemd, Docker and Kubernetes stop a service) or SIGINT
 /// (Ctrl-C), listened for from the moment this is installed: a signal that
 /// comes while the server starts is not lost.
@@ -107,7 +103,6 @@ pub struct StopSignal {
     interrupt: tokio::signal::unix::Signal,
 }
 
-#[cfg(feature = "cli")]
 impl StopSignal {
     /// Installs the handlers (the default action, dying mid-request, no
     /// longer applies). Needs a Tokio runtime.
@@ -191,7 +186,12 @@ async fn log_request(
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let id = request_id(&request);
     let started = std::time::Instant::now();
-    let mut response = next.run(request).await;
+    // The handler runs in a span naming the request id, so the site calls it
+    // makes log under it (`--log-format json`: in each line's `spans`).
+    // Instrumented, not entered: a guard held across an await would lend
+    // the span to whatever the thread runs next.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
     let ms = started.elapsed().as_millis();
     let status = response.status().as_u16();
     let note = response
@@ -214,14 +214,11 @@ pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
         .map(|(_, token)| token.trim())
 }
 
-/// Equal bytes, in a time that does not depend on where they differ.
+/// Equal bytes, in a time that does not depend on where they differ
+/// (`subtle`; only the length may show, as in any comparison of tokens).
 pub(crate) fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    use subtle::ConstantTimeEq;
+    given.ct_eq(expected).into()
 }
 
 #[cfg(feature = "scim")]
@@ -461,5 +458,18 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Equal only when every byte and the length are equal.
+    #[test]
+    fn tokens_compare_by_every_byte() {
+        assert!(super::same_token(b"secret-token", b"secret-token"));
+        assert!(!super::same_token(b"secret-tokeN", b"secret-token"));
+        assert!(!super::same_token(b"secret", b"secret-token"));
+        assert!(!super::same_token(b"", b"x"));
+        assert!(super::same_token(b"", b""));
     }
 }

@@ -50,27 +50,6 @@ pub struct SessionType {
     pub service: Option<String>,
 }
 
-/// The admin a simulated site accepts. A test credential, not a real secret:
-/// it may sit in a profile file.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SimulatorAdmin {
-    /// The admin's Webex ID.
-    pub admin_id: String,
-    /// The admin's password (a test credential of the simulator: see above).
-    pub admin_password: String,
-}
-
-impl std::fmt::Debug for SimulatorAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "SimulatorAdmin {{ admin_id: {:?}, admin_password: *** }}",
-            self.admin_id
-        )
-    }
-}
-
 /// Host licences of one session type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -120,8 +99,6 @@ pub struct SiteProfile {
     /// Webex identity (SCIM 2) of this organisation, Meetings settings through
     /// the XML API. `None`: standalone.
     pub control_hub: Option<ControlHub>,
-    /// For a simulated site only: the admin it accepts (`[simulator]` in TOML).
-    pub simulator_admin: Option<SimulatorAdmin>,
     /// Indexed by `Feature as usize`.
     features: Vec<bool>,
     /// The session types users may hold. Empty means "not known" (a hand-written
@@ -136,39 +113,59 @@ pub struct SiteProfile {
 
 /// Why a profile could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProfileError {
-    /// The file could not be read.
+    /// A file (the profile, or the GetSite response it names) could not be read.
     #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
+        /// Why.
         source: std::io::Error,
     },
-    /// The file is not a GetSite response wbxprov can read.
+    /// A saved GetSite response that does not decode.
     #[error("{path}: not a GetSite response: {source}")]
     Decode {
         /// The file.
         path: PathBuf,
-        /// Why it could not be read.
+        /// Why.
         source: DecodeError,
     },
-    /// The saved GetSite response is the service's FAILURE, not a site.
+    /// A saved GetSite response that is the service's FAILURE.
     #[error("{path}: the saved GetSite response is a FAILURE: {source}")]
     Failure {
         /// The file.
         path: PathBuf,
-        /// The service's error, as saved.
+        /// The service's error.
         source: ServiceError,
     },
-    /// The file is not a TOML profile wbxprov can use (not UTF-8, not TOML, or a
-    /// key or value the profile does not take); `message` says which.
-    #[error("{path}: {message}")]
-    Toml {
+    /// The profile file at `path` is not a valid profile; `source` says why.
+    #[error("{path}: {source}")]
+    File {
         /// The file.
         path: PathBuf,
-        /// What is wrong, with the key where the TOML parser gives one.
-        message: String,
+        /// Why.
+        source: Box<ProfileError>,
+    },
+    /// A profile file that is not UTF-8 text.
+    #[error("not UTF-8 text: {0}")]
+    NotText(#[source] std::string::FromUtf8Error),
+    /// Profile TOML that does not parse, or has a key no profile has.
+    #[error("{0}")]
+    Syntax(#[source] toml::de::Error),
+    /// `[features]` gives a feature a value other than true or false.
+    #[error("features.{feature}: expected true or false")]
+    FeatureValue {
+        /// The feature as written.
+        feature: String,
+    },
+    /// `[features]` names features the catalogue does not have.
+    #[error("unknown feature(s) {} (known: {})", .unknown.join(", "), .known.join(", "))]
+    UnknownFeatures {
+        /// The names as written.
+        unknown: Vec<String>,
+        /// Every feature the catalogue has.
+        known: Vec<&'static str>,
     },
 }
 
@@ -179,7 +176,6 @@ impl Default for SiteProfile {
             site_name: None,
             control_hub_managed: false,
             control_hub: None,
-            simulator_admin: None,
             features: vec![false; FEATURES.len()],
             meeting_types: Vec::new(),
             password_criteria: None,
@@ -302,16 +298,12 @@ impl SiteProfile {
         if text_start.starts_with(b"<") || text_start.starts_with(b"\xEF\xBB\xBF") {
             Self::from_getsite_bytes(path, &bytes)
         } else {
-            let text = String::from_utf8(bytes).map_err(|e| ProfileError::Toml {
+            let in_file = |source| ProfileError::File {
                 path: path.to_owned(),
-                message: e.to_string(),
-            })?;
-            Self::from_toml(&text, path.parent().unwrap_or(Path::new("."))).map_err(|message| {
-                ProfileError::Toml {
-                    path: path.to_owned(),
-                    message,
-                }
-            })
+                source: Box::new(source),
+            };
+            let text = String::from_utf8(bytes).map_err(|e| in_file(ProfileError::NotText(e)))?;
+            Self::from_toml(&text, path.parent().unwrap_or(Path::new("."))).map_err(in_file)
         }
     }
 
@@ -330,13 +322,16 @@ impl SiteProfile {
     }
 
     /// A profile from TOML text; a `getSite` reference is read relative to `base_dir`.
-    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, String> {
-        let file: ProfileFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ProfileError> {
+        let file: ProfileFile = toml::from_str(text).map_err(ProfileError::Syntax)?;
         let mut profile = match &file.get_site {
             Some(rel) => {
                 let path = base_dir.join(rel);
-                let bytes = std::fs::read(&path).map_err(|e| format!("getSite {rel}: {e}"))?;
-                Self::from_getsite_bytes(&path, &bytes).map_err(|e| e.to_string())?
+                let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                Self::from_getsite_bytes(&path, &bytes)?
             }
             None => SiteProfile::new(),
         };
@@ -350,24 +345,19 @@ impl SiteProfile {
             profile.control_hub = file.control_hub;
             profile.control_hub_managed = true;
         }
-        if file.simulator.is_some() {
-            profile.simulator_admin = file.simulator;
-        }
         let mut unknown = Vec::new();
         for (name, on) in file.features {
             match (name.parse::<Feature>(), on.as_bool()) {
                 (Ok(f), Some(on)) => profile.set_feature(f, on),
-                (Ok(_), None) => return Err(format!("features.{name}: expected true or false")),
+                (Ok(_), None) => return Err(ProfileError::FeatureValue { feature: name }),
                 (Err(_), _) => unknown.push(name),
             }
         }
         if !unknown.is_empty() {
-            let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-            return Err(format!(
-                "unknown feature(s) {} (known: {})",
-                unknown.join(", "),
-                known.join(", ")
-            ));
+            return Err(ProfileError::UnknownFeatures {
+                unknown,
+                known: FEATURES.iter().map(|f| f.name).collect(),
+            });
         }
         if let Some(types) = file.meeting_types {
             profile.meeting_types = types;
@@ -388,7 +378,7 @@ impl SiteProfile {
             get_site: None,
             control_hub_managed: Some(self.control_hub_managed),
             control_hub: self.control_hub.clone(),
-            simulator: self.simulator_admin.clone(),
+            simulator: None,
             features: self
                 .features()
                 .map(|(f, on)| (f.info().name.to_owned(), toml::Value::Boolean(on)))
@@ -439,8 +429,11 @@ struct ProfileFile {
     control_hub_managed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     control_hub: Option<ControlHub>,
+    /// A simulated site's own settings (`crate::sim::SimulatorAdmin` reads
+    /// them): accepted here so that one file serves both, never part of a
+    /// real site's profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    simulator: Option<SimulatorAdmin>,
+    simulator: Option<toml::Table>,
     /// Ordered as written (and as the catalogue lists features, when exported).
     #[serde(default)]
     features: toml::Table,

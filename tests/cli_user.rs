@@ -85,6 +85,26 @@ fn user_get_of_a_missing_user_names_it_and_exits_2() {
     );
 }
 
+/// The `--json` error of a user is the crate's one error shape (issue 20):
+/// the same keys a sync report's user error has.
+#[test]
+fn a_users_json_error_is_the_crates_error_shape() {
+    let dir = recording(
+        "get-missing-json",
+        &[AUTH, ("GetUser-ghost", "failure-030001-user-not-found.xml")],
+    );
+    let run = wbxprov(&["user", "get", "ghost", "--json"], &dir, "");
+    assert_eq!(run.code, 2);
+    let json: Json = serde_json::from_str(&run.stdout).unwrap();
+    let error = &json["error"];
+    assert_eq!(error["kind"], "userNotFound", "{json}");
+    assert_eq!(error["category"], "notFound", "{json}");
+    assert_eq!(error["exceptionID"], "030001", "{json}");
+    assert_eq!(error["reason"], "Corresponding User not found", "{json}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("GetUser ghost:"), "{json}");
+}
+
 #[test]
 fn user_create_validates_against_the_fetched_site_then_creates() {
     let dir = recording(

@@ -271,9 +271,10 @@ async fn the_client_side_rate_limit_spaces_requests() {
     ]);
     let c = Client::builder("example", password_auth())
         .transport(script.clone())
-        .options(wbxprov::client::Options {
-            requests_per_minute: Some(30),
-            ..Default::default()
+        .options({
+            let mut built = wbxprov::client::Options::default();
+            built.requests_per_minute = Some(30);
+            built
         })
         .build()
         .unwrap();

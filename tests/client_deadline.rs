@@ -12,9 +12,10 @@ use wbxprov::client::{Client, ErrorKind, Options, Outgoing, Transport, Transport
 use wbxprov::ops::{LstsummaryUser, Operation};
 
 fn with_deadline(deadline: Duration) -> Options {
-    Options {
-        deadline,
-        ..common::fast_retries()
+    {
+        let mut built = common::fast_retries();
+        built.deadline = deadline;
+        built
     }
 }
 

@@ -102,14 +102,16 @@ fn failure(id: &str, reason: &str) -> String {
 }
 
 fn fast_retries() -> Options {
-    Options {
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            rate_limit_wait: Duration::from_millis(30),
-            ..RetryPolicy::default()
-        },
-        ..Options::default()
+    {
+        let mut built = Options::default();
+        built.retry = {
+            let mut built = RetryPolicy::default();
+            built.base_delay = Duration::from_millis(5);
+            built.max_delay = Duration::from_millis(20);
+            built.rate_limit_wait = Duration::from_millis(30);
+            built
+        };
+        built
     }
 }
 

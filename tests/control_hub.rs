@@ -104,10 +104,11 @@ async fn run(
     journal: &Path,
     deprovision: bool,
 ) -> (sync::Plan, Report) {
-    let options = SyncOptions {
-        deprovision,
-        max_deprovision_share: 1.0,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = deprovision;
+        built.max_deprovision_share = 1.0;
+        built
     };
     let engine = sync::Sync::builder(client.clone(), profile())
         .mapping(Mapping::from_toml(MAPPING).unwrap())

@@ -148,11 +148,12 @@ impl<'a> Run<'a> {
     }
 
     fn engine(&self) -> sync::Sync {
-        let options = SyncOptions {
-            deprovision: self.deprovision,
-            max_deprovision_share: 1.0,
-            concurrency: 2,
-            ..SyncOptions::default()
+        let options = {
+            let mut built = SyncOptions::default();
+            built.deprovision = self.deprovision;
+            built.max_deprovision_share = 1.0;
+            built.concurrency = 2;
+            built
         };
         sync::Sync::builder(self.client.clone(), profile(10))
             .mapping(Mapping::from_toml(&self.mapping).unwrap())

@@ -54,17 +54,33 @@ struct Front {
 }
 
 fn site_client(url: &str) -> Client {
+    site_client_of(url, default_profile())
+}
+
+fn site_client_of(url: &str, profile: wbxprov::site::SiteProfile) -> Client {
     Client::builder("sim", common::sim_admin())
         .endpoint(url)
         .options(common::fast_retries())
-        .validate_with(default_profile())
+        .validate_with(profile)
         .build()
         .unwrap()
 }
 
 async fn front() -> Front {
-    let site = sim::start(default_profile()).await.unwrap();
-    let client = Arc::new(site_client(&site.url));
+    front_with(default_profile(), std::time::Duration::ZERO).await
+}
+
+/// A front over a simulated site of `profile` answering each call `latency` late.
+async fn front_with(profile: wbxprov::site::SiteProfile, latency: std::time::Duration) -> Front {
+    let simulator = sim::Simulator::new(
+        sim::SimConfig::new(profile.clone()),
+        Box::new(sim::store::Memory),
+    )
+    .unwrap();
+    let mut options = sim::ServeOptions::default();
+    options.latency = latency;
+    let site = sim::serve(simulator, options).await.unwrap();
+    let client = Arc::new(site_client_of(&site.url, profile));
     let users = client.clone();
     let scim = serve_backend("127.0.0.1:0".parse().unwrap(), Secret::new(TOKEN), |url| {
         let service = Service::new(users, IdStore::open(None).unwrap(), url);
@@ -718,4 +734,49 @@ async fn a_deleted_user_loses_what_its_groups_granted_and_keeps_its_own() {
         .await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(meeting_types(&f.site("ann@example.com").await), [214]);
+}
+
+/// A group change and a /Users write to the same user, both in flight, do
+/// not lose each other's work: the group's grant (216) stays after the
+/// PUT, and the PUT's own session type (215) after the group's write. Both
+/// read the user, then write all of meetingTypes: unserialised, the later
+/// write drops what the earlier one added (issue 18's defect: /Users
+/// writes did not take the groups' lock).
+#[tokio::test]
+async fn a_group_patch_and_a_user_put_in_flight_together_lose_nothing() {
+    let mut profile = default_profile();
+    profile.meeting_types.push(wbxprov::site::SessionType {
+        id: 215,
+        name: Some("STD".into()),
+        service: Some("MeetingCenter".into()),
+    });
+    let latency = std::time::Duration::from_millis(150);
+    let f = Arc::new(front_with(profile, latency).await);
+    let ann = f.user("ann@example.com").await;
+    let body = json!({"schemas": [GROUP], "displayName": "Recorders", "members": []});
+    let (status, recorders) = f.call("POST", "/Groups", Some(&body)).await;
+    assert_eq!(status, 201, "{recorders}");
+    let group_path = format!("/Groups/{}", recorders["id"].as_str().unwrap());
+    let add = json!({"schemas": [PATCH], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": ann}]}
+    ]});
+    let mut put = okta_user("ann@example.com");
+    put[EXTENSION] = json!({"meetingTypes": [214, 215]});
+    let user_path = format!("/Users/{ann}");
+    // The PUT first; the group's PATCH while the PUT's GetUser is on its way.
+    let (g, u) = (f.clone(), f.clone());
+    let put_task = tokio::spawn(async move { u.call("PUT", &user_path, Some(&put)).await });
+    tokio::time::sleep(latency / 3).await;
+    let patch_task = tokio::spawn(async move { g.call("PATCH", &group_path, Some(&add)).await });
+    let (put, patched) = (put_task.await.unwrap(), patch_task.await.unwrap());
+    assert_eq!(put.0, 200, "{}", put.1);
+    assert!(patched.0 == 200 || patched.0 == 204, "{}", patched.1);
+    let now = f.site("ann@example.com").await;
+    let mut types = meeting_types(&now);
+    types.sort_unstable();
+    assert_eq!(types, [214, 215, 216]);
+    assert_eq!(
+        get(&now, "privilegeRecordingEditor"),
+        Some(Value::Bool(true))
+    );
 }

@@ -232,9 +232,11 @@ struct Replay {
 /// set up for them speaks US English; without it a national number or a
 /// language no Webex language is would be refused, as the README says.
 fn deployed_translations() -> TranslateConfig {
-    TranslateConfig {
-        default_region: Some("US".into()),
-        site_language: Some("en-US".into()),
+    {
+        let mut built = TranslateConfig::default();
+        built.default_region = Some("US".into());
+        built.site_language = Some("en-US".into());
+        built
     }
 }
 

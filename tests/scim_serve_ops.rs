@@ -2,6 +2,7 @@
 //! (`--public-url`), stopped by a service manager (SIGTERM).
 #![cfg(feature = "cli")]
 
+mod common;
 #[path = "scim/serve.rs"]
 mod serve;
 
@@ -294,13 +295,15 @@ async fn metrics_count_what_the_test_sent() {
         &format!("wbxprov_http_request_duration_seconds_bucket{{{by_id},le=\"+Inf\"}}"),
     );
     assert_eq!(inf, Some(3.0), "{text}");
-    let site_calls = sample(&text, "wbxprov_site_calls_total").unwrap_or(0.0);
-    assert!(site_calls >= 3.0, "{text}");
-    assert_eq!(
-        sample(&text, "wbxprov_site_retries_total"),
-        Some(0.0),
-        "{text}"
-    );
+    // By operation and outcome: summed, every call (and no retry).
+    let total = |name: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(total("wbxprov_site_calls_total") >= 3.0, "{text}");
+    assert_eq!(total("wbxprov_site_retries_total"), 0.0, "{text}");
 }
 
 /// A request the site keeps waiting past `--request-timeout` is answered 504
@@ -434,4 +437,358 @@ async fn json_log_lines_carry_the_request_id() {
         ["idp-7f3a-0001", fresh_id.as_str(), replaced.as_str()],
         "{stderr}"
     );
+}
+
+/// Without `--state`, `scim serve` on a configured site keeps its state at
+/// `$XDG_STATE_HOME/wbxprov/scim.sqlite3` (else `~/.local/state/…`),
+/// owner-only, says where at start-up, and a restart finds the ids again;
+/// `--ephemeral` (or `--state :memory:`) keeps them in memory, as
+/// `--simulator` does by default (its site is in memory too).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_state_is_kept_by_default_at_the_documented_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = common::SimServer::spawn(["--addr", "127.0.0.1:0"]);
+    let home = serve::state_home();
+    let start = |args: &[&str], env: &[(&str, &std::path::Path)]| {
+        let mut cmd = serve::site_command("127.0.0.1:0", serve::TOKEN, &site.url);
+        cmd.args(args)
+            .env_remove("XDG_STATE_HOME")
+            .env("HOME", &home);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let http = reqwest::Client::new();
+    let post = |url: String| {
+        let request = http
+            .post(format!("{url}/Users"))
+            .header("Authorization", bearer())
+            .header("Content-Type", "application/scim+json")
+            .body(new_user("grace@example.com").to_string());
+        async move { request.send().await.unwrap() }
+    };
+    let get = |url: String, id: String| {
+        let request = http
+            .get(format!("{url}/Users/{id}"))
+            .header("Authorization", bearer());
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    // XDG_STATE_HOME unset: under HOME.
+    let mut server = start(&[], &[]);
+    let expected = home.join(".local/state/wbxprov/scim.sqlite3");
+    assert_eq!(server.next_line(), format!("state: {}", expected.display()));
+    let created = post(server.url.clone()).await;
+    assert_eq!(created.status(), 201);
+    let id = serde_json::from_slice::<Json>(&created.bytes().await.unwrap()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.stop();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&expected), 0o600);
+    assert_eq!(mode(expected.parent().unwrap()), 0o700);
+    let server = start(&[], &[]);
+    assert_eq!(
+        get(server.url.clone(), id.clone()).await,
+        200,
+        "after a restart"
+    );
+    server.stop();
+
+    // XDG_STATE_HOME set: there.
+    let xdg = home.join("xdg");
+    let mut server = start(&[], &[("XDG_STATE_HOME", &xdg)]);
+    assert_eq!(
+        server.next_line(),
+        format!("state: {}", xdg.join("wbxprov/scim.sqlite3").display())
+    );
+    assert_eq!(
+        get(server.url.clone(), id.clone()).await,
+        404,
+        "another file"
+    );
+    server.stop();
+
+    // In memory on request: nothing written, nothing found.
+    for args in [&["--ephemeral"][..], &["--state", ":memory:"]] {
+        let mut server = start(args, &[("XDG_STATE_HOME", &xdg)]);
+        assert_eq!(server.next_line(), "state: in memory (lost at exit)");
+        assert_eq!(get(server.url.clone(), id.clone()).await, 404, "{args:?}");
+        server.stop();
+    }
+    let mut simulated = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
+    assert_eq!(simulated.next_line(), "state: in memory (lost at exit)");
+    simulated.stop();
+}
+
+/// `/metrics` breaks the calls to the site down by operation and outcome
+/// (`success`, the classified failure kind, `transport` …), with retries
+/// and rate-limit waits per operation: known SCIM requests, exact counts.
+#[tokio::test]
+async fn metrics_count_site_calls_by_operation_and_outcome() {
+    let server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: Option<Json>| {
+        let request = http
+            .request(method, format!("{}{path}", server.url))
+            .header("Authorization", bearer())
+            .header("Content-Type", "application/scim+json");
+        let request = match body {
+            Some(b) => request.body(b.to_string()),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let created = http
+        .post(format!("{}/Users", server.url))
+        .header("Authorization", bearer())
+        .header("Content-Type", "application/scim+json")
+        .body(new_user("grace@example.com").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Json = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let user = format!("/Users/{}", created["id"].as_str().unwrap());
+    // POST: AuthenticateUser, CreateUser, GetUser; again: CreateUser 030004.
+    let again = Some(new_user("grace@example.com"));
+    assert_eq!(send(reqwest::Method::POST, "/Users", again).await, 409);
+    // GET twice: GetUser each; an unknown userName: GetUser 030001.
+    for _ in 0..2 {
+        assert_eq!(send(reqwest::Method::GET, &user, None).await, 200);
+    }
+    let nobody = "/Users?filter=userName%20eq%20%22nobody%40example.com%22";
+    assert_eq!(send(reqwest::Method::GET, nobody, None).await, 200);
+    // PATCH: GetUser, SetUser.
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "Countess"}]});
+    assert_eq!(send(reqwest::Method::PATCH, &user, Some(patch)).await, 200);
+
+    let root = server.url.trim_end_matches("/scim/v2").to_owned();
+    let text = http
+        .get(format!("{root}/metrics"))
+        .header("Authorization", bearer())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let calls: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("wbxprov_site_calls_total{"))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "wbxprov_site_calls_total{operation=\"AuthenticateUser\",outcome=\"success\"} 1",
+            "wbxprov_site_calls_total{operation=\"CreateUser\",outcome=\"success\"} 1",
+            "wbxprov_site_calls_total{operation=\"CreateUser\",outcome=\"web_ex_id_exists\"} 1",
+            "wbxprov_site_calls_total{operation=\"GetUser\",outcome=\"success\"} 4",
+            "wbxprov_site_calls_total{operation=\"GetUser\",outcome=\"user_not_found\"} 1",
+            "wbxprov_site_calls_total{operation=\"SetUser\",outcome=\"success\"} 1",
+        ],
+        "{text}"
+    );
+    for op in ["AuthenticateUser", "CreateUser", "GetUser", "SetUser"] {
+        for name in [
+            "wbxprov_site_retries_total",
+            "wbxprov_site_rate_limit_waits_total",
+        ] {
+            let series = format!("{name}{{operation=\"{op}\"}}");
+            assert_eq!(sample(&text, &series), Some(0.0), "{series} in {text}");
+        }
+    }
+    assert!(
+        text.contains("# TYPE wbxprov_site_calls_total counter"),
+        "{text}"
+    );
+}
+
+/// The client counts each operation's outcomes, retries and rate-limit
+/// waits (what `/metrics` shows): a scripted site answers a GetUser with
+/// 000045, an HTTP 503 and a lost answer before the user (three retries,
+/// one of them a rate-limit wait), another with 030001 (final).
+#[tokio::test(start_paused = true)]
+async fn the_client_counts_outcomes_retries_and_waits_per_operation() {
+    use common::script::*;
+    use wbxprov::ops::Operation::*;
+    let script = Script::new(vec![
+        (AuthenticateUser, ticket(None)),
+        (GetUser, failure("000045", "API Rate Limit Reached")),
+        (GetUser, status(503)),
+        (GetUser, lost()),
+        (GetUser, user_reply("jdoe", 7)),
+        (GetUser, failure("030001", "Corresponding User not found")),
+    ]);
+    let c = client(script.clone(), password_auth());
+    c.get_user("jdoe").await.unwrap();
+    assert!(c.get_user("ann").await.unwrap_err().is_not_found());
+    let stats = c.operation_stats();
+    /// Operation, outcomes, retries, rate-limit waits.
+    type Seen<'a> = (String, Vec<(&'a str, u64)>, u64, u64);
+    let seen: Vec<Seen> = stats
+        .iter()
+        .map(|s| {
+            let outcomes = s.outcomes.iter().map(|(k, v)| (*k, *v)).collect();
+            (
+                s.operation.to_string(),
+                outcomes,
+                s.retries,
+                s.rate_limit_waits,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("AuthenticateUser".to_owned(), vec![("success", 1)], 0, 0),
+            (
+                "GetUser".to_owned(),
+                vec![("success", 1), ("user_not_found", 1)],
+                3,
+                1
+            ),
+        ]
+    );
+}
+
+/// The request id reaches the log lines of the site calls made for the
+/// request: in JSON, a GetUser's line carries, among its spans, the id of
+/// the SCIM request that made it (and a CreateUser's, the POST's).
+#[tokio::test]
+async fn site_call_log_lines_carry_the_request_id() {
+    let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+    cmd.env("RUST_LOG", "info,wbxprov=debug")
+        .arg("--log-format=json");
+    let server = serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"));
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{}/Users", server.url))
+        .header("Authorization", bearer())
+        .header("Content-Type", "application/scim+json")
+        .header("X-Request-Id", "idp-post-0001")
+        .body(new_user("grace@example.com").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Json = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let got = http
+        .get(format!(
+            "{}/Users/{}",
+            server.url,
+            created["id"].as_str().unwrap()
+        ))
+        .header("Authorization", bearer())
+        .header("X-Request-Id", "idp-get-0002")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    let stderr = server.stop();
+    // Each site call's lines, as (operation, request id of an enclosing span).
+    let calls: Vec<(String, String)> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Json>(line).ok())
+        .filter_map(|line| {
+            let spans = line["spans"].as_array()?.clone();
+            let field = |name: &str| {
+                spans
+                    .iter()
+                    .find_map(|s| s[name].as_str().map(str::to_owned))
+            };
+            Some((field("operation")?, field("request_id")?))
+        })
+        .collect();
+    let has = |op: &str, id: &str| calls.iter().any(|(o, i)| o == op && i == id);
+    assert!(has("CreateUser", "idp-post-0001"), "{calls:?}\n{stderr}");
+    assert!(has("GetUser", "idp-get-0002"), "{calls:?}\n{stderr}");
+    assert!(
+        !calls
+            .iter()
+            .any(|(o, i)| o == "CreateUser" && i != "idp-post-0001"),
+        "{calls:?}"
+    );
+}
+
+/// wbxprov.toml's `[scim]` sets the per-request GetUser cap
+/// (`maxReadsPerRequest`) and the index's age (`indexMaxAge`, seconds):
+/// a cap of 1 refuses a filter needing two reads; an age of 0 refreshes
+/// the index on every list (a LstsummaryUser each, counted in /metrics),
+/// where the default 300 s lists once.
+#[tokio::test]
+async fn the_config_sets_the_read_cap_and_the_index_age() {
+    let dir = serve::state_home();
+    let config = dir.join("wbxprov.toml");
+    let start = |toml: &str| {
+        std::fs::write(&config, toml).unwrap();
+        let mut cmd = serve::command("127.0.0.1:0", serve::TOKEN);
+        cmd.env("WBXPROV_CONFIG", &config);
+        serve::ScimProcess::try_spawn(cmd).unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let http = reqwest::Client::new();
+    let call = |url: String, body: Option<Json>| {
+        let request = match body {
+            Some(b) => http.post(url).body(b.to_string()),
+            None => http.get(url),
+        };
+        let request = request
+            .header("Authorization", bearer())
+            .header("Content-Type", "application/scim+json");
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        }
+    };
+    let listings = |server: &serve::ScimProcess| {
+        let url = format!("{}/metrics", server.url.trim_end_matches("/scim/v2"));
+        async move {
+            let (_, text) = call(url, None).await;
+            sample(
+                &text,
+                "wbxprov_site_calls_total{operation=\"LstsummaryUser\",outcome=\"success\"}",
+            )
+            .unwrap_or(0.0)
+        }
+    };
+    let title = "/Users?filter=title%20co%20%22x%22";
+    for (toml, cap, lists) in [
+        // Age 0: the first list builds, each later one starts a rebuild
+        // (unless one still runs).
+        (
+            "[scim]\nmaxReadsPerRequest = 1\nindexMaxAge = 0\n",
+            1,
+            2.0..=3.0,
+        ),
+        ("", 1000, 1.0..=1.0),
+    ] {
+        let server = start(toml);
+        for name in ["ann@example.com", "bob@example.com"] {
+            let (status, body) = call(format!("{}/Users", server.url), Some(new_user(name))).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (status, body) = call(format!("{}{title}", server.url), None).await;
+        if cap == 1 {
+            assert_eq!(status, 400, "{body}");
+            assert!(
+                body.contains("more than the 1 a request may read"),
+                "{body}"
+            );
+        } else {
+            assert_eq!(status, 200, "{body}");
+        }
+        for _ in 0..2 {
+            let (status, _) = call(format!("{}/Users?attributes=userName", server.url), None).await;
+            assert_eq!(status, 200);
+        }
+        // A rebuild runs in the background: give it time to finish.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let listed = listings(&server).await;
+        assert!(lists.contains(&listed), "{toml:?}: {listed} listings");
+        server.stop();
+    }
 }

@@ -200,20 +200,66 @@ async fn other_forms_are_translated_and_what_was_sent_is_answered() {
     assert_eq!(patched["preferredLanguage"], "de-AT");
     assert_eq!(site("phonesPhone").await.as_deref(), Some("1,415,1234567"));
 
-    // A PUT that leaves the kept attributes out keeps them, as it keeps the site's.
+    // A PUT replaces what wbxprov keeps (RFC 7644 §3.5.1): what it leaves
+    // out is cleared; the site's settings it does not name stay (the time
+    // zone, answered as sent while the site keeps it).
     let put = json!({"schemas": [CORE], "userName": "bo@example.com", "name": {"givenName": "Bo", "familyName": "Lee"}});
     let (status, replaced) = front.call("PUT", &format!("/Users/{id}"), Some(&put)).await;
     assert_eq!(status, 200, "{replaced}");
-    assert_eq!(replaced["nickName"], "B");
+    assert!(replaced.get("nickName").is_none(), "{replaced}");
+    for cleared in ["employeeNumber", "costCenter", "department", "manager"] {
+        assert!(
+            replaced[ENTERPRISE].get(cleared).is_none(),
+            "{cleared}: {replaced}"
+        );
+    }
+    assert_eq!(
+        replaced[ENTERPRISE]["organization"], "Acme",
+        "the site's company"
+    );
     assert_eq!(replaced["timezone"], "Asia/Tokyo");
-    assert_eq!(replaced[ENTERPRISE]["employeeNumber"], "701984");
+    let (_, read) = front.call("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(read, replaced, "the answer is what a GET reads");
+}
+
+/// An explicit `null` in a PUT clears a kept attribute (RFC 7643 §2.5:
+/// null is "unassigned"), down to a part of `name` or the enterprise
+/// manager, while the parts the body names are set.
+#[tokio::test]
+async fn a_null_in_a_put_clears_what_wbxprov_keeps() {
+    let front = front(TranslateConfig::default()).await;
+    let mut sent = idp_user("di@example.com");
+    sent["nickName"] = json!("Di");
+    sent["name"]["middleName"] = json!("Anne");
+    sent[ENTERPRISE] = json!({"department": "Sales", "manager": {"value": "boss-1"}});
+    let (status, created) = front.call("POST", "/Users", Some(&sent)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created[ENTERPRISE]["manager"]["value"], "boss-1");
+    let id = created["id"].as_str().unwrap();
+    let mut put = sent.clone();
+    put["nickName"] = Json::Null;
+    put["name"]["middleName"] = Json::Null;
+    put[ENTERPRISE] = json!({"department": "Finance", "manager": null});
+    let (status, replaced) = front.call("PUT", &format!("/Users/{id}"), Some(&put)).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert!(replaced.get("nickName").is_none(), "{replaced}");
+    assert!(replaced["name"].get("middleName").is_none(), "{replaced}");
+    assert_eq!(
+        replaced[ENTERPRISE],
+        json!({"department": "Finance"}),
+        "{replaced}"
+    );
+    let (_, read) = front.call("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(read, replaced);
 }
 
 #[tokio::test]
 async fn a_site_default_language_is_the_last_fallback() {
-    let config = TranslateConfig {
-        default_region: Some("CH".into()),
-        site_language: Some("en-US".into()),
+    let config = {
+        let mut built = TranslateConfig::default();
+        built.default_region = Some("CH".into());
+        built.site_language = Some("en-US".into());
+        built
     };
     let front = front(config).await;
     let mut sent = idp_user("cy@example.com");

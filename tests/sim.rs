@@ -466,12 +466,13 @@ async fn faults_are_reproducible_and_the_client_survives_them() {
     async fn outcomes(seed: u64) -> Vec<String> {
         let sim =
             Simulator::new(SimConfig::new(default_profile()), Box::new(store::Memory)).unwrap();
-        let options = ServeOptions {
-            faults: "500=0.2,drop=0.1,ratelimit=0.1,slow=0.1,slow-ms=5"
+        let options = {
+            let mut built = ServeOptions::default();
+            built.faults = "500=0.2,drop=0.1,ratelimit=0.1,slow=0.1,slow-ms=5"
                 .parse::<FaultSpec>()
-                .unwrap(),
-            seed,
-            ..ServeOptions::default()
+                .unwrap();
+            built.seed = seed;
+            built
         };
         let site = sim::serve(sim, options).await.unwrap();
         let mut policy = fast();
@@ -505,10 +506,11 @@ async fn faults_are_reproducible_and_the_client_survives_them() {
     }
     // With retries on, the same faults are ridden out.
     let sim = Simulator::new(SimConfig::new(default_profile()), Box::new(store::Memory)).unwrap();
-    let options = ServeOptions {
-        faults: "500=0.2,drop=0.1,ratelimit=0.1".parse().unwrap(),
-        seed: 7,
-        ..ServeOptions::default()
+    let options = {
+        let mut built = ServeOptions::default();
+        built.faults = "500=0.2,drop=0.1,ratelimit=0.1".parse().unwrap();
+        built.seed = 7;
+        built
     };
     let site = sim::serve(sim, options).await.unwrap();
     let c = client(&site.url, admin());
@@ -642,16 +644,23 @@ async fn futures_ids(c: &Client) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn latency_delays_every_answer_and_the_profile_can_name_the_admin() {
-    let profile = SiteProfile::from_toml(
-        "[features]\nhqVideo = true\n[simulator]\nadminId = \"root\"\nadminPassword = \"r00t-sim\"\n",
-        std::path::Path::new("."),
-    )
-    .unwrap();
-    assert!(!format!("{profile:?}").contains("r00t-sim"));
-    let sim = Simulator::new(SimConfig::new(profile), Box::new(store::Memory)).unwrap();
-    let options = ServeOptions {
-        latency: Duration::from_millis(60),
-        ..ServeOptions::default()
+    let text = "[features]\nhqVideo = true\n[simulator]\nadminId = \"root\"\nadminPassword = \"r00t-sim\"\n";
+    let profile = SiteProfile::from_toml(text, std::path::Path::new(".")).unwrap();
+    // The real-site profile takes the file but keeps no simulator setting (issue 20).
+    assert_eq!(
+        profile.to_toml(),
+        SiteProfile::from_toml("[features]\nhqVideo = true\n", std::path::Path::new("."))
+            .unwrap()
+            .to_toml()
+    );
+    let root = sim::SimulatorAdmin::from_profile_toml(text).unwrap();
+    assert!(!format!("{root:?}").contains("r00t-sim"));
+    let config = SimConfig::with_admin(profile, root);
+    let sim = Simulator::new(config, Box::new(store::Memory)).unwrap();
+    let options = {
+        let mut built = ServeOptions::default();
+        built.latency = Duration::from_millis(60);
+        built
     };
     let site = sim::serve(sim, options).await.unwrap();
     let c = client(

@@ -65,15 +65,18 @@ fn build_client(
     transport: Option<Arc<dyn wbxprov::client::Transport>>,
     max_attempts: u32,
 ) -> Arc<Client> {
-    let options = Options {
-        retry: RetryPolicy {
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            rate_limit_wait: Duration::from_millis(10),
-            max_attempts,
-        },
-        max_concurrency: 16,
-        ..Options::default()
+    let options = {
+        let mut built = Options::default();
+        built.retry = {
+            let mut built = RetryPolicy::default();
+            built.base_delay = Duration::from_millis(2);
+            built.max_delay = Duration::from_millis(10);
+            built.rate_limit_wait = Duration::from_millis(10);
+            built.max_attempts = max_attempts;
+            built
+        };
+        built.max_concurrency = 16;
+        built
     };
     let mut builder = Client::builder(
         "sim",
@@ -145,9 +148,10 @@ async fn create_then_nothing_then_exactly_the_changes() {
         .map(|(_, p)| p)
         .collect();
     write_csv(&source, &kept, &[]);
-    let deprovision = SyncOptions {
-        deprovision: true,
-        ..SyncOptions::default()
+    let deprovision = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built
     };
     let (_, report) = run(&site, &source, &journal, &deprovision).await.unwrap();
     assert_eq!(
@@ -191,9 +195,10 @@ async fn deprovisioning_too_many_stops_before_writing() {
         .unwrap();
     write_csv(&source, &people(30), &[]);
     let writes = site.simulator.writes();
-    let options = SyncOptions {
-        deprovision: true,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built
     };
     let err = run(&site, &source, &journal, &options).await.unwrap_err();
     assert!(
@@ -301,9 +306,10 @@ async fn existing_users_are_linked_once_and_passwords_never_count_as_changes() {
         .await
         .unwrap();
     assert_eq!(report.summary.unchanged, 1);
-    let push = SyncOptions {
-        push_passwords: true,
-        ..SyncOptions::default()
+    let push = {
+        let mut built = SyncOptions::default();
+        built.push_passwords = true;
+        built
     };
     let (plan, _) = run(&site, &source, &journal, &push).await.unwrap();
     let keys: Vec<String> = plan.steps[0]
@@ -324,27 +330,24 @@ async fn existing_users_are_linked_once_and_passwords_never_count_as_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_site_still_ends_in_the_desired_state() {
     let sim = Simulator::new(SimConfig::new(default_profile()), Box::new(store::Memory)).unwrap();
-    let options = ServeOptions {
-        faults: "500=0.10,drop=0.05,ratelimit=0.03"
+    let options = {
+        let mut built = ServeOptions::default();
+        built.faults = "500=0.10,drop=0.05,ratelimit=0.03"
             .parse::<FaultSpec>()
-            .unwrap(),
-        seed: 42,
-        ..ServeOptions::default()
+            .unwrap();
+        built.seed = 42;
+        built
     };
     let site = sim::serve(sim, options).await.unwrap();
     let source = tmp("faulty.csv");
     let journal = tmp("faulty.sqlite");
     let _ = std::fs::remove_file(&journal);
     write_csv(&source, &people(150), &[]);
-    let (_, report) = run(
-        &site,
-        &source,
-        &journal,
-        &SyncOptions {
-            concurrency: 8,
-            ..SyncOptions::default()
-        },
-    )
+    let (_, report) = run(&site, &source, &journal, &{
+        let mut built = SyncOptions::default();
+        built.concurrency = 8;
+        built
+    })
     .await
     .unwrap();
     assert_eq!(report.summary.created, 150, "{:?}", report.summary);
@@ -399,7 +402,10 @@ meetingTypes = { field = "dept", lookup = { Sales = [214], Support = [214, 216] 
     assert!(errors[0].reason.contains("no lookup entry for \"Legal\""));
     let gone = record(serde_json::json!({"user": "y", "status": "terminated"}));
     assert!(!mapping.in_scope(&gone));
-    assert!(Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }").is_err());
+    assert!(matches!(
+        Mapping::from_toml("[attributes]\nnotAnAttribute = { field = \"x\" }"),
+        Err(sync::MappingFileError::UnknownAttributes { names }) if names == ["notAnAttribute"]
+    ));
 }
 
 /// The simulator over HTTP, except that GetUser of `unreadable` is always
@@ -495,9 +501,10 @@ async fn an_unreadable_user_fails_alone_and_the_rest_is_applied() {
     write_csv(&source, &folks, &[]);
     let flaky = client_over(&site, Flaky::new(Some("p0004"), None));
     // Deprovisioning on: the unreadable user is still the source's.
-    let deprovision = SyncOptions {
-        deprovision: true,
-        ..SyncOptions::default()
+    let deprovision = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built
     };
     let (plan, report) = run_with(&flaky, &source, &journal, &deprovision)
         .await
@@ -540,10 +547,11 @@ async fn a_site_that_stops_answering_stops_the_run_resumably() {
     write_csv(&source, &people(100), &[]);
     let gone_after = 30;
     let transport = Flaky::new(None, Some(gone_after));
-    let options = SyncOptions {
-        concurrency: 4,
-        max_consecutive_failures: 5,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.concurrency = 4;
+        built.max_consecutive_failures = 5;
+        built
     };
     let c = client_over(&site, transport.clone());
     let err = run_with(&c, &source, &journal, &options)
@@ -662,9 +670,10 @@ async fn rows_sharing_a_unique_attribute_are_both_invalid() {
 async fn an_empty_source_is_refused_unless_allowed() {
     let site = sim::start(default_profile()).await.unwrap();
     let c = client(&site);
-    let deprovision = SyncOptions {
-        deprovision: true,
-        ..SyncOptions::default()
+    let deprovision = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built
     };
     for (name, text) in [
         ("empty.csv", "webExId,email\n"),
@@ -683,9 +692,10 @@ async fn an_empty_source_is_refused_unless_allowed() {
         assert!(err.to_string().contains("--allow-empty"), "{err}");
     }
     assert_eq!(site.simulator.calls(Operation::LstsummaryUser), 0);
-    let allowed = SyncOptions {
-        allow_empty: true,
-        ..SyncOptions::default()
+    let allowed = {
+        let mut built = SyncOptions::default();
+        built.allow_empty = true;
+        built
     };
     let plan = sync::Sync::builder(c.clone(), default_profile())
         .options(allowed)
@@ -711,10 +721,11 @@ async fn a_site_gone_while_planning_stops_the_plan() {
     // AuthenticateUser and the list answer; the GetUsers do not.
     let transport = Flaky::new(None, Some(2));
     let c = client_over(&site, transport.clone());
-    let options = SyncOptions {
-        concurrency: 4,
-        max_consecutive_failures: 5,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.concurrency = 4;
+        built.max_consecutive_failures = 5;
+        built
     };
     let err = sync::Sync::builder(c.clone(), default_profile())
         .options(options)
@@ -751,10 +762,11 @@ async fn deprovisioning_spares_users_whose_rows_are_refused() {
         .replace("p0005@example.com", "nope")
         .replace("p0007@example.com", "p0006@example.com");
     std::fs::write(&source, csv).unwrap();
-    let options = SyncOptions {
-        deprovision: true,
-        max_deprovision_share: 1.0,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built.max_deprovision_share = 1.0;
+        built
     };
     let (_, report) = run(&site, &source, &journal, &options).await.unwrap();
     assert_eq!(
@@ -784,10 +796,11 @@ async fn deprovisioning_stops_when_a_row_cannot_be_matched() {
         &format!("{}@example.com,maybe", folks[4].id),
     );
     std::fs::write(&source, csv).unwrap();
-    let options = SyncOptions {
-        deprovision: true,
-        max_deprovision_share: 1.0,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built.max_deprovision_share = 1.0;
+        built
     };
     let error = run(&site, &source, &journal, &options).await.unwrap_err();
     assert!(

@@ -162,6 +162,11 @@ fn a_mapping_lists_the_fields_it_reads_and_refuses_an_unclosed_template() {
     );
     let err =
         Mapping::from_toml("[attributes]\nemail = { template = \"{first@x.com\" }\n").unwrap_err();
+    assert!(
+        matches!(&err, sync::MappingFileError::Rule { attribute, .. } if attribute == "email"),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.starts_with("email: template"), "{err}");
     assert!(err.contains("unclosed"), "{err}");
 }

@@ -147,12 +147,11 @@ fn dry_run_matches_apply(run: &Run) {
 }
 
 fn options(deprovision: bool) -> sync::SyncOptions {
-    sync::SyncOptions {
-        deprovision,
-        // Small sites: one person is a large share.
-        max_deprovision_share: 1.0,
-        ..sync::SyncOptions::default()
-    }
+    let mut options = sync::SyncOptions::default();
+    options.deprovision = deprovision;
+    // Small sites: one person is a large share.
+    options.max_deprovision_share = 1.0;
+    options
 }
 
 /// The defect of issue 17: with the README's mapping a surname change became
@@ -407,9 +406,10 @@ async fn an_unchanged_rerun_reads_only_the_listing_and_full_catches_site_changes
         csv.push_str(&format!("u{i:04},u{i:04}@example.com,Last{i},true\n"));
     }
     let none = "";
-    let quiet = || sync::SyncOptions {
-        concurrency: 16,
-        ..sync::SyncOptions::default()
+    let quiet = || {
+        let mut built = sync::SyncOptions::default();
+        built.concurrency = 16;
+        built
     };
     let first = run(&site, &csv, none, &journal, quiet()).await;
     assert_eq!(first.report.summary.created, 2000);
@@ -481,9 +481,10 @@ async fn an_unchanged_rerun_reads_only_the_listing_and_full_catches_site_changes
     assert_eq!(updated, ["u0008"]);
     assert!(out.calls <= 6, "one GetUser more: {}", out.calls);
     // Full: every user read; the privilege restored.
-    let full = sync::SyncOptions {
-        full: true,
-        ..quiet()
+    let full = {
+        let mut built = quiet();
+        built.full = true;
+        built
     };
     let out = run(&site, &csv, none, &journal, full).await;
     assert_eq!(out.report.summary.mode, sync::Mode::Full);
@@ -506,9 +507,10 @@ async fn an_unchanged_rerun_reads_only_the_listing_and_full_catches_site_changes
 async fn a_mapping_of_listed_fields_never_calls_getuser() {
     let site = sim::start(default_profile()).await.unwrap();
     let journal = tmp("listed.sqlite");
-    let full = sync::SyncOptions {
-        full: true,
-        ..sync::SyncOptions::default()
+    let full = {
+        let mut built = sync::SyncOptions::default();
+        built.full = true;
+        built
     };
     let csv = "username,first,last\nklee,Paul,Klee\nmiro,Joan,Miro\n";
     run(&site, csv, README_MAPPING, &journal, full.clone()).await;

@@ -140,10 +140,11 @@ async fn reactivations_count_and_deactivations_in_the_same_plan_do_not_free() {
 
     // a leaves (deprovisioned), b comes back, c is new: 2 needed, 1 free now.
     let next = source("next.csv", &["b", "c"], false);
-    let options = SyncOptions {
-        deprovision: true,
-        max_deprovision_share: 1.0,
-        ..SyncOptions::default()
+    let options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = true;
+        built.max_deprovision_share = 1.0;
+        built
     };
     let err = engine(&site, profile(2, 1, None), options)
         .plan(sync::source::open(&next).unwrap())

@@ -5,7 +5,7 @@
 mod common;
 
 use wbxprov::schema::{ATTRIBUTES, FEATURES, Feature, FlatKey, FlatUser, Value};
-use wbxprov::site::{LicenceLimits, SessionType, SessionTypeLimit, SiteProfile};
+use wbxprov::site::{LicenceLimits, ProfileError, SessionType, SessionTypeLimit, SiteProfile};
 use wbxprov::validate::{Operation, Rule, Violation, check_update, validate, validate_update};
 use wbxprov::xml::decode;
 use wbxprov::{Secret, ops};
@@ -586,11 +586,17 @@ fn a_toml_profile_overrides_a_saved_getsite_and_refuses_unknown_features() {
     assert_eq!(p.site_name.as_deref(), Some("example"));
     let err = SiteProfile::from_toml("[features]\nhdvideo = true\n", &dir).unwrap_err();
     assert!(
-        err.contains("unknown feature(s) hdvideo") && err.contains("hdVideo"),
+        matches!(&err, ProfileError::UnknownFeatures { unknown, known }
+            if unknown == &["hdvideo"] && known.contains(&"hdVideo")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("unknown feature(s) hdvideo"),
         "{err}"
     );
     let err = SiteProfile::from_toml("siteNmae = \"x\"\n", &dir).unwrap_err();
-    assert!(err.contains("siteNmae"), "{err}");
+    assert!(matches!(err, ProfileError::Syntax(_)), "{err:?}");
+    assert!(err.to_string().contains("siteNmae"), "{err}");
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use crate::schema::{ATTRIBUTES, AttributeInfo, ScalarType};
-use crate::site::SiteProfile;
+use wbxprov::schema::{ATTRIBUTES, AttributeInfo, ScalarType};
+use wbxprov::site::SiteProfile;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

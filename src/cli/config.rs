@@ -31,9 +31,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::client::{AdminAuth, Options, endpoint_of};
-use crate::scim::GroupGrants;
-use crate::secret::Secret;
+use wbxprov::client::{AdminAuth, Options};
+use wbxprov::scim::GroupGrants;
+use wbxprov::secret::Secret;
 
 /// Environment variables of the command line.
 pub mod env {
@@ -98,6 +98,31 @@ struct ScimSection {
     /// grants its members, checked by [`GroupGrants::from_json`].
     #[serde(default)]
     groups: serde_json::Map<String, serde_json::Value>,
+    /// `indexMaxAge`: seconds the index of the site's users answers before a
+    /// list starts its rebuild (`scim::DEFAULT_INDEX_MAX_AGE` when absent).
+    index_max_age: Option<u64>,
+    /// `maxReadsPerRequest`: GetUsers one list may make to filter on what
+    /// the user list lacks (`scim::DEFAULT_PER_USER_READ_CAP` when absent).
+    max_reads_per_request: Option<usize>,
+}
+
+/// `[scim] indexMaxAge` and `maxReadsPerRequest` of wbxprov.toml, each
+/// `None` when not set (the front's defaults apply).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScimLimits {
+    /// How long the index of the site's users answers before it is rebuilt.
+    pub index_max_age: Option<std::time::Duration>,
+    /// GetUsers a list request may make.
+    pub max_reads_per_request: Option<usize>,
+}
+
+/// `[scim] indexMaxAge` and `maxReadsPerRequest` in wbxprov.toml.
+pub fn scim_limits() -> Result<ScimLimits, String> {
+    let scim = config_file()?.scim.unwrap_or_default();
+    Ok(ScimLimits {
+        index_max_age: scim.index_max_age.map(std::time::Duration::from_secs),
+        max_reads_per_request: scim.max_reads_per_request,
+    })
 }
 
 /// Everything needed to build a client.
@@ -117,27 +142,7 @@ pub struct Config {
 
 /// The site name and endpoint of `WBXPROV_SITE_URL`'s value: a URL or a site name.
 pub fn site_of(value: &str) -> Result<(String, String), String> {
-    let value = value.trim();
-    if let Some(rest) = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-    {
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        let name = host.split('.').next().unwrap_or_default();
-        if name.is_empty() {
-            return Err(format!("no site name in {value:?}"));
-        }
-        let endpoint = if rest.contains('/') {
-            value.to_owned()
-        } else {
-            format!("{value}/WBXService/XMLService")
-        };
-        Ok((name.to_owned(), endpoint))
-    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Ok((value.to_owned(), endpoint_of(value)))
-    } else {
-        Err(format!("{value:?} is neither a URL nor a site name"))
-    }
+    wbxprov::client::site_of(value).map_err(|e| e.to_string())
 }
 
 impl Config {
@@ -276,8 +281,8 @@ pub fn scim_token() -> Result<Secret, String> {
 
 /// How the SCIM front reads identity providers' phones and language tags:
 /// `scimDefaultRegion` and `scimSiteLanguage` in wbxprov.toml, each checked.
-pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, String> {
-    use crate::scim::translate::{language, phone};
+pub fn scim_translations() -> Result<wbxprov::scim::translate::TranslateConfig, String> {
+    use wbxprov::scim::translate::{language, phone};
     let file = config_file()?;
     if let Some(region) = &file.scim_default_region
         && phone::region(region).is_none()
@@ -294,9 +299,11 @@ pub fn scim_translations() -> Result<crate::scim::translate::TranslateConfig, St
             language::accepted_languages()
         ));
     }
-    Ok(crate::scim::translate::TranslateConfig {
-        default_region: file.scim_default_region,
-        site_language: file.scim_site_language,
+    Ok({
+        let mut built = wbxprov::scim::translate::TranslateConfig::default();
+        built.default_region = file.scim_default_region;
+        built.site_language = file.scim_site_language;
+        built
     })
 }
 
@@ -343,7 +350,7 @@ pub fn identity_settings() -> Result<IdentitySettings, String> {
     Ok(IdentitySettings {
         base_url: var(env::IDENTITY_URL)
             .or(file.identity_url)
-            .unwrap_or_else(|| crate::identity::DEFAULT_BASE_URL.to_owned()),
+            .unwrap_or_else(|| wbxprov::identity::DEFAULT_BASE_URL.to_owned()),
         token,
         expires,
         allow_insecure_http: allow_insecure_http(file.allow_insecure_http)?,
@@ -358,7 +365,23 @@ fn date_of(text: &str) -> Option<std::time::SystemTime> {
         parts.next()?.parse().ok()?,
         parts.next()?.parse().ok()?,
     );
-    crate::civil::midnight(y, m, d)
+    midnight(y, m, d)
+}
+
+/// Midnight UTC of a date (civil-to-days, the inverse of the library's civil-from-days; only the CLI reads dates).
+fn midnight(year: i64, month: i64, day: i64) -> Option<std::time::SystemTime> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400).ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 fn read_file(path: &Path) -> Result<File, String> {
@@ -383,6 +406,18 @@ fn read_file(path: &Path) -> Result<File, String> {
 #[cfg(test)]
 mod tests {
     use super::site_of;
+
+    #[test]
+    fn dates_read_as_midnight_utc() {
+        let t = super::date_of("2027-11-01").unwrap();
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_825_027_200);
+        assert_eq!(
+            super::date_of("2000-03-01").unwrap(),
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_868_800)
+        );
+        assert!(super::date_of("2027-13-01").is_none());
+    }
 
     #[test]
     fn scim_groups_read_as_grants() {
@@ -436,5 +471,11 @@ mod tests {
             "http://127.0.0.1:8080/WBXService/XMLService"
         );
         assert!(site_of("exa mple").is_err());
+        // A URL's root path is no endpoint: the XML API's path is added.
+        assert_eq!(
+            site_of("https://acme.webex.com/").unwrap().1,
+            "https://acme.webex.com/WBXService/XMLService"
+        );
+        assert!(site_of("https://").is_err());
     }
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::config::Config;
-use crate::client::{AdminAuth, Client, Recorder, Replay, Transport};
-use crate::secret::Secret;
-use crate::site::SiteProfile;
+use wbxprov::client::{AdminAuth, Client, Recorder, Replay, Transport};
+use wbxprov::secret::Secret;
+use wbxprov::site::SiteProfile;
 
 /// The connection options every site command takes.
 pub struct Connection<'a> {
@@ -29,7 +29,7 @@ impl Connection<'_> {
             None => {
                 let config = Config::load()?;
                 let https =
-                    crate::client::transport::Https::new(config.connect_timeout, config.timeout)
+                    wbxprov::client::transport::Https::new(config.connect_timeout, config.timeout)
                         .map_err(|e| e.to_string())?
                         .allow_insecure_http(config.allow_insecure_http);
                 let transport: Arc<dyn Transport> = match self.record {
@@ -89,7 +89,7 @@ fn replay_config(dir: &Path, replay: &Replay) -> Result<Option<Config>, String> 
         Ok(config) => return Ok(Some(config)),
         Err(missing) => missing,
     };
-    let admins = replay.recorded_keys(crate::ops::Operation::AuthenticateUser);
+    let admins = replay.recorded_keys(wbxprov::ops::Operation::AuthenticateUser);
     match admins.first() {
         None => Ok(None),
         Some(admin) => Err(format!(
@@ -105,18 +105,18 @@ fn replay_config(dir: &Path, replay: &Replay) -> Result<Option<Config>, String> 
 /// identity client, warning when its token nears expiry; `None` otherwise.
 pub fn identity_client(
     profile: &SiteProfile,
-) -> Result<Option<Arc<crate::identity::IdentityClient>>, String> {
+) -> Result<Option<Arc<wbxprov::identity::IdentityClient>>, String> {
     let Some(hub) = &profile.control_hub else {
         return Ok(None);
     };
     let settings = super::config::identity_settings()?;
-    let https = crate::identity::transport::HttpsJson::new(
+    let https = wbxprov::identity::transport::HttpsJson::new(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(60),
     )
     .map_err(|e| e.to_string())?
     .allow_insecure_http(settings.allow_insecure_http);
-    let mut client = crate::identity::IdentityClient::new(
+    let mut client = wbxprov::identity::IdentityClient::new(
         identity_base(&settings.base_url, &hub.org_id),
         &hub.org_id,
         settings.token,
@@ -149,19 +149,20 @@ fn identity_base<'a>(url: &'a str, org_id: &str) -> &'a str {
 /// configured site's); `None` on a standalone profile.
 pub fn licence_client(
     profile: &SiteProfile,
-) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
+) -> Result<Option<(Arc<wbxprov::rest::licences::LicenceClient>, String)>, String> {
     let Some(hub) = &profile.control_hub else {
         return Ok(None);
     };
     let settings = super::config::identity_settings()?;
-    let https = crate::rest::transport::HttpsJson::new(
+    let https = wbxprov::rest::transport::HttpsJson::new(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(60),
     )
     .map_err(|e| e.to_string())?
     .allow_insecure_http(settings.allow_insecure_http);
     let base = rest_base(identity_base(&settings.base_url, &hub.org_id));
-    let client = crate::rest::licences::LicenceClient::new(&base, settings.token, Arc::new(https));
+    let client =
+        wbxprov::rest::licences::LicenceClient::new(&base, settings.token, Arc::new(https));
     let site_name = match &profile.site_name {
         Some(name) => name.clone(),
         None => Config::load()?.site_name,
@@ -176,7 +177,7 @@ pub fn licence_client(
 fn rest_base(identity_base: &str) -> String {
     match identity_base.strip_suffix("/identity/scim") {
         Some(origin) => format!("{origin}/v1"),
-        None => crate::rest::DEFAULT_BASE_URL.to_owned(),
+        None => wbxprov::rest::DEFAULT_BASE_URL.to_owned(),
     }
 }
 
@@ -187,8 +188,8 @@ mod tests {
     #[test]
     fn the_licences_api_is_found_beside_the_identity_api() {
         assert_eq!(
-            rest_base(crate::identity::DEFAULT_BASE_URL),
-            crate::rest::DEFAULT_BASE_URL
+            rest_base(wbxprov::identity::DEFAULT_BASE_URL),
+            wbxprov::rest::DEFAULT_BASE_URL
         );
         assert_eq!(
             rest_base(identity_base(

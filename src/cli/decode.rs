@@ -13,8 +13,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value as Json, json};
 
 use super::exit;
-use crate::ops::{Answer, Operation, Updated, UserPage};
-use crate::xml::{DecodeError, Limits, Response, ServiceError, decode};
+use wbxprov::ops::{Answer, Operation, Updated, UserPage};
+use wbxprov::xml::{DecodeError, Limits, Response, ServiceError, decode};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 use super::exit;
 use super::rows::read_csv;
-use crate::client::{AdminAuth, Client, ErrorKind};
-use crate::ops::LstsummaryUser;
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::secret::Secret;
-use crate::sim;
-use crate::site::SiteProfile;
+use wbxprov::client::{AdminAuth, Client, ErrorKind};
+use wbxprov::ops::LstsummaryUser;
+use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
+use wbxprov::secret::Secret;
+use wbxprov::sim;
+use wbxprov::site::SiteProfile;
 
 /// The users provisioned when `--users` is not given.
 const DEMO_USERS: &str = include_str!("../../fixtures/demo-users.csv");
@@ -31,8 +31,8 @@ pub struct Args {
 fn demo_profile() -> SiteProfile {
     let mut profile = sim::default_profile();
     profile.site_name = Some("demo".into());
-    profile.set_feature(crate::Feature::OtherTeleconferencing, false);
-    profile.set_feature(crate::Feature::TrackingCodes, false);
+    profile.set_feature(wbxprov::Feature::OtherTeleconferencing, false);
+    profile.set_feature(wbxprov::Feature::TrackingCodes, false);
     profile
 }
 

@@ -11,10 +11,10 @@ use serde_json::{Map, Value as Json};
 
 use super::connect::Connection;
 use super::exit;
-use crate::client::Client;
-use crate::ops::LstsummaryUser;
-use crate::schema::{ATTRIBUTES, FlatKey, User};
-use crate::sync::source::Format;
+use wbxprov::client::Client;
+use wbxprov::ops::LstsummaryUser;
+use wbxprov::schema::{ATTRIBUTES, FlatKey, User};
+use wbxprov::sync::source::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,7 +67,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
         }
     };
     // An export holds user data: owner-only.
-    let file = match crate::private_file::create(&args.out) {
+    let file = match wbxprov::private_file::create(&args.out) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {}: {e}", args.out.display());

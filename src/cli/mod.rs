@@ -16,8 +16,6 @@ mod sync;
 mod user;
 mod validate;
 
-pub use config::env;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -130,12 +128,12 @@ enum Command {
 /// Operation names as `--operation` and `render` take them (with `ignore_case`).
 fn operation_parser() -> clap::builder::PossibleValuesParser {
     use strum::VariantNames;
-    clap::builder::PossibleValuesParser::new(crate::ops::Operation::VARIANTS)
+    clap::builder::PossibleValuesParser::new(wbxprov::ops::Operation::VARIANTS)
 }
 
 /// A user as a flat JSON object in a file (`-`: standard input); every problem
 /// of the file listed in the error.
-fn read_flat_user(path: &std::path::Path) -> Result<crate::schema::FlatUser, String> {
+fn read_flat_user(path: &std::path::Path) -> Result<wbxprov::schema::FlatUser, String> {
     let bytes = read_input(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
@@ -149,7 +147,7 @@ fn read_flat_user(path: &std::path::Path) -> Result<crate::schema::FlatUser, Str
         }
     };
     resolve_env_references(&mut object)?;
-    crate::schema::FlatUser::from_json(&object).map_err(|errors| {
+    wbxprov::schema::FlatUser::from_json(&object).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
         format!("{}:\n{}", path.display(), lines.join("\n"))
     })
@@ -175,7 +173,7 @@ fn resolve_env_references(
 }
 
 /// One user of a list, for people: webExId, status, name, email.
-fn summary_line(u: &crate::ops::UserSummary, width: usize) -> String {
+fn summary_line(u: &wbxprov::ops::UserSummary, width: usize) -> String {
     format!(
         "{:<width$}  {:<12}{} {} <{}>",
         u.web_ex_id,
@@ -248,14 +246,16 @@ fn too_large(size: Option<u64>, limit: usize) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, message)
 }
 
-/// Runs the command line and returns the process exit status.
 /// The command line's definition (every command, flag and value it accepts), for
 /// tools that check a command line without running it: `tests/readme.rs`
-/// parses every `wbxprov` line of the README with it, so a renamed flag fails there.
+/// includes this module and parses every `wbxprov` line of the README with it,
+/// so a renamed flag fails there. The binary itself does not call it.
+#[allow(dead_code)]
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
+/// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

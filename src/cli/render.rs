@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use super::config::env;
 use super::exit;
-use crate::ops::*;
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::secret::Secret;
-use crate::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
-use crate::xml::{EncodeError, Form, Secrets};
+use wbxprov::ops::*;
+use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
+use wbxprov::secret::Secret;
+use wbxprov::xml::encode::{Credentials, Request, SecurityContext, SiteRef, encode};
+use wbxprov::xml::{EncodeError, Form, Secrets};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::schema::{FlatKey, FlatUser};
+use wbxprov::schema::{FlatKey, FlatUser};
 
 /// One row that became a user, or why it did not.
 pub type Row = Result<FlatUser, String>;

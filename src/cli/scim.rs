@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{scim_groups, scim_token, scim_translations};
+use super::config::{scim_groups, scim_limits, scim_token, scim_translations};
 use super::connect::Connection;
 use super::exit;
-use crate::Secret;
-use crate::client::{AdminAuth, Client};
-use crate::scim::{Groups, Meetings, Service, http, ids::IdStore};
-use crate::sim;
-use crate::site::SiteProfile;
+use wbxprov::Secret;
+use wbxprov::client::{AdminAuth, Client};
+use wbxprov::scim::{Groups, Meetings, Service, http, ids::IdStore};
+use wbxprov::sim;
+use wbxprov::site::SiteProfile;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -26,9 +26,15 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
-    /// Keep SCIM ids and externalIds in this SQLite file (default: in memory).
-    #[arg(long, value_name = "FILE")]
+    /// Keep SCIM ids, externalIds, groups and the index of the site's users in
+    /// this SQLite file (`:memory:`: in memory). Default:
+    /// $XDG_STATE_HOME/wbxprov/scim.sqlite3, else
+    /// ~/.local/state/wbxprov/scim.sqlite3; with --simulator, in memory.
+    #[arg(long, value_name = "FILE", conflicts_with = "ephemeral")]
     state: Option<PathBuf>,
+    /// Keep the state in memory only, lost at exit (as `--state :memory:`).
+    #[arg(long)]
+    ephemeral: bool,
     /// Validate against this profile instead of the site's GetSite.
     #[arg(long, value_name = "PROFILE")]
     site: Option<PathBuf>,
@@ -98,7 +104,14 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             return Ok(exit::COULD_NOT_RUN);
         }
     };
-    let ids = match IdStore::open(args.state.as_deref()) {
+    let state = match state_file(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::COULD_NOT_RUN);
+        }
+    };
+    let ids = match IdStore::open(state.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -111,7 +124,7 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
     runtime.block_on(async {
         // From here on a SIGTERM waits for the server to drain (systemd and
         // Docker send it to stop a service).
-        let signal = crate::server::StopSignal::install()?;
+        let signal = wbxprov::StopSignal::install()?;
         // The simulated site lives as long as the server.
         let mut _simulated = None;
         let (client, profile) = if args.simulator {
@@ -140,8 +153,9 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             }
         };
         let criteria = profile.password_criteria.clone();
-        let translations = match scim_translations() {
-            Ok(t) => t,
+        let (translations, limits) = match scim_translations().and_then(|t| Ok((t, scim_limits()?)))
+        {
+            Ok(found) => found,
             Err(e) => {
                 eprintln!("error: {e}");
                 return Ok(exit::COULD_NOT_RUN);
@@ -153,9 +167,15 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             .site_client(client.clone());
         // A thin binder: the router over the site's backend, on its own socket.
         let handle = match http::serve_backend_with(options, token, |url| {
-            let users = Service::new(client, ids, url)
+            let mut users = Service::new(client, ids, url)
                 .password_criteria(criteria)
                 .translations(translations);
+            if let Some(age) = limits.index_max_age {
+                users = users.index_max_age(age);
+            }
+            if let Some(cap) = limits.max_reads_per_request {
+                users = users.per_user_read_cap(cap);
+            }
             Meetings::new(users, Groups::new(grants))
         })
         .await
@@ -170,6 +190,10 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
             warn_plain_http(handle.addr);
         }
         writeln!(out, "listening on {}", handle.url)?;
+        let _ = match &state {
+            Some(path) => writeln!(out, "state: {}", path.display()),
+            None => writeln!(out, "state: in memory (lost at exit)"),
+        };
         if let Some(public) = &args.public_url {
             let _ = writeln!(out, "public URL: {}", public.trim_end_matches('/'));
         }
@@ -180,6 +204,51 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         let deadline = Duration::from_secs(args.shutdown_timeout);
         Ok(super::sim::stopped(handle.drain_on(signal, deadline).await))
     })
+}
+
+/// The file name of the default state, in [`default_state_dir`].
+const STATE_FILE: &str = "scim.sqlite3";
+
+/// Where the state lives (`None`: in memory). Without `--state`: the
+/// platform's state folder for a real site (created owner-only, 0700: the
+/// file names every user the identity provider manages); in memory for
+/// `--simulator`, whose site is in memory too, so a simulated run never
+/// writes ids of users no real site has into the real site's state.
+fn state_file(args: &ServeArgs) -> Result<Option<PathBuf>, String> {
+    match &args.state {
+        _ if args.ephemeral => Ok(None),
+        Some(path) if path.as_os_str() == ":memory:" => Ok(None),
+        Some(path) => Ok(Some(path.clone())),
+        None if args.simulator => Ok(None),
+        None => {
+            let dir = default_state_dir(
+                std::env::var_os("XDG_STATE_HOME"),
+                std::env::var_os("HOME"),
+            )
+            .ok_or(
+                "no state folder: neither XDG_STATE_HOME nor HOME is set; give --state FILE \
+                 (or --ephemeral to keep the state in memory)",
+            )?;
+            wbxprov::private_file::create_dir(&dir)
+                .map_err(|e| format!("cannot create the state folder {}: {e}", dir.display()))?;
+            Ok(Some(dir.join(STATE_FILE)))
+        }
+    }
+}
+
+/// `$XDG_STATE_HOME/wbxprov`, else `$HOME/.local/state/wbxprov`: the XDG Base
+/// Directory Specification's place for "state data that should persist
+/// between (application) restarts" (a relative XDG_STATE_HOME is invalid
+/// there and ignored, as the specification asks).
+fn default_state_dir(
+    xdg_state_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    match xdg_state_home.and_then(absolute) {
+        Some(base) => Some(base.join("wbxprov")),
+        None => Some(home.and_then(absolute)?.join(".local/state/wbxprov")),
+    }
 }
 
 /// `/readyz`: the site answers GetSite (no user data, any admin may read it).
@@ -230,9 +299,10 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
     };
     let simulator = sim::Simulator::new(config, Box::new(sim::store::Memory))
         .map_err(|e| format!("cannot start the simulated site: {e}"))?;
-    let options = sim::ServeOptions {
-        latency: Duration::from_millis(args.simulator_latency_ms),
-        ..sim::ServeOptions::default()
+    let options = {
+        let mut built = sim::ServeOptions::default();
+        built.latency = Duration::from_millis(args.simulator_latency_ms);
+        built
     };
     let site = sim::serve(simulator, options)
         .await
@@ -243,4 +313,29 @@ async fn simulated(args: &ServeArgs) -> Result<(sim::SimHandle, Client, SiteProf
         .build()
         .map_err(|e| e.to_string())?;
     Ok((site, client, profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_state_dir;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_state_folder_follows_xdg_then_home() {
+        let some = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(
+            default_state_dir(some("/x/state"), some("/home/a")),
+            Some(PathBuf::from("/x/state/wbxprov"))
+        );
+        assert_eq!(
+            default_state_dir(None, some("/home/a")),
+            Some(PathBuf::from("/home/a/.local/state/wbxprov"))
+        );
+        // A relative XDG_STATE_HOME is invalid (XDG Base Directory Specification).
+        assert_eq!(
+            default_state_dir(some("rel"), some("/home/a")),
+            Some(PathBuf::from("/home/a/.local/state/wbxprov"))
+        );
+        assert_eq!(default_state_dir(None, None), None);
+    }
 }

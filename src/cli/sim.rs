@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::exit;
-use crate::sim::{self, FaultSpec, ServeOptions, SimConfig, Simulator, store};
-use crate::site::SiteProfile;
+use wbxprov::sim::{self, FaultSpec, ServeOptions, SimConfig, Simulator, store};
+use wbxprov::site::SiteProfile;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Fault probabilities, e.g. `500=0.05,drop=0.01,slow=0.1,ratelimit=0.02,slow-ms=2000`.
-    #[arg(long, value_parser = clap::value_parser!(FaultSpec))]
+    #[arg(long, value_parser = parse_faults)]
     faults: Option<FaultSpec>,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
@@ -57,9 +57,9 @@ pub struct ServeArgs {
 
 /// The exit code of a server stopped by a signal: 0 when every request in
 /// flight was answered, else "could not run" (some were dropped), said on stderr.
-pub(super) fn stopped(how: crate::server::Stopped) -> u8 {
+pub(super) fn stopped(how: wbxprov::Stopped) -> u8 {
     match how {
-        crate::server::Stopped::DeadlinePassed => {
+        wbxprov::Stopped::DeadlinePassed => {
             tracing::warn!("requests still in flight at the shutdown deadline were dropped");
             exit::COULD_NOT_RUN
         }
@@ -67,11 +67,9 @@ pub(super) fn stopped(how: crate::server::Stopped) -> u8 {
     }
 }
 
-impl clap::builder::ValueParserFactory for FaultSpec {
-    type Parser = fn(&str) -> Result<FaultSpec, String>;
-    fn value_parser() -> Self::Parser {
-        |s| s.parse()
-    }
+/// `--faults`, read by the library's own parser.
+fn parse_faults(text: &str) -> Result<FaultSpec, wbxprov::sim::FaultSpecError> {
+    text.parse()
 }
 
 pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
@@ -96,8 +94,18 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         },
         None => Box::new(store::Memory),
     };
-    let password_from_profile = profile.simulator_admin.is_some();
-    let mut config = SimConfig::new(profile);
+    let admin = match &args.site {
+        Some(path) => match sim::SimulatorAdmin::from_profile_file(path) {
+            Ok(admin) => admin,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        },
+        None => None,
+    };
+    let password_from_profile = admin.is_some();
+    let mut config = SimConfig::with_admin(profile, admin);
     let default_password = config.admin_password.expose() == sim::DEFAULT_ADMIN_PASSWORD;
     config.requests_per_minute = args.rate_limit;
     config.identity_429_every = args.identity_429_every;
@@ -117,13 +125,15 @@ pub fn run(command: &Command, out: &mut impl Write) -> io::Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let signal = crate::server::StopSignal::install()?;
-        let options = ServeOptions {
-            addr: args.addr,
-            latency: Duration::from_millis(args.latency_ms),
-            faults: args.faults.unwrap_or_default(),
-            seed: args.seed,
-        };
+        let signal = wbxprov::StopSignal::install()?;
+        let options = {
+let mut built = ServeOptions::default();
+built.addr = args.addr;
+built.latency = Duration::from_millis(args.latency_ms);
+built.faults = args.faults.unwrap_or_default();
+built.seed = args.seed;
+built
+};
         let handle = match sim::serve(simulator, options).await {
             Ok(h) => h,
             Err(e) => {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use super::exit;
-use crate::site::SiteProfile;
+use wbxprov::site::SiteProfile;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -56,8 +56,8 @@ fn write_text(profile: &SiteProfile, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "features:")?;
     for (f, on) in profile.features() {
         let basis = match f.info().basis {
-            crate::schema::FeatureBasis::Documented => "",
-            crate::schema::FeatureBasis::Inferred => "  (inferred)",
+            wbxprov::schema::FeatureBasis::Documented => "",
+            wbxprov::schema::FeatureBasis::Inferred => "  (inferred)",
         };
         writeln!(
             out,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::connect::Connection;
 use super::exit;
-use crate::sync::{self, Action, Journal, Mapping, Plan, Report, Sync, SyncOptions};
+use wbxprov::sync::{self, Action, Journal, Mapping, Plan, Report, Sync, SyncOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -124,7 +124,7 @@ fn write_report_file(args: &Args, report: &Report) -> io::Result<bool> {
         return Ok(true);
     };
     let json = serde_json::to_vec_pretty(report).expect("report serializes");
-    if let Err(e) = crate::private_file::write(path, &json) {
+    if let Err(e) = wbxprov::private_file::write(path, &json) {
         tracing::error!("{}: {e}", path.display());
         return Ok(false);
     }
@@ -150,7 +150,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         }
         None => Mapping::default(),
     };
-    let records = sync::source::open(&args.source)?;
+    let records = sync::source::open(&args.source).map_err(|e| e.to_string())?;
     let journal = open_journal(args)?;
     if let Some(path) = args.report.as_deref().filter(|_| !args.dry_run) {
         writable(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -164,7 +164,7 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
     // only when a person must be validated (an unchanged incremental rerun
     // does not), and Control Hub mode, which needs `[controlHub]`, is off.
     let profile = match connection.site {
-        Some(path) => Some(crate::site::SiteProfile::load(path).map_err(|e| e.to_string())?),
+        Some(path) => Some(wbxprov::site::SiteProfile::load(path).map_err(|e| e.to_string())?),
         None => None,
     };
     let mut client = connection.client()?;
@@ -176,15 +176,16 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
         Some(profile) => super::connect::identity_client(profile)?,
         None => None,
     };
-    let mut options = SyncOptions {
-        deprovision: args.deprovision,
-        max_deprovision_share: args.max_deprovision / 100.0,
-        push_passwords: args.push_passwords,
-        concurrency: args.concurrency.max(1),
-        allow_empty: args.allow_empty,
-        max_consecutive_failures: args.max_consecutive_failures,
-        full: args.full,
-        ..SyncOptions::default()
+    let mut options = {
+        let mut built = SyncOptions::default();
+        built.deprovision = args.deprovision;
+        built.max_deprovision_share = args.max_deprovision / 100.0;
+        built.push_passwords = args.push_passwords;
+        built.concurrency = args.concurrency.max(1);
+        built.allow_empty = args.allow_empty;
+        built.max_consecutive_failures = args.max_consecutive_failures;
+        built.full = args.full;
+        built
     };
     // The admin running the sync is never deprovisioned.
     if let Some(admin) = client.admin_web_ex_id() {
@@ -242,8 +243,8 @@ async fn execute(args: &Args) -> Result<Outcome, String> {
 /// organisation that lists no licence of the site, or any other failure,
 /// stops the run before any write: its new people could never host.
 async fn site_licences(
-    profile: &crate::site::SiteProfile,
-) -> Result<Option<(Arc<crate::rest::licences::LicenceClient>, String)>, String> {
+    profile: &wbxprov::site::SiteProfile,
+) -> Result<Option<(Arc<wbxprov::rest::licences::LicenceClient>, String)>, String> {
     let Some((client, site_url)) = super::connect::licence_client(profile)? else {
         return Ok(None);
     };
@@ -252,7 +253,7 @@ async fn site_licences(
         Ok(None) => Err(format!(
             "the organisation lists no licence of site {site_url} (GET /v1/licenses, matched by siteUrl: the profile's siteName + .webex.com): set siteName in the site profile to the site's; nothing was written"
         )),
-        Err(e) if matches!(e.kind, crate::rest::RestErrorKind::NotFound(_)) => {
+        Err(e) if matches!(e.kind, wbxprov::rest::RestErrorKind::NotFound(_)) => {
             tracing::warn!("{e}: this run licenses nobody");
             Ok(None)
         }
@@ -287,7 +288,7 @@ fn fault_point() -> Option<usize> {
 /// Whether `path` can be written, leaving no file behind that was not there.
 fn writable(path: &std::path::Path) -> io::Result<()> {
     let existed = path.exists();
-    crate::private_file::touch(path)?;
+    wbxprov::private_file::touch(path)?;
     if !existed {
         std::fs::remove_file(path)?;
     }
@@ -346,14 +347,14 @@ const READING_CADENCE: std::time::Duration = std::time::Duration::from_secs(5);
 /// client's calls and their rate: a spinner on a terminal, an info line every
 /// [`READING_CADENCE`] otherwise, and a closing line either way.
 struct ReadingProgress {
-    client: Arc<crate::client::Client>,
+    client: Arc<wbxprov::client::Client>,
     started: std::time::Instant,
     ticker: tokio::task::JoinHandle<()>,
     spinner: indicatif::ProgressBar,
 }
 
 impl ReadingProgress {
-    fn start(client: Arc<crate::client::Client>) -> ReadingProgress {
+    fn start(client: Arc<wbxprov::client::Client>) -> ReadingProgress {
         let started = std::time::Instant::now();
         let spinner = if io::stderr().is_terminal() && tracing::enabled!(tracing::Level::INFO) {
             indicatif::ProgressBar::new_spinner()
@@ -449,6 +450,8 @@ fn progress_reporter(
                 tracing::info!("writing: {n}/{total} users ({rate})");
             }
         }
+        // Events the library adds later are not shown until the CLI knows them.
+        _ => {}
     }
 }
 
@@ -507,13 +510,13 @@ fn step_detail(step: &sync::Step) -> String {
             .collect::<Vec<_>>()
             .join("; ");
     }
-    let names = |u: &crate::schema::FlatUser| {
+    let names = |u: &wbxprov::schema::FlatUser| {
         u.iter()
             .map(|(k, _)| k.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let changes = |change: &crate::schema::FlatUser, before: &crate::schema::FlatUser| {
+    let changes = |change: &wbxprov::schema::FlatUser, before: &wbxprov::schema::FlatUser| {
         let old = before.to_json(false);
         change
             .to_json(false)

@@ -9,11 +9,11 @@ use serde_json::{Value as Json, json};
 
 use super::connect::Connection;
 use super::exit;
-use crate::client::{Client, Error, ErrorKind};
-use crate::ops::{LstsummaryUser, Operation};
-use crate::schema::{Attribute, FlatKey, FlatUser, Value};
-use crate::secret::Secret;
-use crate::xml::ServiceErrorKind;
+use wbxprov::client::{Client, Error, ErrorKind};
+use wbxprov::ops::{LstsummaryUser, Operation};
+use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
+use wbxprov::secret::Secret;
+use wbxprov::xml::ServiceErrorKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -201,7 +201,11 @@ impl Listing {
         Ok(Listing { json, count: 0 })
     }
 
-    fn page(&mut self, out: &mut impl Write, users: &[crate::ops::UserSummary]) -> io::Result<()> {
+    fn page(
+        &mut self,
+        out: &mut impl Write,
+        users: &[wbxprov::ops::UserSummary],
+    ) -> io::Result<()> {
         if self.json {
             for user in users {
                 out.write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
@@ -285,7 +289,9 @@ fn fatal(error: &Error) -> bool {
                 )
         }
         ErrorKind::Transport(_) | ErrorKind::Http(_) | ErrorKind::Malformed(_) => true,
-        ErrorKind::Encode(_) | ErrorKind::Invalid(_) => false,
+        // A user's own problem: the next user may go through. Kinds the
+        // library adds later are taken as such until the CLI knows them.
+        _ => false,
     }
 }
 
@@ -366,7 +372,7 @@ async fn execute(args: &Args, report: &mut Report) -> Result<(), CouldNotRun> {
         }
         Command::Deactivate { web_ex_ids } => {
             let c = client(args)?;
-            for batch in web_ex_ids.chunks(crate::ops::DEL_USER_MAX) {
+            for batch in web_ex_ids.chunks(wbxprov::ops::DEL_USER_MAX) {
                 match c.deactivate(batch).await {
                     Ok(deleted) => {
                         for status in deleted.users {
@@ -440,10 +446,12 @@ async fn not_deactivated(
         Err(e) => (e.to_string(), error_json(&e)),
         Ok(_) => {
             let words = "the site gave no reason; the user exists";
-            (
-                words.to_owned(),
-                json!({ "kind": "other", "reason": words }),
-            )
+            let report = wbxprov::error::ErrorReport::new(
+                "other",
+                wbxprov::ErrorKind::Other,
+                format!("DelUser {web_ex_id}: {words}"),
+            );
+            (words.to_owned(), json!(report))
         }
     };
     report.failed = true;
@@ -459,16 +467,10 @@ async fn not_deactivated(
     Ok(())
 }
 
-/// The `error` member of a failure's JSON: the service's code and words, when it sent them.
+/// The `error` member of a failure's JSON: the crate's one error shape
+/// (`kind`, `category`, `message`; the service's code and words when it sent them).
 fn error_json(error: &Error) -> Json {
-    match &error.kind {
-        ErrorKind::Service(e) => json!({
-            "kind": e.kind(),
-            "exceptionID": e.exception_id(),
-            "reason": e.reason(),
-        }),
-        other => json!({ "kind": "other", "reason": other.to_string() }),
-    }
+    json!(wbxprov::error::ErrorReport::from(error))
 }
 
 /// A user's failure is reported and the run goes on; a fatal one stops it.

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use super::exit;
-use crate::site::SiteProfile;
-use crate::validate::{Operation, control_hub, validate};
+use wbxprov::site::SiteProfile;
+use wbxprov::validate::{Operation, control_hub, validate};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,7 +55,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
     };
     if let Some(hub) = profile.control_hub.as_ref().filter(|_| !args.json) {
         let (person, meetings) = control_hub::split(&change);
-        let names = |u: &crate::schema::FlatUser| {
+        let names = |u: &wbxprov::schema::FlatUser| {
             let n: Vec<String> = u.iter().map(|(k, _)| k.to_string()).collect();
             if n.is_empty() {
                 "-".to_owned()

@@ -12,6 +12,7 @@
 
 pub mod transport;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -125,6 +126,7 @@ pub use crate::retry::RetryPolicy;
 
 /// Client settings beyond site, credentials and transport.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// How often and how long transient failures are retried.
     pub retry: RetryPolicy,
@@ -158,21 +160,24 @@ impl Default for Options {
 }
 
 /// What went wrong with a call: the operation, the user it was about, the cause.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct Error {
     /// The operation that failed.
     pub operation: Operation,
     /// The webExId (or other key) the call was about.
     pub key: Option<String>,
-    /// What went wrong.
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: ErrorKind,
     /// Attempts made.
     pub attempts: u32,
 }
 
 /// The classified cause of an [`Error`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The service answered FAILURE.
     #[error(transparent)]
@@ -257,6 +262,57 @@ impl std::fmt::Debug for Client {
 /// The XML API endpoint of a site name.
 pub fn endpoint_of(site_name: &str) -> String {
     format!("https://{site_name}.webex.com/WBXService/XMLService")
+}
+
+/// Why a site could not be told from what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    /// A URL whose host gives no site name.
+    #[error("no site name in {0:?}")]
+    NoName(String),
+    /// Neither an `http(s)://` URL nor a site name (letters, digits, `-`).
+    #[error("{0:?} is neither a URL nor a site name")]
+    NotASite(String),
+}
+
+/// A site given as its name (`example`) or as a URL (`https://example.webex.com`,
+/// with or without the XML API path; a simulator's `http://127.0.0.1:8080/…`):
+/// its name (the host's first label, which the XML API's security context
+/// carries) and its XML API endpoint. A URL without a path gets the XML API's
+/// `/WBXService/XMLService`; one with a path is kept as given.
+#[cfg(feature = "https")]
+pub fn site_of(value: &str) -> Result<(String, String), SiteError> {
+    let value = value.trim();
+    let is_url = ["http://", "https://"].iter().any(|scheme| {
+        value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme)
+    });
+    if is_url {
+        let url = reqwest::Url::parse(value).map_err(|_| SiteError::NotASite(value.to_owned()))?;
+        let host = url.host_str().unwrap_or_default();
+        let name = host.split('.').next().unwrap_or_default();
+        if name.is_empty() {
+            return Err(SiteError::NoName(value.to_owned()));
+        }
+        let endpoint = match url.path() {
+            "" | "/" => format!("{}/WBXService/XMLService", value.trim_end_matches('/')),
+            _ => value.to_owned(),
+        };
+        Ok((name.to_owned(), endpoint))
+    } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok((value.to_owned(), endpoint_of(value)))
+    } else {
+        Err(SiteError::NotASite(value.to_owned()))
+    }
+}
+
+impl Client {
+    /// A client builder for a site given as a name or a URL ([`site_of`]).
+    #[cfg(feature = "https")]
+    pub fn for_site(site: &str, auth: AdminAuth) -> Result<ClientBuilder, SiteError> {
+        let (name, endpoint) = site_of(site)?;
+        Ok(Client::builder(&name, auth).endpoint(endpoint))
+    }
 }
 
 /// Builds a [`Client`].
@@ -645,7 +701,12 @@ impl Client {
             may_have_landed: false,
         };
         let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(Failure::Kind(kind)) => failure_label(kind),
+            Err(Failure::Whole(e)) => failure_label(&e.kind),
+        };
+        self.counters.finished(R::OPERATION, outcome);
         tracing::debug!(attempt = attempts, elapsed = ?started.elapsed(), outcome, "call finished");
         result.map_err(|failure| match failure {
             Failure::Kind(kind) => Error {
@@ -892,6 +953,8 @@ impl Client {
             security: &security,
         };
         let (result, attempts) = crate::retry::run(&mut call, &self.options.retry, deadline).await;
+        let outcome = result.as_ref().map_or_else(failure_label, |_| "success");
+        self.counters.finished(Operation::AuthenticateUser, outcome);
         let t = result.map_err(|kind| Error {
             operation: Operation::AuthenticateUser,
             key: web_ex_id.clone(),
@@ -983,7 +1046,7 @@ where
     }
 
     fn retrying(&self, wait: &Wait, length: Duration) {
-        self.client.counters.retry(wait, length);
+        self.client.counters.retry(R::OPERATION, wait, length);
     }
 }
 
@@ -1056,7 +1119,9 @@ impl crate::retry::Attempts for Authentication<'_> {
     }
 
     fn retrying(&self, wait: &Wait, length: Duration) {
-        self.client.counters.retry(wait, length);
+        self.client
+            .counters
+            .retry(Operation::AuthenticateUser, wait, length);
     }
 }
 
@@ -1149,9 +1214,90 @@ struct Counters {
     rate_limit_waited_ms: AtomicU64,
     reauthentications: AtomicU64,
     outcome_checks: AtomicU64,
+    /// The same by operation, for `/metrics` ([`Client::operation_stats`]).
+    by_operation: std::sync::Mutex<HashMap<Operation, OperationStats>>,
+}
+
+/// What a client did for one operation: how its calls ended, and the
+/// retries and rate-limit waits they took. Outcome labels come from a fixed
+/// list ([`failure_label`]), so their number stays bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationStats {
+    /// The XML API operation.
+    pub operation: Operation,
+    /// Calls ended, by outcome: `success`, the service's classified
+    /// failure (`user_not_found`, `web_ex_id_exists`, `rate_limited` …),
+    /// `http_status`, `transport`, `malformed` or `encode`.
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Requests sent again after a failed attempt.
+    pub retries: u64,
+    /// Of those, waits the service asked for (000045).
+    pub rate_limit_waits: u64,
+}
+
+impl OperationStats {
+    fn new(operation: Operation) -> Self {
+        OperationStats {
+            operation,
+            outcomes: BTreeMap::new(),
+            retries: 0,
+            rate_limit_waits: 0,
+        }
+    }
+}
+
+/// A metrics label for why a call failed: the service's classified
+/// failure (src/xml/codes.rs), or what kept an answer away.
+pub fn failure_label(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Service(e) => service_label(e.kind()),
+        ErrorKind::Http(_) => "http_status",
+        ErrorKind::Transport(_) => "transport",
+        ErrorKind::Malformed(_) => "malformed",
+        ErrorKind::Encode(_) => "encode",
+        #[cfg(feature = "validate")]
+        ErrorKind::Invalid(_) => "invalid",
+    }
+}
+
+/// [`ServiceErrorKind`] in snake case.
+fn service_label(kind: ServiceErrorKind) -> &'static str {
+    use ServiceErrorKind as K;
+    match kind {
+        K::UserNotFound => "user_not_found",
+        K::WrongCredentials => "wrong_credentials",
+        K::InvalidSessionTicket => "invalid_session_ticket",
+        K::AuthenticationFailed => "authentication_failed",
+        K::WebExIdExists => "web_ex_id_exists",
+        K::EmailExists => "email_exists",
+        K::AccessDenied => "access_denied",
+        K::RateLimited => "rate_limited",
+        K::ServiceUnavailable => "service_unavailable",
+        K::SiteSuspended => "site_suspended",
+        K::LicenceLimit => "licence_limit",
+        K::FeatureNotEnabled => "feature_not_enabled",
+        K::NoRecords => "no_records",
+        _ => "other",
+    }
 }
 
 impl Counters {
+    /// One operation's entry, made on first use.
+    fn of_operation(&self, operation: Operation, update: impl FnOnce(&mut OperationStats)) {
+        // Counting must never fail a call: a poisoned map is still a map.
+        let mut map = self.by_operation.lock().unwrap_or_else(|p| p.into_inner());
+        update(
+            map.entry(operation)
+                .or_insert_with(|| OperationStats::new(operation)),
+        );
+    }
+
+    /// A call of `operation` ended with `outcome`.
+    fn finished(&self, operation: Operation, outcome: &'static str) {
+        self.of_operation(operation, |s| *s.outcomes.entry(outcome).or_default() += 1);
+    }
+
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -1169,9 +1315,14 @@ impl Counters {
         }
     }
 
-    /// A resend is due after `wait`.
-    fn retry(&self, wait: &Wait, length: Duration) {
+    /// A resend of `operation` is due after `wait`.
+    fn retry(&self, operation: Operation, wait: &Wait, length: Duration) {
         Counters::add(&self.retries, 1);
+        let asked = matches!(wait, Wait::Asked { .. });
+        self.of_operation(operation, |s| {
+            s.retries += 1;
+            s.rate_limit_waits += u64::from(asked);
+        });
         if let Wait::Asked { .. } = wait {
             Counters::add(&self.rate_limit_waits, 1);
             Counters::add(
@@ -1187,14 +1338,35 @@ impl Client {
     pub fn stats(&self) -> CallStats {
         self.counters.snapshot()
     }
+
+    /// What this client did per operation since it was built, by operation
+    /// name.
+    pub fn operation_stats(&self) -> Vec<OperationStats> {
+        let map = self
+            .counters
+            .by_operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<OperationStats> = map.values().cloned().collect();
+        out.sort_by(|a, b| a.operation.as_ref().cmp(b.operation.as_ref()));
+        out
+    }
 }
 
-/// A random number without a dependency: std's per-instance hasher keys.
+/// A random number from the operating system's CSPRNG (`getrandom`): session
+/// tickets, SCIM ids and generated passwords must not be predictable, which
+/// `RandomState`'s hasher keys (sequential within a thread) do not promise.
 pub(crate) fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
+    let mut bytes = [0u8; 8];
+    random_bytes(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// `buf` filled from the operating system's CSPRNG. Without one there is no
+/// safe fallback for secrets, so this panics (getrandom fails only where the
+/// OS offers no random source at all).
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    getrandom::getrandom(buf).expect("the operating system's random source failed");
 }
 
 /// What the client needs to know about each request type.

@@ -53,9 +53,10 @@ impl Person {
         self.attributes.text(Attribute::Active) != Some("DEACTIVATED")
     }
 
-    /// A person as the identity API answers it.
-    pub fn from_json(json: &Json) -> Result<Person, String> {
-        let (attributes, external_id) = from_scim(json).map_err(|e| e.0)?;
+    /// A person as the identity API answers it; the error says what in the
+    /// body does not make a person.
+    pub fn from_json(json: &Json) -> Result<Person, crate::scim::user::BadUser> {
+        let (attributes, external_id) = from_scim(json)?;
         Ok(Person {
             id: json.get("id").and_then(Json::as_str).map(str::to_owned),
             attributes,
@@ -141,6 +142,7 @@ pub enum IdentityOp {
 
 /// The classified cause of an [`IdentityError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdentityErrorKind {
     /// 404 or 410: no such person.
     #[error("no such person")]
@@ -174,12 +176,14 @@ pub enum IdentityErrorKind {
 /// A failed identity call: the operation, the person (userName) and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("identity {operation} {key}: {kind}")]
+#[non_exhaustive]
 pub struct IdentityError {
     /// What the client was doing.
     pub operation: IdentityOp,
     /// The person the call was about (the userName).
     pub key: String,
-    /// Why it failed.
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: IdentityErrorKind,
     /// Attempts made.
     pub attempts: u32,
@@ -320,7 +324,7 @@ impl IdentityClient {
         };
         let json =
             json.ok_or_else(|| malformed("an empty answer where a person was due".into()))?;
-        Person::from_json(&json).map_err(malformed)
+        Person::from_json(&json).map_err(|e| malformed(e.to_string()))
     }
 
     /// The person whose userName is `user_name` (case-insensitive), if any.

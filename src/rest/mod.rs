@@ -112,7 +112,8 @@ pub struct RestError {
     pub operation: String,
     /// The person (email, userName) or object the call was about.
     pub key: String,
-    /// Why it failed.
+    /// The cause (also the error's `source()`).
+    #[source]
     pub kind: RestErrorKind,
     /// The answer's `TrackingID`, when one came back: quote it to Cisco support.
     pub tracking_id: Option<String>,
@@ -362,16 +363,14 @@ impl RestClient {
 
 /// `a b` → `a%20b`: a value in a query string (RFC 3986 unreserved kept).
 pub(crate) fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    /// Everything but RFC 3986's unreserved characters.
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// The array under `key` of a body, or nothing.
@@ -553,6 +552,18 @@ fn api_errors(parsed: Option<&Json>) -> Vec<ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 3986 unreserved characters stay; everything else, UTF-8 bytes
+    /// included, is percent-encoded in upper-case hex.
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_escape("aZ09-_.~"), "aZ09-_.~");
+        assert_eq!(
+            query_escape("jane doe+x@example.com"),
+            "jane%20doe%2Bx%40example.com"
+        );
+        assert_eq!(query_escape("zoë/&="), "zo%C3%AB%2F%26%3D");
+    }
 
     fn client() -> RestClient {
         RestClient::new(

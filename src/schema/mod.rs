@@ -480,6 +480,7 @@ impl Value {
 
 /// Why a value could not be stored under a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValueError {
     /// The name is not in the catalogue (or its `[n]` suffix is malformed); holds the name as
     /// given.

@@ -108,15 +108,22 @@ impl Backend for Meetings {
         self.users.get(id).await
     }
 
+    // Every /Users write holds the groups' lock (`Groups::hold`): it reads
+    // the grant records and writes whole entitlement lists, as a group
+    // change does. A POST too: a user deleted through SCIM and created
+    // again is reactivated from its site state.
     async fn create_user(&self, body: &Json) -> Result<Json, ScimError> {
+        let _groups = self.groups.hold().await;
         self.users.create(body).await
     }
 
     async fn replace_user(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let _groups = self.groups.hold().await;
         self.users.replace(id, body).await
     }
 
     async fn patch_user(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
+        let _groups = self.groups.hold().await;
         self.users.patch(id, body).await
     }
 
@@ -125,7 +132,8 @@ impl Backend for Meetings {
     /// deleted all the same (deprovisioning must not wait on entitlements)
     /// and the refusal is logged, naming the user and why.
     async fn delete_user(&self, id: &str) -> Result<(), ScimError> {
-        match self.groups.take_back_all(&self.users, id).await {
+        let _groups = self.groups.hold().await;
+        match self.groups.take_back_all_held(&self.users, id).await {
             Ok(()) => {}
             Err(e) if e.status == 404 => return Err(e),
             Err(e) => tracing::warn!(

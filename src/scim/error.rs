@@ -61,6 +61,7 @@ impl std::fmt::Display for ScimType {
 /// A SCIM error response (RFC 7644 §3.12).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {}: {detail}", scim_type.map_or("error", ScimType::as_str))]
+#[non_exhaustive]
 pub struct ScimError {
     /// The HTTP status, e.g. 400.
     pub status: u16,
@@ -133,6 +134,6 @@ impl From<super::translate::TranslateError> for ScimError {
 
 impl From<super::user::BadUser> for ScimError {
     fn from(e: super::user::BadUser) -> Self {
-        ScimError::invalid_value(e.0)
+        ScimError::invalid_value(e.to_string())
     }
 }

@@ -213,10 +213,10 @@ struct Plan {
 #[derive(Debug, Default)]
 pub struct Groups {
     grants: GroupGrants,
-    /// One group change at a time: each reads the memberships and grant
-    /// records, then writes them; two at once could both grant, or take back
-    /// what the other still needs.
-    changing: tokio::sync::Mutex<()>,
+    /// One group change at a time (write): each reads the memberships and
+    /// grant records, then writes them; two at once could both grant, or
+    /// take back what the other still needs. /Users writes share it (read).
+    changing: tokio::sync::RwLock<()>,
 }
 
 impl Groups {
@@ -224,7 +224,7 @@ impl Groups {
     pub fn new(grants: GroupGrants) -> Self {
         Groups {
             grants,
-            changing: tokio::sync::Mutex::new(()),
+            changing: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -299,7 +299,7 @@ impl Groups {
 
     /// POST /Groups: 201 with the group; its members get what it grants.
     pub async fn create(&self, users: &Service, body: &Json) -> Result<Json, ScimError> {
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.changing.write().await;
         let named = body.get("displayName").and_then(Json::as_str);
         let draft = draft_of(users, body, None).map_err(in_group(named.unwrap_or("(new)")))?;
         let saved = self.change(users, None, Some(&draft)).await?;
@@ -310,7 +310,7 @@ impl Groups {
     /// an externalId or members left out stay (as for Users: a PUT never
     /// takes away what it does not name).
     pub async fn replace(&self, users: &Service, id: &str, body: &Json) -> Result<Json, ScimError> {
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.changing.write().await;
         let old = Self::entry(users, id)?;
         let draft = draft_of(users, body, Some(&old)).map_err(in_group(&old.display_name))?;
         self.change(users, Some(&old), Some(&draft)).await?;
@@ -319,7 +319,7 @@ impl Groups {
 
     /// PATCH /Groups/{id}, in Okta's and Entra's shapes.
     pub async fn patch(&self, users: &Service, id: &str, body: &Json) -> Result<Json, ScimError> {
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.changing.write().await;
         let old = Self::entry(users, id)?;
         let mut draft = Draft::of(&old);
         patch_group(users, &mut draft, body).map_err(in_group(&old.display_name))?;
@@ -329,7 +329,7 @@ impl Groups {
 
     /// DELETE /Groups/{id}: its members leave it, losing what it granted.
     pub async fn delete(&self, users: &Service, id: &str) -> Result<(), ScimError> {
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.changing.write().await;
         let old = Self::entry(users, id)?;
         self.change(users, Some(&old), None).await?;
         Ok(())
@@ -341,7 +341,28 @@ impl Groups {
     /// them. Validated first, like any group change; what was the user's
     /// own stays.
     pub async fn take_back_all(&self, users: &Service, user_id: &str) -> Result<(), ScimError> {
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.changing.write().await;
+        self.take_back_all_held(users, user_id).await
+    }
+
+    /// Holds the groups' lock for a /Users write: a user's write reads its
+    /// grant records and writes the whole of an entitlement list, as a
+    /// group change does, so the two must not interleave (a concurrent
+    /// group PATCH and user PUT lost a grant, or the PUT's own value).
+    /// Shared: /Users writes still run side by side; a group change waits
+    /// for them and they for it.
+    pub async fn hold(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.changing.read().await
+    }
+
+    /// [`Groups::take_back_all`] for a user the caller holds the lock for
+    /// ([`Groups::hold`]): one user's records only, so a shared hold is
+    /// enough against group changes.
+    pub async fn take_back_all_held(
+        &self,
+        users: &Service,
+        user_id: &str,
+    ) -> Result<(), ScimError> {
         let recorded: BTreeSet<Grant> = users.ids().grants(user_id)?.into_iter().collect();
         if recorded.is_empty() {
             return Ok(());

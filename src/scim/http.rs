@@ -670,14 +670,15 @@ impl ScimHandle {
         self.server.wait().await;
     }
 
-    #[cfg(feature = "cli")]
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
-    /// within `deadline` (the command line's graceful stop).
-    pub(crate) async fn drain_on(
+    /// within `deadline` (the command line's graceful stop; a service that
+    /// embeds the server stops the same way). Install `signal` before
+    /// starting the server, so that a signal sent while it starts is not lost.
+    pub async fn drain_on(
         self,
-        signal: crate::server::StopSignal,
+        signal: crate::StopSignal,
         deadline: std::time::Duration,
-    ) -> crate::server::Stopped {
+    ) -> crate::Stopped {
         self.server.drain_on(signal, deadline).await
     }
 }
@@ -899,7 +900,7 @@ async fn metrics_text((http, site): (Arc<HttpMetrics>, Option<Arc<Client>>)) -> 
     let mut text = String::new();
     http.render(&mut text);
     if let Some(client) = site {
-        site_metrics(&client.stats(), &mut text);
+        site_metrics(&client, &mut text);
     }
     (
         [(
@@ -911,34 +912,60 @@ async fn metrics_text((http, site): (Arc<HttpMetrics>, Option<Arc<Client>>)) -> 
         .into_response()
 }
 
-/// The site client's counters ([`crate::client::CallStats`]): totals, as
-/// the client counts them (not yet by operation and outcome).
-fn site_metrics(stats: &crate::client::CallStats, out: &mut String) {
+/// The site client's counters: calls by operation and outcome, retries and
+/// rate-limit waits by operation ([`Client::operation_stats`]), then the
+/// totals only the client as a whole counts ([`crate::client::CallStats`]).
+fn site_metrics(client: &Client, out: &mut String) {
     use std::fmt::Write;
-    let counters = [
+    let by_operation = client.operation_stats();
+    let _ = writeln!(
+        out,
+        "# HELP wbxprov_site_calls_total Operations asked of the site, by operation and outcome \
+         (success, the site's classified failure, transport ...).\n\
+         # TYPE wbxprov_site_calls_total counter"
+    );
+    for op in &by_operation {
+        for (outcome, n) in &op.outcomes {
+            let _ = writeln!(
+                out,
+                "wbxprov_site_calls_total{{operation=\"{}\",outcome=\"{outcome}\"}} {n}",
+                op.operation
+            );
+        }
+    }
+    let per_operation = [
         (
-            "wbxprov_site_calls_total",
-            "Operations asked of the site (GetUser, SetUser ...).",
-            stats.calls as f64,
+            "wbxprov_site_retries_total",
+            "Requests sent again after a failed attempt, by operation.",
+            (|o: &crate::client::OperationStats| o.retries) as fn(&_) -> u64,
         ),
+        (
+            "wbxprov_site_rate_limit_waits_total",
+            "Waits the site asked for (000045 API Rate Limit Reached), by operation.",
+            |o| o.rate_limit_waits,
+        ),
+    ];
+    for (name, help, value) in per_operation {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for op in &by_operation {
+            let _ = writeln!(
+                out,
+                "{name}{{operation=\"{}\"}} {}",
+                op.operation,
+                value(op)
+            );
+        }
+    }
+    let stats = client.stats();
+    let totals = [
         (
             "wbxprov_site_requests_total",
             "Requests sent to the site, authentication and resends included.",
             stats.sends as f64,
         ),
         (
-            "wbxprov_site_retries_total",
-            "Requests sent again after a failed attempt.",
-            stats.retries as f64,
-        ),
-        (
-            "wbxprov_site_rate_limit_waits_total",
-            "Waits the site asked for (000045 API Rate Limit Reached).",
-            stats.rate_limit_waits as f64,
-        ),
-        (
             "wbxprov_site_rate_limit_wait_seconds_total",
-            "Total length of those waits.",
+            "Total length of the waits the site asked for.",
             stats.rate_limit_waited.as_secs_f64(),
         ),
         (
@@ -947,7 +974,7 @@ fn site_metrics(stats: &crate::client::CallStats, out: &mut String) {
             stats.reauthentications as f64,
         ),
     ];
-    for (name, help, value) in counters {
+    for (name, help, value) in totals {
         let _ = writeln!(
             out,
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"

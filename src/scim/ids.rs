@@ -55,6 +55,24 @@ pub enum StoreError {
 /// memberships. In SQLite, in memory or in an owner-only file.
 pub struct IdStore {
     db: Mutex<Connection>,
+    /// While the index of the site's users is rebuilt: the front's own
+    /// writes to it since the rebuild began, replayed onto the rebuilt index
+    /// when it is swapped in (its listing may predate them).
+    rebuild_journal: Mutex<Option<Vec<IndexWrite>>>,
+}
+
+/// One write of the front to the index: a user as listed, and the webExId
+/// it had before a rename.
+type IndexWrite = (UserSummary, Option<String>);
+
+/// A rebuild of the index under way ([`IdStore::begin_rebuild`]): the
+/// table it fills, swapped in by [`IdStore::finish_rebuild`].
+#[derive(Debug)]
+#[must_use = "a rebuild is finished or abandoned"]
+pub struct Rebuild {
+    /// A suffix for the new table's index names, unique in the file (the
+    /// old table's indexes live until the swap drops them).
+    suffix: String,
 }
 
 impl std::fmt::Debug for IdStore {
@@ -92,6 +110,14 @@ CREATE TABLE IF NOT EXISTS site_users (
     first_name_key    TEXT,
     last_name_key     TEXT
 ) WITHOUT ROWID;
+-- Every rebuild makes the table anew, with indexes on the lowercased columns
+-- (NEXT_TABLE): `sw` on them is a range of an index, `eq` a seek.
+-- When the index of the site's users was last swapped in (`index_built_at`:
+-- Unix seconds), so a front started again on this state answers from it.
+CREATE TABLE IF NOT EXISTS scim_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 -- What a site has no place for (middleName, nickName, enterprise attributes, sent values
 -- of translated attributes), by SCIM id: scim::translate::Kept as JSON.
 CREATE TABLE IF NOT EXISTS scim_kept (
@@ -162,16 +188,20 @@ pub fn now_rfc3339() -> String {
     crate::civil::Utc::now().rfc3339()
 }
 
-/// A fresh SCIM id: 128 random bits in the UUID layout.
+/// A fresh SCIM id: a random (version 4) UUID, RFC 9562 §5.4, from the OS CSPRNG.
 fn new_id() -> String {
-    let (a, b) = (crate::client::random_u64(), crate::client::random_u64());
+    let mut b = [0u8; 16];
+    crate::client::random_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // variant 10xx
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        (b >> 48) & 0x3fff | 0x8000,
-        b & 0xffff_ffff_ffff
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
     )
 }
 
@@ -197,7 +227,10 @@ impl IdStore {
                 [],
             );
         }
-        Ok(IdStore { db: Mutex::new(db) })
+        Ok(IdStore {
+            db: Mutex::new(db),
+            rebuild_journal: Mutex::new(None),
+        })
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -438,10 +471,12 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserSummary> {
 }
 
 impl IndexNarrowing {
-    /// The SQL condition and its one parameter, if any. A `userName` prefix
-    /// is a range of the primary key (an index seek, not a scan): every
-    /// string starting with `p` sorts between `p` and `p` followed by
-    /// U+10FFFF.
+    /// The SQL condition and its one parameter, if any, over the stored
+    /// lowercased forms. A prefix is a range of the column's index (a
+    /// search, not a scan): every string starting with `p` sorts between
+    /// `p` and `p` followed by U+10FFFF. `co` and `ew` are `LIKE` with the
+    /// value's `%`, `_` and `\` escaped, so they match only themselves;
+    /// LIKE folds ASCII case, which changes nothing on lowercased text.
     fn condition(&self) -> (String, Option<String>) {
         let IndexNarrowing::Compare(field, op, value) = self else {
             return ("1".into(), None);
@@ -452,43 +487,136 @@ impl IndexNarrowing {
             IndexedField::GivenName => "first_name_key",
             IndexedField::FamilyName => "last_name_key",
         };
-        let condition = match op {
-            IndexOp::Eq => format!("{column} = ?1"),
-            IndexOp::StartsWith if *field == IndexedField::UserName => {
-                "key >= ?1 AND key < ?1 || char(1114111)".into()
-            }
-            IndexOp::StartsWith => format!("substr({column}, 1, length(?1)) = ?1"),
-            IndexOp::Contains => format!("instr({column}, ?1) > 0"),
-            // Every string ends with "" (as `str::ends_with` says), but
-            // `substr(x, -0)` is the whole of x.
-            IndexOp::EndsWith => {
-                format!("(length(?1) = 0 OR substr({column}, -length(?1)) = ?1)")
-            }
-        };
-        (condition, Some(value.to_lowercase()))
+        let value = value.to_lowercase();
+        match op {
+            IndexOp::Eq => (format!("{column} = ?1"), Some(value)),
+            IndexOp::StartsWith => (
+                format!("{column} >= ?1 AND {column} < ?1 || char(1114111)"),
+                Some(value),
+            ),
+            IndexOp::Contains => (
+                format!("{column} LIKE ?1 ESCAPE '\\'"),
+                Some(format!("%{}%", like_escaped(&value))),
+            ),
+            IndexOp::EndsWith => (
+                format!("{column} LIKE ?1 ESCAPE '\\'"),
+                Some(format!("%{}", like_escaped(&value))),
+            ),
+        }
     }
+}
+
+/// `text` as a LIKE pattern matching only itself (escape character `\`).
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The index of the site's users.
 impl IdStore {
-    /// Replaces the index with `users` (one whole listing), in one transaction.
+    /// Replaces the index with `users` (one whole listing).
     pub fn replace_index(&self, users: &[UserSummary]) -> Result<(), StoreError> {
+        let rebuild = self.begin_rebuild()?;
+        self.finish_rebuild(rebuild, users)
+    }
+
+    /// Starts a rebuild of the index: an empty table beside it, and a
+    /// journal of the front's writes from now on. The index keeps
+    /// answering until [`IdStore::finish_rebuild`] swaps the new one in.
+    pub fn begin_rebuild(&self) -> Result<Rebuild, StoreError> {
+        let suffix = format!("{:016x}", crate::client::random_u64());
+        let db = self.db();
+        // A table left by a process that stopped mid-rebuild goes first.
+        db.execute_batch(&format!(
+            "DROP TABLE IF EXISTS site_users_next; {}",
+            NEXT_TABLE.replace("{suffix}", &suffix)
+        ))?;
+        *self.journal() = Some(Vec::new());
+        Ok(Rebuild { suffix })
+    }
+
+    /// Fills the new table with `users` (one whole listing), a chunk per
+    /// transaction so other requests use the store in between, then swaps
+    /// it in: users hidden from SCIM left out, the writes journaled since
+    /// [`IdStore::begin_rebuild`] replayed, in one short transaction.
+    pub fn finish_rebuild(
+        &self,
+        rebuild: Rebuild,
+        users: &[UserSummary],
+    ) -> Result<(), StoreError> {
+        let filled = users.chunks(REBUILD_CHUNK).try_for_each(|chunk| {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            upsert_all(&tx, "site_users_next", chunk)?;
+            Ok::<_, StoreError>(tx.commit()?)
+        });
+        if let Err(e) = filled {
+            self.abandon_rebuild(rebuild);
+            return Err(e);
+        }
         let mut db = self.db();
+        // Held to the end of the swap: a write now lands in the journal
+        // (replayed here) or after the swap (in the new table).
+        let mut journal = self.journal();
         let tx = db.transaction()?;
-        let hidden: std::collections::HashSet<String> = tx
-            .prepare(HIDDEN)?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .map(|w| w.map(|w| w.to_lowercase()))
-            .collect::<Result<_, _>>()?;
-        let visible: Vec<UserSummary> = users
-            .iter()
-            .filter(|u| !hidden.contains(&u.web_ex_id.to_lowercase()))
-            .cloned()
-            .collect();
-        tx.execute("DELETE FROM site_users", [])?;
-        upsert_all(&tx, &visible)?;
+        for key in hidden_keys(&tx)? {
+            tx.execute("DELETE FROM site_users_next WHERE key = ?1", [key])?;
+        }
+        for (user, renamed_from) in journal.take().unwrap_or_default() {
+            write_user(&tx, "site_users_next", &user, renamed_from.as_deref())?;
+        }
+        tx.execute_batch(
+            "DROP TABLE site_users; ALTER TABLE site_users_next RENAME TO site_users;",
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO scim_meta (key, value) VALUES ('index_built_at', ?1)",
+            [unix_now().as_secs().to_string()],
+        )?;
         tx.commit()?;
+        drop(rebuild);
         Ok(())
+    }
+
+    /// How long ago the index was last swapped in, by any run on this state
+    /// (`None`: never; a clock set back counts as just now).
+    pub fn index_age(&self) -> Result<Option<std::time::Duration>, StoreError> {
+        let at: Option<String> = self
+            .db()
+            .query_row(
+                "SELECT value FROM scim_meta WHERE key = 'index_built_at'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(at
+            .and_then(|t| t.parse::<u64>().ok())
+            .map(|t| std::time::Duration::from_secs(unix_now().as_secs().saturating_sub(t))))
+    }
+
+    /// Gives up a rebuild (its listing failed): the index stays as it was.
+    pub fn abandon_rebuild(&self, rebuild: Rebuild) {
+        *self.journal() = None;
+        if let Err(e) = self
+            .db()
+            .execute_batch("DROP TABLE IF EXISTS site_users_next")
+        {
+            tracing::warn!(
+                suffix = rebuild.suffix,
+                "cannot drop an abandoned index table: {e}"
+            );
+        }
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Option<Vec<IndexWrite>>> {
+        self.rebuild_journal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Adds or updates one user (after the front's own write); `renamed_from`:
@@ -500,14 +628,12 @@ impl IdStore {
     ) -> Result<(), StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        if let Some(old) = renamed_from {
-            tx.execute(
-                "DELETE FROM site_users WHERE key = ?1",
-                [old.to_lowercase()],
-            )?;
-        }
-        upsert_all(&tx, std::slice::from_ref(user))?;
+        write_user(&tx, "site_users", user, renamed_from)?;
         tx.commit()?;
+        // Under the store's lock, as the swap takes them: none slips between.
+        if let Some(journal) = self.journal().as_mut() {
+            journal.push((user.clone(), renamed_from.map(str::to_owned)));
+        }
         Ok(())
     }
 
@@ -552,9 +678,62 @@ fn lower(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::to_lowercase)
 }
 
-fn upsert_all(tx: &rusqlite::Transaction<'_>, users: &[UserSummary]) -> Result<(), StoreError> {
+/// The time since the Unix epoch (zero on a clock before it).
+fn unix_now() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// The table a rebuild fills; `{suffix}` makes its index names unique.
+const NEXT_TABLE: &str = "
+CREATE TABLE site_users_next (
+    key TEXT PRIMARY KEY, web_ex_id TEXT NOT NULL, first_name TEXT, last_name TEXT,
+    email TEXT, registration_date TEXT, active TEXT, time_zone_id INTEGER,
+    email_key TEXT, first_name_key TEXT, last_name_key TEXT
+) WITHOUT ROWID;
+CREATE INDEX site_users_email_{suffix} ON site_users_next (email_key);
+CREATE INDEX site_users_first_name_{suffix} ON site_users_next (first_name_key);
+CREATE INDEX site_users_last_name_{suffix} ON site_users_next (last_name_key);
+";
+
+/// Users written to the new table per transaction during a rebuild: big
+/// enough to keep the per-commit cost small, small enough that a request
+/// waits milliseconds, not the whole listing's insert.
+const REBUILD_CHUNK: usize = 2_000;
+
+/// The index keys of the users hidden from SCIM.
+fn hidden_keys(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>, StoreError> {
+    let mut stmt = tx.prepare(HIDDEN)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows
+        .map(|w| w.map(|w| w.to_lowercase()))
+        .collect::<Result<_, _>>()?)
+}
+
+/// One user into `table`, its old webExId's row dropped after a rename.
+fn write_user(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    user: &UserSummary,
+    renamed_from: Option<&str>,
+) -> Result<(), StoreError> {
+    if let Some(old) = renamed_from {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE key = ?1"),
+            [old.to_lowercase()],
+        )?;
+    }
+    upsert_all(tx, table, std::slice::from_ref(user))
+}
+
+fn upsert_all(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    users: &[UserSummary],
+) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO site_users \
+        "INSERT OR REPLACE INTO {table} \
          (key, {INDEX_COLUMNS}, email_key, first_name_key, last_name_key) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     ))?;
@@ -760,6 +939,25 @@ mod tests {
     use super::{IdStore, IndexNarrowing, IndexOp, IndexedField};
     use crate::ops::UserSummary;
 
+    /// Issue 20: ids are version 4 UUIDs (RFC 9562 layout: version nibble 4,
+    /// variant bits 10), all different.
+    #[test]
+    fn new_ids_are_random_uuids() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| super::new_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let parts: Vec<&str> = id.split('-').collect();
+            let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
+            assert!(parts[2].starts_with('4'), "{id}");
+            assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{id}");
+            assert!(
+                id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+                "{id}"
+            );
+        }
+    }
+
     fn listed(web_ex_id: &str) -> UserSummary {
         UserSummary {
             web_ex_id: web_ex_id.into(),
@@ -829,6 +1027,50 @@ mod tests {
         assert_eq!(names(&store, by(GivenName, Eq, "bob")), ["bob"]);
         // No first name: not selected (the filter finds nothing to compare either).
         assert_eq!(names(&store, by(GivenName, Contains, "")), ["bob"]);
+    }
+
+    /// The plan SQLite makes for a narrowing's count.
+    fn plan(store: &IdStore, narrowing: &IndexNarrowing) -> String {
+        let (condition, value) = narrowing.condition();
+        let db = store.db();
+        let sql = format!("EXPLAIN QUERY PLAN SELECT key FROM site_users WHERE {condition}");
+        let mut stmt = db.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map([value.unwrap_or_default()], |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Issue 21: `sw` and `eq` on names and emails are searches of an index
+    /// of the lowercased column, not a scan of the site's users.
+    #[test]
+    fn prefixes_and_equalities_of_indexed_fields_search_an_index() {
+        let store = IdStore::open(None).unwrap();
+        store.replace_index(&[listed("ann")]).unwrap();
+        use IndexedField::*;
+        for field in [UserName, Email, GivenName, FamilyName] {
+            for op in [IndexOp::StartsWith, IndexOp::Eq] {
+                let narrowing = IndexNarrowing::Compare(field, op, "An".into());
+                let plan = plan(&store, &narrowing);
+                assert!(plan.starts_with("SEARCH"), "{field:?} {op:?}: {plan}");
+            }
+        }
+    }
+
+    /// `%`, `_` and `\` in a value are themselves, not LIKE's wildcards.
+    #[test]
+    fn contains_and_ends_with_match_wildcards_literally() {
+        let store = IdStore::open(None).unwrap();
+        let names_of = ["a_b", "axb", "50%", "500", "back\\slash", "backslash"];
+        let users: Vec<UserSummary> = names_of.into_iter().map(listed).collect();
+        store.replace_index(&users).unwrap();
+        let by = |op, v: &str| IndexNarrowing::Compare(IndexedField::UserName, op, v.into());
+        use IndexOp::*;
+        assert_eq!(names(&store, by(Contains, "_")), ["a_b"]);
+        assert_eq!(names(&store, by(Contains, "0%")), ["50%"]);
+        assert_eq!(names(&store, by(EndsWith, "_B")), ["a_b"]);
+        assert_eq!(names(&store, by(Contains, "k\\s")), ["back\\slash"]);
+        assert_eq!(names(&store, by(StartsWith, "50%")), ["50%"]);
     }
 
     #[test]

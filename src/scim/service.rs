@@ -187,7 +187,7 @@ fn equalities<'a>(f: &'a Filter, out: &mut Vec<(&'a str, &'a str)>) {
 /// The narrowing of the index a filter allows: a comparison (`eq`, `sw`,
 /// `co`, `ew` with a string) of an indexed field among its `and` conjuncts.
 /// It selects every user the filter could match (and maybe more: the filter
-/// still runs over them), except where it is the whole filter on `userName`
+/// still runs over them), except where it is the whole filter
 /// ([`index_pages`]).
 fn index_narrowing(f: &Filter) -> Option<IndexNarrowing> {
     match f {
@@ -227,14 +227,23 @@ fn indexed_field(path: &str) -> Option<IndexedField> {
 }
 
 /// Whether the index alone answers a list with `filter`, counted and paged
-/// in SQLite: no filter, or one `userName` `sw`/`co`/`ew` comparison (`eq`
-/// goes to the user: one GetUser, fresh). SQLite compares the stored
-/// lowercased webExId as the filter would compare the userName.
+/// in SQLite: no filter, or one `eq`/`sw`/`co`/`ew` comparison of
+/// `userName`, `emails`, `name.givenName` or `name.familyName` with a string
+/// (SQLite compares the stored lowercased forms as the filter compares,
+/// without case). `userName eq` and `emails.value eq` go to the site
+/// instead: one GetUser or a LstsummaryUser by email, fresh.
 fn index_pages(filter: Option<&Filter>) -> Option<IndexNarrowing> {
     match filter {
         None => Some(IndexNarrowing::All),
         Some(f @ Filter::Compare { .. }) => index_narrowing(f).filter(|n| {
-            matches!(n, IndexNarrowing::Compare(IndexedField::UserName, op, _) if *op != IndexOp::Eq)
+            !matches!(
+                n,
+                IndexNarrowing::Compare(
+                    IndexedField::UserName | IndexedField::Email,
+                    IndexOp::Eq,
+                    _
+                )
+            )
         }),
         Some(_) => None,
     }
@@ -305,10 +314,34 @@ pub struct Service {
     /// GetUsers one list request may make to filter (see
     /// [`DEFAULT_PER_USER_READ_CAP`]).
     per_user_read_cap: usize,
-    /// When the index of the site's users was last built from the site; one
-    /// rebuild at a time.
-    index_built: tokio::sync::Mutex<Option<Instant>>,
+    /// When the index of the site's users was last built from the site, and
+    /// whether a rebuild runs (shared with the background rebuild).
+    index: Arc<std::sync::Mutex<IndexState>>,
+    /// The first build, which lists wait on (there is no index to answer
+    /// from yet): one at a time.
+    first_build: tokio::sync::Mutex<()>,
     index_max_age: Duration,
+}
+
+/// The index's refresh state.
+#[derive(Debug, Default)]
+struct IndexState {
+    /// How old the index was at an instant: (the instant, its age then). A
+    /// build of this front: when its listing began, zero; an index found in
+    /// the state file: when it was found, the age the file records.
+    built: Option<(Instant, Duration)>,
+    /// A rebuild runs: no second one starts.
+    rebuilding: bool,
+}
+
+/// What a list finds of the index.
+enum Freshness {
+    /// Younger than `index_max_age`, or being rebuilt: answer from it.
+    Fresh,
+    /// Past its age: answer from it, and rebuild it in the background.
+    Stale,
+    /// Never built by this front: build it first.
+    Missing,
 }
 
 impl std::fmt::Debug for Service {
@@ -331,14 +364,15 @@ impl Service {
             password_criteria: None,
             translate: TranslateConfig::default(),
             per_user_read_cap: DEFAULT_PER_USER_READ_CAP,
-            index_built: tokio::sync::Mutex::new(None),
+            index: Arc::default(),
+            first_build: tokio::sync::Mutex::new(()),
             index_max_age: DEFAULT_INDEX_MAX_AGE,
         }
     }
 
     /// How long the index of the site's users answers lists before it is
-    /// rebuilt (default [`DEFAULT_INDEX_MAX_AGE`]; zero: every list reads
-    /// the site's user list).
+    /// rebuilt, in the background (default [`DEFAULT_INDEX_MAX_AGE`]; zero:
+    /// every list starts a rebuild, unless one runs).
     pub fn index_max_age(mut self, max_age: Duration) -> Self {
         self.index_max_age = max_age;
         self
@@ -502,23 +536,68 @@ impl Service {
             .collect())
     }
 
-    /// Builds the index of the site's users from the site's user list
-    /// (LstsummaryUser, paged by the client) when it was never built or is
-    /// older than `index_max_age`.
+    /// Makes sure the index of the site's users can answer: built from the
+    /// site's user list (LstsummaryUser, paged by the client) when this
+    /// front never built it; rebuilt in the background when older than
+    /// `index_max_age`, the list answering from the index it has meanwhile
+    /// (issue 21: no request waits on a whole-site listing once there is an
+    /// index).
     async fn ensure_index(&self) -> Result<(), ScimError> {
-        let mut built = self.index_built.lock().await;
-        if built.is_some_and(|at| at.elapsed() < self.index_max_age) {
-            return Ok(());
+        match self.freshness() {
+            Freshness::Fresh => Ok(()),
+            Freshness::Stale => {
+                self.rebuild_in_background();
+                Ok(())
+            }
+            Freshness::Missing => {
+                let _one_at_a_time = self.first_build.lock().await;
+                if !matches!(self.freshness(), Freshness::Missing) {
+                    return Ok(()); // built while this list waited
+                }
+                // Built by an earlier run on the same state: it answers, and
+                // is rebuilt in the background once past its age.
+                if let Some(age) = self.ids.index_age()? {
+                    self.index.lock().unwrap_or_else(|p| p.into_inner()).built =
+                        Some((Instant::now(), age));
+                    return Box::pin(self.ensure_index()).await;
+                }
+                rebuild_index(&self.client, &self.ids, &self.index).await
+            }
         }
-        let users: Vec<UserSummary> = self
-            .summaries(&LstsummaryUser::default())
-            .await?
-            .into_iter()
-            .filter_map(|(_, s)| s)
-            .collect();
-        self.ids.replace_index(&users)?;
-        *built = Some(Instant::now());
-        Ok(())
+    }
+
+    fn freshness(&self) -> Freshness {
+        let state = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        match state.built {
+            None => Freshness::Missing,
+            Some(_) if state.rebuilding => Freshness::Fresh,
+            Some((at, then)) if then + at.elapsed() < self.index_max_age => Freshness::Fresh,
+            Some(_) => Freshness::Stale,
+        }
+    }
+
+    /// Starts a rebuild on its own task, unless one runs. A failure is
+    /// logged; the old index answers on and the next list tries again.
+    fn rebuild_in_background(&self) {
+        {
+            let mut state = self.index.lock().unwrap_or_else(|p| p.into_inner());
+            if state.rebuilding {
+                return;
+            }
+            state.rebuilding = true;
+        }
+        let (client, ids, index) = (self.client.clone(), self.ids.clone(), self.index.clone());
+        let rebuild = async move {
+            if let Err(e) = rebuild_index(&client, &ids, &index).await {
+                tracing::warn!(
+                    "the index of the site's users was not rebuilt (the old one answers): {}",
+                    e.detail
+                );
+            }
+        };
+        use tracing::Instrument;
+        // Its own span: the rebuild is no request's (its site calls log under it).
+        tokio::spawn(rebuild.instrument(tracing::info_span!("index_rebuild")));
     }
 
     /// Keeps the index in step with the front's own write of `user`.
@@ -558,11 +637,7 @@ impl Service {
         &self,
         query: &LstsummaryUser,
     ) -> Result<Vec<(String, Option<UserSummary>)>, ScimError> {
-        let (mut users, _) = match self.client.list_all_users(query).await {
-            Ok(found) => found,
-            Err(e) if e.is_not_found() => return Ok(Vec::new()),
-            Err(e) => return Err(from_client(e)),
-        };
+        let mut users = list_site(&self.client, query).await?;
         // Stable across pages and calls, whatever order the site lists in.
         users.sort_by_cached_key(|u| u.web_ex_id.to_lowercase());
         Ok(users
@@ -770,10 +845,12 @@ impl Service {
         Ok(from_scim(&to_scim(user, "", None, ""))?.0)
     }
 
-    /// PUT /Users/{id}: sets every attribute the body carries. Attributes it
-    /// leaves out stay as they are: a Meetings user has settings no identity
-    /// provider manages (PIN, personal room, privileges …), and an externalId
-    /// left out is kept. A body without userName is refused: RFC 7643 §4.1.1
+    /// PUT /Users/{id}: sets every attribute the body carries. Site
+    /// attributes it leaves out stay as they are: a Meetings user has
+    /// settings no identity provider manages (PIN, personal room, privileges
+    /// …), and an externalId left out is kept. What wbxprov keeps for the
+    /// user (middleName, nickName, enterprise attributes …) is replaced, as
+    /// RFC 7644 §3.5.1 says: left out or `null`, it is cleared. A body without userName is refused: RFC 7643 §4.1.1
     /// makes it REQUIRED, and a PUT is the whole resource.
     pub async fn replace(&self, id: &str, body: &Json) -> Result<Json, ScimError> {
         let entry = self.live_entry(id)?;
@@ -784,7 +861,7 @@ impl Service {
                 entry.web_ex_id
             )));
         }
-        let kept = kept.over(&Kept::from_text(entry.kept.as_deref()));
+        let kept = kept.replacing(&Kept::from_text(entry.kept.as_deref()));
         let current = self
             .site_user(&entry.web_ex_id)
             .await?
@@ -795,8 +872,17 @@ impl Service {
         let now = self
             .apply(&entry.web_ex_id, &current, &before, &wanted, false)
             .await?;
-        // Like the attributes, a displayName or externalId the body leaves out stays.
-        let display_name = display_name_of(body).or(entry.display_name.as_deref());
+        // A displayName or externalId the body leaves out stays (identity
+        // providers leave them out of updates); a displayName sent as null is
+        // removed (RFC 7643 §2.5: null is unassigned).
+        let nulled = body.as_object().is_some_and(|o| {
+            o.iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("displayName") && v.is_null())
+        });
+        let display_name = match nulled {
+            true => Some(""),
+            false => display_name_of(body).or(entry.display_name.as_deref()),
+        };
         let external_id = external_id.or(entry.external_id.clone());
         self.ids.set_kept(&entry.id, kept.to_text().as_deref())?;
         self.after_change(&entry, &now, external_id.as_deref(), display_name)
@@ -988,6 +1074,44 @@ impl Service {
         // deactivated; what groups granted stays with it, as any setting).
         self.ids.forget_groups_of(&entry.id)?;
         Ok(())
+    }
+}
+
+/// Lists the site's users (every page) into a new index table and swaps
+/// it in; the store is not locked while the site is paged. Marks the index
+/// built as of when the listing began (a change the listing missed is
+/// picked up by the next rebuild).
+async fn rebuild_index(
+    client: &Client,
+    ids: &IdStore,
+    index: &std::sync::Mutex<IndexState>,
+) -> Result<(), ScimError> {
+    let began = Instant::now();
+    let listed = match ids.begin_rebuild() {
+        Ok(rebuild) => match list_site(client, &LstsummaryUser::default()).await {
+            Ok(users) => ids.finish_rebuild(rebuild, &users).map_err(ScimError::from),
+            Err(e) => {
+                ids.abandon_rebuild(rebuild);
+                Err(e)
+            }
+        },
+        Err(e) => Err(e.into()),
+    };
+    // Whatever happened, no rebuild runs any more: the next stale list may start one.
+    let mut state = index.lock().unwrap_or_else(|p| p.into_inner());
+    state.rebuilding = false;
+    if listed.is_ok() {
+        state.built = Some((began, Duration::ZERO));
+    }
+    listed
+}
+
+/// The site users `query` lists (every page), none when it matches none.
+async fn list_site(client: &Client, query: &LstsummaryUser) -> Result<Vec<UserSummary>, ScimError> {
+    match client.list_all_users(query).await {
+        Ok((users, _)) => Ok(users),
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(from_client(e)),
     }
 }
 

@@ -178,10 +178,20 @@ pub fn to_scim(user: &FlatUser, id: &str, external_id: Option<&str>, location: &
     out
 }
 
-/// Why a SCIM body does not make a user.
+/// Why a SCIM body does not make a user: the attribute and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct BadUser(pub String);
+#[non_exhaustive]
+pub enum BadUser {
+    /// The body is not a JSON object.
+    #[error("a User must be a JSON object")]
+    NotAnObject,
+    /// Extension attributes whose values are not of their catalogue type.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Values(Vec<ValueError>),
+    /// `active` is neither a boolean nor "True"/"False".
+    #[error("active: {0} is not a boolean")]
+    Active(Json),
+}
 
 fn str_of(v: &Json) -> Option<String> {
     match v {
@@ -204,9 +214,7 @@ pub fn bool_of(v: &Json) -> Option<bool> {
 /// The user a SCIM User body describes (POST/PUT), and its externalId.
 /// Read-only attributes and unknown schemas are ignored, as SCIM asks.
 pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| BadUser("a User must be a JSON object".into()))?;
+    let obj = body.as_object().ok_or(BadUser::NotAnObject)?;
     let get = |name: &str| {
         obj.iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -225,15 +233,7 @@ pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            FlatUser::from_json(&settable).map_err(|errors| {
-                BadUser(
-                    errors
-                        .iter()
-                        .map(ValueError::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
-            })?
+            FlatUser::from_json(&settable).map_err(BadUser::Values)?
         }
         _ => FlatUser::new(),
     };
@@ -310,8 +310,7 @@ pub fn from_scim(body: &Json) -> Result<(FlatUser, Option<String>), BadUser> {
         }
     }
     if let Some(active) = get("active") {
-        let on =
-            bool_of(active).ok_or_else(|| BadUser(format!("active: {active} is not a boolean")))?;
+        let on = bool_of(active).ok_or_else(|| BadUser::Active(active.clone()))?;
         flat.insert(
             FlatKey::new(Attribute::Active),
             Value::Text(if on { "ACTIVATED" } else { "DEACTIVATED" }.into()),

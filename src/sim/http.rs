@@ -36,27 +36,42 @@ pub struct FaultSpec {
     pub slow_by: Duration,
 }
 
+/// Why a fault specification was refused: the part at fault and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{part:?}: {reason}")]
+#[non_exhaustive]
+pub struct FaultSpecError {
+    /// The `name=value` part (or the unknown name).
+    pub part: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
 impl FromStr for FaultSpec {
-    type Err = String;
+    type Err = FaultSpecError;
 
     /// `500=0.05,drop=0.01,slow=0.1,ratelimit=0.02,slow-ms=2000` (any subset).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, FaultSpecError> {
         let mut spec = FaultSpec {
             slow_by: Duration::from_secs(2),
             ..FaultSpec::default()
         };
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let refused = |reason| FaultSpecError {
+                part: part.to_owned(),
+                reason,
+            };
             let (name, value) = part
                 .split_once('=')
-                .ok_or_else(|| format!("{part:?}: expected name=value"))?;
+                .ok_or_else(|| refused("expected name=value"))?;
             let number: f64 = value
                 .parse()
-                .map_err(|_| format!("{part:?}: {value:?} is not a number"))?;
+                .map_err(|_| refused("the value is not a number"))?;
             let p = || {
                 (0.0..=1.0)
                     .contains(&number)
                     .then_some(number)
-                    .ok_or_else(|| format!("{part:?}: a probability is between 0 and 1"))
+                    .ok_or_else(|| refused("a probability is between 0 and 1"))
             };
             match name {
                 "500" => spec.http_500 = p()?,
@@ -64,9 +79,9 @@ impl FromStr for FaultSpec {
                 "slow" => spec.slow = p()?,
                 "ratelimit" => spec.rate_limit = p()?,
                 "slow-ms" => spec.slow_by = Duration::from_millis(number as u64),
-                other => {
-                    return Err(format!(
-                        "unknown fault {other:?} (known: 500, drop, slow, ratelimit, slow-ms)"
+                _ => {
+                    return Err(refused(
+                        "unknown fault (known: 500, drop, slow, ratelimit, slow-ms)",
                     ));
                 }
             }
@@ -77,6 +92,7 @@ impl FromStr for FaultSpec {
 
 /// How the HTTP server runs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServeOptions {
     /// Port 0 picks a free one.
     pub addr: SocketAddr,
@@ -171,14 +187,15 @@ impl SimHandle {
         self.server.wait().await;
     }
 
-    #[cfg(feature = "cli")]
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight
-    /// within `deadline` (the command line's graceful stop).
-    pub(crate) async fn drain_on(
+    /// within `deadline` (the command line's graceful stop; a service that
+    /// embeds the server stops the same way). Install `signal` before
+    /// starting the server, so that a signal sent while it starts is not lost.
+    pub async fn drain_on(
         self,
-        signal: crate::server::StopSignal,
+        signal: crate::StopSignal,
         deadline: std::time::Duration,
-    ) -> crate::server::Stopped {
+    ) -> crate::Stopped {
         self.server.drain_on(signal, deadline).await
     }
 }

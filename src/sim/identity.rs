@@ -199,7 +199,7 @@ impl Simulator {
         state: &mut State,
         body: &Json,
     ) -> Result<IdentityAnswer, IdentityAnswer> {
-        let person = Person::from_json(body).map_err(|e| error(400, e))?;
+        let person = Person::from_json(body).map_err(|e| error(400, e.to_string()))?;
         let user_name = person.user_name().to_owned();
         if !user_name.contains('@') {
             return Err(error(400, "userName must be the person's email address"));
@@ -245,7 +245,7 @@ impl Simulator {
             Self::user_of_person(state, id).ok_or_else(|| error(404, format!("no person {id}")))?;
         let mut resource = self.person_json(state, &state.users[&key]);
         crate::scim::patch::apply(&mut resource, body).map_err(|e| error(400, e))?;
-        let person = Person::from_json(&resource).map_err(|e| error(400, e))?;
+        let person = Person::from_json(&resource).map_err(|e| error(400, e.to_string()))?;
         let new_name = person.user_name().to_owned();
         let wanted = identity_view(&person.attributes);
         if !new_name.eq_ignore_ascii_case(&key)

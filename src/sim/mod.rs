@@ -19,14 +19,14 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub use http::{FaultSpec, ServeOptions, SimHandle, serve, start};
+pub use http::{FaultSpec, FaultSpecError, ServeOptions, SimHandle, serve, start};
 pub use site_xml::{getsite_response, meeting_types_response};
 pub use store::{Store, StoredUser};
 
 use crate::ops::{Direction, OrderBy};
 use crate::schema::{Attribute, FlatKey, FlatUser, ScalarType, Value};
 use crate::secret::Secret;
-use crate::site::{LicenceLimits, SessionTypeLimit, SiteProfile};
+use crate::site::{LicenceLimits, ProfileError, SessionTypeLimit, SiteProfile};
 use crate::validate::{self, Rule, Violation};
 use crate::xml::encode::{UserOperation, XmlNs, encode_failure, encode_response};
 use crate::xml::request::{
@@ -42,8 +42,69 @@ pub const DEFAULT_ADMIN_PASSWORD: &str = "wbxprov-sim";
 /// (`WBXPROV_SIM_IDENTITY_TOKEN` changes it).
 pub const DEFAULT_IDENTITY_TOKEN: &str = "wbxprov-sim-identity";
 
+/// The admin a simulated site accepts, from the `[simulator]` table of its
+/// profile file. A test credential, not a real secret: it may sit in a profile
+/// file. A real site's [`SiteProfile`] never holds it (issue 20).
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SimulatorAdmin {
+    /// The admin's webExId.
+    pub admin_id: String,
+    /// The admin's password.
+    pub admin_password: String,
+}
+
+impl std::fmt::Debug for SimulatorAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SimulatorAdmin {{ admin_id: {:?}, admin_password: *** }}",
+            self.admin_id
+        )
+    }
+}
+
+impl SimulatorAdmin {
+    /// The `[simulator]` table of a profile TOML, if it has one. The rest of
+    /// the file is the site's profile ([`SiteProfile::from_toml`]) and is not
+    /// checked here.
+    pub fn from_profile_toml(text: &str) -> Result<Option<Self>, toml::de::Error> {
+        /// Only the table the simulator reads; other keys are the profile's.
+        #[derive(serde::Deserialize)]
+        struct File {
+            simulator: Option<SimulatorAdmin>,
+        }
+        Ok(toml::from_str::<File>(text)?.simulator)
+    }
+
+    /// The `[simulator]` table of the profile file at `path`: `None` for a
+    /// saved GetSite response (XML) or a profile without one.
+    pub fn from_profile_file(path: &std::path::Path) -> Result<Option<Self>, ProfileError> {
+        let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Ok(None);
+        };
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('<')
+        {
+            return Ok(None);
+        }
+        Self::from_profile_toml(text).map_err(|source| ProfileError::File {
+            path: path.to_owned(),
+            source: Box::new(ProfileError::Syntax(source)),
+        })
+    }
+}
+
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SimConfig {
     /// The site: its features, session types, password rules, licence counts and Control Hub mode.
     pub profile: SiteProfile,
@@ -75,11 +136,17 @@ pub struct SimConfig {
 
 impl SimConfig {
     /// A site from `profile`; the admin from `WBXPROV_SIM_ADMIN_ID` /
-    /// `WBXPROV_SIM_ADMIN_PASSWORD`, else the profile's `[simulator]`, else the
-    /// documented defaults.
+    /// `WBXPROV_SIM_ADMIN_PASSWORD`, else the documented defaults.
     pub fn new(profile: SiteProfile) -> Self {
+        Self::with_admin(profile, None)
+    }
+
+    /// As [`SimConfig::new`], with `admin` (a profile file's `[simulator]`,
+    /// [`SimulatorAdmin::from_profile_file`]) between the environment and the
+    /// defaults.
+    pub fn with_admin(profile: SiteProfile, admin: Option<SimulatorAdmin>) -> Self {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-        let from_profile = profile.simulator_admin.clone();
+        let from_profile = admin;
         let admin_id = var("WBXPROV_SIM_ADMIN_ID")
             .or_else(|| from_profile.as_ref().map(|a| a.admin_id.clone()))
             .unwrap_or_else(|| DEFAULT_ADMIN_ID.into());

@@ -18,10 +18,28 @@ pub struct StoredUser {
     pub flat: FlatUser,
 }
 
-/// Why the simulator's state could not be loaded or saved (the SQLite error, as text).
+/// Why the simulator's state could not be read or written.
 #[derive(Debug, thiserror::Error)]
-#[error("simulator state: {0}")]
-pub struct StoreError(String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The state file could not be created owner-only.
+    #[error("simulator state: {0}")]
+    File(#[source] std::io::Error),
+    /// The state database failed.
+    #[error("simulator state: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+    /// A stored user's attributes are not JSON.
+    #[error("simulator state: {0}")]
+    Json(#[source] serde_json::Error),
+    /// A stored user's attributes are not catalogue attributes.
+    #[error("simulator state: {web_ex_id}: {}", .reasons.join("; "))]
+    User {
+        /// The user.
+        web_ex_id: String,
+        /// Every problem of the stored attributes.
+        reasons: Vec<String>,
+    },
+}
 
 /// Persistence for the simulator.
 pub trait Store: Send + Sync {
@@ -54,14 +72,14 @@ pub struct Sqlite {
     db: Mutex<rusqlite::Connection>,
 }
 
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite(e)
 }
 
 impl Sqlite {
     /// Opens (or creates, owner-only: it holds user data) the state file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        crate::private_file::touch(path).map_err(err)?;
+        crate::private_file::touch(path).map_err(StoreError::File)?;
         let db = rusqlite::Connection::open(path).map_err(err)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS users (
@@ -94,16 +112,10 @@ impl Store for Sqlite {
         for row in rows {
             let (web_ex_id, user_id, json) = row.map_err(err)?;
             let object: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&json).map_err(err)?;
-            let flat = FlatUser::from_json(&object).map_err(|errors| {
-                StoreError(format!(
-                    "{web_ex_id}: {}",
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ))
+                serde_json::from_str(&json).map_err(StoreError::Json)?;
+            let flat = FlatUser::from_json(&object).map_err(|errors| StoreError::User {
+                web_ex_id: web_ex_id.clone(),
+                reasons: errors.iter().map(ToString::to_string).collect(),
             })?;
             users.push(StoredUser {
                 web_ex_id,

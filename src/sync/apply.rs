@@ -290,11 +290,63 @@ fn deactivation_failure(
             })
         }
         Ok(_) => None,
+        // The batch's own cause, for each of its users: a refusal stays a
+        // refusal (it was once relabelled a transport error).
         Err(e) => Some(ClientError {
             operation: e.operation,
             key: Some(step.web_ex_id.clone()),
-            kind: ErrorKind::Transport(crate::client::TransportError::Other(e.to_string())),
+            kind: e.kind.clone(),
             attempts: e.attempts,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::FlatUser;
+    use crate::xml::{ServiceError, ServiceErrorKind, ServiceFailure};
+
+    fn step(web_ex_id: &str) -> Step {
+        Step {
+            web_ex_id: web_ex_id.into(),
+            key: web_ex_id.into(),
+            row: None,
+            action: Action::Deactivate,
+            change: FlatUser::default(),
+            before: FlatUser::default(),
+            problems: Vec::new(),
+            identity: None,
+            licence: None,
+            claims: Vec::new(),
+            remember: None,
+        }
+    }
+
+    /// Issue 20: a DelUser batch the site refused as a whole keeps the
+    /// site's answer for each of its users; it used to be relabelled a
+    /// transport error, losing the kind (here: not a full site admin).
+    #[test]
+    fn a_refused_deluser_batch_keeps_its_kind_for_each_user() {
+        let refused: Result<crate::ops::Deleted, ClientError> = Err(ClientError {
+            operation: crate::ops::Operation::DelUser,
+            key: Some("a,b".into()),
+            kind: ErrorKind::Service(ServiceError::from(ServiceFailure::new(
+                "000001",
+                "Access denied",
+            ))),
+            attempts: 1,
+        });
+        let failed = deactivation_failure(&refused, &step("b"), 1).expect("a failure");
+        assert_eq!(failed.key.as_deref(), Some("b"));
+        assert_eq!(
+            failed.service().map(ServiceError::kind),
+            Some(ServiceErrorKind::AccessDenied),
+            "{failed}"
+        );
+        assert_eq!(
+            crate::Error::from(failed).kind(),
+            crate::ErrorKind::AccessDenied
+        );
     }
 }

@@ -67,10 +67,16 @@ impl HalfError {
         match self {
             HalfError::Site(e) => client_error(e),
             HalfError::Identity(e) => identity_error(e),
-            HalfError::Licence(e) => ReportError {
-                kind: e.kind().into(),
-                message: e.to_string(),
-            },
+            HalfError::Licence(e) => {
+                let category = match e {
+                    super::site_licence::LicenceError::Rest(rest) => {
+                        ReportError::from(rest).category
+                    }
+                    // Asked and answered, yet not applied: the answer's reasons say why.
+                    _ => crate::ErrorKind::Other,
+                };
+                ReportError::new(e.kind(), category, e.to_string())
+            }
         }
     }
 }

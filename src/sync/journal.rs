@@ -28,13 +28,29 @@ pub enum JournalError {
         /// Who holds it, as that run wrote it in the lock.
         holder: String,
     },
-    /// The journal file or its lock could not be read or written.
+    /// The journal's database could not be read or written.
     #[error("journal: {0}")]
-    Storage(String),
+    Sqlite(#[source] rusqlite::Error),
+    /// The journal file or its lock file could not be created, opened or written.
+    #[error("journal: {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
-fn err(e: impl std::fmt::Display) -> JournalError {
-    JournalError::Storage(e.to_string())
+fn err(e: rusqlite::Error) -> JournalError {
+    JournalError::Sqlite(e)
+}
+
+/// The error of a file operation on `path`.
+fn file_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::File {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// An open journal.
@@ -59,12 +75,12 @@ fn lock_path(journal: &Path) -> PathBuf {
 /// names this process, its host and when it started.
 fn lock(journal: &Path) -> Result<File, JournalError> {
     let path = lock_path(journal);
-    crate::private_file::touch(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+    crate::private_file::touch(&path).map_err(file_err(&path))?;
     let mut file = File::options()
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|e| err(format!("{}: {e}", path.display())))?;
+        .map_err(file_err(&path))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -81,7 +97,7 @@ fn lock(journal: &Path) -> Result<File, JournalError> {
             });
         }
         Err(std::fs::TryLockError::Error(e)) => {
-            return Err(err(format!("{}: {e}", path.display())));
+            return Err(file_err(&path)(e));
         }
     }
     let who = format!(
@@ -93,7 +109,7 @@ fn lock(journal: &Path) -> Result<File, JournalError> {
     file.set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(who.as_bytes()))
-        .map_err(|e| err(format!("{}: {e}", path.display())))?;
+        .map_err(file_err(&path))?;
     Ok(file)
 }
 
@@ -182,11 +198,12 @@ impl Journal {
     ///
     /// # Errors
     ///
-    /// [`JournalError::Locked`] while another run holds it; [`JournalError::Storage`]
-    /// when the file or its lock cannot be created, read or written.
+    /// [`JournalError::Locked`] while another run holds it; [`JournalError::File`] when the
+    /// file or its lock cannot be created, opened or written; [`JournalError::Sqlite`] when
+    /// the database cannot be read or written.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
         let lock = lock(path)?;
-        crate::private_file::touch(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        crate::private_file::touch(path).map_err(file_err(path))?;
         let db = Connection::open(path).map_err(err)?;
         // WAL with synchronous = NORMAL: a commit is a write to the WAL, not an
         // fsync (SQLite: "WAL mode is always consistent with synchronous=NORMAL";

@@ -160,14 +160,35 @@ pub struct MappingError {
     pub reason: String,
 }
 
+/// Why a mapping file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MappingFileError {
+    /// TOML that does not parse, or a key no mapping has.
+    #[error("{0}")]
+    Syntax(#[source] toml::de::Error),
+    /// `[attributes]` names attributes the catalogue does not have.
+    #[error("not catalogue attributes: {} (see `wbxprov attrs`)", .names.join(", "))]
+    UnknownAttributes {
+        /// The names as written.
+        names: Vec<String>,
+    },
+    /// An attribute's rule is not usable: a template that does not parse, or
+    /// not exactly one of field, constant, template.
+    #[error("{attribute}: {reason}")]
+    Rule {
+        /// The attribute whose rule it is.
+        attribute: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
 impl Mapping {
-    /// Reads a mapping file (`map.toml`, see the README's "Syncing from a source of truth").
-    ///
-    /// # Errors
-    ///
-    /// The TOML error, or the attribute names that are not catalogue attributes.
-    pub fn from_toml(text: &str) -> Result<Mapping, String> {
-        let mapping: Mapping = toml::from_str(text).map_err(|e| e.to_string())?;
+    /// A mapping from its TOML text (the format above), every attribute
+    /// checked against the catalogue and every rule for being usable.
+    pub fn from_toml(text: &str) -> Result<Mapping, MappingFileError> {
+        let mapping: Mapping = toml::from_str(text).map_err(MappingFileError::Syntax)?;
         let unknown: Vec<&str> = mapping
             .attributes
             .keys()
@@ -175,14 +196,17 @@ impl Mapping {
             .map(String::as_str)
             .collect();
         if !unknown.is_empty() {
-            return Err(format!(
-                "not catalogue attributes: {} (see `wbxprov attrs`)",
-                unknown.join(", ")
-            ));
+            return Err(MappingFileError::UnknownAttributes {
+                names: unknown.into_iter().map(str::to_owned).collect(),
+            });
         }
         for (name, rule) in &mapping.attributes {
+            let refused = |reason: String| MappingFileError::Rule {
+                attribute: name.clone(),
+                reason,
+            };
             if let Some(template) = &rule.template {
-                placeholders(template).map_err(|e| format!("{name}: {e}"))?;
+                placeholders(template).map_err(refused)?;
             }
             let sources = [
                 rule.field.is_some(),
@@ -190,8 +214,8 @@ impl Mapping {
                 rule.template.is_some(),
             ];
             if sources.iter().filter(|s| **s).count() != 1 {
-                return Err(format!(
-                    "{name}: give exactly one of field, constant, template"
+                return Err(refused(
+                    "give exactly one of field, constant, template".into(),
                 ));
             }
         }

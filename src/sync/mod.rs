@@ -12,11 +12,13 @@
 //! # use std::sync::Arc;
 //! # use wbxprov::sync::{Sync, Mapping, Journal, SyncOptions};
 //! # async fn example(client: Arc<wbxprov::client::Client>, profile: wbxprov::site::SiteProfile)
-//! # -> Result<(), Box<dyn std::error::Error>> {
+//! # -> Result<(), wbxprov::Error> {
+//! let mut options = SyncOptions::default();
+//! options.deprovision = true;
 //! let sync = Sync::builder(client, profile)
 //!     .mapping(Mapping::from_toml("key = \"employee_id\"")?)
 //!     .journal(Arc::new(Journal::open("journal.sqlite".as_ref())?))
-//!     .options(SyncOptions { deprovision: true, ..SyncOptions::default() })
+//!     .options(options)
 //!     .build();
 //! let plan = sync.plan(wbxprov::sync::source::open("people.csv".as_ref())?).await?;
 //! let report = plan.apply(&sync, |_event| {}).await?;
@@ -53,10 +55,10 @@ use serde::Serialize;
 pub use breaker::DEFAULT_LIMIT as DEFAULT_MAX_CONSECUTIVE_FAILURES;
 pub use journal::{Journal, KnownPerson};
 pub use licences::{Licence, Shortfall};
-pub use mapping::{FieldUse, Mapping, MatchKey};
+pub use mapping::{FieldUse, Mapping, MappingFileError, MatchKey};
 pub use report::{HalfOperation, HalfReport, Report, ReportError, Summary, UserReport, preview};
 pub use site_licence::{LicenceAction, LicenceOnDeprovision, LicenceStep};
-pub use source::{Record, RecordError, Records};
+pub use source::{Record, RecordError, Records, SourceError};
 
 use crate::client::{Client, Error as ClientError};
 use crate::identity::{IdentityClient, IdentityError};
@@ -67,6 +69,7 @@ use crate::site::SiteProfile;
 
 /// How a sync behaves.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SyncOptions {
     /// Deactivate active site users absent from the source.
     pub deprovision: bool,
@@ -533,7 +536,7 @@ pub enum Event {
 pub enum SyncError {
     /// The site could not be read (list or GetSite).
     #[error("reading the site: {0}")]
-    Site(ClientError),
+    Site(#[source] ClientError),
     /// Deprovisioning would deactivate more of the site's active users than
     /// [`SyncOptions::max_deprovision_share`] allows: nothing was written.
     #[error(
@@ -552,7 +555,7 @@ pub enum SyncError {
     Journal(#[from] journal::JournalError),
     /// The organisation's people could not be read (Control Hub mode).
     #[error("reading the organisation: {0}")]
-    Identity(IdentityError),
+    Identity(#[source] IdentityError),
     /// The profile is in Control Hub mode and no identity client was given.
     #[error(
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
@@ -585,7 +588,7 @@ pub enum SyncError {
     },
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
-    Licences(Box<RestError>),
+    Licences(#[source] Box<RestError>),
     /// Control Hub mode: no licence of the organisation belongs to the site.
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"

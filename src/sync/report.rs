@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Action, IdentityStep, LicenceAction, Mode, Plan, Step};
-use crate::client::{CallStats, Error as ClientError, ErrorKind};
+use crate::client::{CallStats, Error as ClientError};
 use crate::identity::IdentityError;
 
 /// One user in the report.
@@ -103,17 +103,8 @@ pub struct HalfReport {
     pub error: Option<ReportError>,
 }
 
-/// Why a user (or a half) failed, in the report's JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportError {
-    /// A stable kind for automation: the service's
-    /// [`ServiceErrorKind`](crate::xml::ServiceErrorKind)
-    /// (`userNotFound` …), or `invalid`, `transport`, `malformedResponse`, `encode`, or the
-    /// identity API's kind (`alreadyExists`, `auth` …).
-    pub kind: String,
-    /// The whole error, for people.
-    pub message: String,
-}
+/// A user's or a half's error in a report: the crate's one error shape.
+pub use crate::error::ErrorReport as ReportError;
 
 /// Counts per outcome, and the client's retries and rate-limit waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -241,10 +232,15 @@ pub(super) fn user_report(
     };
     let error = match (step.action, result) {
         // The problems of an invalid row, or why the user could not be read.
-        (Action::Invalid | Action::Conflict | Action::Unreadable, _) => Some(ReportError {
-            kind: step.action.as_ref().into(),
-            message: step
-                .problems
+        (Action::Invalid | Action::Conflict | Action::Unreadable, _) => Some(ReportError::new(
+            step.action.as_ref(),
+            match step.action {
+                Action::Conflict => crate::ErrorKind::Exists,
+                // Why the user could not be read is in the message.
+                Action::Unreadable => crate::ErrorKind::Other,
+                _ => crate::ErrorKind::Invalid,
+            },
+            step.problems
                 .iter()
                 .map(|p| match &p.attribute {
                     Some(a) if !p.reason.starts_with(a.as_str()) => format!("{a}: {}", p.reason),
@@ -252,7 +248,7 @@ pub(super) fn user_report(
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
-        }),
+        )),
         (_, Some(e)) => Some(client_error(e)),
         _ => None,
     };
@@ -271,34 +267,11 @@ pub(super) fn user_report(
 }
 
 pub(super) fn client_error(e: &ClientError) -> ReportError {
-    ReportError {
-        kind: match &e.kind {
-            ErrorKind::Service(s) => s.kind().to_string(),
-            ErrorKind::Invalid(_) => "invalid".into(),
-            ErrorKind::Transport(_) | ErrorKind::Http(_) => "transport".into(),
-            ErrorKind::Malformed(_) => "malformedResponse".into(),
-            ErrorKind::Encode(_) => "encode".into(),
-        },
-        message: e.to_string(),
-    }
+    ReportError::from(e)
 }
 
 pub(super) fn identity_error(e: &IdentityError) -> ReportError {
-    use crate::identity::IdentityErrorKind as K;
-    ReportError {
-        kind: match &e.kind {
-            K::NotFound => "notFound",
-            K::AlreadyExists(_) => "alreadyExists",
-            K::Auth(_) => "auth",
-            K::AccessDenied(_) => "accessDenied",
-            K::RateLimited => "rateLimited",
-            K::Invalid(_) => "invalid",
-            K::Http(..) | K::Transport(_) => "transport",
-            K::Malformed(_) => "malformedResponse",
-        }
-        .into(),
-        message: e.to_string(),
-    }
+    ReportError::from(e)
 }
 
 /// Which half of a Control Hub user failed, and how.

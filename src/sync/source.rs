@@ -22,11 +22,52 @@ pub struct Record {
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("row {row}: {message}")]
+#[non_exhaustive]
 pub struct RecordError {
     /// The row the error is in.
     pub row: usize,
     /// What is wrong.
     pub message: String,
+}
+
+/// Why a source could not be opened (a record that cannot be read is a
+/// [`RecordError`] of its row instead).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The file's extension names no format this reader knows.
+    #[error("{}: unknown source format (use .csv, .json or .jsonl)", path.display())]
+    UnknownFormat {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// The file could not be opened.
+    #[error("{}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The CSV header row could not be read.
+    #[error("CSV header: {0}")]
+    CsvHeader(#[source] csv::Error),
+    /// A column is named twice; its last value would win silently.
+    #[error("CSV header: {name:?} appears twice (columns {first} and {second})")]
+    DuplicateColumn {
+        /// The column name.
+        name: String,
+        /// Its first column, counted from 1.
+        first: usize,
+        /// Its second column.
+        second: usize,
+    },
+    /// A JSON source that does not parse.
+    #[error("JSON source: {0}")]
+    Json(#[source] serde_json::Error),
+    /// A JSON source that is not an array (of objects).
+    #[error("JSON source: expected an array of objects")]
+    NotAnArray,
 }
 
 /// The formats a source may have, from the file name.
@@ -56,19 +97,19 @@ impl Format {
 pub type Records = Box<dyn Iterator<Item = Result<Record, RecordError>> + Send>;
 
 /// Opens a source file; the format comes from its extension.
-pub fn open(path: &Path) -> Result<Records, String> {
-    let format = Format::of(path).ok_or_else(|| {
-        format!(
-            "{}: unknown source format (use .csv, .json or .jsonl)",
-            path.display()
-        )
+pub fn open(path: &Path) -> Result<Records, SourceError> {
+    let format = Format::of(path).ok_or_else(|| SourceError::UnknownFormat {
+        path: path.to_owned(),
     })?;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|source| SourceError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     read(Box::new(BufReader::new(file)), format)
 }
 
 /// Records from any reader.
-pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, String> {
+pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, SourceError> {
     match format {
         Format::Csv => {
             let mut csv = csv::ReaderBuilder::new()
@@ -77,7 +118,7 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
                 .from_reader(reader);
             let headers: Vec<String> = csv
                 .headers()
-                .map_err(|e| format!("CSV header: {e}"))?
+                .map_err(SourceError::CsvHeader)?
                 .iter()
                 .map(str::to_owned)
                 .collect();
@@ -117,10 +158,9 @@ pub fn read(reader: Box<dyn Read + Send>, format: Format) -> Result<Records, Str
         Format::Json => {
             // An array of objects is read whole: JSON arrays are for small sources,
             // JSON Lines for large ones.
-            let value: Json =
-                serde_json::from_reader(reader).map_err(|e| format!("JSON source: {e}"))?;
+            let value: Json = serde_json::from_reader(reader).map_err(SourceError::Json)?;
             let Json::Array(items) = value else {
-                return Err("JSON source: expected an array of objects".into());
+                return Err(SourceError::NotAnArray);
             };
             Ok(Box::new(
                 items
@@ -141,14 +181,15 @@ fn cell(text: &str) -> Json {
 }
 
 /// A column named twice would have its last value win silently.
-fn refuse_duplicate_headers(headers: &[String]) -> Result<(), String> {
+fn refuse_duplicate_headers(headers: &[String]) -> Result<(), SourceError> {
     let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, name) in headers.iter().enumerate() {
         if let Some(earlier) = first.insert(name, i + 1) {
-            return Err(format!(
-                "CSV header: {name:?} appears twice (columns {earlier} and {})",
-                i + 1
-            ));
+            return Err(SourceError::DuplicateColumn {
+                name: name.clone(),
+                first: earlier,
+                second: i + 1,
+            });
         }
     }
     Ok(())
@@ -172,7 +213,7 @@ fn object(row: usize, parsed: serde_json::Result<Json>) -> Result<Record, Record
 mod tests {
     use super::*;
 
-    fn csv(text: &'static str) -> Result<Records, String> {
+    fn csv(text: &'static str) -> Result<Records, SourceError> {
         read(Box::new(text.as_bytes()), Format::Csv)
     }
 
@@ -183,6 +224,11 @@ mod tests {
         let err = csv("webExId,email,lastName,email\na,a@x.com,A,b@x.com\n")
             .err()
             .expect("refused");
+        assert!(
+            matches!(&err, SourceError::DuplicateColumn { name, first: 2, second: 4 } if name == "email"),
+            "{err:?}"
+        );
+        let err = err.to_string();
         assert!(err.contains("\"email\" appears twice"), "{err}");
         assert!(err.contains("columns 2 and 4"), "{err}");
         assert_eq!(csv("webExId,email\na,a@x.com\n").unwrap().count(), 1);

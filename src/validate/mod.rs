@@ -264,6 +264,7 @@ impl<'a> Change<'a> {
 /// The client returns this (before any call) when validation is on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
+#[non_exhaustive]
 pub struct Invalid {
     /// The user's webExId, when the change names it.
     pub web_ex_id: Option<String>,

@@ -25,6 +25,7 @@ use super::encode::XmlNs;
 
 /// Bounds applied to every response before and while it is decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest document accepted, in bytes.
     pub max_bytes: usize,

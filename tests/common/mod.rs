@@ -113,15 +113,11 @@ pub fn all_attributes(keep: impl Fn(&AttributeInfo) -> bool) -> wbxprov::schema:
 /// Client options whose waits are milliseconds: retries happen, tests stay fast.
 pub fn fast_retries() -> wbxprov::client::Options {
     use std::time::Duration;
-    wbxprov::client::Options {
-        retry: wbxprov::client::RetryPolicy {
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            rate_limit_wait: Duration::from_millis(10),
-            ..wbxprov::client::RetryPolicy::default()
-        },
-        ..wbxprov::client::Options::default()
-    }
+    let mut options = wbxprov::client::Options::default();
+    options.retry.base_delay = Duration::from_millis(2);
+    options.retry.max_delay = Duration::from_millis(10);
+    options.retry.rate_limit_wait = Duration::from_millis(10);
+    options
 }
 
 /// The simulated site's default admin.

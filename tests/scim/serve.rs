@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 /// A bearer token long enough for the server (at least 32 bytes).
 pub const TOKEN: &str = "wbxprov-test-token-0123456789abcdef";
@@ -17,6 +17,8 @@ pub struct ScimProcess {
     /// What it writes on stderr (a log line per request), drained as it comes:
     /// a pipe nobody reads fills up and stops the server mid-write.
     stderr: Option<std::thread::JoinHandle<String>>,
+    /// The rest of stdout after the first line (a few start-up lines).
+    stdout: BufReader<ChildStdout>,
 }
 
 impl ScimProcess {
@@ -41,9 +43,8 @@ impl ScimProcess {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first).unwrap();
         match first.trim().strip_prefix("listening on ") {
             Some(url) => {
                 let mut pipe = child.stderr.take().unwrap();
@@ -56,6 +57,7 @@ impl ScimProcess {
                     child,
                     url: url.to_owned(),
                     stderr: Some(stderr),
+                    stdout,
                 })
             }
             None => {
@@ -64,6 +66,14 @@ impl ScimProcess {
                 Err((code, format!("{first}{stderr}")))
             }
         }
+    }
+
+    /// The next line of stdout after the first (start-up lines: the state,
+    /// the public URL, the simulated site), without its newline.
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim_end().to_owned()
     }
 
     /// Whether the process is still running.
@@ -117,8 +127,38 @@ pub fn command(addr: &str, token: &str) -> Command {
         .env_remove("WBXPROV_CONFIG")
         .env_remove("WBXPROV_SIM_ADMIN_ID")
         .env_remove("WBXPROV_SIM_ADMIN_PASSWORD")
+        // Never the user's own state folder, never one shared between tests.
+        .env("XDG_STATE_HOME", state_home())
         .current_dir(std::env::temp_dir());
     cmd
+}
+
+/// `wbxprov scim serve --addr ADDR` for the site at `site_url` (a `sim
+/// serve` process, as its default admin), not yet spawned.
+pub fn site_command(addr: &str, token: &str, site_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+    cmd.args(["scim", "serve", "--addr", addr])
+        .env("RUST_LOG", "warn")
+        .env("WBXPROV_SCIM_TOKEN", token)
+        .env("WBXPROV_SITE_URL", site_url)
+        .env("WBXPROV_ADMIN_ID", "admin")
+        .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
+        .env_remove("WBXPROV_CONFIG")
+        .env_remove("WBXPROV_ACCESS_TOKEN")
+        .env("XDG_STATE_HOME", state_home())
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+/// A fresh folder for one server's default state (`XDG_STATE_HOME`).
+pub fn state_home() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("wbxprov-scim-state-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn stderr_of(child: &mut Child) -> String {

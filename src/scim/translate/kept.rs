@@ -173,24 +173,13 @@ impl Kept {
             .map(|s| s.value.as_str())
     }
 
-    /// `self` (a PUT's body) over what was kept before: what the body leaves
-    /// out stays, as the site's attributes do (README: PUT), parts of `name`
-    /// and of the enterprise extension included. A manager the body names
-    /// replaces the old one whole: its displayName was the old one's.
-    pub fn over(mut self, before: &Kept) -> Kept {
-        for (name, value) in &before.attributes {
-            match (self.attributes.get_mut(name), value) {
-                (Some(Json::Object(now)), Json::Object(then)) => {
-                    for (part, v) in then {
-                        now.entry(part.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-                (Some(_), _) => {}
-                (None, _) => {
-                    self.attributes.insert(name.clone(), value.clone());
-                }
-            }
-        }
+    /// `self` (a PUT's body) in place of what was kept before: a PUT
+    /// replaces the resource (RFC 7644 §3.5.1), so a kept attribute it
+    /// leaves out or sends as `null` is cleared, down to the parts of `name`
+    /// and of the enterprise extension. What was sent for a translated
+    /// value stays (README: PUT leaves the site's settings it does not
+    /// name, and it is answered only while the site keeps that value).
+    pub fn replacing(mut self, before: &Kept) -> Kept {
         for (name, sent) in &before.sent {
             self.sent
                 .entry(name.clone())
@@ -302,30 +291,26 @@ mod tests {
         }
     }
 
-    /// README: "a PUT that leaves one out keeps it" — also inside `name`
-    /// and the enterprise extension: a PUT naming a department keeps the
-    /// manager it does not name.
+    /// A PUT replaces what is kept (RFC 7644 §3.5.1), down to the parts of
+    /// `name` and of the enterprise extension: a PUT naming a department
+    /// clears the manager it leaves out.
     #[test]
-    fn a_put_keeps_the_parts_of_name_and_enterprise_it_leaves_out() {
+    fn a_put_replaces_the_parts_of_name_and_enterprise() {
         let before = Kept::from_body(&json!({
             "name": {"middleName": "Q", "honorificPrefix": "Dr."},
+            "nickName": "Q",
             ENTERPRISE: {"manager": "m-1", "department": "R&D"},
         }))
         .unwrap();
         let put = Kept::from_body(&json!({
             "name": {"middleName": "R"},
-            ENTERPRISE: {"department": "Sales"},
+            ENTERPRISE: {"department": "Sales", "manager": null},
         }))
         .unwrap()
-        .over(&before);
-        assert_eq!(
-            put.attributes["name"],
-            json!({"middleName": "R", "honorificPrefix": "Dr."})
-        );
-        assert_eq!(
-            put.attributes[ENTERPRISE],
-            json!({"department": "Sales", "manager": {"value": "m-1"}})
-        );
+        .replacing(&before);
+        assert_eq!(put.attributes["name"], json!({"middleName": "R"}));
+        assert_eq!(put.attributes[ENTERPRISE], json!({"department": "Sales"}));
+        assert!(!put.attributes.contains_key("nickName"));
     }
 
     #[test]
@@ -357,7 +342,7 @@ mod tests {
         assert_eq!(kept.answer("timezone", "GMT+01:00, Europe (Paris)"), None);
         let put = Kept::from_body(&json!({"nickName": "A"}))
             .unwrap()
-            .over(&kept);
+            .replacing(&kept);
         assert_eq!(
             put.answer("timezone", "GMT+01:00, Europe (Berlin)"),
             Some("Europe/Vienna")

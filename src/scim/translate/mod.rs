@@ -36,6 +36,7 @@ use crate::schema::{Attribute, FlatKey, FlatUser, Value};
 
 /// What translation needs to know about the site and its users.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TranslateConfig {
     /// The ISO 3166 region of national phone numbers (`US`) when the user's
     /// address country is not a two-letter code (`scimDefaultRegion`).
