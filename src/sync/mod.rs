@@ -186,6 +186,14 @@ impl Sync {
 
     /// Decides what to do for every source record and site user. Writes
     /// nothing (the journal included).
+    ///
+    /// # Errors
+    ///
+    /// A [`SyncError`] when the run cannot be planned: the site, the organisation or
+    /// the journal cannot be read, the source is empty or lacks fields the mapping reads,
+    /// or a safety check stops it ([`SyncError::TooManyDeactivations`],
+    /// [`SyncError::TooFewLicences`], [`SyncError::UnmatchedRows`]). A row that does not
+    /// map is no error: its step is [`Action::Invalid`] and the problems say why.
     pub async fn plan(&self, records: Records) -> Result<Plan, SyncError> {
         planner::plan(self, records).await
     }
@@ -494,6 +502,12 @@ impl Plan {
     /// reactivations one call per user, deactivations 50 per call; at most
     /// `options.concurrency` at once. `progress` hears every write and every
     /// user done.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::SiteUnreachable`] when the breaker stops the run (what was done is in
+    /// the journal and in its report); [`SyncError::Journal`] when the journal cannot be
+    /// written. One user's failure is no error: the report has it.
     pub async fn apply(
         self,
         sync: &Sync,
