@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! Provision users on Cisco Webex Meetings sites through the Webex Meetings
 //! XML API, every user attribute known from one catalogue and checked against
 //! the site's own features before any call; on Control-Hub-managed sites also

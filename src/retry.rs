@@ -11,6 +11,9 @@
 //! The Webex-specific rules (000045's minute, the unknown-outcome CreateUser
 //! check, ticket renewal, Retry-After) live in each client's policy, never
 //! in a loop of its own.
+//!
+//! Only [`RetryPolicy`] is public (a field of the clients' options); the loop
+//! and its parts named above are crate-internal.
 
 use std::future::Future;
 use std::time::Duration;
@@ -26,6 +29,7 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// First backoff after a transient failure; doubles each time, with jitter.
     pub base_delay: Duration,
+    /// The longest backoff: doubling stops here.
     pub max_delay: Duration,
     /// Wait after a rate limit that does not say how long (000045 "API Rate
     /// Limit Reached" asks for 60 s; a 429 without Retry-After).

@@ -17,6 +17,7 @@ pub struct Secret(String);
 pub const MASK: &str = "***";
 
 impl Secret {
+    /// Wraps a secret value; from here on it is masked in `Debug` and zeroed when dropped.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -26,6 +27,7 @@ impl Secret {
         &self.0
     }
 
+    /// Whether the secret is the empty string (an empty `<PIN></PIN>` is no PIN).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

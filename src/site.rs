@@ -40,7 +40,9 @@ use crate::xml::{DecodeError, ServiceError, decode};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionType {
+    /// `meetingTypeID`: the number a user's `meetingTypes/meetingType` elements hold.
     pub id: i64,
+    /// The type's name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The service it belongs to (`MeetingCenter` …), when LstMeetingType or the profile says.
@@ -52,6 +54,7 @@ pub struct SessionType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionTypeLimit {
+    /// `meetingTypeID` of the session type.
     pub id: i64,
     /// Hosts the licence allows for this session type.
     pub hosts: u32,
@@ -67,8 +70,10 @@ pub struct LicenceLimits {
     /// Active hosts the site may have (`exceededSiteHostLimit` beyond it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_hosts: Option<u32>,
+    /// Active hosts the site has now, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_site_hosts: Option<u32>,
+    /// Host licences per session type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub session_types: Vec<SessionTypeLimit>,
 }
@@ -77,12 +82,15 @@ pub struct LicenceLimits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ControlHub {
+    /// The Webex organisation ID (the one Control Hub shows), whose identity the site's people
+    /// live in.
     pub org_id: String,
 }
 
 /// What the validator knows about one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteProfile {
+    /// The site's name, when GetSite or the profile gives it.
     pub site_name: Option<String>,
     /// On Control-Hub-managed sites the Webex identity owns names, email, phones,
     /// password and webExId: SetUser cannot change them.
@@ -105,7 +113,10 @@ pub struct SiteProfile {
     /// The session types users may hold. Empty means "not known" (a hand-written
     /// profile without them): the validator then does not check session types.
     pub meeting_types: Vec<SessionType>,
+    /// The site's password rules: the validator checks `password` against them.
     pub password_criteria: Option<PasswordCriteria>,
+    /// Licence counts, when the profile gives them: the validator refuses a change that
+    /// would activate a host past them.
     pub limits: Option<LicenceLimits>,
 }
 
@@ -195,6 +206,7 @@ impl SiteProfile {
         self.features[feature as usize]
     }
 
+    /// Turns a feature on or off (for hand-written profiles and tests).
     pub fn set_feature(&mut self, feature: Feature, on: bool) {
         self.features[feature as usize] = on;
     }
@@ -213,6 +225,7 @@ impl SiteProfile {
             .filter_map(|f| f.service.map(|s| (s, self.feature(f.feature))))
     }
 
+    /// Whether a service type (`MeetingCenter` …) is enabled on the site.
     pub fn service_enabled(&self, service: &str) -> bool {
         self.services().any(|(s, on)| s == service && on)
     }
@@ -228,6 +241,7 @@ impl SiteProfile {
             .collect()
     }
 
+    /// The session type with this `meetingTypeID`, if the site offers it.
     pub fn session_type(&self, id: i64) -> Option<&SessionType> {
         self.meeting_types.iter().find(|m| m.id == id)
     }
@@ -277,6 +291,11 @@ impl SiteProfile {
 
     /// A profile from a file: a saved GetSite response (XML) or a profile TOML,
     /// told apart by their content.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProfileError`] naming the file: unreadable, not a GetSite response, a saved
+    /// FAILURE, or a TOML profile wbxprov cannot use.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
         let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
             path: path.to_owned(),

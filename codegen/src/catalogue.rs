@@ -8,8 +8,11 @@ use std::fmt;
 /// A problem in one of the schema tables, with the file and line it came from.
 #[derive(Debug)]
 pub struct SchemaError {
+    /// The table, e.g. `user-attributes.tsv`.
     pub file: &'static str,
+    /// The 1-based line of the row at fault; 0 when the problem is the whole table's.
     pub line: usize,
+    /// What is wrong, and where in the row.
     pub message: String,
 }
 
@@ -164,12 +167,19 @@ pub struct FeatureRow {
     pub source: String,
 }
 
+/// The four schema tables, parsed and checked against each other: what the generated
+/// module is rendered from.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
+    /// `user-attributes.tsv`, in row (element) order.
     pub attributes: Vec<AttributeRow>,
+    /// `site-features.tsv`, in row order.
     pub features: Vec<FeatureRow>,
+    /// `time-zones.tsv`, by `timeZoneID`.
     pub time_zones: Vec<TimeZoneRow>,
+    /// The `language` rows of `languages.tsv`.
     pub languages: Vec<LanguageRow>,
+    /// The `locale` rows of `languages.tsv`.
     pub locales: Vec<LanguageRow>,
 }
 
@@ -225,6 +235,12 @@ fn rows<'a>(
 }
 
 impl Catalogue {
+    /// Parses the four tables given as text and checks them: every gate names a feature,
+    /// the paths make one element tree.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, with its file and line.
     pub fn parse(
         attributes: &str,
         features: &str,

@@ -8,6 +8,8 @@
 //! test `tests/codegen_fresh.rs` of the main crate fails while the checked-in file
 //! is stale.
 
+#![warn(missing_docs)]
+
 mod catalogue;
 mod render;
 mod zones;

@@ -32,12 +32,19 @@ use crate::xml::{DecodeError, EncodeError, Form, Secrets, ServiceError, ServiceE
 /// How the admin proves who it is.
 #[derive(Clone, PartialEq)]
 pub enum AdminAuth {
+    /// An admin's Webex ID and password: the client takes a session ticket with them
+    /// (AuthenticateUser) and renews it as it expires.
     Password {
+        /// The admin's Webex ID.
         web_ex_id: String,
+        /// The admin's password.
         password: Secret,
     },
+    /// An OAuth access token (`webExAccessToken`) of a site admin.
     AccessToken {
+        /// The admin's Webex ID, when the request should name it.
         web_ex_id: Option<String>,
+        /// The token.
         token: Secret,
     },
 }
@@ -121,6 +128,7 @@ pub use crate::retry::RetryPolicy;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options {
+    /// How often and how long transient failures are retried.
     pub retry: RetryPolicy,
     /// Calls in flight at once.
     pub max_concurrency: usize,
@@ -156,6 +164,7 @@ impl Default for Options {
 #[error("{operation}{}: {kind}", key.as_deref().map(|k| format!(" {k}")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct Error {
+    /// The operation that failed.
     pub operation: Operation,
     /// The webExId (or other key) the call was about.
     pub key: Option<String>,
@@ -176,11 +185,13 @@ pub enum ErrorKind {
     /// The service answered an HTTP status other than 200.
     #[error("HTTP status {0}")]
     Http(u16),
+    /// No answer came back (timeout, connection, refused URL …).
     #[error(transparent)]
     Transport(TransportError),
     /// The answer was not a response wbxprov can read.
     #[error("malformed response: {0}")]
     Malformed(DecodeError),
+    /// The request could not be written; nothing was sent.
     #[error(transparent)]
     Encode(EncodeError),
     /// The change broke the site's rules; nothing was sent.
@@ -208,6 +219,7 @@ impl Error {
         }
     }
 
+    /// Whether the service said the user does not exist (030001).
     pub fn is_not_found(&self) -> bool {
         self.service()
             .is_some_and(|e| e.kind() == ServiceErrorKind::UserNotFound)
@@ -336,11 +348,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends through `transport` instead of HTTPS (a replay directory, a recorder, the simulator
+    /// in-process, a test double).
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
         self
     }
 
+    /// Retry, concurrency, rate and deadline settings.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
         self
@@ -353,6 +368,12 @@ impl ClientBuilder {
         self
     }
 
+    /// The client.
+    ///
+    /// # Errors
+    ///
+    /// Without a transport given, the HTTPS client's set-up failure (TLS); without the
+    /// `https` feature, [`TransportError::Other`] since there is nothing to send with.
     pub fn build(self) -> Result<Client, TransportError> {
         let transport = match self.transport {
             Some(t) => t,
@@ -427,6 +448,11 @@ impl Client {
 
     // -- one method per operation ------------------------------------------
 
+    /// GetUser: every attribute of one user, decoded through the catalogue.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_not_found`] when the user does not exist; any other failure of the call.
     pub async fn get_user(&self, web_ex_id: &str) -> Result<User, Error> {
         let req = GetUser {
             web_ex_id: web_ex_id.to_owned(),
@@ -437,6 +463,14 @@ impl Client {
     /// Creates a user. A request whose outcome is unknown (an HTTP 5xx or 429,
     /// a timeout or reset after sending) is not sent again before GetUser says
     /// the user does not exist; "exists" on a resend is checked the same way.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming CreateUser and the webExId: [`ErrorKind::Invalid`] when the
+    /// site profile given to [`ClientBuilder::validate_with`] refuses the user (nothing
+    /// sent), [`ErrorKind::Encode`] when the request cannot be written (no webExId, an
+    /// attribute CreateUser cannot carry), [`ErrorKind::Service`] for the service's
+    /// FAILURE (e.g. [`ServiceErrorKind::WebExIdExists`]), and the transport's failures.
     pub async fn create_user(&self, user: FlatUser) -> Result<CreatedUser, Error> {
         let id = user.web_ex_id().map(str::to_owned);
         #[cfg(feature = "validate")]
@@ -452,6 +486,11 @@ impl Client {
 
     /// Changes the given attributes of `web_ex_id`. When the current user is
     /// known, [`Client::set_user_over`] validates better.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::create_user`], for SetUser; [`Error::is_not_found`] when the user
+    /// does not exist.
     pub async fn set_user(&self, web_ex_id: &str, change: FlatUser) -> Result<Updated, Error> {
         self.update(web_ex_id, change, None).await
     }
@@ -488,7 +527,13 @@ impl Client {
         self.call(&req, Some(web_ex_id)).await
     }
 
-    /// Deactivates up to 50 users per call.
+    /// Deactivates up to 50 users per call (DelUser never deletes). The answer has a
+    /// status per user: one user's failure is there, not an `Err`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Encode`] for no user or more than [`DEL_USER_MAX`] (nothing sent); the
+    /// service's FAILURE of the whole call; the transport's failures.
     pub async fn deactivate(&self, web_ex_ids: &[String]) -> Result<Deleted, Error> {
         let req = DelUser {
             web_ex_ids: web_ex_ids.to_vec(),
@@ -509,6 +554,8 @@ impl Client {
         self.set_user(web_ex_id, change).await
     }
 
+    /// LstsummaryUser: one page of user summaries. "No record found" (000015) is an empty page,
+    /// not an error.
     pub async fn list_users(&self, query: &LstsummaryUser) -> Result<UserPage, Error> {
         self.call(query, None).await
     }
@@ -559,10 +606,13 @@ impl Client {
         }
     }
 
+    /// GetSite: the site's settings, from which
+    /// [`SiteProfile::from_site`](crate::site::SiteProfile::from_site) reads its features.
     pub async fn get_site(&self) -> Result<SiteInstance, Error> {
         self.call(&GetSite, None).await
     }
 
+    /// LstMeetingType: the site's session types (the first page, as the service sizes it).
     pub async fn meeting_types(&self) -> Result<MeetingTypeList, Error> {
         self.call(&LstMeetingType::default(), None).await
     }
@@ -1321,6 +1371,7 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
 
 /// What the client needs to know about each request type.
 pub trait Operational: Request {
+    /// The operation this request is.
     const OPERATION: Operation;
     /// For CreateUser: the answer, given that GetUser found `user` — `None`
     /// unless it is the user this request was creating.

@@ -15,6 +15,7 @@ use crate::ops::Operation;
 pub struct Outgoing {
     /// The XML API endpoint, `https://{site}.webex.com/WBXService/XMLService`.
     pub url: String,
+    /// The operation the document carries.
     pub operation: Operation,
     /// What the request is about (the webExId for user operations), for matching
     /// recorded exchanges and for logs.
@@ -41,6 +42,7 @@ impl std::fmt::Debug for Outgoing {
 pub struct Incoming {
     /// The HTTP status (200 for a replayed exchange).
     pub status: u16,
+    /// The answer's bytes, read up to the decoder's size limit.
     pub body: Vec<u8>,
 }
 
@@ -50,13 +52,28 @@ pub struct Incoming {
 pub enum TransportError {
     /// No answer in time. `sent` says whether the request may have reached the service.
     #[error("timed out after {after:?}")]
-    Timeout { after: Duration, sent: bool },
+    Timeout {
+        /// How long the call waited.
+        after: Duration,
+        /// Whether the request may have reached the service.
+        sent: bool,
+    },
     /// The connection failed or was reset.
     #[error("connection failed: {message}")]
-    Connection { message: String, sent: bool },
+    Connection {
+        /// The HTTP client's description.
+        message: String,
+        /// Whether the request may have reached the service.
+        sent: bool,
+    },
     /// A replay directory has no exchange for this request.
     #[error("no recorded exchange for {asked}; recorded: {recorded}")]
-    NotRecorded { asked: String, recorded: String },
+    NotRecorded {
+        /// The exchange asked for (operation and key).
+        asked: String,
+        /// The exchanges the directory still has.
+        recorded: String,
+    },
     /// The service answered with a redirect (3xx). Never followed: the request
     /// carries the admin's password or token, which must not go elsewhere.
     #[error(
@@ -64,7 +81,9 @@ pub enum TransportError {
         location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
     )]
     Redirect {
+        /// The HTTP status (301, 302, 307, 308 …).
         status: u16,
+        /// The `Location` header, when sent.
         location: Option<String>,
     },
     /// The answer is larger than wbxprov reads; refused as soon as that is
@@ -73,13 +92,21 @@ pub enum TransportError {
         "the answer exceeds the limit of {limit} bytes{}",
         declared.map(|n| format!(" ({n} bytes announced)")).unwrap_or_default()
     )]
-    TooLarge { limit: usize, declared: Option<u64> },
+    TooLarge {
+        /// The most bytes read.
+        limit: usize,
+        /// The `Content-Length` the service announced, when it did.
+        declared: Option<u64>,
+    },
     /// Plain `http://` to a host that is not loopback: refused before
     /// anything is sent, unless allowed explicitly.
     #[error(
         "refusing plain http:// to {url}: without TLS only a loopback host (127.0.0.0/8, ::1, localhost) is reached; use https://, or allow it explicitly (allowInsecureHttp = true in wbxprov.toml, or WBXPROV_ALLOW_INSECURE_HTTP=1)"
     )]
-    InsecureUrl { url: String },
+    InsecureUrl {
+        /// The URL refused.
+        url: String,
+    },
     /// Anything else (bad URL, TLS set-up, recording I/O).
     #[error("{0}")]
     Other(String),
@@ -112,6 +139,8 @@ pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Incoming, TransportErr
 
 /// Bytes in, bytes out. Implementations must be cheap to share (`Arc`).
 pub trait Transport: Send + Sync {
+    /// Sends one request and reads its answer. Any HTTP status is an answer: the client
+    /// classifies it; an `Err` means no answer came back.
     fn send<'a>(&'a self, request: &'a Outgoing) -> Sending<'a>;
 }
 
@@ -134,6 +163,11 @@ pub struct Https {
 
 #[cfg(feature = "https")]
 impl Https {
+    /// An HTTPS transport with these timeouts (to connect, and for a whole exchange).
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Other`] when the TLS client cannot be set up.
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         Ok(Https {
             http: Http::new(
@@ -359,6 +393,11 @@ struct Recorded {
 }
 
 impl Replay {
+    /// Reads the exchanges recorded in `dir` (`NNNN-Operation-key.response.xml`).
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Other`] when the directory cannot be read.
     pub fn from_dir(dir: &Path) -> Result<Self, TransportError> {
         let entries = std::fs::read_dir(dir)
             .map_err(|e| TransportError::Other(format!("{}: {e}", dir.display())))?;

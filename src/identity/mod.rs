@@ -36,7 +36,9 @@ pub struct Person {
     /// Catalogue attributes: webExId (the userName), email, firstName,
     /// lastName, title, phones, address …; `active` as ACTIVATED/DEACTIVATED.
     pub attributes: FlatUser,
+    /// `displayName`, when the identity has one.
     pub display_name: Option<String>,
+    /// `externalId`: the id the source of truth (an IdP) keeps for the person.
     pub external_id: Option<String>,
 }
 
@@ -46,6 +48,7 @@ impl Person {
         self.attributes.text(Attribute::WebExId).unwrap_or_default()
     }
 
+    /// Whether the person is active (anything but `active: false`).
     pub fn active(&self) -> bool {
         self.attributes.text(Attribute::Active) != Some("DEACTIVATED")
     }
@@ -123,11 +126,17 @@ pub fn patch_ops(change: &FlatUser) -> Vec<(String, Json)> {
 /// What the identity client was doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, serde::Serialize)]
 pub enum IdentityOp {
+    /// Looking a person up by userName.
     Find,
+    /// Creating a person (`POST /Users`).
     Create,
+    /// Changing a person's attributes (`PATCH /Users/{id}`).
     Update,
+    /// Deactivating a person (PATCH `active: false`).
     Deactivate,
+    /// Reactivating a person (PATCH `active: true`).
     Reactivate,
+    /// Deleting a person (`DELETE /Users/{id}`).
     Delete,
 }
 
@@ -135,22 +144,31 @@ pub enum IdentityOp {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityErrorKind {
+    /// 404 or 410: no such person.
     #[error("no such person")]
     NotFound,
+    /// 409: the userName is taken; holds the API's message (and tracking id).
     #[error("a person with this userName already exists: {0}")]
     AlreadyExists(String),
+    /// 401: the token is missing, expired or not accepted.
     #[error("the token was refused (401): {0}")]
     Auth(String),
+    /// 403: the token lacks a scope or the admin a role.
     #[error("access denied (403): {0}")]
     AccessDenied(String),
+    /// 429 on every attempt: the retries ran out waiting for the API.
     #[error("rate limited (429), still after every retry")]
     RateLimited,
+    /// 400: the API refused a value; holds its message.
     #[error("invalid value (400): {0}")]
     Invalid(String),
+    /// Any other status: the status and the API's message.
     #[error("HTTP status {0}: {1}")]
     Http(u16, String),
+    /// No answer came back (timeout, connection, refused URL …).
     #[error(transparent)]
     Transport(TransportError),
+    /// The answer is not the SCIM the call expects; says what was wrong.
     #[error("malformed response: {0}")]
     Malformed(String),
 }
@@ -164,11 +182,14 @@ pub enum IdentityErrorKind {
 )]
 #[non_exhaustive]
 pub struct IdentityError {
+    /// What the client was doing.
     pub operation: IdentityOp,
+    /// The person the call was about (the userName).
     pub key: String,
     /// The cause (also the error's `source()`).
     #[source]
     pub kind: IdentityErrorKind,
+    /// Attempts made.
     pub attempts: u32,
     /// The answer's `TrackingID` (header, else the body's `trackingId`),
     /// when there was an answer.
@@ -176,6 +197,7 @@ pub struct IdentityError {
 }
 
 impl IdentityError {
+    /// Whether a later attempt may succeed without any change (429, 5xx, a dropped connection).
     pub fn is_transient(&self) -> bool {
         match &self.kind {
             IdentityErrorKind::RateLimited => true,
@@ -185,6 +207,7 @@ impl IdentityError {
         }
     }
 
+    /// Whether the person does not exist.
     pub fn is_not_found(&self) -> bool {
         self.kind == IdentityErrorKind::NotFound
     }
@@ -256,6 +279,7 @@ impl IdentityClient {
         }
     }
 
+    /// How often and how long transient failures are retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.rest = self.rest.retry(retry);
         self
@@ -329,6 +353,12 @@ impl IdentityClient {
         }
     }
 
+    /// Creates a person (`POST /Users`) and returns it as the API answered, with its id.
+    ///
+    /// # Errors
+    ///
+    /// [`IdentityErrorKind::AlreadyExists`] when the userName is taken; any other failure of
+    /// the call.
     pub async fn create(&self, person: &Person) -> Result<Person, IdentityError> {
         let key = person.user_name().to_owned();
         let answer = self
@@ -353,6 +383,7 @@ impl IdentityClient {
         self.patch(IdentityOp::Update, id, user_name, ops).await
     }
 
+    /// Deactivates (`active: false`) or reactivates a person by its SCIM id.
     pub async fn set_active(
         &self,
         id: &str,

@@ -25,26 +25,42 @@ use crate::xml::{Decode, DecodeError, Limits, Response, decode};
 )]
 #[strum(ascii_case_insensitive)]
 pub enum Operation {
+    /// CreateUser.
     CreateUser,
+    /// SetUser.
     SetUser,
+    /// GetUser.
     GetUser,
+    /// DelUser (deactivates).
     DelUser,
+    /// LstsummaryUser.
     LstsummaryUser,
+    /// AuthenticateUser.
     AuthenticateUser,
+    /// GetSite.
     GetSite,
+    /// LstMeetingType.
     LstMeetingType,
 }
 
 /// The body of a successful response of any operation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
+    /// GetUser's user.
     User(Box<User>),
+    /// CreateUser's new ID.
     Created(CreatedUser),
+    /// SetUser's SUCCESS.
     Updated(Updated),
+    /// DelUser's statuses.
     Deleted(Deleted),
+    /// LstsummaryUser's page.
     UserPage(UserPage),
+    /// AuthenticateUser's ticket.
     SessionTicket(SessionTicket),
+    /// GetSite's site.
     Site(Box<SiteInstance>),
+    /// LstMeetingType's session types.
     MeetingTypes(MeetingTypeList),
 }
 

@@ -1,6 +1,11 @@
 //! One request type per XML API operation wbxprov uses, each writing its own body
 //! through [`BodyWriter`]. User payloads come from the catalogue, never from a
 //! list kept here.
+//!
+//! The client ([`crate::client::Client`]) has one method per type here; a caller that
+//! sends through its own HTTP stack writes them with
+//! [`encode`](crate::xml::encode::encode) and reads the answers with
+//! [`decode`](crate::xml::decode()).
 
 mod any;
 mod responses;
@@ -25,10 +30,16 @@ fn require_web_ex_id(user: &FlatUser, operation: &'static str) -> Result<(), Enc
 /// CreateUser: a new user with the given attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateUser {
+    /// The new user's attributes; `webExId` must be set and non-empty, and every attribute
+    /// must be one CreateUser may carry ([`Ops::create`](crate::schema::Ops::create)), or
+    /// writing the request fails.
     pub user: FlatUser,
 }
 
 impl CreateUser {
+    /// The request for `user`: every attribute that is set. Nothing is checked here: the
+    /// validator ([`crate::validate`]) checks against the site, writing the request checks
+    /// the operation.
     pub fn new(user: &User) -> Self {
         CreateUser {
             user: user.to_flat(),
@@ -51,6 +62,7 @@ impl Request for CreateUser {
 /// `newWebExId` (written last) renames it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetUser {
+    /// The attributes to change, `webExId` among them (it names the user).
     pub change: FlatUser,
 }
 
@@ -79,6 +91,7 @@ impl Request for SetUser {
 /// GetUser: one user's every attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetUser {
+    /// The user to read.
     pub web_ex_id: String,
 }
 
@@ -96,7 +109,9 @@ impl Request for GetUser {
 /// DelUser: deactivates 1–50 users (it never hard-deletes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelUser {
+    /// The users to deactivate: 1 to [`DEL_USER_MAX`], or writing the request fails.
     pub web_ex_ids: Vec<String>,
+    /// `syncWebOffice`, sent only when set (`None` leaves the service's default).
     pub sync_web_office: Option<bool>,
 }
 
@@ -136,31 +151,44 @@ impl Request for DelUser {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::AsRefStr, strum::EnumString)]
 #[strum(serialize_all = "UPPERCASE")]
 pub enum OrderBy {
+    /// `UID`: the numeric user ID.
     Uid,
+    /// `WEBEXID`.
     WebExId,
+    /// `FIRSTNAME`.
     FirstName,
+    /// `LASTNAME`.
     LastName,
+    /// `EMAIL`.
     Email,
+    /// `ACTIVE`: the activation status.
     Active,
+    /// `REGDATE`: the registration date.
     RegDate,
 }
 
+/// `orderAD` of LstsummaryUser: the direction of one [`OrderBy`] key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::AsRefStr)]
 #[strum(serialize_all = "UPPERCASE")]
 pub enum Direction {
+    /// `ASC`: ascending.
     Asc,
+    /// `DESC`: descending.
     Desc,
 }
 
 /// LstsummaryUser: one page of user summaries, optionally filtered.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LstsummaryUser {
+    /// Only the user with this email address.
     pub email: Option<String>,
     /// `ACTIVATED`, `DEACTIVATED` …
     pub active: Option<String>,
+    /// Only the user with this Webex ID.
     pub web_ex_id: Option<String>,
     /// 1-based index of the first record.
     pub start_from: Option<u32>,
+    /// The page size.
     pub maximum_num: Option<u32>,
     /// `AND` or `OR` across the filters.
     pub list_method: Option<&'static str>,
@@ -255,7 +283,9 @@ impl Request for GetSite {
 /// LstMeetingType: the site's session (meeting) types.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LstMeetingType {
+    /// 1-based index of the first meeting type.
     pub start_from: Option<u32>,
+    /// The page size.
     pub maximum_num: Option<u32>,
 }
 

@@ -14,6 +14,7 @@ use crate::xml::tree::Element;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedUser {
+    /// The service's numeric ID of the new user (`userId`).
     pub user_id: i64,
 }
 
@@ -52,12 +53,14 @@ impl Decode for Updated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DelUserStatus {
+    /// The user the status is for.
     pub web_ex_id: String,
     /// `SUCCESS` or `FAILURE`, as sent.
     pub status: String,
 }
 
 impl DelUserStatus {
+    /// Whether DelUser deactivated this user.
     pub fn is_success(&self) -> bool {
         self.status == "SUCCESS"
     }
@@ -67,6 +70,7 @@ impl DelUserStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deleted {
+    /// One status per user, in request order.
     pub users: Vec<DelUserStatus>,
 }
 
@@ -105,8 +109,11 @@ impl Decode for Deleted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchingRecords {
+    /// How many records match the query in all.
     pub total: i64,
+    /// How many records this page holds.
     pub returned: i64,
+    /// The 1-based index of the page's first record.
     pub start_from: i64,
 }
 
@@ -130,13 +137,19 @@ fn matching_records(body: &mut BodyReader<'_, '_>) -> Result<MatchingRecords, De
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
+    /// The user's Webex ID.
     pub web_ex_id: String,
+    /// `firstName`.
     pub first_name: Option<String>,
+    /// `lastName`.
     pub last_name: Option<String>,
+    /// `email`.
     pub email: Option<String>,
+    /// `registrationDate`, as sent (`MM/DD/YYYY HH:MM:SS`).
     pub registration_date: Option<String>,
     /// `ACTIVATED`, `DEACTIVATED` …
     pub active: Option<String>,
+    /// `timeZoneID`: an index into [`TIME_ZONES`](crate::schema::TIME_ZONES).
     #[serde(rename = "timeZoneID")]
     pub time_zone_id: Option<i64>,
 }
@@ -145,7 +158,9 @@ pub struct UserSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserPage {
+    /// The page's users, in the order asked for.
     pub users: Vec<UserSummary>,
+    /// Where the page sits in the whole list.
     pub matching_records: MatchingRecords,
 }
 
@@ -202,6 +217,8 @@ impl Decode for UserPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionTicket {
+    /// The ticket: pass it as
+    /// [`Credentials::SessionTicket`](crate::xml::encode::Credentials::SessionTicket).
     pub session_ticket: Secret,
     /// Milliseconds since the Unix epoch (OAuth variant only).
     pub create_time: Option<i64>,
@@ -237,7 +254,9 @@ impl Decode for SessionTicket {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteMeetingType {
+    /// `meetingTypeID`.
     pub id: i64,
+    /// The type's name, as GetSite gives it.
     pub name: Option<String>,
 }
 
@@ -245,23 +264,33 @@ pub struct SiteMeetingType {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PasswordCriteria {
+    /// Whether a password must mix upper and lower case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mixed_case: Option<bool>,
+    /// The shortest password allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<i64>,
+    /// How many digits a password needs at least.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_numeric: Option<i64>,
+    /// How many letters a password needs at least.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_alpha: Option<i64>,
+    /// How many special characters a password needs at least.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_special: Option<i64>,
+    /// Whether a character may not appear three times in a row.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(rename = "disallow3XRepeatedChar")]
     pub disallow_3x_repeated_char: Option<bool>,
+    /// Whether a password may not contain the account's own texts (the validator checks the
+    /// Webex ID, first and last name and email).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disallow_web_text_accounts: Option<bool>,
+    /// Whether the values of [`disallow_values`](Self::disallow_values) are refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disallow_list: Option<bool>,
+    /// Passwords the site refuses when [`disallow_list`](Self::disallow_list) is on.
     pub disallow_values: Vec<String>,
 }
 
@@ -269,12 +298,15 @@ pub struct PasswordCriteria {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteInstance {
+    /// `metaData/siteName`, when sent.
     pub site_name: Option<String>,
     /// Every catalogue feature whose GetSite element is present, by feature name.
     pub features: std::collections::BTreeMap<&'static str, bool>,
     /// `metaData/serviceType`, e.g. `Meeting Center`.
     pub service_types: Vec<String>,
+    /// The session types `metaData/meetingTypes` lists.
     pub meeting_types: Vec<SiteMeetingType>,
+    /// The password rules, when the site sends them: the validator checks `password` against them.
     pub account_password_criteria: Option<PasswordCriteria>,
     /// The whole `siteInstance` element, for anything not typed here.
     #[serde(skip)]
@@ -453,11 +485,16 @@ fn note_unread(body: &mut BodyReader<'_, '_>, element: &Element, prefix: &str, r
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingTypeInfo {
+    /// `meetingTypeID`: the number a user's `meetingTypes/meetingType` elements hold.
     #[serde(rename = "meetingTypeID")]
     pub id: i64,
+    /// `productCodePrefix`, e.g. `PRO`.
     pub product_code_prefix: Option<String>,
+    /// `name`.
     pub name: Option<String>,
+    /// `displayName`, the name the site shows.
     pub display_name: Option<String>,
+    /// `active`, as sent.
     pub active: Option<String>,
     /// e.g. `MeetingCenter`, `EventCenter`.
     pub service_types: Vec<String>,
@@ -467,7 +504,9 @@ pub struct MeetingTypeInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingTypeList {
+    /// This page's session types.
     pub meeting_types: Vec<MeetingTypeInfo>,
+    /// Where the page sits in the whole list.
     pub matching_records: MatchingRecords,
 }
 

@@ -71,13 +71,17 @@ impl SiteType {
 /// One licence of the organisation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Licence {
+    /// The licence's id: what [`LicenceChange::licences`] names.
     pub id: String,
     /// For people to read only: names change (January 2026).
     pub name: String,
+    /// How many units the organisation has, when the API says.
     pub total_units: Option<u64>,
+    /// How many units are assigned, when the API says.
     pub consumed_units: Option<u64>,
     /// The Meetings site the licence belongs to, e.g. `example.webex.com`.
     pub site_url: Option<String>,
+    /// How the licence's site is managed, when the licence is for a Meetings site.
     pub site_type: Option<SiteType>,
 }
 
@@ -115,11 +119,14 @@ pub fn site_key(site_url: &str) -> String {
 /// Who a licence change is for: one of the two the API takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonRef {
+    /// The person's email address.
     Email(String),
+    /// The person's Webex id (`personId`).
     PersonId(String),
 }
 
 impl PersonRef {
+    /// The email or person id, as given (for errors and logs).
     pub fn key(&self) -> &str {
         match self {
             PersonRef::Email(s) | PersonRef::PersonId(s) => s,
@@ -131,13 +138,16 @@ impl PersonRef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 #[strum(serialize_all = "lowercase")]
 pub enum Change {
+    /// Assign.
     Add,
+    /// Unassign.
     Remove,
 }
 
 /// One `PATCH /v1/licenses/users`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenceChange {
+    /// Whom the change is for.
     pub person: PersonRef,
     /// Licence ids.
     pub licences: Vec<(String, Change)>,
@@ -186,11 +196,14 @@ pub struct Assigned {
     pub not_applied: Vec<String>,
     /// The reasons a 206 gave.
     pub errors: Vec<ApiError>,
+    /// Whether the API answered 206 (partial success).
     pub partial: bool,
+    /// The answer's `TrackingID`.
     pub tracking_id: Option<String>,
 }
 
 impl Assigned {
+    /// Whether everything asked for was done.
     pub fn is_complete(&self) -> bool {
         !self.partial && self.not_applied.is_empty()
     }
@@ -269,6 +282,7 @@ impl LicenceClient {
         self
     }
 
+    /// How often and how long transient failures are retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.rest = self.rest.retry(retry);
         self

@@ -36,7 +36,9 @@ use crate::secret::Secret;
 pub struct SessionType {
     /// The session type's id: the XML API's `meetingType` number.
     pub id: i64,
+    /// `shortName`, e.g. `PRO`.
     pub short_name: Option<String>,
+    /// `name`, the type's display name.
     pub name: Option<String>,
     /// `meetingCenter`, `webinar`, `privateMeeting`, `eventCenter`,
     /// `supportCenter`, `trainingCenter`.
@@ -46,9 +48,13 @@ pub struct SessionType {
 /// A user's session types on one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSessionTypes {
+    /// The site, e.g. `example.webex.com`.
     pub site_url: Option<String>,
+    /// The user's email address.
     pub email: Option<String>,
+    /// The user's Webex id (`personId`).
     pub person_id: Option<String>,
+    /// The session types the user holds there.
     pub session_types: Vec<SessionType>,
 }
 
@@ -167,6 +173,7 @@ impl MeetingConfigClient {
         }
     }
 
+    /// How often and how long transient failures are retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.rest = self.rest.retry(retry);
         self

@@ -39,6 +39,7 @@ pub(crate) type Announcer = fn(cause: &str, notice: WaitNotice);
 pub struct ApiError {
     /// A number in the API reference (e.g. 400000); kept as text.
     pub error_code: Option<String>,
+    /// What the API says is wrong.
     pub description: String,
 }
 
@@ -46,25 +47,37 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RestErrorKind {
+    /// 404 or 410: the person or object does not exist (holds the status).
     #[error("not found (HTTP {0})")]
     NotFound(u16),
+    /// 409: the request conflicts with what exists (e.g. a userName taken); holds the API's
+    /// message.
     #[error("conflict (409): {0}")]
     Conflict(String),
+    /// 401: the token is missing, expired or not accepted; holds the API's message.
     #[error("the token was refused (401): {0}")]
     Auth(String),
+    /// 403: the token lacks a scope or the admin a role; holds the API's message.
     #[error("access denied (403): {0}")]
     AccessDenied(String),
+    /// 429 on every attempt: the retries ran out waiting for the API.
     #[error("rate limited (429), still after every retry")]
     RateLimited,
+    /// 400: the API refused the request as malformed or invalid.
     #[error("invalid request (400): {message}{}", codes(errors))]
     Invalid {
+        /// The body's `message` (or the status text).
         message: String,
+        /// The body's `errors`, each with its code.
         errors: Vec<ApiError>,
     },
+    /// Any other status: the status and the body's message.
     #[error("HTTP status {0}: {1}")]
     Http(u16, String),
+    /// No answer came back (timeout, connection, refused URL …).
     #[error(transparent)]
     Transport(TransportError),
+    /// The answer is not the JSON the call expects; says what was wrong.
     #[error("malformed response: {0}")]
     Malformed(String),
 }
@@ -95,17 +108,21 @@ fn codes(errors: &[ApiError]) -> String {
 pub struct RestError {
     /// "identity API", "licences API", "meetings API".
     pub api: &'static str,
+    /// What the call did, e.g. `assign` (licences) or `Find` (identity).
     pub operation: String,
     /// The person (email, userName) or object the call was about.
     pub key: String,
     /// The cause (also the error's `source()`).
     #[source]
     pub kind: RestErrorKind,
+    /// The answer's `TrackingID`, when one came back: quote it to Cisco support.
     pub tracking_id: Option<String>,
+    /// Attempts made.
     pub attempts: u32,
 }
 
 impl RestError {
+    /// Whether a later attempt may succeed without any change (429, 5xx, a dropped connection).
     pub fn is_transient(&self) -> bool {
         match &self.kind {
             RestErrorKind::RateLimited => true,
@@ -130,9 +147,11 @@ impl RestError {
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestAnswer {
+    /// The HTTP status (2xx).
     pub status: u16,
     /// `None` for an empty body (204).
     pub body: Option<Json>,
+    /// The answer's `TrackingID` (header, else the body's `trackingId`).
     pub tracking_id: Option<String>,
     /// The `Link: rel="next"` URL.
     pub next: Option<String>,
@@ -199,6 +218,7 @@ impl RestClient {
         }
     }
 
+    /// How often and how long transient failures are retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -221,6 +241,7 @@ impl RestClient {
         self
     }
 
+    /// The base URL paths are appended to (without a trailing `/`).
     pub fn base(&self) -> &str {
         &self.base
     }

@@ -14,27 +14,38 @@ use serde_json::Value as Json;
 pub use crate::client::TransportError;
 use crate::secret::Secret;
 
+/// An HTTP method the webexapis.com APIs use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString, Deserialize)]
 #[strum(serialize_all = "UPPERCASE", ascii_case_insensitive)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
+    /// `GET`.
     Get,
+    /// `POST`.
     Post,
+    /// `PUT`.
     Put,
+    /// `PATCH`.
     Patch,
+    /// `DELETE`.
     Delete,
 }
 
 /// One request; the bearer token travels beside it, never inside.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRequest {
+    /// The method.
     pub method: Method,
+    /// The whole URL.
     pub url: String,
+    /// The JSON body, if any.
     pub body: Option<Json>,
 }
 
+/// An answer: status, the headers wbxprov reads, and the body as text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpResponse {
+    /// The HTTP status; any status is an answer (the client classifies it).
     pub status: u16,
     /// `Retry-After`, in seconds, as sent with 429 and 503.
     pub retry_after: Option<Duration>,
@@ -48,11 +59,14 @@ pub struct HttpResponse {
     pub body: String,
 }
 
+/// A future an [`HttpTransport`] returns.
 pub type HttpSending<'a> =
     Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
 
 /// JSON in, JSON out, with a bearer token.
 pub trait HttpTransport: Send + Sync {
+    /// Sends one request with `token` as its bearer token and reads the answer. `Err` means
+    /// no answer came back; the token must never appear in the error.
     fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a>;
 }
 
@@ -77,6 +91,11 @@ pub struct HttpsJson {
 
 #[cfg(feature = "https")]
 impl HttpsJson {
+    /// An HTTPS transport with these timeouts (to connect, and for a whole exchange).
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Other`] when the TLS client cannot be set up.
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         Ok(HttpsJson {
             http: crate::client::transport::Http::new(connect_timeout, timeout, MAX_ANSWER_BYTES)?,
@@ -152,14 +171,19 @@ fn content_type(url: &str) -> &'static str {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exchange {
+    /// The method expected.
     pub method: Method,
     /// The URL's end, e.g. `/Users?filter=…` (compared as a suffix).
     pub path: String,
+    /// The body expected, if the recording pins it.
     #[serde(default)]
     pub request: Option<Json>,
+    /// The status answered.
     pub status: u16,
+    /// `Retry-After`, in seconds, answered.
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// The JSON answered (`None`: an empty body).
     #[serde(default)]
     pub response: Option<Json>,
     /// The answer's `TrackingID` header.
@@ -179,6 +203,12 @@ pub struct JsonReplay {
 }
 
 impl JsonReplay {
+    /// Reads a conversation recorded as a JSON array of [`Exchange`]s.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Other`] when the file cannot be read, exceeds the size limit or is not
+    /// such an array.
     pub fn from_file(path: &Path) -> Result<Self, TransportError> {
         // A conversation of many answers, each within MAX_ANSWER_BYTES.
         let text = crate::client::transport::read_capped(path, 16 * MAX_ANSWER_BYTES)?;
@@ -203,6 +233,7 @@ impl JsonReplay {
         self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The recorded exchanges, in order.
     pub fn exchanges(&self) -> &[Exchange] {
         &self.exchanges
     }

@@ -44,7 +44,9 @@ pub enum Ns {
 /// One element of an attribute's path under `bodyContent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Segment {
+    /// The namespace the element is in (its prefix in the namespace-qualified form).
     pub ns: Ns,
+    /// The element's local name, e.g. `tspAccount`.
     pub name: &'static str,
 }
 
@@ -57,6 +59,7 @@ pub struct Repeat {
     pub max: u8,
 }
 
+/// The width of an integer attribute, from its XSD type: the validator refuses values outside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IntKind {
     /// `xsd:int` / `xsd:integer`: 32-bit.
@@ -68,6 +71,8 @@ pub enum IntKind {
 /// A named text format the validator checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TextFormat {
+    /// An email address, checked as the `validator` crate checks one (no Webex document gives
+    /// the rule: our own reading).
     Email,
     /// `country,area,local` digits, e.g. `1,408,5551212`.
     Phone,
@@ -78,17 +83,28 @@ pub enum TextFormat {
 /// The type of one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScalarType {
+    /// `true`/`false` (XSD `xsd:boolean`).
     Bool,
+    /// An integer of the given width, optionally bounded (both bounds come from the catalogue's
+    /// `int(min..max)`).
     Int {
+        /// 32- or 64-bit, from the XSD type.
         kind: IntKind,
+        /// The smallest value allowed, if the catalogue gives a range.
         min: Option<i64>,
+        /// The largest value allowed, if the catalogue gives a range.
         max: Option<i64>,
     },
+    /// Text, optionally limited in length and checked against a named format.
     Text {
+        /// The longest value the site takes, in characters (the catalogue's `string(n)`).
         max_len: Option<u32>,
+        /// A format the validator checks beyond the length.
         format: Option<TextFormat>,
     },
+    /// One of a fixed set of values (the catalogue's `enum(...)`, or the Webex time-zone names).
     Enum {
+        /// The values allowed, spelled as on the wire.
         values: &'static [&'static str],
     },
     /// `MM/DD/YYYY HH:MM:SS`.
@@ -98,17 +114,21 @@ pub enum ScalarType {
 /// The type of an attribute: one value, or a list of values (one element each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueType {
+    /// One value: one element on the wire.
     Scalar(ScalarType),
+    /// A list of values: a wrapper element with one item element per value.
     List(ScalarType),
 }
 
 impl ValueType {
+    /// The type of each value, whether the attribute holds one value or a list.
     pub fn scalar(&self) -> &ScalarType {
         match self {
             ValueType::Scalar(s) | ValueType::List(s) => s,
         }
     }
 
+    /// Whether the attribute holds a list of values (one element each on the wire).
     pub fn is_list(&self) -> bool {
         matches!(self, ValueType::List(_))
     }
@@ -186,14 +206,19 @@ impl Ops {
 /// Everything the catalogue says about one attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttributeInfo {
+    /// The attribute this entry describes (its index in [`ATTRIBUTES`]).
     pub attribute: Attribute,
     /// The flat name (seed 003's spelling where it has one).
     pub name: &'static str,
     /// The XML path under `bodyContent`, e.g. `tspAccount/tspAccount/accountIndex`.
     pub path: &'static str,
+    /// The path's elements with their namespaces, for the namespace-qualified request form.
     pub segments: &'static [Segment],
+    /// Set when the attribute sits inside a repeated group (which segment repeats, how often).
     pub repeat: Option<Repeat>,
+    /// The value's type, as the catalogue's `type` column spells it.
     pub value_type: ValueType,
+    /// The operations (CreateUser, SetUser, GetUser) the attribute may appear in.
     pub ops: Ops,
     /// The site features that must all be on for a non-default value.
     pub gate: &'static [Feature],
@@ -213,6 +238,7 @@ pub struct AttributeInfo {
     /// The API that owns it on Control-Hub-managed sites (the catalogue's
     /// `controlHub` column; its `source` cites the evidence).
     pub control_hub: ControlHubApi,
+    /// One line saying what the attribute means (the catalogue's `description` column).
     pub description: &'static str,
     /// Where the row's decisions came from.
     pub source: &'static str,
@@ -264,20 +290,25 @@ pub enum FeatureBasis {
 /// A site feature: its name, where GetSite reports it, and how sure we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FeatureInfo {
+    /// The feature this entry describes (its index in [`FEATURES`]).
     pub feature: Feature,
+    /// The feature's name as site profiles and messages spell it, e.g. `hqVideo`.
     pub name: &'static str,
     /// Relative to `siteInstance` in a GetSite response.
     pub getsite_path: &'static str,
+    /// Whether Cisco documents the GetSite flag for this purpose or it is our own reading.
     pub basis: FeatureBasis,
     /// For the five services (Meeting Center …): the service type name used by
     /// `sessionOptionsDefaultServiceType` and LstMeetingType, e.g. `MeetingCenter`.
     pub service: Option<&'static str>,
+    /// One line saying what the feature is (the catalogue's `description` column).
     pub description: &'static str,
     /// The evidence for the GetSite element and for what it gates.
     pub source: &'static str,
 }
 
 impl Feature {
+    /// The catalogue entry of this feature (schema/site-features.tsv).
     pub fn info(self) -> &'static FeatureInfo {
         &FEATURES[self as usize]
     }
@@ -297,16 +328,21 @@ impl Feature {
 /// element, which is an attribute of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlatKey {
+    /// The attribute the value belongs to.
     pub attribute: Attribute,
     /// Zero-based occurrence; always 0 outside repeated groups.
     pub slot: u8,
 }
 
 impl FlatKey {
+    /// The key of a non-repeated attribute, or of the first occurrence of a repeated one.
     pub fn new(attribute: Attribute) -> Self {
         FlatKey { attribute, slot: 0 }
     }
 
+    /// The key of occurrence `slot` (zero-based) of an attribute in a repeated group. The slot is
+    /// not checked here: [`User::set`] and [`FlatKey::from_str`](std::str::FromStr) refuse one
+    /// past the group's maximum.
     pub fn with_slot(attribute: Attribute, slot: u8) -> Self {
         FlatKey { attribute, slot }
     }
@@ -414,12 +450,17 @@ fn check_slot(key: FlatKey) -> Result<(), ValueError> {
 /// the catalogue type says which values are valid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// An `xsd:boolean`.
     Bool(bool),
+    /// An integer (`xsd:int` or `xsd:long`; the catalogue type gives the range).
     Int(i64),
+    /// Text, an enumeration value or a date (`MM/DD/YYYY HH:MM:SS`).
     Text(String),
     /// A text value of a secret attribute (`password`, PINs, access codes).
     Secret(Secret),
+    /// The values of a list attribute of integers, in wire order.
     IntList(Vec<i64>),
+    /// The values of a list attribute of text, in wire order.
     TextList(Vec<String>),
 }
 
@@ -441,16 +482,28 @@ impl Value {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValueError {
+    /// The name is not in the catalogue (or its `[n]` suffix is malformed); holds the name as
+    /// given.
     #[error("`{0}` is not a catalogue attribute (see `wbxprov attrs`)")]
     UnknownAttribute(String),
+    /// The value's kind does not match the attribute's catalogue type.
     #[error("{key}: expected {expected}, got {found}")]
     TypeMismatch {
+        /// The attribute (and slot) the value was meant for.
         key: FlatKey,
+        /// The catalogue type the attribute wants, e.g. `bool`.
         expected: String,
+        /// The kind of value given ([`Value::kind_name`]).
         found: &'static str,
     },
+    /// The slot is past the number of occurrences the repeated group allows.
     #[error("{key}: at most {max} occurrence(s) allowed")]
-    SlotOutOfRange { key: FlatKey, max: u8 },
+    SlotOutOfRange {
+        /// The attribute and the slot asked for.
+        key: FlatKey,
+        /// How many occurrences the group allows (1 outside repeated groups).
+        max: u8,
+    },
 }
 
 impl User {
@@ -498,30 +551,39 @@ impl User {
 pub struct FlatUser(BTreeMap<FlatKey, Value>);
 
 impl FlatUser {
+    /// An empty user.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Stores `value` under `key` (replacing and returning any old value). Types are not
+    /// checked here:
+    /// [`User::from_flat`] checks them against the catalogue.
     pub fn insert(&mut self, key: FlatKey, value: Value) -> Option<Value> {
         self.0.insert(key, value)
     }
 
+    /// The value under `key`, if set.
     pub fn get(&self, key: &FlatKey) -> Option<&Value> {
         self.0.get(key)
     }
 
+    /// Removes and returns the value under `key`.
     pub fn remove(&mut self, key: &FlatKey) -> Option<Value> {
         self.0.remove(key)
     }
 
+    /// Every value, in wire order (see [`FlatKey`]'s ordering).
     pub fn iter(&self) -> impl Iterator<Item = (&FlatKey, &Value)> {
         self.0.iter()
     }
 
+    /// How many values are set.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether no value is set.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

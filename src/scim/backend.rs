@@ -20,47 +20,63 @@ use super::service::Service;
 /// use to read less (the router projects all the same).
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
+    /// The parsed `filter`, if any.
     pub filter: Option<Filter>,
+    /// `startIndex`: the 1-based index of the first resource (RFC 7644 §3.4.2.4).
     pub start_index: Option<usize>,
+    /// `count`: the most resources wanted on the page.
     pub count: Option<usize>,
+    /// `attributes`: the attributes the answer is projected to (empty: all).
     pub attributes: Vec<String>,
 }
 
 /// A SCIM service's resources. Every answer is a resource or a ListResponse
 /// as SCIM JSON; the router projects `attributes`/`excludedAttributes`.
 pub trait Backend: Send + Sync + 'static {
+    /// `GET /Users`: a ListResponse of the users matching `query`.
     fn list_users(&self, query: &ListQuery)
     -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `GET /Users/{id}`: one User; 404 when there is none.
     fn get_user(&self, id: &str) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `POST /Users`: creates a User from `body` and answers it with its `id`.
     fn create_user(&self, body: &Json) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `PUT /Users/{id}`: replaces the User with `body`.
     fn replace_user(
         &self,
         id: &str,
         body: &Json,
     ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `PATCH /Users/{id}`: applies a PatchOp `body` (RFC 7644 §3.5.2).
     fn patch_user(
         &self,
         id: &str,
         body: &Json,
     ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `DELETE /Users/{id}`.
     fn delete_user(&self, id: &str) -> impl Future<Output = Result<(), ScimError>> + Send;
 
+    /// `GET /Groups`: a ListResponse of the groups matching `query`.
     fn list_groups(
         &self,
         query: &ListQuery,
     ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `GET /Groups/{id}`: one Group; 404 when there is none.
     fn get_group(&self, id: &str) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `POST /Groups`: creates a Group from `body` and answers it with its `id`.
     fn create_group(&self, body: &Json) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `PUT /Groups/{id}`: replaces the Group with `body`.
     fn replace_group(
         &self,
         id: &str,
         body: &Json,
     ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `PATCH /Groups/{id}`: applies a PatchOp `body` (members added and removed).
     fn patch_group(
         &self,
         id: &str,
         body: &Json,
     ) -> impl Future<Output = Result<Json, ScimError>> + Send;
+    /// `DELETE /Groups/{id}`.
     fn delete_group(&self, id: &str) -> impl Future<Output = Result<(), ScimError>> + Send;
 }
 
@@ -72,10 +88,12 @@ pub struct Meetings {
 }
 
 impl Meetings {
+    /// The backend of a site: its users through `users`, its groups through `groups`.
     pub fn new(users: Service, groups: Groups) -> Self {
         Meetings { users, groups }
     }
 
+    /// The Users side, for a host application that needs the site client or the id store.
     pub fn users(&self) -> &Service {
         &self.users
     }

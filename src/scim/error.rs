@@ -63,14 +63,19 @@ impl std::fmt::Display for ScimType {
 #[error("{status} {}: {detail}", scim_type.map_or("error", ScimType::as_str))]
 #[non_exhaustive]
 pub struct ScimError {
+    /// The HTTP status, e.g. 400.
     pub status: u16,
+    /// RFC 7644 §3.12's `scimType` (`invalidValue`, `uniqueness` …), when one applies.
     pub scim_type: Option<ScimType>,
+    /// What went wrong, for people; names the user and attribute where there is one.
     pub detail: String,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
 }
 
 impl ScimError {
+    /// An error of any status; [`bad`](Self::bad), [`not_found`](Self::not_found) and
+    /// [`invalid_value`](Self::invalid_value) cover the common ones.
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
         ScimError {
             status,
@@ -85,10 +90,12 @@ impl ScimError {
         ScimError::new(400, Some(scim_type), detail)
     }
 
+    /// 404 for a User id the service does not know.
     pub fn not_found(id: &str) -> Self {
         ScimError::new(404, None, format!("no User {id}"))
     }
 
+    /// 400 `invalidValue`: a value the site cannot take.
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         ScimError::bad(ScimType::InvalidValue, detail)
     }

@@ -64,35 +64,57 @@ impl From<&str> for FilterError {
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
+    /// `path op value`, e.g. `userName eq "jdoe"`.
     Compare {
+        /// The attribute path, e.g. `name.familyName` or a URN-qualified one.
         path: String,
+        /// The operator.
         op: CompareOp,
+        /// The value compared with (string, number, boolean or null).
         value: Json,
     },
+    /// `path pr`: the attribute has a value.
     Present {
+        /// The attribute path.
         path: String,
     },
+    /// `a and b`.
     And(Box<Filter>, Box<Filter>),
+    /// `a or b`.
     Or(Box<Filter>, Box<Filter>),
+    /// `not (a)`.
     Not(Box<Filter>),
     /// `emails[type eq "work"].value eq "x"`: the inner filter selects items of `attribute`.
     ValuePath {
+        /// The multi-valued attribute, e.g. `emails`.
         attribute: String,
+        /// Selects the attribute's items.
         filter: Box<Filter>,
+        /// A comparison on a sub-attribute of the selected items (`.value eq "x"`), if any.
         sub: Option<Box<Filter>>,
     },
 }
 
+/// A comparison operator of RFC 7644 §3.4.2.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
+    /// `eq`: equal.
     Eq,
+    /// `ne`: not equal.
     Ne,
+    /// `co`: contains.
     Co,
+    /// `sw`: starts with.
     Sw,
+    /// `ew`: ends with.
     Ew,
+    /// `gt`: greater than.
     Gt,
+    /// `ge`: greater than or equal to.
     Ge,
+    /// `lt`: less than.
     Lt,
+    /// `le`: less than or equal to.
     Le,
 }
 

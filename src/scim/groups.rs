@@ -51,13 +51,19 @@ pub enum GrantError {
     /// An attribute a group cannot grant, or a value it cannot.
     #[error("group {group:?}: {attribute}: {reason}")]
     Attribute {
+        /// The group's displayName.
         group: String,
+        /// The attribute, as configured.
         attribute: String,
+        /// Why it cannot be granted.
         reason: String,
     },
     /// The group's entry is not a table of attributes.
     #[error("group {group:?}: expected a table of catalogue attributes")]
-    NotATable { group: String },
+    NotATable {
+        /// The group's displayName.
+        group: String,
+    },
 }
 
 /// What each configured group grants its members, by displayName.
@@ -214,6 +220,7 @@ pub struct Groups {
 }
 
 impl Groups {
+    /// Groups whose members get what `grants` says.
     pub fn new(grants: GroupGrants) -> Self {
         Groups {
             grants,
@@ -255,6 +262,11 @@ impl Groups {
             .ok_or_else(|| ScimError::new(404, None, format!("no Group {id}")))
     }
 
+    /// `GET /Groups/{id}`: the group and its members.
+    ///
+    /// # Errors
+    ///
+    /// 404 when there is no such group; a store error as 500.
     pub async fn get(&self, users: &Service, id: &str) -> Result<Json, ScimError> {
         Ok(self.resource(users, &Self::entry(users, id)?))
     }

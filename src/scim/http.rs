@@ -61,13 +61,20 @@ pub enum ServeError {
     /// The address could not be listened on.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
+        /// The address asked for.
         addr: SocketAddr,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The public URL is not an absolute `http(s)://` URL without query or
     /// fragment (the URL itself is shown, cut to [`SHOWN_URL_CHARS`]).
     #[error("public URL {url:?}: {reason}")]
-    PublicUrl { url: String, reason: &'static str },
+    PublicUrl {
+        /// The URL given, cut to [`SHOWN_URL_CHARS`].
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The certificate or key file could not be read or does not make a TLS
     /// configuration (the message names the files, never the key's bytes).
     #[error("TLS: {0}")]
@@ -246,6 +253,7 @@ pub enum Auth {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ScimConfig {
+    /// Who may call the router.
     pub auth: Auth,
 }
 
@@ -646,6 +654,7 @@ async fn schema(Path(id): Path<String>) -> Response {
 pub struct ScimHandle {
     /// `http://127.0.0.1:PORT/scim/v2`
     pub url: String,
+    /// The address the server listens on.
     pub addr: SocketAddr,
     server: ServerTask,
 }

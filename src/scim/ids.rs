@@ -16,33 +16,43 @@ use crate::ops::UserSummary;
 /// What the store knows of one SCIM User.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The SCIM id: random, stable across restarts when the store is a file.
     pub id: String,
+    /// The site user the id stands for.
     pub web_ex_id: String,
+    /// `externalId`, when a SCIM client set one.
     pub external_id: Option<String>,
     /// The displayName a SCIM client set: `None` never set (the names
     /// stand in), `Some("")` removed.
     pub display_name: Option<String>,
     /// When a SCIM client last changed the user (RFC 3339), if ever.
     pub last_modified: Option<String>,
+    /// Deleted through SCIM: hidden from SCIM (the site user is deactivated, not removed).
     pub deleted: bool,
     /// What wbxprov keeps of the user that the site cannot (JSON of
     /// [`super::translate::Kept`]), if anything.
     pub kept: Option<String>,
 }
 
+/// Why the SCIM id store failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// A SQLite error.
     #[error("SCIM id store: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The state file could not be created owner-only.
     #[error("SCIM id store {}: {source}", path.display())]
     File {
+        /// The state file.
         path: std::path::PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
 }
 
+/// The SCIM front's state: SCIM ids of users and groups, what the site cannot hold, group
+/// memberships. In SQLite, in memory or in an owner-only file.
 pub struct IdStore {
     db: Mutex<Connection>,
     /// While the index of the site's users is rebuilt: the front's own
@@ -140,11 +150,15 @@ CREATE TABLE IF NOT EXISTS scim_grants (
 /// What the store knows of one SCIM Group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupEntry {
+    /// The SCIM id.
     pub id: String,
+    /// `displayName`: what the configuration's grants are keyed by.
     pub display_name: String,
+    /// `externalId`, when a SCIM client set one.
     pub external_id: Option<String>,
     /// RFC 3339.
     pub created: String,
+    /// RFC 3339.
     pub last_modified: String,
     /// The SCIM ids of its members that are live Users, with their Webex IDs.
     pub members: Vec<(String, String)>,
@@ -224,6 +238,7 @@ impl IdStore {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The user with SCIM id `id`, deleted ones included.
     pub fn by_id(&self, id: &str) -> Result<Option<Entry>, StoreError> {
         Ok(self
             .db()
@@ -365,6 +380,7 @@ impl IdStore {
         Ok(())
     }
 
+    /// Points SCIM id `id` at a renamed site user.
     pub fn rename(&self, id: &str, web_ex_id: &str) -> Result<(), StoreError> {
         self.db().execute(
             "UPDATE scim_users SET web_ex_id = ?2 WHERE id = ?1",
@@ -414,9 +430,13 @@ pub enum IndexedField {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IndexOp {
+    /// Equal.
     Eq,
+    /// Starts with.
     StartsWith,
+    /// Contains.
     Contains,
+    /// Ends with.
     EndsWith,
 }
 
@@ -425,7 +445,9 @@ pub enum IndexOp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IndexNarrowing {
+    /// Every indexed user.
     All,
+    /// Users whose field compares so with the (lowercased) value.
     Compare(IndexedField, IndexOp, String),
 }
 
@@ -776,6 +798,7 @@ impl IdStore {
         Ok(())
     }
 
+    /// Forgets a group and its memberships.
     pub fn delete_group(&self, id: &str) -> Result<(), StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
@@ -785,6 +808,7 @@ impl IdStore {
         Ok(())
     }
 
+    /// The group with SCIM id `id`, with its live members.
     pub fn group(&self, id: &str) -> Result<Option<GroupEntry>, StoreError> {
         let db = self.db();
         let found = db

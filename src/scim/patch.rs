@@ -24,7 +24,12 @@ pub enum PatchError {
     Path(String),
     /// The filter of a value path (`emails[…]`): `invalidFilter`.
     #[error("the filter in path {path:?}: {error}")]
-    Filter { path: String, error: FilterError },
+    Filter {
+        /// The operation's path.
+        path: String,
+        /// What is wrong with its filter.
+        error: FilterError,
+    },
     /// An operation with no target: `remove` without a path (RFC 7644
     /// §3.5.2.2 names `noTarget` for it).
     #[error("{0}")]

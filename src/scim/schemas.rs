@@ -25,8 +25,11 @@ fn kept(names: &[&str]) -> Vec<Json> {
         .collect()
 }
 
+/// `/Schemas` resources' schema (RFC 7643 §7).
 pub const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+/// `/ResourceTypes` resources' schema (RFC 7643 §6).
 pub const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+/// `/ServiceProviderConfig`'s schema (RFC 7643 §5).
 pub const SERVICE_PROVIDER_CONFIG: &str =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
@@ -268,6 +271,7 @@ pub fn all_schemas() -> Vec<Json> {
     vec![core_user_schema(), enterprise_schema(), extension_schema()]
 }
 
+/// The `User` resource type: the core schema with the enterprise and wbxprov extensions.
 pub fn user_resource_type() -> Json {
     json!({
         "schemas": [RESOURCE_TYPE],
@@ -284,6 +288,8 @@ pub fn user_resource_type() -> Json {
     })
 }
 
+/// What the service supports (PATCH, filter, no bulk, sort or ETags …), as
+/// `/ServiceProviderConfig` answers.
 pub fn service_provider_config() -> Json {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],

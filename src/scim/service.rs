@@ -480,6 +480,11 @@ impl Service {
             .ok_or_else(|| ScimError::not_found(id))
     }
 
+    /// `GET /Users/{id}`: the site user the id stands for, read with GetUser.
+    ///
+    /// # Errors
+    ///
+    /// 404 when the id is unknown or deleted; the site call's failure otherwise.
     pub async fn get(&self, id: &str) -> Result<Json, ScimError> {
         let entry = self.live_entry(id)?;
         let user = self

@@ -6,12 +6,17 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::schema::{Attribute, FlatKey, FlatUser, Value, ValueError};
 
+/// The core User schema (RFC 7643 §4.1).
 pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Every Meetings attribute, by its flat catalogue name.
 pub const EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:wbxprov:meetings:2.0:User";
+/// A list answer (RFC 7644 §3.4.2).
 pub const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/// An error answer (RFC 7644 §3.12).
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+/// A PATCH request (RFC 7644 §3.5.2).
 pub const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Core multi-valued items and the catalogue attribute each `type` maps to.

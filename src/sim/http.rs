@@ -32,6 +32,7 @@ pub struct FaultSpec {
     pub slow: f64,
     /// 000045 "API Rate Limit Reached", whatever the budget.
     pub rate_limit: f64,
+    /// How late a `slow` answer comes.
     pub slow_by: Duration,
 }
 
@@ -95,7 +96,9 @@ impl FromStr for FaultSpec {
 pub struct ServeOptions {
     /// Port 0 picks a free one.
     pub addr: SocketAddr,
+    /// A delay added before every answer.
     pub latency: Duration,
+    /// Which faults to inject, and how often.
     pub faults: FaultSpec,
     /// Seed of the fault generator: the same seed gives the same faults in the same order.
     pub seed: u64,
@@ -166,7 +169,9 @@ pub struct SimHandle {
     /// `http://127.0.0.1:PORT/v1`: the licences and meeting-settings APIs of
     /// a profile with licences ([`super::licences`]).
     pub rest_url: String,
+    /// The address the server listens on.
     pub addr: SocketAddr,
+    /// The simulated site itself, for tests that look at or change its state directly.
     pub simulator: Arc<Simulator>,
     server: ServerTask,
 }

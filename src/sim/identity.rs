@@ -25,21 +25,28 @@ pub(super) struct PersonExtra {
 /// One identity API request, as the HTTP layer hands it over.
 #[derive(Debug)]
 pub struct IdentityCall<'a> {
+    /// The HTTP method, e.g. `GET`.
     pub method: &'a str,
+    /// The organisation the path names (`/identity/scim/{orgId}/v2`).
     pub org_id: &'a str,
     /// `/Users/{id}`
     pub id: Option<&'a str>,
+    /// The query parameters (`filter`, `startIndex`, `count`).
     pub query: &'a HashMap<String, String>,
+    /// The `Authorization` header, as sent: the bearer token is checked against the site's.
     pub authorization: Option<&'a str>,
+    /// The request body.
     pub body: &'a [u8],
 }
 
 /// Its answer.
 #[derive(Debug)]
 pub struct IdentityAnswer {
+    /// The HTTP status.
     pub status: u16,
     /// Seconds, with 429.
     pub retry_after: Option<u64>,
+    /// The JSON body (`None`: no body).
     pub body: Option<Json>,
 }
 

@@ -46,14 +46,18 @@ pub(super) struct Licences {
 /// One request to the simulated `/v1` APIs.
 #[derive(Debug)]
 pub struct V1Call<'a> {
+    /// The HTTP method, e.g. `PATCH`.
     pub method: &'a str,
     /// After `/v1`: `/licenses`, `/licenses/users` …
     pub path: &'a str,
+    /// The query parameters.
     pub query: &'a HashMap<String, String>,
+    /// The `Authorization` header, as sent: the bearer token is checked against the site's.
     pub authorization: Option<&'a str>,
     /// The `email` request header (Get User Tracking Codes takes the user's
     /// email there, webex-openapi-specs `public-spec/webex-meeting.json`).
     pub email_header: Option<&'a str>,
+    /// The request body.
     pub body: &'a [u8],
 }
 

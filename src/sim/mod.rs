@@ -106,8 +106,11 @@ impl SimulatorAdmin {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SimConfig {
+    /// The site: its features, session types, password rules, licence counts and Control Hub mode.
     pub profile: SiteProfile,
+    /// The admin's Webex ID the site accepts.
     pub admin_id: String,
+    /// The admin's password the site accepts.
     pub admin_password: Secret,
     /// An OAuth access token the site accepts for the admin, if any.
     pub access_token: Option<Secret>,
@@ -322,6 +325,11 @@ fn text(user: &FlatUser, a: Attribute) -> Option<&str> {
 }
 
 impl Simulator {
+    /// A simulated site set up by `config`, its users loaded from `store`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the store fails with while loading.
     pub fn new(config: SimConfig, store: Box<dyn Store>) -> Result<Self, store::StoreError> {
         let users: BTreeMap<String, StoredUser> = store
             .load()?
@@ -377,6 +385,7 @@ impl Simulator {
             .sum()
     }
 
+    /// How the site is set up.
     pub fn config(&self) -> &SimConfig {
         &self.config
     }

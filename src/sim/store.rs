@@ -10,7 +10,9 @@ use crate::schema::FlatUser;
 /// One user of the simulated site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredUser {
+    /// The user's Webex ID: the key.
     pub web_ex_id: String,
+    /// The numeric ID CreateUser answered.
     pub user_id: i64,
     /// Every attribute the site keeps (what GetUser shows, and the password).
     pub flat: FlatUser,
@@ -41,8 +43,11 @@ pub enum StoreError {
 
 /// Persistence for the simulator.
 pub trait Store: Send + Sync {
+    /// Every stored user, at start-up.
     fn load(&self) -> Result<Vec<StoredUser>, StoreError>;
+    /// Stores a user (insert or replace). A store that writes to disk leaves secret attributes out.
     fn save(&self, user: &StoredUser) -> Result<(), StoreError>;
+    /// Forgets the user stored under `web_ex_id` (a rename stores it again under its new ID).
     fn delete(&self, web_ex_id: &str) -> Result<(), StoreError>;
 }
 

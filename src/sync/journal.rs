@@ -22,7 +22,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub enum JournalError {
     /// Another run holds the journal.
     #[error("journal in use by another run ({holder}); wait for it to finish")]
-    Locked { path: PathBuf, holder: String },
+    Locked {
+        /// The journal file.
+        path: PathBuf,
+        /// Who holds it, as that run wrote it in the lock.
+        holder: String,
+    },
     /// The journal's database could not be read or written.
     #[error("journal: {0}")]
     Sqlite(#[source] rusqlite::Error),
@@ -128,6 +133,7 @@ pub struct KnownPerson {
     /// The site user it names; absent in journals of the previous version,
     /// which kept only the key.
     pub web_ex_id: Option<String>,
+    /// The person's email, when known.
     pub email: Option<String>,
     /// The site's userId, when GetUser or CreateUser gave it.
     pub user_id: Option<i64>,
@@ -189,6 +195,12 @@ fn remember(tx: &rusqlite::Transaction<'_>, person: &KnownPerson) -> Result<(), 
 impl Journal {
     /// Takes the journal's lock, opens (or creates, owner-only) the journal and
     /// starts a run.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Locked`] while another run holds it; [`JournalError::File`] when the
+    /// file or its lock cannot be created, opened or written; [`JournalError::Sqlite`] when
+    /// the database cannot be read or written.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
         let lock = lock(path)?;
         crate::private_file::touch(path).map_err(file_err(path))?;

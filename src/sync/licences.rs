@@ -38,8 +38,11 @@ pub enum Licence {
 /// More licences of one kind needed than are free.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortfall {
+    /// The licence short of units.
     pub licence: Licence,
+    /// Units the plan needs.
     pub needed: u32,
+    /// Units free now.
     pub free: u32,
 }
 

@@ -42,9 +42,11 @@ use crate::schema::{FlatKey, FlatUser, ScalarType, ValueError};
 /// What identifies a source person on the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub enum MatchKey {
+    /// The source's `webExId` is the site user's Webex ID (the default).
     #[default]
     #[serde(rename = "webExId")]
     WebExId,
+    /// The source's `email` finds the site user.
     #[serde(rename = "email")]
     Email,
 }
@@ -53,8 +55,11 @@ pub enum MatchKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transform {
+    /// Leading and trailing whitespace removed.
     Trim,
+    /// Lower-cased.
     Lowercase,
+    /// Upper-cased.
     Uppercase,
     /// Cut to the attribute's maximum length (catalogue).
     Truncate,
@@ -73,6 +78,7 @@ pub struct Rule {
     /// Text with `{field}` placeholders.
     #[serde(default)]
     pub template: Option<String>,
+    /// Text changes applied to the value, in order.
     #[serde(default)]
     pub transform: Vec<Transform>,
     /// Source value → attribute value, e.g. department → meetingTypes.
@@ -84,7 +90,9 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
+    /// The source field compared.
     pub field: String,
+    /// The values that put a record in scope.
     #[serde(rename = "in")]
     pub values: Vec<String>,
 }
@@ -107,8 +115,10 @@ pub struct Mapping {
     /// The source column that identifies a person for good (see the module doc).
     #[serde(default)]
     pub key: Option<String>,
+    /// How a source person is found on the site (`match`: `webExId` or `email`).
     #[serde(default, rename = "match")]
     pub match_key: MatchKey,
+    /// Only the records whose field holds one of the values (`[scope]`); `None`: every record.
     #[serde(default)]
     pub scope: Option<Scope>,
     /// Flat attribute name → rule. Empty: fields map by name.
@@ -135,14 +145,18 @@ pub struct Mapping {
 /// `scope.field`, `externalId.field` …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldUse {
+    /// The mapping entry that reads the field, e.g. `attributes.email.template`.
     pub entry: String,
+    /// The source field's name.
     pub field: String,
 }
 
 /// Why a record did not become a user: the attribute (when one is at fault) and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappingError {
+    /// The attribute at fault, when one is.
     pub attribute: Option<String>,
+    /// What is wrong, for people.
     pub reason: String,
 }
 

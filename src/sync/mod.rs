@@ -162,6 +162,7 @@ pub struct SyncBuilder {
 }
 
 impl Sync {
+    /// A sync of `client`'s site validated against `profile`; see [`SyncBuilder`] for the rest.
     pub fn builder(client: Arc<Client>, profile: SiteProfile) -> SyncBuilder {
         let builder = Sync::builder_reading_site(client);
         let _ = builder.sync.profiles.set(Profiles::new(profile));
@@ -190,10 +191,19 @@ impl Sync {
 
     /// Decides what to do for every source record and site user. Writes
     /// nothing (the journal included).
+    ///
+    /// # Errors
+    ///
+    /// A [`SyncError`] when the run cannot be planned: the site, the organisation or
+    /// the journal cannot be read, the source is empty or lacks fields the mapping reads,
+    /// or a safety check stops it ([`SyncError::TooManyDeactivations`],
+    /// [`SyncError::TooFewLicences`], [`SyncError::UnmatchedRows`]). A row that does not
+    /// map is no error: its step is [`Action::Invalid`] and the problems say why.
     pub async fn plan(&self, records: Records) -> Result<Plan, SyncError> {
         planner::plan(self, records).await
     }
 
+    /// The site client the sync calls through.
     pub fn client(&self) -> &Arc<Client> {
         &self.client
     }
@@ -234,12 +244,14 @@ impl Sync {
         Ok(())
     }
 
+    /// The run's options.
     pub fn options(&self) -> &SyncOptions {
         &self.options
     }
 }
 
 impl SyncBuilder {
+    /// How source records become users (default: fields map by name).
     pub fn mapping(mut self, mapping: Mapping) -> Self {
         self.sync.mapping = mapping;
         self
@@ -251,6 +263,7 @@ impl SyncBuilder {
         self
     }
 
+    /// The run's options (concurrency, deprovisioning, safety limits).
     pub fn options(mut self, options: SyncOptions) -> Self {
         self.sync.options = options;
         self
@@ -295,6 +308,7 @@ impl SyncBuilder {
         self
     }
 
+    /// The sync.
     pub fn build(self) -> Sync {
         self.sync
     }
@@ -308,20 +322,28 @@ impl SyncBuilder {
 #[strum(serialize_all = "camelCase")]
 #[non_exhaustive]
 pub enum Action {
+    /// A new site user (CreateUser; in Control Hub mode, a new person first).
     Create,
     /// The user already exists and the sync takes charge of it.
     Link,
+    /// Attributes that differ from the source are set (SetUser; in Control Hub mode, the person's
+    /// half too).
     Update,
     /// A new webExId (SetUser `newWebExId`), with the other changes.
     Rename,
+    /// The user left the source and deprovisioning is on: it is deactivated (DelUser; in Control
+    /// Hub mode, the person).
     Deactivate,
+    /// The user is back in the source: it is activated again.
     Reactivate,
+    /// Nothing to send.
     #[default]
     Unchanged,
     /// The person's webExId or email is another site user's, or the site
     /// user found for them is someone else's: nothing is sent (the site
     /// would refuse it, 030004/030005); the problem names the holder.
     Conflict,
+    /// The row broke the mapping or the site's rules: nothing is sent; the problems say why.
     Invalid,
     /// The site (or the identity) could not tell what the user is now: a
     /// failure of this user alone; the next run tries again.
@@ -345,7 +367,9 @@ impl Action {
 /// One problem of an invalid row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// The attribute at fault, when one is.
     pub attribute: Option<String>,
+    /// What is wrong, for people.
     pub reason: String,
 }
 
@@ -359,6 +383,7 @@ pub struct Step {
     pub key: String,
     /// The source row, when the user comes from the source.
     pub row: Option<usize>,
+    /// What the plan does.
     pub action: Action,
     /// What is sent: every attribute for create, the changed ones otherwise
     /// (`newWebExId` for a rename). In Control Hub mode, the Meetings half
@@ -366,6 +391,7 @@ pub struct Step {
     pub change: FlatUser,
     /// The site's values of the changed attributes (the "old" of old → new).
     pub before: FlatUser,
+    /// Why the row is invalid or in conflict (empty otherwise).
     pub problems: Vec<Problem>,
     /// Control Hub mode: the person's half, carried out first.
     pub identity: Option<IdentityStep>,
@@ -459,6 +485,7 @@ pub struct IdentityStep {
 }
 
 impl IdentityStep {
+    /// Whether carrying the half out sends anything.
     pub fn writes(&self) -> bool {
         self.action == Action::Create
             || !self.change.is_empty()
@@ -471,21 +498,26 @@ impl IdentityStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Mode {
+    /// Only people whose source record or site user changed since the last run (the journal says).
     #[default]
     Incremental,
+    /// Every person is read and compared.
     Full,
 }
 
 /// What a sync would do.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
+    /// One step per user, in the order they are carried out.
     pub steps: Vec<Step>,
     /// Reading calls the plan took (list pages and GetUser), for reports and benchmarks.
     pub reads: usize,
+    /// Whether unchanged people were skipped.
     pub mode: Mode,
 }
 
 impl Plan {
+    /// How many steps have this action.
     pub fn count(&self, action: Action) -> usize {
         self.steps.iter().filter(|s| s.action == action).count()
     }
@@ -494,6 +526,12 @@ impl Plan {
     /// reactivations one call per user, deactivations 50 per call; at most
     /// `options.concurrency` at once. `progress` hears every write and every
     /// user done.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::SiteUnreachable`] when the breaker stops the run (what was done is in
+    /// the journal and in its report); [`SyncError::Journal`] when the journal cannot be
+    /// written. One user's failure is no error: the report has it.
     pub async fn apply(
         self,
         sync: &Sync,
@@ -508,15 +546,24 @@ impl Plan {
 #[non_exhaustive]
 pub enum Event {
     /// The writes to come.
-    Started { writes: usize },
+    Started {
+        /// How many users the plan writes to.
+        writes: usize,
+    },
     /// One write request answered (a Control Hub user has up to three: the
     /// person, the licence, then the Meetings settings), before its outcome
     /// is in the journal: the CLI's crash-test fault point aborts here.
-    Wrote { web_ex_id: String },
+    Wrote {
+        /// The user the request was for.
+        web_ex_id: String,
+    },
     /// One user done (`ok` false: it failed).
     Done {
+        /// The user.
         web_ex_id: String,
+        /// What was done.
         action: Action,
+        /// Whether it succeeded.
         ok: bool,
     },
 }
@@ -525,20 +572,29 @@ pub enum Event {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
+    /// The site could not be read (list or GetSite).
     #[error("reading the site: {0}")]
     Site(#[source] ClientError),
+    /// Deprovisioning would deactivate more of the site's active users than
+    /// [`SyncOptions::max_deprovision_share`] allows: nothing was written.
     #[error(
         "deprovisioning would deactivate {planned} of {active} active users, more than {share:.0} %: stopping before any write"
     )]
     TooManyDeactivations {
+        /// Users the plan would deactivate.
         planned: usize,
+        /// Active users of the site.
         active: usize,
+        /// The allowed share, in per cent.
         share: f64,
     },
+    /// The journal could not be opened, read or written.
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    /// The organisation's people could not be read (Control Hub mode).
     #[error("reading the organisation: {0}")]
     Identity(#[source] IdentityError),
+    /// The profile is in Control Hub mode and no identity client was given.
     #[error(
         "the site profile is in Control Hub mode: an identity client is needed (identity token)"
     )]
@@ -551,6 +607,7 @@ pub enum SyncError {
         fields::listing(fields, *unlisted)
     )]
     MissingFields {
+        /// The fields read that no record has, with the entry reading each.
         missing: Vec<FieldUse>,
         /// The source's field names (sorted; at most 100).
         fields: Vec<String>,
@@ -563,7 +620,10 @@ pub enum SyncError {
         "the plan needs {}: nothing was written. Deactivations in the same run free no licence in time (they are sent after every other write): free licences first (deactivate users, or sync fewer new people) or raise the site's limits",
         shortfalls.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
-    TooFewLicences { shortfalls: Vec<Shortfall> },
+    TooFewLicences {
+        /// Each licence short, with what is needed and what is free.
+        shortfalls: Vec<Shortfall>,
+    },
     /// Control Hub mode: the organisation's licences could not be read.
     #[error("reading the organisation's licences: {0}")]
     Licences(#[source] Box<RestError>),
@@ -577,7 +637,11 @@ pub enum SyncError {
     #[error(
         "the organisation has no licence of site {site_url} (GET /v1/licenses, matched by siteUrl): nobody can be made a host there; nothing was written"
     )]
-    NoSiteLicence { site_url: String },
+    NoSiteLicence {
+        /// The site, e.g. `example.webex.com`.
+        site_url: String,
+    },
+    /// The source has no record; refused, since deprovisioning would deactivate everyone.
     #[error(
         "the source holds no user: refusing to sync it (with --deprovision that would deactivate everyone); pass --allow-empty if it is meant to be empty"
     )]
@@ -588,8 +652,11 @@ pub enum SyncError {
         "stopped: {failures} calls in a row got no answer from the site (last: {last}); what was done is in the journal, and the next run resumes"
     )]
     SiteUnreachable {
+        /// Calls in a row that got no answer.
         failures: usize,
+        /// The last failure, for people.
         last: String,
+        /// What was done before the run stopped, when it stopped while writing.
         done: Option<Box<Report>>,
     },
     /// With deprovisioning on, some rows could not be matched to a site user
@@ -598,7 +665,10 @@ pub enum SyncError {
     #[error(
         "source rows {rows:?} could not be matched to a site user, so deprovisioning could deactivate the people they describe: fix them, or run without --deprovision; nothing was written"
     )]
-    UnmatchedRows { rows: Vec<usize> },
+    UnmatchedRows {
+        /// The rows, as [`Record::row`](source::Record::row) counts them.
+        rows: Vec<usize>,
+    },
 }
 
 /// `active` as the catalogue holds it.

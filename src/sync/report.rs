@@ -10,9 +10,12 @@ use crate::identity::IdentityError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserReport {
+    /// The site user (the old Webex ID for a rename).
     pub web_ex_id: String,
+    /// The source row, when the user comes from the source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
+    /// What the plan did (or would do) to the user.
     pub operation: Action,
     /// `ok`, `failed`, `invalid` (a conflict too), `skipped` (nothing to
     /// write) or `planned` (dry run).
@@ -20,6 +23,7 @@ pub struct UserReport {
     /// The attributes sent (or that would be), each `{"old": …, "new": …}`
     /// (`old` null when the site had none, as on create); secrets masked.
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Why the user failed or is invalid, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
     /// Requests sent for this user's change, resends included (0: nothing
@@ -43,7 +47,9 @@ pub struct UserReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum HalfOperation {
+    /// The person's or settings' half: an [`Action`].
     Person(Action),
+    /// The licence half.
     Licence(LicenceAction),
 }
 
@@ -72,6 +78,7 @@ impl PartialEq<LicenceAction> for HalfOperation {
 }
 
 impl HalfOperation {
+    /// The operation's name as reports spell it, e.g. `create` or `assign`.
     pub fn as_str(&self) -> &str {
         match self {
             HalfOperation::Person(a) => a.as_ref(),
@@ -84,15 +91,18 @@ impl HalfOperation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HalfReport {
+    /// What the half did.
     pub operation: HalfOperation,
     /// `ok`, `failed`, `skipped` (nothing to do), `planned` (dry run) or
     /// `notRun` (a half before it failed).
     pub status: &'static str,
+    /// The attributes the half sent, each `{"old": …, "new": …}`; secrets masked.
     pub attributes: serde_json::Map<String, serde_json::Value>,
     /// The meetings half: the APIs its attributes go to (`setUser`,
     /// `sessionTypes`, `trackingCodes`), routed by the catalogue.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub apis: Vec<&'static str>,
+    /// Why the half failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
 }
@@ -109,16 +119,25 @@ pub struct Summary {
     pub dry_run: bool,
     /// `incremental` (unchanged people not read again) or `full`.
     pub mode: Mode,
+    /// Users created.
     pub created: usize,
+    /// Existing users the sync took charge of.
     pub linked: usize,
+    /// Users whose attributes were set.
     pub updated: usize,
+    /// Users given a new Webex ID.
     pub renamed: usize,
+    /// Users deactivated.
     pub deactivated: usize,
+    /// Users activated again.
     pub reactivated: usize,
+    /// Users with nothing to send.
     pub unchanged: usize,
     /// Creates and renames not sent: the webExId or email is another site user's.
     pub conflicts: usize,
+    /// Rows refused by the mapping or the site's rules (nothing sent).
     pub invalid: usize,
+    /// Users whose writes failed.
     pub failed: usize,
     /// Requests the client sent again after a failed attempt, over its whole
     /// life: planning and applying when it was made for the run (as `wbxprov
@@ -126,6 +145,7 @@ pub struct Summary {
     pub retries: u64,
     /// Waits the service asked for (000045), and their total length.
     pub rate_limit_waits: u64,
+    /// The total length of those waits, in milliseconds.
     pub rate_limit_wait_ms: u64,
 }
 
@@ -156,7 +176,9 @@ impl Summary {
 /// What a sync did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// The counts.
     pub summary: Summary,
+    /// One entry per user, in plan order.
     pub users: Vec<UserReport>,
 }
 

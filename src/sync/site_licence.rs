@@ -65,6 +65,7 @@ pub enum LicenceAction {
 /// The licence half of a person's step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenceStep {
+    /// What happens to the person's licence.
     pub action: LicenceAction,
     /// The site's Meetings licence (its id in `/v1/licenses`).
     pub licence_id: String,
@@ -75,6 +76,7 @@ pub struct LicenceStep {
 }
 
 impl LicenceStep {
+    /// Whether carrying the half out sends anything.
     pub fn writes(&self) -> bool {
         matches!(
             self.action,

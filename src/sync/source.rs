@@ -12,7 +12,10 @@ use serde_json::{Map, Value as Json};
 /// column of the header, an empty cell as null.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
+    /// The record's row, for messages: the line number of a CSV (the header is line 1) or JSON
+    /// Lines file.
     pub row: usize,
+    /// The record's fields by name; an empty CSV cell is null.
     pub fields: Map<String, Json>,
 }
 
@@ -21,7 +24,9 @@ pub struct Record {
 #[error("row {row}: {message}")]
 #[non_exhaustive]
 pub struct RecordError {
+    /// The row the error is in.
     pub row: usize,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -68,12 +73,16 @@ pub enum SourceError {
 /// The formats a source may have, from the file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Comma-separated values with a header line (`.csv`).
     Csv,
+    /// One JSON array of objects (`.json`).
     Json,
+    /// One JSON object a line (`.jsonl`, `.ndjson`).
     JsonLines,
 }
 
 impl Format {
+    /// The format a file name says (its extension), if any.
     pub fn of(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),

@@ -83,6 +83,7 @@ pub struct Violation {
     /// The attribute (and occurrence) at fault.
     #[serde(serialize_with = "serialize_key")]
     pub attribute: FlatKey,
+    /// The rule broken (what kind of check refused the value).
     pub rule: Rule,
     /// What is wrong and the fix, e.g. `privilegeOtherTelephony=true: site feature
     /// otherTeleconferencing is off — remove the mapping or enable the feature on the site`.
@@ -267,7 +268,9 @@ impl<'a> Change<'a> {
 pub struct Invalid {
     /// The user's webExId, when the change names it.
     pub web_ex_id: Option<String>,
+    /// The operation the change was for.
     pub operation: Operation,
+    /// Everything wrong with the change, in wire order.
     pub violations: Vec<Violation>,
 }
 

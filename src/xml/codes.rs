@@ -10,7 +10,9 @@ use super::decode::ServiceErrorKind::{self, *};
 /// One exception ID and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Code {
+    /// The exception ID, e.g. `030001`.
     pub exception_id: &'static str,
+    /// What the ID means.
     pub kind: ServiceErrorKind,
     /// The reason the service sends with it (the simulator's words too);
     /// `source` says whether a real document shows these words.
@@ -119,7 +121,9 @@ pub const CODES: &[Code] = &[
 /// How a reason text is matched, case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonPattern {
+    /// The reason contains the text.
     Contains(&'static str),
+    /// The reason starts with the text.
     StartsWith(&'static str),
     /// "Attribute X needs to be Y".
     AttributeNeedsToBe,
@@ -128,8 +132,11 @@ pub enum ReasonPattern {
 /// A reason text that classifies a FAILURE whose ID is in no row of [`CODES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reason {
+    /// How the reason text is matched.
     pub pattern: ReasonPattern,
+    /// The kind a match gives.
     pub kind: ServiceErrorKind,
+    /// Where the reason text and its meaning come from.
     pub source: &'static str,
 }
 

@@ -37,9 +37,12 @@ impl<T> Response<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubError {
+    /// `exceptionID`.
     #[serde(rename = "exceptionID")]
     pub exception_id: Option<String>,
+    /// The reason text.
     pub reason: Option<String>,
+    /// The value the sub-error concerns, when the service names one.
     pub value: Option<String>,
 }
 
@@ -86,13 +89,21 @@ pub enum ServiceErrorKind {
 /// The content of a FAILURE answer (service.xsd `responseType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceFailure {
+    /// What the failure means, from the exception ID first, then the reason text
+    /// ([`super::codes`]).
     pub kind: ServiceErrorKind,
     /// Always `FAILURE` today; kept as sent.
     pub result: String,
+    /// The reason text, e.g. `Corresponding User not found`. Cisco says its words are subject
+    /// to change.
     pub reason: Option<String>,
+    /// `exceptionID`, e.g. `030001`: what [`kind`](Self::kind) keys on.
     pub exception_id: Option<String>,
+    /// `gsbStatus`, as sent (e.g. `PRIMARY`).
     pub gsb_status: Option<String>,
+    /// The `subError`s, each a finer reason.
     pub sub_errors: Vec<SubError>,
+    /// `value`, when the service names the offending value.
     pub value: Option<String>,
 }
 
@@ -171,14 +182,17 @@ impl ServiceError {
         &self.0
     }
 
+    /// What the failure means (see [`ServiceErrorKind`]).
     pub fn kind(&self) -> ServiceErrorKind {
         self.0.kind
     }
 
+    /// The service's `exceptionID`, if it sent one.
     pub fn exception_id(&self) -> Option<&str> {
         self.0.exception_id.as_deref()
     }
 
+    /// The service's reason text, if it sent one.
     pub fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
     }
@@ -230,7 +244,13 @@ pub trait Decode: Sized {
     }
 }
 
-/// Decodes a whole response with the default [`Limits`].
+/// Decodes a whole response with the default [`Limits`]. The service's FAILURE is not
+/// an error here: it is in the [`Response`] ([`Response::success`] gives it).
+///
+/// # Errors
+///
+/// A [`DecodeError`] when the bytes are not a response of the XML API this crate can read
+/// (too large or deep, a DTD, not well-formed, another shape, a value of the wrong type).
 pub fn decode<T: Decode>(bytes: &[u8]) -> Result<Response<T>, DecodeError> {
     decode_with(bytes, Limits::default())
 }

@@ -21,10 +21,13 @@ pub enum Form {
 /// Whether secrets go on the wire as they are, or masked (for display and recordings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secrets {
+    /// The real values: the only choice for a request that is sent.
     Reveal,
+    /// `***` in place of every secret, for logs, `--dry-run` output and recorded requests.
     Mask,
 }
 
+/// Why a request could not be written. Raised before anything is sent, so the site is untouched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -32,12 +35,18 @@ pub enum EncodeError {
     /// `personalUrl (allowed in: set, get)` for CreateUser.
     #[error("{operation} cannot carry {}", attributes.join("; "))]
     NotAllowed {
+        /// The operation, e.g. `CreateUser`.
         operation: &'static str,
+        /// Each attribute the operation refuses, with the operations that allow it.
         attributes: Vec<String>,
     },
+    /// A value the operation cannot do without is absent or empty (`webExId` for CreateUser,
+    /// SetUser and GetUser).
     #[error("{operation} needs {attribute}")]
     Missing {
+        /// The missing attribute's flat name.
         attribute: &'static str,
+        /// The operation, e.g. `SetUser`.
         operation: &'static str,
     },
     /// A text value holds a character XML 1.0 cannot carry. The value itself
@@ -46,13 +55,20 @@ pub enum EncodeError {
         "{operation}: <{element}> holds U+{code_point:04X}, a character XML 1.0 does not allow"
     )]
     Character {
+        /// The operation, e.g. `CreateUser`.
         operation: &'static str,
+        /// The element whose text holds the character.
         element: String,
+        /// The refused character's code point.
         code_point: u32,
     },
+    /// A request of a shape the XML API does not take: a DelUser of no user or of more than
+    /// [`DEL_USER_MAX`](crate::ops::DEL_USER_MAX), or more than three LstsummaryUser order keys.
     #[error("{operation}: {message}")]
     Invalid {
+        /// The operation, e.g. `DelUser`.
         operation: &'static str,
+        /// What is wrong with the request.
         message: String,
     },
 }
@@ -60,14 +76,20 @@ pub enum EncodeError {
 /// A namespace of the envelope or payload, with the prefix the qualified form uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XmlNs {
+    /// `serv:` (`http://www.webex.com/schemas/2002/06/service`): the envelope.
     Service,
+    /// `use:`: the user service's elements.
     User,
+    /// `com:`: the common types (addresses, phones …).
     Common,
+    /// `site:`: GetSite's answer.
     Site,
+    /// `mtgtype:`: LstMeetingType's answer.
     MeetingType,
 }
 
 impl XmlNs {
+    /// The prefix the qualified form and Cisco's samples bind the namespace to, e.g. `use`.
     pub fn prefix(self) -> &'static str {
         match self {
             XmlNs::Service => "serv",
@@ -78,6 +100,7 @@ impl XmlNs {
         }
     }
 
+    /// The namespace URI (see [`super::ns`]).
     pub fn uri(self) -> &'static str {
         match self {
             XmlNs::Service => ns::SERVICE,
@@ -130,20 +153,25 @@ impl BodyWriter {
         format!("{}:{local}", ns.prefix())
     }
 
+    /// Opens an element (in the namespace the form asks for); [`close`](Self::close) ends it.
     pub fn open(&mut self, ns: XmlNs, local: &str) {
         let name = self.name(ns, local);
         self.w.open(&name);
     }
 
+    /// Closes the element opened last.
     pub fn close(&mut self) {
         self.w.close();
     }
 
+    /// Writes an element with text content (escaped; a character XML 1.0 refuses fails the
+    /// request).
     pub fn text(&mut self, ns: XmlNs, local: &str, text: &str) {
         let name = self.name(ns, local);
         self.w.leaf(&name, text);
     }
 
+    /// Writes a secret's element: its value or `***`, as the writer's [`Secrets`] says.
     pub fn secret(&mut self, ns: XmlNs, local: &str, secret: &Secret) {
         let text = match self.secrets {
             Secrets::Reveal => secret.expose(),
@@ -257,13 +285,16 @@ impl BodyWriter {
 /// The operations that carry a user payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserOperation {
+    /// CreateUser.
     Create,
+    /// SetUser.
     Set,
     /// A GetUser response (written by the simulator and by tests).
     Get,
 }
 
 impl UserOperation {
+    /// The operation's name as the XML API spells it, e.g. `CreateUser`.
     pub fn name(self) -> &'static str {
         match self {
             UserOperation::Create => "CreateUser",
@@ -288,7 +319,9 @@ pub enum SiteRef {
     Name(String),
     /// `siteID` (and `partnerID` where the site needs it).
     Id {
+        /// `siteID`: the site's number.
         site_id: i64,
+        /// `partnerID`, which some sites require with `siteID`.
         partner_id: Option<String>,
     },
 }
@@ -297,12 +330,24 @@ pub enum SiteRef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credentials {
     /// An admin's Webex ID and password.
-    Password { web_ex_id: String, password: Secret },
+    Password {
+        /// The admin's Webex ID (`webExID`).
+        web_ex_id: String,
+        /// The admin's password.
+        password: Secret,
+    },
     /// A session ticket from AuthenticateUser.
-    SessionTicket { web_ex_id: String, ticket: Secret },
+    SessionTicket {
+        /// The Webex ID the ticket was issued to.
+        web_ex_id: String,
+        /// The ticket.
+        ticket: Secret,
+    },
     /// An OAuth access token (`webExAccessToken`; newer than the 2011 XSD).
     AccessToken {
+        /// The Webex ID of the token's user, when the request names it.
         web_ex_id: Option<String>,
+        /// The token.
         token: Secret,
     },
 }
@@ -310,7 +355,9 @@ pub enum Credentials {
 /// The `securityContext` of every request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityContext {
+    /// Which site the request is for.
     pub site: SiteRef,
+    /// Who makes it.
     pub credentials: Credentials,
 }
 

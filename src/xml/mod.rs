@@ -1,5 +1,11 @@
 //! The wire format: requests written from the catalogue, responses read back.
 //! Nothing here knows about HTTP.
+//!
+//! It sits between the model ([`crate::schema`]) and the client ([`crate::client`]):
+//! [`encode`] writes the envelope, security context and user payloads of the request
+//! types in [`crate::ops`]; [`decode()`] reads answers, the service's FAILUREs classified
+//! by [`codes`]; [`request`] reads requests, for the simulator; [`tree`] keeps a raw
+//! element tree for what no typed field covers.
 
 pub mod chars;
 pub mod codes;
@@ -19,10 +25,16 @@ pub use tree::Element;
 
 /// The namespaces of the XML API.
 pub mod ns {
+    /// The envelope (`serv:`).
     pub const SERVICE: &str = "http://www.webex.com/schemas/2002/06/service";
+    /// The user service (`use:`).
     pub const USER: &str = "http://www.webex.com/schemas/2002/06/service/user";
+    /// The common types (`com:`).
     pub const COMMON: &str = "http://www.webex.com/schemas/2002/06/common";
+    /// The site service (`site:`), GetSite's answer.
     pub const SITE: &str = "http://www.webex.com/schemas/2002/06/service/site";
+    /// The meeting-type service (`mtgtype:`), LstMeetingType's answer.
     pub const MEETING_TYPE: &str = "http://www.webex.com/schemas/2002/06/service/meetingtype";
+    /// XML Schema instance (`xsi:`), for `xsi:type`.
     pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 }

@@ -50,14 +50,38 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The document is larger than [`Limits::max_bytes`]; nothing of it was read.
     #[error("document of {size} bytes exceeds the limit of {limit} bytes")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The document's size in bytes.
+        size: usize,
+        /// The limit it exceeds.
+        limit: usize,
+    },
+    /// Elements nest deeper than [`Limits::max_depth`] (a guard against hostile documents).
     #[error("document nests elements deeper than {limit} levels (at byte {position})")]
-    TooDeep { limit: usize, position: u64 },
+    TooDeep {
+        /// The deepest nesting allowed ([`Limits::max_depth`]).
+        limit: usize,
+        /// The byte offset where the limit was passed.
+        position: u64,
+    },
+    /// The document has a DOCTYPE: refused outright, so no entity can expand.
     #[error("document carries a DTD, which is never accepted (at byte {position})")]
-    Dtd { position: u64 },
+    Dtd {
+        /// The byte offset of the DTD.
+        position: u64,
+    },
+    /// The document is not well-formed XML.
     #[error("document is not well-formed XML at byte {position}: {message}")]
-    Syntax { position: u64, message: String },
+    Syntax {
+        /// The byte offset of the error.
+        position: u64,
+        /// The XML parser's description of it.
+        message: String,
+    },
+    /// The document is well-formed but not the envelope or body wbxprov expects; says what was
+    /// wrong.
     #[error("document has an unexpected shape: {0}")]
     Structure(String),
     /// The body is of an operation wbxprov does not speak (getAPIVersion,
@@ -67,7 +91,9 @@ pub enum DecodeError {
     /// A value the catalogue types could not be read, e.g. `yes` for a boolean.
     #[error("value of {attribute} is not a valid {expected}: {value:?}")]
     InvalidValue {
+        /// The attribute (flat name) whose value could not be read.
         attribute: String,
+        /// The catalogue type the value should have, e.g. `bool`.
         expected: String,
         /// Masked for secret attributes.
         value: String,

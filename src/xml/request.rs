@@ -12,49 +12,82 @@ use crate::secret::Secret;
 /// A request's `securityContext`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncomingSecurity {
+    /// `webExID`: who makes the request.
     pub web_ex_id: Option<String>,
+    /// `password`, when the caller signs in with one.
     pub password: Option<Secret>,
+    /// `siteName`, when the site is named.
     pub site_name: Option<String>,
+    /// `siteID`, as sent (not parsed).
     pub site_id: Option<String>,
     /// Sent with `siteID` (wbxprov's client does).
     pub partner_id: Option<String>,
+    /// `sessionTicket`, when the caller uses one from AuthenticateUser.
     pub session_ticket: Option<Secret>,
+    /// `webExAccessToken`, when the caller uses an OAuth token.
     pub access_token: Option<Secret>,
 }
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IncomingBody {
+    /// CreateUser: the new user's attributes.
     CreateUser(FlatUser),
+    /// SetUser: the attributes to change (`webExId` names the user).
     SetUser(FlatUser),
-    GetUser { web_ex_id: String },
-    DelUser { web_ex_ids: Vec<String> },
+    /// GetUser of one user.
+    GetUser {
+        /// The user asked for.
+        web_ex_id: String,
+    },
+    /// DelUser of one or more users.
+    DelUser {
+        /// The users to delete (deactivate), in request order.
+        web_ex_ids: Vec<String>,
+    },
+    /// LstsummaryUser: a page of users.
     LstsummaryUser(ListQuery),
-    AuthenticateUser { access_token: Option<Secret> },
+    /// AuthenticateUser, which asks for a session ticket.
+    AuthenticateUser {
+        /// The OAuth token in the body, if the request carries one.
+        access_token: Option<Secret>,
+    },
+    /// GetSite: the site's settings.
     GetSite,
+    /// LstMeetingType: the site's meeting types.
     LstMeetingType,
 }
 
 /// LstsummaryUser's filters, paging and order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
+    /// `webExId` filter.
     pub web_ex_id: Option<String>,
+    /// `email` filter.
     pub email: Option<String>,
+    /// `active` filter (`ACTIVATED`, `DEACTIVATED` …, as sent).
     pub active: Option<String>,
+    /// `listControl/startFrom`: the first record, counted from 1.
     pub start_from: Option<i64>,
+    /// `listControl/maximumNum`: the page size.
     pub maximum_num: Option<i64>,
+    /// `order`: up to three keys, each with its direction.
     pub order: Vec<(OrderBy, Direction)>,
     /// `dataScope/regDateStart` and `regDateEnd`, `MM/DD/YYYY HH:MM:SS`
     /// (Cisco's LstsummaryUser sample filters by them).
     pub reg_date_start: Option<String>,
+    /// See [`reg_date_start`](Self::reg_date_start).
     pub reg_date_end: Option<String>,
 }
 
 /// A decoded request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncomingRequest {
+    /// Who sent the request and for which site.
     pub security: IncomingSecurity,
+    /// The operation the body's `xsi:type` names.
     pub operation: Operation,
+    /// What the operation asks for.
     pub body: IncomingBody,
     /// Elements nothing read (their distinct local names): what the request
     /// asked for that [`body`](Self::body) does not carry. A server that

@@ -9,9 +9,11 @@ use super::reader::{Content, DecodeError, TagNs, XmlReader};
 pub struct Element {
     /// `None` for unqualified or foreign elements.
     pub ns: Option<XmlNs>,
+    /// The local name, without prefix.
     pub name: String,
     /// The element's own text, whitespace between children left out.
     pub text: String,
+    /// The child elements, in document order.
     pub children: Vec<Element>,
 }
 

@@ -40,10 +40,14 @@ pub const MANAGER_PARTS: [&str; 3] = ["value", "displayName", "$ref"];
 /// A value a client sent and the Webex value it was written as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {
+    /// The value as the client sent it.
     pub value: String,
+    /// The Webex value written for it.
     pub webex: String,
 }
 
+/// What wbxprov keeps of a user that the Meetings site cannot hold, so that a SCIM client
+/// reads back what it wrote (stored as JSON in the id store).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Kept {
     /// `name`, `nickName` …, and the enterprise URN's object, as a User has them.

@@ -55,8 +55,11 @@ pub struct TranslateError {
     pub user: String,
     /// The SCIM attribute (`phoneNumbers[type eq "work"].value`, `timezone` …).
     pub attribute: String,
+    /// The value as sent (never a secret: secrets are not translated).
     pub value: String,
+    /// Why it has no Meetings form.
     pub reason: String,
+    /// What the attribute accepts.
     pub accepted: String,
 }
 

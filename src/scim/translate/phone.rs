@@ -30,14 +30,17 @@ pub struct MeetingsPhone {
 /// Why a phone value was not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhoneProblem {
+    /// Longer than 128 characters.
     TooLong,
     /// A national number and no region to read it in.
     NoRegion,
+    /// Not a phone number in any form the reader knows.
     NotANumber,
 }
 
 #[cfg(feature = "scim")]
 impl PhoneProblem {
+    /// The reason, as error messages word it.
     pub fn reason(&self) -> &'static str {
         match self {
             PhoneProblem::TooLong => "is longer than 128 characters",
