@@ -92,7 +92,7 @@ struct CountingPatches(HttpsJson, Arc<AtomicU64>);
 
 impl HttpTransport for CountingPatches {
     fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a> {
-        if request.method == Method::Patch {
+        if request.method == Method::PATCH {
             self.1.fetch_add(1, Ordering::SeqCst);
         }
         self.0.send(request, token)

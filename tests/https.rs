@@ -229,7 +229,7 @@ async fn plain_http_to_another_host_is_refused_before_sending_unless_allowed() {
         assert!(err.to_string().contains("allowInsecureHttp"), "{err}");
         let identity = HttpsJson::new(Duration::from_millis(300), Duration::from_secs(2)).unwrap();
         let request = wbxprov::identity::HttpRequest {
-            method: wbxprov::identity::Method::Get,
+            method: wbxprov::identity::Method::GET,
             url: url.into(),
             body: None,
         };
@@ -334,7 +334,7 @@ async fn the_identity_transport_stops_reading_at_its_limit() {
     let https = HttpsJson::new(Duration::from_secs(5), Duration::from_secs(60)).unwrap();
     let token = Secret::new("t0ken");
     let get = |url: String| wbxprov::identity::HttpRequest {
-        method: wbxprov::identity::Method::Get,
+        method: wbxprov::identity::Method::GET,
         url,
         body: None,
     };

@@ -111,7 +111,7 @@ async fn the_seed_attributes_round_trip_through_recorded_exchanges() {
             );
         }
     }
-    assert_eq!(sent[1].method, Method::Post);
+    assert_eq!(sent[1].method, Method::POST);
     assert!(
         !format!("{client:?}").contains("recorded-token"),
         "the token stays out of Debug"

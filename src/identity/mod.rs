@@ -340,7 +340,7 @@ impl IdentityClient {
         ));
         let path = format!("/Users?filter={filter}&startIndex=1&count=2");
         let list = self
-            .call(IdentityOp::Find, user_name, Method::Get, &path, None)
+            .call(IdentityOp::Find, user_name, Method::GET, &path, None)
             .await?
             .unwrap_or_default();
         let found = list
@@ -365,7 +365,7 @@ impl IdentityClient {
             .call(
                 IdentityOp::Create,
                 &key,
-                Method::Post,
+                Method::POST,
                 "/Users",
                 Some(person.to_json()),
             )
@@ -415,7 +415,7 @@ impl IdentityClient {
             .call(
                 op,
                 user_name,
-                Method::Patch,
+                Method::PATCH,
                 &format!("/Users/{id}"),
                 Some(body),
             )
@@ -428,7 +428,7 @@ impl IdentityClient {
         self.call(
             IdentityOp::Delete,
             user_name,
-            Method::Delete,
+            Method::DELETE,
             &format!("/Users/{id}"),
             None,
         )

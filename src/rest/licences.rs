@@ -328,7 +328,7 @@ impl LicenceClient {
             .call(
                 "assign",
                 change.person.key(),
-                Method::Patch,
+                Method::PATCH,
                 "/licenses/users",
                 Some(body),
             )

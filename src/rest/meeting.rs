@@ -195,7 +195,7 @@ impl MeetingConfigClient {
         body[field] = json!(value);
         let path = format!("/admin/meeting/userconfig/{setting}");
         self.rest
-            .call(operation, person.key(), Method::Put, &path, Some(body))
+            .call(operation, person.key(), Method::PUT, &path, Some(body))
             .await
     }
 
@@ -212,7 +212,7 @@ impl MeetingConfigClient {
         );
         let answer = self
             .rest
-            .call("session types", person.key(), Method::Get, &path, None)
+            .call("session types", person.key(), Method::GET, &path, None)
             .await?;
         // The list answer wraps users in `items`; one user is asked for.
         let body = answer.body.unwrap_or_default();
@@ -287,7 +287,7 @@ impl MeetingConfigClient {
         );
         let answer = self
             .rest
-            .call("tracking codes", person_id, Method::Get, &path, None)
+            .call("tracking codes", person_id, Method::GET, &path, None)
             .await?;
         let person = PersonRef::PersonId(person_id.to_owned());
         UserTrackingCodes::from_json(&answer.body.unwrap_or_default()).ok_or_else(|| {

@@ -310,7 +310,7 @@ impl RestClient {
         let mut pages = 0;
         while let Some(page) = next.take() {
             pages += 1;
-            let answer = self.call(operation, key, Method::Get, &page, None).await?;
+            let answer = self.call(operation, key, Method::GET, &page, None).await?;
             let listed = array_at(&answer.body, "items");
             items.extend(
                 listed
@@ -342,7 +342,7 @@ impl RestClient {
                 "{path}{joiner}startIndex={}&count={count}",
                 resources.len() + 1
             );
-            let answer = self.call(operation, key, Method::Get, &page, None).await?;
+            let answer = self.call(operation, key, Method::GET, &page, None).await?;
             let listed = array_at(&answer.body, "Resources");
             let total = answer
                 .body
@@ -405,7 +405,7 @@ impl RestCall<'_> {
     /// A dropped connection: resent unless a POST may have landed (its
     /// outcome is unknown; a second POST could create twice).
     fn judge_transport(&self, e: TransportError) -> Verdict<RestAnswer, RestError> {
-        let may_have_landed = self.request.method == Method::Post && e.maybe_sent();
+        let may_have_landed = self.request.method == Method::POST && e.maybe_sent();
         if e.is_transient() && !may_have_landed {
             Verdict::Retry(Wait::Backoff, self.error(RestErrorKind::Transport(e), None))
         } else {
@@ -680,7 +680,7 @@ mod tests {
         let transport = scripted(vec![dropped(), Ok(status(201, None, None))]);
         let client = fast(transport.clone());
         let e = client
-            .call("create", "a@x", Method::Post, "/things", None)
+            .call("create", "a@x", Method::POST, "/things", None)
             .await
             .unwrap_err();
         assert!(matches!(e.kind, RestErrorKind::Transport(_)), "{e}");
@@ -689,7 +689,7 @@ mod tests {
         let transport = scripted(vec![dropped(), Ok(status(200, None, None))]);
         let client = fast(transport.clone());
         client
-            .call("set", "a@x", Method::Put, "/things", None)
+            .call("set", "a@x", Method::PUT, "/things", None)
             .await
             .unwrap();
         assert_eq!(transport.sent.load(std::sync::atomic::Ordering::SeqCst), 2);
@@ -704,7 +704,7 @@ mod tests {
         ]);
         let client = fast(transport.clone());
         let e = client
-            .call("get", "a@x", Method::Get, "/things", None)
+            .call("get", "a@x", Method::GET, "/things", None)
             .await
             .unwrap_err();
         assert!(matches!(e.kind, RestErrorKind::AccessDenied(_)), "{e}");

@@ -14,22 +14,9 @@ use serde_json::Value as Json;
 pub use crate::client::TransportError;
 use crate::secret::Secret;
 
-/// An HTTP method the webexapis.com APIs use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString, Deserialize)]
-#[strum(serialize_all = "UPPERCASE", ascii_case_insensitive)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Method {
-    /// `GET`.
-    Get,
-    /// `POST`.
-    Post,
-    /// `PUT`.
-    Put,
-    /// `PATCH`.
-    Patch,
-    /// `DELETE`.
-    Delete,
-}
+/// The HTTP method of a request: the `http` crate's, which reqwest and axum
+/// share, so no conversion sits between wbxprov and the wire.
+pub use http::Method;
 
 /// One request; the bearer token travels beside it, never inside.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,12 +101,10 @@ impl HttpsJson {
 impl HttpTransport for HttpsJson {
     fn send<'a>(&'a self, request: &'a HttpRequest, token: &'a Secret) -> HttpSending<'a> {
         Box::pin(async move {
-            let method = reqwest::Method::from_bytes(request.method.to_string().as_bytes())
-                .expect("a standard method");
             // reqwest's messages carry the URL, never headers: the token stays out.
             let mut builder = self
                 .http
-                .request(method, &request.url)?
+                .request(request.method.clone(), &request.url)?
                 .bearer_auth(token.expose())
                 .header("Accept", "application/scim+json, application/json");
             if let Some(body) = &request.body {
@@ -166,12 +151,38 @@ fn content_type(url: &str) -> &'static str {
     }
 }
 
+/// A recording's method, as written in the reference (`"GET"`, `"PATCH"` …);
+/// anything else is a malformed recording, not an extension method.
+fn method_named<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Method, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    match Method::from_bytes(name.as_bytes()) {
+        Ok(method) if method.as_str() == name && !is_extension(&method) => Ok(method),
+        _ => Err(serde::de::Error::custom(format!(
+            "not an HTTP method: {name:?}"
+        ))),
+    }
+}
+
+fn is_extension(method: &Method) -> bool {
+    ![
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ]
+    .contains(method)
+}
+
 /// One recorded exchange: what was asked (method, path relative to the
 /// base URL) and what came back.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exchange {
     /// The method expected.
+    #[serde(deserialize_with = "method_named")]
     pub method: Method,
     /// The URL's end, e.g. `/Users?filter=…` (compared as a suffix).
     pub path: String,
@@ -289,7 +300,23 @@ pub fn next_link(header: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::next_link;
+    use super::{Exchange, Method, next_link};
+
+    fn exchange_with(method: &str) -> Result<Exchange, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"method": method, "path": "/x", "status": 200}))
+    }
+
+    #[test]
+    fn a_recording_names_a_standard_method_exactly() {
+        assert_eq!(exchange_with("PATCH").unwrap().method, Method::PATCH);
+        for wrong in ["patch", "FETCH", ""] {
+            let refused = exchange_with(wrong).unwrap_err().to_string();
+            assert!(
+                refused.contains("not an HTTP method"),
+                "{wrong:?}: {refused}"
+            );
+        }
+    }
 
     #[test]
     fn the_next_link_is_read_among_others() {
