@@ -1,5 +1,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// The crate page (and a few module pages) link every feature's entry points; a build
+// without some of those features cannot resolve them. The default features (docs.rs, CI's
+// `cargo doc -D warnings`) have them all, so a link broken there still fails.
+#![cfg_attr(
+    not(all(feature = "sync", feature = "scim", feature = "sim")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 //! Provision users on Cisco Webex Meetings sites through the Webex Meetings
 //! XML API, every user attribute known from one catalogue and checked against
 //! the site's own features before any call; on Control-Hub-managed sites also
