@@ -43,7 +43,7 @@
 //!   tags resolved, text decoded), which is what wbxprov itself asks of
 //!   quick-xml. `read_resolved_event` also resolves every end tag, about a
 //!   quarter of the bare loop's time on this document, so this figure is the
-//!   stricter one (0.66 on 2026-12-07, against 0.93 for the first). Per document, the
+//!   stricter one (0.61 on a quiet machine on 2026-12-07, against 0.86 for the first). Per document, the
 //!   fixed costs (reader set-up, allocation, building the result) weigh more than
 //!   in the 10,000-document set above. `benches/peers/lxml_getuser.py` does the
 //!   same work in Python with lxml, for the README's comparison.
