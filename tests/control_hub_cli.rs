@@ -84,12 +84,7 @@ fn text(o: &Output) -> String {
 #[test]
 fn the_cli_licenses_people_and_finishes_a_run_aborted_after_the_licence_half() {
     let d = dir("abort");
-    let mut profile = wbxprov::sim::default_profile();
-    profile.site_name = Some("example".into());
-    profile.control_hub = Some(wbxprov::site::ControlHub {
-        org_id: "org-1".into(),
-    });
-    profile.control_hub_managed = true;
+    let mut profile = ch_profile();
     if let Some(limits) = &mut profile.limits {
         limits.site_hosts = Some(3);
     }
@@ -151,12 +146,7 @@ fn the_cli_licenses_people_and_finishes_a_run_aborted_after_the_licence_half() {
 #[test]
 fn the_cli_refuses_a_plan_past_the_free_licences_before_any_write() {
     let d = dir("short");
-    let mut profile = wbxprov::sim::default_profile();
-    profile.site_name = Some("example".into());
-    profile.control_hub = Some(wbxprov::site::ControlHub {
-        org_id: "org-1".into(),
-    });
-    profile.control_hub_managed = true;
+    let mut profile = ch_profile();
     if let Some(limits) = &mut profile.limits {
         limits.site_hosts = Some(1);
     }
@@ -210,12 +200,7 @@ fn the_cli_refuses_a_plan_past_the_free_licences_before_any_write() {
 #[test]
 fn a_site_the_organisation_has_no_licence_of_stops_the_run_before_any_write() {
     let d = dir("elsewhere");
-    let mut profile = wbxprov::sim::default_profile();
-    profile.site_name = Some("example".into());
-    profile.control_hub = Some(wbxprov::site::ControlHub {
-        org_id: "org-1".into(),
-    });
-    profile.control_hub_managed = true;
+    let mut profile = ch_profile();
     std::fs::write(d.join("ch.toml"), profile.to_toml()).unwrap();
     let server = serve(&d.join("ch.toml"));
     // The command's profile names another site than the organisation's licence.
