@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::SimServer as Server;
 
@@ -36,17 +36,12 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+    server
+        .cli(cwd)
         .args(args)
-        .current_dir(cwd)
-        .env_remove("WBXPROV_CONFIG")
-        .env_remove("WBXPROV_ACCESS_TOKEN")
         // Tests read wbxprov's info lines: a RUST_LOG of the caller's shell
         // would hide them.
         .env_remove("RUST_LOG")
-        .env("WBXPROV_SITE_URL", &server.url)
-        .env("WBXPROV_ADMIN_ID", "admin")
-        .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
         .envs(env.iter().copied())
         .output()
         .unwrap()
@@ -60,13 +55,7 @@ fn source(path: &Path, n: usize) {
     std::fs::write(path, csv).unwrap();
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::printed as text;
 
 #[test]
 fn dry_run_then_sync_then_report() {

@@ -54,15 +54,10 @@ fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> 
     let identity_url = server
         .url
         .replace("/WBXService/XMLService", "/identity/scim");
-    Command::new(env!("CARGO_BIN_EXE_wbxprov"))
+    server
+        .cli(cwd)
         .args(args)
-        .current_dir(cwd)
-        .env_remove("WBXPROV_CONFIG")
-        .env_remove("WBXPROV_ACCESS_TOKEN")
         .env("RUST_LOG", "warn")
-        .env("WBXPROV_SITE_URL", &server.url)
-        .env("WBXPROV_ADMIN_ID", "admin")
-        .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim")
         .env("WBXPROV_IDENTITY_URL", identity_url)
         .env(
             "WBXPROV_IDENTITY_TOKEN",
@@ -73,13 +68,7 @@ fn wbxprov(server: &Server, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::printed as text;
 
 #[test]
 fn the_cli_licenses_people_and_finishes_a_run_aborted_after_the_licence_half() {

@@ -4,7 +4,7 @@
 pub mod http;
 pub mod script;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wbxprov::Secret;
 use wbxprov::schema::{AttributeInfo, ScalarType, TextFormat, Value};
@@ -174,6 +174,31 @@ impl SimServer {
         let url = first.strip_prefix("listening on ").unwrap().to_owned();
         SimServer { child, url }
     }
+}
+
+impl SimServer {
+    /// `wbxprov` run in `cwd` against this server as its default admin, with
+    /// no config file or access token of the caller's environment.
+    pub fn cli(&self, cwd: &Path) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wbxprov"));
+        command
+            .current_dir(cwd)
+            .env_remove("WBXPROV_CONFIG")
+            .env_remove("WBXPROV_ACCESS_TOKEN")
+            .env("WBXPROV_SITE_URL", &self.url)
+            .env("WBXPROV_ADMIN_ID", "admin")
+            .env("WBXPROV_ADMIN_PASSWORD", "wbxprov-sim");
+        command
+    }
+}
+
+/// A finished command's stdout then stderr, for assertion messages.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 impl Drop for SimServer {
