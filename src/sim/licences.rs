@@ -451,13 +451,11 @@ impl Simulator {
         (email, person_id): (Option<&String>, Option<&String>),
         listed: bool,
     ) -> IdentityAnswer {
-        let Some(key) = Self::person_key(state, email, person_id) else {
-            return refused(404, "no such user", None);
+        let key = match self.site_user_key(state, email, person_id) {
+            Ok(key) => key,
+            Err(refusal) => return refusal,
         };
         let user = &state.users[&key];
-        if !self.is_site_user(state, user.user_id) {
-            return refused(404, "the user holds no licence of this site", None);
-        }
         let ids = match user.flat.get(&FlatKey::new(Attribute::MeetingTypes)) {
             Some(Value::IntList(ids)) => ids.clone(),
             _ => Vec::new(),
