@@ -20,6 +20,18 @@ fn new_user(user_name: &str) -> Json {
     })
 }
 
+/// One SCIM request to `server` with the test token: status and JSON answer.
+async fn call(
+    http: &reqwest::Client,
+    server: &serve::ScimProcess,
+    method: &str,
+    path: String,
+    body: Option<Json>,
+) -> (u16, Json) {
+    let url = format!("{}{path}", server.url);
+    common::http::scim_call(http, &url, serve::TOKEN, method, body.as_ref()).await
+}
+
 fn bearer() -> String {
     format!("Bearer {}", serve::TOKEN)
 }
@@ -218,35 +230,16 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 async fn metrics_count_what_the_test_sent() {
     let server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
     let http = reqwest::Client::new();
-    let send = |method: reqwest::Method, path: &str, body: Option<Json>| {
-        let request = http
-            .request(method, format!("{}{path}", server.url))
-            .header("Authorization", bearer())
-            .header("Content-Type", "application/scim+json");
-        let request = match body {
-            Some(b) => request.body(b.to_string()),
-            None => request,
-        };
-        async move { request.send().await.unwrap() }
+    let send = |method: &'static str, path: &str, body: Option<Json>| {
+        call(&http, &server, method, path.to_owned(), body)
     };
-    let created = send(
-        reqwest::Method::POST,
-        "/Users",
-        Some(new_user("grace@example.com")),
-    )
-    .await;
-    assert_eq!(created.status(), 201);
-    let created: Json = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let (status, created) = send("POST", "/Users", Some(new_user("grace@example.com"))).await;
+    assert_eq!(status, 201);
     let user = format!("/Users/{}", created["id"].as_str().unwrap());
     for _ in 0..2 {
-        assert_eq!(send(reqwest::Method::GET, &user, None).await.status(), 200);
+        assert_eq!(send("GET", &user, None).await.0, 200);
     }
-    assert_eq!(
-        send(reqwest::Method::GET, "/Users/no-such-id", None)
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(send("GET", "/Users/no-such-id", None).await.0, 404);
     let root = server.url.trim_end_matches("/scim/v2").to_owned();
     let unauthorised = http.get(format!("{root}/metrics")).send().await.unwrap();
     assert_eq!(unauthorised.status(), 401);
@@ -531,41 +524,33 @@ async fn the_state_is_kept_by_default_at_the_documented_path() {
 async fn metrics_count_site_calls_by_operation_and_outcome() {
     let server = serve::ScimProcess::start("127.0.0.1:0", serve::TOKEN);
     let http = reqwest::Client::new();
-    let send = |method: reqwest::Method, path: &str, body: Option<Json>| {
-        let request = http
-            .request(method, format!("{}{path}", server.url))
-            .header("Authorization", bearer())
-            .header("Content-Type", "application/scim+json");
-        let request = match body {
-            Some(b) => request.body(b.to_string()),
-            None => request,
-        };
-        async move { request.send().await.unwrap().status().as_u16() }
+    let send = |method: &'static str, path: &str, body: Option<Json>| {
+        let answer = call(&http, &server, method, path.to_owned(), body);
+        async move { answer.await.0 }
     };
-    let created = http
-        .post(format!("{}/Users", server.url))
-        .header("Authorization", bearer())
-        .header("Content-Type", "application/scim+json")
-        .body(new_user("grace@example.com").to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let created: Json = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let (status, created) = call(
+        &http,
+        &server,
+        "POST",
+        "/Users".into(),
+        Some(new_user("grace@example.com")),
+    )
+    .await;
+    assert_eq!(status, 201);
     let user = format!("/Users/{}", created["id"].as_str().unwrap());
     // POST: AuthenticateUser, CreateUser, GetUser; again: CreateUser 030004.
     let again = Some(new_user("grace@example.com"));
-    assert_eq!(send(reqwest::Method::POST, "/Users", again).await, 409);
+    assert_eq!(send("POST", "/Users", again).await, 409);
     // GET twice: GetUser each; an unknown userName: GetUser 030001.
     for _ in 0..2 {
-        assert_eq!(send(reqwest::Method::GET, &user, None).await, 200);
+        assert_eq!(send("GET", &user, None).await, 200);
     }
     let nobody = "/Users?filter=userName%20eq%20%22nobody%40example.com%22";
-    assert_eq!(send(reqwest::Method::GET, nobody, None).await, 200);
+    assert_eq!(send("GET", nobody, None).await, 200);
     // PATCH: GetUser, SetUser.
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "title", "value": "Countess"}]});
-    assert_eq!(send(reqwest::Method::PATCH, &user, Some(patch)).await, 200);
+    assert_eq!(send("PATCH", &user, Some(patch)).await, 200);
 
     let root = server.url.trim_end_matches("/scim/v2").to_owned();
     let text = http
