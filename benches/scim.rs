@@ -26,17 +26,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client};
+use wbxprov::client::Client;
 use wbxprov::ops::Operation;
 use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
 use wbxprov::scim::Service;
 use wbxprov::scim::http::{ScimHandle, serve};
 use wbxprov::scim::ids::IdStore;
 use wbxprov::scim::user::{CORE, PATCH};
-use wbxprov::sim::{
-    self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, ServeOptions, SimConfig, SimHandle, Simulator,
-    Store, StoredUser, store,
-};
+use wbxprov::sim::{self, ServeOptions, SimConfig, SimHandle, Simulator, Store, StoredUser, store};
 
 const TOKEN: &str = "bench-scim-token-0123456789-0123456789";
 
@@ -156,10 +153,7 @@ async fn start_with(latency: Duration, store: Box<dyn Store>) -> Bench {
     })
     .await
     .expect("serve the simulator");
-    let auth = AdminAuth::Password {
-        web_ex_id: DEFAULT_ADMIN_ID.into(),
-        password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-    };
+    let auth = sim::default_admin();
     let client = Arc::new(
         Client::builder("sim", auth)
             .endpoint(&site.url)

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client, Options};
+use wbxprov::client::{Client, Options};
 use wbxprov::ops::GetUser;
 use wbxprov::schema::{FlatKey, FlatUser, Value};
 use wbxprov::sim::{self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, default_profile};
@@ -39,10 +39,7 @@ fn main() {
             built.max_concurrency = 16;
             built
         };
-        let auth = AdminAuth::Password {
-            web_ex_id: DEFAULT_ADMIN_ID.into(),
-            password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-        };
+        let auth = sim::default_admin();
         let client = Arc::new(
             Client::builder("sim", auth)
                 .endpoint(&site.url)

@@ -15,11 +15,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wbxprov::Secret;
-use wbxprov::client::{AdminAuth, Client, Options};
-use wbxprov::sim::{
-    self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, ServeOptions, SimConfig, Simulator,
-};
+use wbxprov::client::{Client, Options};
+use wbxprov::sim::{self, ServeOptions, SimConfig, Simulator};
 use wbxprov::sync::{self, SyncOptions};
 
 /// Peak resident set size of this process (Linux `VmHWM`), in MB.
@@ -67,10 +64,7 @@ built
             .expect("serve");
         let new_client = || {
             Arc::new(
-                Client::builder("sim", AdminAuth::Password {
-                    web_ex_id: DEFAULT_ADMIN_ID.into(),
-                    password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-                })
+                Client::builder("sim", sim::default_admin())
                 .endpoint(&site.url)
                 .options({
 let mut built = Options::default();

@@ -280,7 +280,7 @@ fn the_simulator_answers_failure_and_stores_nothing() {
 
 async fn scim_post(validate: bool, user_name: &str) -> (u16, String) {
     let site = sim::start(sim::default_profile()).await.unwrap();
-    let mut builder = Client::builder("sim", common::sim_admin())
+    let mut builder = Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries());
     if validate {

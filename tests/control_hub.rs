@@ -87,7 +87,7 @@ fn identity(site: &SimHandle) -> Arc<IdentityClient> {
 }
 
 fn xml_client(site: &SimHandle, transport: Option<Arc<dyn Transport>>) -> Arc<Client> {
-    let mut builder = Client::builder("sim", common::sim_admin())
+    let mut builder = Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries())
         .validate_with(profile());

@@ -116,7 +116,7 @@ fn licences(site: &SimHandle) -> (Arc<LicenceClient>, Arc<AtomicU64>) {
 }
 
 fn xml_client(site: &SimHandle, transport: Option<Arc<dyn Transport>>) -> Arc<Client> {
-    let mut builder = Client::builder("example", common::sim_admin())
+    let mut builder = Client::builder("example", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries())
         .validate_with(profile(10));

@@ -131,7 +131,7 @@ impl Run {
         let counted = Arc::new(CountingRest(https(), rest.clone()));
         let set_users = Arc::new(Mutex::new(Vec::new()));
         let xml = Https::new(Duration::from_secs(5), Duration::from_secs(10)).unwrap();
-        let client = Client::builder("example", common::sim_admin())
+        let client = Client::builder("example", wbxprov::sim::default_admin())
             .endpoint(&site.url)
             .options(common::fast_retries())
             .validate_with(profile())

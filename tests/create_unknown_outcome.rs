@@ -58,7 +58,7 @@ async fn lying_proxy(site: &SimHandle) -> String {
 
 fn client(url: &str) -> Arc<Client> {
     Arc::new(
-        Client::builder("sim", common::sim_admin())
+        Client::builder("sim", wbxprov::sim::default_admin())
             .endpoint(url)
             .options(common::fast_retries())
             .build()

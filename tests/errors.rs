@@ -32,7 +32,7 @@ fn user(id: &str, extra: &[(&str, Value)]) -> FlatUser {
 }
 
 fn client(url: &str) -> Client {
-    Client::builder("sim", common::sim_admin())
+    Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(url)
         .options(common::fast_retries())
         .build()

@@ -22,14 +22,24 @@ use wbxprov::{ErrorKind, Feature, Value};
 #[tokio::test]
 async fn create_user_creates_then_updates_and_validates_against_getsite() {
     let site = sim::start(default_profile()).await.unwrap();
-    let first = create_user::run(&site.url, common::sim_admin(), "jdoe", "jdoe@example.com")
-        .await
-        .unwrap();
+    let first = create_user::run(
+        &site.url,
+        wbxprov::sim::default_admin(),
+        "jdoe",
+        "jdoe@example.com",
+    )
+    .await
+    .unwrap();
     assert!(!first.existed && first.user_id.is_some(), "{first:?}");
     // The second run finds the webExId taken (030004) and only updates.
-    let again = create_user::run(&site.url, common::sim_admin(), "jdoe", "jdoe@example.com")
-        .await
-        .unwrap();
+    let again = create_user::run(
+        &site.url,
+        wbxprov::sim::default_admin(),
+        "jdoe",
+        "jdoe@example.com",
+    )
+    .await
+    .unwrap();
     assert!(again.existed, "{again:?}");
     assert_eq!(again.user_id, first.user_id);
     let user = common::sim_client(&site).get_user("jdoe").await.unwrap();
@@ -44,7 +54,7 @@ async fn create_user_refuses_what_the_sites_getsite_forbids_before_sending() {
     let mut profile = default_profile();
     profile.set_feature(Feature::OtherTeleconferencing, false);
     let site = sim::start(profile).await.unwrap();
-    let client = create_user::connect(&site.url, common::sim_admin())
+    let client = create_user::connect(&site.url, wbxprov::sim::default_admin())
         .await
         .unwrap();
     let writes = site.simulator.writes();

@@ -202,7 +202,7 @@ mod against_the_simulator {
         let sim = Simulator::new(config, Box::new(sim::store::Memory)).unwrap();
         let site = sim::serve(sim, sim::ServeOptions::default()).await.unwrap();
         let identity = client(&site.identity_url, DEFAULT_IDENTITY_TOKEN);
-        let xml = wbxprov::client::Client::builder("sim", common::sim_admin())
+        let xml = wbxprov::client::Client::builder("sim", wbxprov::sim::default_admin())
             .endpoint(&site.url)
             .options(common::fast_retries())
             .build()

@@ -58,7 +58,7 @@ fn site_client(url: &str) -> Client {
 }
 
 fn site_client_of(url: &str, profile: wbxprov::site::SiteProfile) -> Client {
-    Client::builder("sim", common::sim_admin())
+    Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(url)
         .options(common::fast_retries())
         .validate_with(profile)

@@ -37,7 +37,7 @@ struct Front {
 }
 
 fn site_client(url: &str, profile: SiteProfile) -> Client {
-    Client::builder("sim", common::sim_admin())
+    Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(url)
         .options(common::fast_retries())
         .validate_with(profile)

@@ -67,7 +67,7 @@ async fn slow_site() -> (sim::SimHandle, Arc<Client>) {
     options.latency = LATENCY;
     let site = sim::serve(simulator, options).await.unwrap();
     let client = Arc::new(
-        Client::builder("sim", common::sim_admin())
+        Client::builder("sim", wbxprov::sim::default_admin())
             .endpoint(&site.url)
             .options(common::fast_retries())
             .validate_with(profile)

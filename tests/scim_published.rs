@@ -243,7 +243,7 @@ fn deployed_translations() -> TranslateConfig {
 async fn replay_for(fixture: &Fixture) -> Replay {
     let profile = default_profile();
     let site = sim::start(profile.clone()).await.unwrap();
-    let client = Client::builder("sim", common::sim_admin())
+    let client = Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries())
         .validate_with(profile)

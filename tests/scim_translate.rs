@@ -32,7 +32,7 @@ async fn front(config: TranslateConfig) -> Front {
     let profile = default_profile();
     let site = sim::start(profile.clone()).await.unwrap();
     let client = Arc::new(
-        Client::builder("sim", common::sim_admin())
+        Client::builder("sim", wbxprov::sim::default_admin())
             .endpoint(&site.url)
             .options(common::fast_retries())
             .validate_with(profile)

@@ -19,7 +19,7 @@ use wbxprov::xml::ServiceErrorKind;
 use wbxprov::{Feature, Secret};
 
 fn admin() -> AdminAuth {
-    common::sim_admin()
+    wbxprov::sim::default_admin()
 }
 
 fn fast() -> Options {

@@ -55,7 +55,7 @@ fn licences(site: &SimHandle) -> LicenceClient {
 }
 
 fn xml(site: &SimHandle) -> Client {
-    Client::builder("example", common::sim_admin())
+    Client::builder("example", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries())
         .build()
@@ -282,7 +282,7 @@ async fn configured_206_and_429_are_answered_and_an_unknown_licence_is_400000() 
 #[tokio::test]
 async fn the_client_refuses_a_create_user_the_site_would_half_ignore() {
     let site = site(5, |_| {}).await;
-    let client = Client::builder("example", common::sim_admin())
+    let client = Client::builder("example", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .options(common::fast_retries())
         .validate_with(profile(5))

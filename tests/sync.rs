@@ -7,15 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wbxprov::client::{AdminAuth, Client, Options, RetryPolicy};
+use wbxprov::Feature;
+use wbxprov::client::{Client, Options, RetryPolicy};
 use wbxprov::ops::Operation;
 use wbxprov::schema::{FlatKey, FlatUser, Value};
 use wbxprov::sim::{
-    self, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_PASSWORD, FaultSpec, ServeOptions, SimConfig, SimHandle,
-    Simulator, default_profile, store,
+    self, FaultSpec, ServeOptions, SimConfig, SimHandle, Simulator, default_profile, store,
 };
 use wbxprov::sync::{self, Action, Journal, Mapping, Record, SyncOptions};
-use wbxprov::{Feature, Secret};
 
 struct Person {
     id: String,
@@ -78,15 +77,9 @@ fn build_client(
         built.max_concurrency = 16;
         built
     };
-    let mut builder = Client::builder(
-        "sim",
-        AdminAuth::Password {
-            web_ex_id: DEFAULT_ADMIN_ID.into(),
-            password: Secret::new(DEFAULT_ADMIN_PASSWORD),
-        },
-    )
-    .endpoint(&site.url)
-    .options(options);
+    let mut builder = Client::builder("sim", wbxprov::sim::default_admin())
+        .endpoint(&site.url)
+        .options(options);
     if let Some(t) = transport {
         builder = builder.transport(t);
     }

@@ -102,7 +102,7 @@ async fn the_report_counts_real_attempts_retries_and_rate_limit_waits() {
         ])),
     });
     let client = Arc::new(
-        Client::builder("sim", common::sim_admin())
+        Client::builder("sim", wbxprov::sim::default_admin())
             .transport(transport)
             .options(common::fast_retries())
             .build()

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 
 use super::exit;
 use super::rows::read_csv;
-use wbxprov::client::{AdminAuth, Client, ErrorKind};
+use wbxprov::client::{Client, ErrorKind};
 use wbxprov::ops::LstsummaryUser;
 use wbxprov::schema::{Attribute, FlatKey, FlatUser, Value};
-use wbxprov::secret::Secret;
 use wbxprov::sim;
 use wbxprov::site::SiteProfile;
 
@@ -65,10 +64,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> io::Result<u8> {
                 return Ok(exit::COULD_NOT_RUN);
             }
         };
-        let auth = AdminAuth::Password {
-            web_ex_id: sim::DEFAULT_ADMIN_ID.into(),
-            password: Secret::new(sim::DEFAULT_ADMIN_PASSWORD),
-        };
+        let auth = sim::default_admin();
         let mut client = match Client::builder("demo", auth).endpoint(&site.url).build() {
             Ok(c) => c,
             Err(e) => {

@@ -38,6 +38,15 @@ use crate::xml::{DecodeError, Secrets, ServiceError, ServiceFailure, codes};
 pub const DEFAULT_ADMIN_ID: &str = "admin";
 /// Printed at start; a simulator holds no real secret.
 pub const DEFAULT_ADMIN_PASSWORD: &str = "wbxprov-sim";
+/// How a client signs in as the simulator's default admin
+/// ([`DEFAULT_ADMIN_ID`], [`DEFAULT_ADMIN_PASSWORD`]).
+pub fn default_admin() -> crate::client::AdminAuth {
+    crate::client::AdminAuth::Password {
+        web_ex_id: DEFAULT_ADMIN_ID.into(),
+        password: crate::secret::Secret::new(DEFAULT_ADMIN_PASSWORD),
+    }
+}
+
 /// The identity API's bearer token on a simulated Control-Hub-managed site
 /// (`WBXPROV_SIM_IDENTITY_TOKEN` changes it).
 pub const DEFAULT_IDENTITY_TOKEN: &str = "wbxprov-sim-identity";

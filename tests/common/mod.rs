@@ -120,19 +120,10 @@ pub fn fast_retries() -> wbxprov::client::Options {
     options
 }
 
-/// The simulated site's default admin.
-#[cfg(feature = "sim")]
-pub fn sim_admin() -> wbxprov::client::AdminAuth {
-    wbxprov::client::AdminAuth::Password {
-        web_ex_id: wbxprov::sim::DEFAULT_ADMIN_ID.into(),
-        password: Secret::new(wbxprov::sim::DEFAULT_ADMIN_PASSWORD),
-    }
-}
-
 /// A client of the simulated `site` as its default admin.
 #[cfg(feature = "sim")]
 pub fn sim_client(site: &wbxprov::sim::SimHandle) -> std::sync::Arc<wbxprov::client::Client> {
-    let client = wbxprov::client::Client::builder("sim", sim_admin())
+    let client = wbxprov::client::Client::builder("sim", wbxprov::sim::default_admin())
         .endpoint(&site.url)
         .build()
         .unwrap();
